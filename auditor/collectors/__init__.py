@@ -1,0 +1,55 @@
+"""WHAT bytes mean: one Collector per kind of thing, registered in COLLECTORS.
+
+A collector turns a Tree into components, dependency edges, findings and diagnostics. It
+never raises for a bad discovered file: that becomes a Diagnostic.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from auditor.errors import Diagnostic
+from auditor.model import Component, Dependency, Finding
+from auditor.sources import Tree
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """What one parser or collector found."""
+
+    components: tuple[Component, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @staticmethod
+    def merge(parts: Iterable[Collected]) -> Collected:
+        """Concatenate results (duplicates are folded later, by the pipeline)."""
+        parts = tuple(parts)
+        return Collected(
+            components=tuple(c for p in parts for c in p.components),
+            dependencies=tuple(d for p in parts for d in p.dependencies),
+            findings=tuple(f for p in parts for f in p.findings),
+            diagnostics=tuple(d for p in parts for d in p.diagnostics),
+        )
+
+
+class Collector(ABC):
+    """Reads one kind of thing from a tree."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def collect(self, tree: Tree) -> Collected:
+        """Everything of this collector's kind in `tree`."""
+
+
+# The registry sits below the interface it registers because its modules import it.
+from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
+from auditor.collectors.python_env import PythonEnvironmentCollector  # noqa: E402
+
+COLLECTORS: tuple[Collector, ...] = (LockfileCollector(), PythonEnvironmentCollector())
+"""Every collector, in the order they run."""

@@ -1,0 +1,55 @@
+"""One module per lockfile format, named after the file it reads; registered in PARSERS.
+
+A parser is a pure function from a file in a Tree to Collected. It raises ParseError
+(with the file and line) for input it cannot use; the caller decides whether that is fatal
+(a named target) or a Diagnostic (a file discovered while walking).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from auditor.collectors import Collected
+from auditor.sources import Tree
+
+
+@dataclass(frozen=True, slots=True)
+class FileParser:
+    """What a parser module exports as PARSER."""
+
+    name: str
+    """Stable kebab-case name, used in `found_by` and diagnostics."""
+    patterns: tuple[str, ...]
+    """fnmatch patterns on the file name (or `dir/name` where they contain a slash)."""
+    parse: Callable[[Tree, str], Collected]
+    sniff: Callable[[bytes], bool] | None = None
+    """For a named file whose name matches no pattern: does its start look like ours?"""
+
+    def matches(self, path: str) -> bool:
+        """Whether a discovered file at `path` is for this parser."""
+        name = path.rpartition("/")[2]
+        tail = "/".join(path.split("/")[-2:])
+        return any(
+            fnmatch.fnmatchcase(tail if "/" in p else name, p) for p in self.patterns
+        )
+
+
+def parser_for(path: str, head: bytes | None = None) -> FileParser | None:
+    """The parser for a file by name, else (for a named file) by its first bytes."""
+    for parser in PARSERS:
+        if parser.matches(path):
+            return parser
+    if head is not None:
+        for parser in PARSERS:
+            if parser.sniff is not None and parser.sniff(head):
+                return parser
+    return None
+
+
+# The registry sits below the interface it registers because its modules import it.
+from auditor.collectors.parsers import requirements_txt, uv_lock  # noqa: E402
+
+PARSERS: tuple[FileParser, ...] = (uv_lock.PARSER, requirements_txt.PARSER)
+"""Every lockfile parser; the first whose patterns match a file's name wins."""

@@ -1,0 +1,258 @@
+"""The value types every stage passes along (see the design's Vocabulary).
+
+All are frozen, slotted dataclasses holding tuples, so a Scan can be shared between
+threads, hashed and compared without defensive copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum, unique
+
+from auditor.errors import Diagnostic
+
+
+@unique
+class ComponentKind(StrEnum):
+    """What sort of thing a component is."""
+
+    LIBRARY = "library"
+    OS_PACKAGE = "os-package"
+    MODEL = "model"
+    DATASET = "dataset"
+    WEIGHTS = "weights"
+    APPLICATION = "application"
+
+
+@unique
+class TargetKind(StrEnum):
+    """How a named target was read."""
+
+    LOCKFILE = "lockfile"
+    DIRECTORY = "directory"
+    ENVIRONMENT = "environment"
+    IMAGE = "image"
+    HF_CACHE = "hf-cache"
+    FILE = "file"
+
+
+@unique
+class Strength(StrEnum):
+    """How much a piece of evidence can be trusted, strongest first."""
+
+    ATTESTED = "attested"
+    REGISTRY = "registry"
+    DECLARED = "declared"
+    INFERRED = "inferred"
+
+    @property
+    def rank(self) -> int:
+        """Higher is stronger; lets callers pick the strongest support."""
+        return _STRENGTH_RANK[self]
+
+
+_STRENGTH_RANK = {Strength.ATTESTED: 4, Strength.REGISTRY: 3, Strength.DECLARED: 2, Strength.INFERRED: 1}
+
+
+@unique
+class OriginStatus(StrEnum):
+    """Outcome of resolving one component's origin."""
+
+    RESOLVED = "resolved"
+    UNKNOWN = "unknown"
+    UNREACHABLE = "unreachable"
+    SKIPPED = "skipped"
+
+
+@unique
+class Severity(StrEnum):
+    """Finding severity, ordered by `rank`."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """0 for info up to 4 for critical."""
+        return list(Severity).index(self)
+
+
+@unique
+class Action(StrEnum):
+    """What a finding asks the caller to do."""
+
+    REPORT = "report"
+    WARN = "warn"
+    BLOCK = "block"
+
+
+@unique
+class ScanStatus(StrEnum):
+    """A scan is partial when anything was not read or not resolved."""
+
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+@unique
+class DependencyKind(StrEnum):
+    """Edge kinds between components."""
+
+    DEPENDS_ON = "depends_on"
+    DERIVED_FROM = "derived_from"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a component was found."""
+
+    target: str
+    """The target's ref as the user named it."""
+    path: str
+    """Path inside the target, POSIX separators, relative to the target root."""
+    line: int | None = None
+    """1-based line in a lockfile, when the format has lines."""
+    layer: str | None = None
+    """Layer digest, for components found inside an image."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One thing the user asked to scan."""
+
+    ref: str
+    """The path or name as given on the command line."""
+    kind: TargetKind
+    identity: str
+    """Stable across scans: kind + normalised absolute path (or image name)."""
+    digest: str
+    """sha256 over the bytes the collectors read, so unchanged inputs give equal digests."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One claim about a component's origin from one source."""
+
+    source: str
+    """Who said it: `metadata`, `pypi`, `requirements`, `knowledge-base` …"""
+    field: str
+    """Which field of that source: `Project-URL.Source`, `ownership.organization` …"""
+    value: str
+    where: str
+    """A file path, `pypi:/pypi/<name>/json`-style registry role and path, or a public URL."""
+    strength: Strength
+    retrieved_at: str | None = None
+    """ISO 8601 time for registry answers; None for files read during the scan."""
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One thing we depend on, identified by its purl."""
+
+    purl: str
+    kind: ComponentKind
+    name: str
+    version: str | None
+    hashes: tuple[str, ...] = ()
+    """`algorithm:hex`, sorted, lower-case."""
+    license: str | None = None
+    locations: tuple[Location, ...] = ()
+    direct: bool | None = None
+    """True when a target asks for it itself; None when the input cannot say."""
+    evidence: tuple[Evidence, ...] = ()
+    """What the collector read about its origin (always `declared` or weaker)."""
+    found_by: str = ""
+    """The collector or parser name that produced it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """An edge as the lockfile or metadata states it."""
+
+    source: str
+    """purl of the dependent (may be a project root that is not itself in the inventory)."""
+    target: str
+    kind: DependencyKind = DependencyKind.DEPENDS_ON
+    scope: str | None = None
+    """`dev`, `optional`, `extra:<name>`, `group:<name>` …; None for a runtime dependency."""
+    marker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One origin field's value with its strongest support."""
+
+    value: str
+    strength: Strength
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """The origin at the end of one lineage chain (models)."""
+
+    purl: str
+    relation: str
+    organisation: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The verdict on where one component comes from."""
+
+    purl: str
+    status: OriginStatus
+    reason: str | None = None
+    publisher: Claim | None = None
+    repository: Claim | None = None
+    organisation: Claim | None = None
+    country: Claim | None = None
+    roots: tuple[Root, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule's verdict on a component."""
+
+    rule: str
+    severity: Severity
+    action: Action
+    purl: str
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    waiver: str | None = None
+    """Why and until when the finding is waived; None when it is not."""
+
+    @property
+    def waived(self) -> bool:
+        """A waived finding is reported but never fails a run."""
+        return self.waiver is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One run, as stored and rendered."""
+
+    id: str
+    started_at: str
+    finished_at: str
+    status: ScanStatus
+    tool_version: str
+    targets: tuple[Target, ...]
+    components: tuple[Component, ...]
+    origins: tuple[Origin, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    policy_version: str | None = None
+    host: str | None = None
+
+    def origins_by_purl(self) -> dict[str, Origin]:
+        """Origins keyed by component purl, for O(1) lookups while rendering."""
+        return {origin.purl: origin for origin in self.origins}

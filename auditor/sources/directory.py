@@ -1,0 +1,105 @@
+"""A local folder as a Tree: a checkout, a venv, an unpacked root filesystem."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+from auditor.errors import ParseError
+from auditor.sources import Entry, Tree
+
+SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", "__pycache__"})
+"""Never hold dependency metadata; .git alone can be most of a checkout's files."""
+
+
+class DirectoryTree(Tree):
+    """Files below `root`; symlinks are listed but never followed out of it."""
+
+    def __init__(
+        self,
+        ref: str,
+        root: Path,
+        excludes: tuple[str, ...] = (),
+        only: tuple[str, ...] | None = None,
+    ) -> None:
+        super().__init__(ref)
+        self.root = root
+        self._real_root = os.path.realpath(root)
+        self.excludes = excludes
+        # `only` restricts the listing to named files (a named lockfile target) while the
+        # root stays their folder, so includes such as `-r base.txt` can still be read.
+        self.only = only
+
+    def _excluded(self, rel: str, name: str) -> bool:
+        return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in self.excludes)
+
+    def entries(self) -> Iterator[Entry]:
+        """Walk depth-first in sorted order without following directory symlinks."""
+        if self.only is not None:
+            for rel in self.only:
+                entry = self._entry(rel)
+                if entry is not None:
+                    yield entry
+            return
+        yield from self._walk(str(self.root), "")
+
+    def _walk(self, directory: str, prefix: str) -> Iterator[Entry]:
+        try:
+            with os.scandir(directory) as it:
+                items = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return  # unreadable folders are skipped; the files we can read still count
+        for item in items:
+            rel = f"{prefix}{item.name}"
+            if self._excluded(rel, item.name):
+                continue
+            try:
+                if item.is_dir(follow_symlinks=False):
+                    if item.name not in SKIPPED_DIRECTORIES:
+                        yield from self._walk(item.path, rel + "/")
+                    continue
+            except OSError:
+                continue
+            entry = self._entry(rel)
+            if entry is not None:
+                yield entry
+
+    def entry(self, path: str) -> Entry | None:
+        """Looked up on disk so files outside `only` (includes) can still be read."""
+        if self._index is not None and path in self._index:
+            return self._index[path]
+        if path.startswith("/") or ".." in path.split("/"):
+            return None
+        return self._entry(path)
+
+    def _entry(self, rel: str) -> Entry | None:
+        full = os.path.join(self.root, rel)
+        try:
+            st = os.lstat(full)
+        except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            link = os.readlink(full)
+            try:
+                size = os.stat(full).st_size
+            except OSError:
+                size = 0  # dangling: listed so collectors can report it
+            return Entry(rel, size, partial(self._read, rel), link=link)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return Entry(rel, st.st_size, partial(self._read, rel))
+
+    def _read(self, rel: str) -> bytes:
+        full = os.path.join(self.root, rel)
+        real = os.path.realpath(full)
+        if os.path.commonpath([real, self._real_root]) != self._real_root:
+            raise ParseError(rel, "symlink points outside the target; not read")
+        try:
+            with open(real, "rb") as fh:
+                return fh.read()
+        except OSError as exc:
+            raise ParseError(rel, f"cannot read: {exc.strerror}") from None
