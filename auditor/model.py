@@ -51,7 +51,12 @@ class Strength(StrEnum):
         return _STRENGTH_RANK[self]
 
 
-_STRENGTH_RANK = {Strength.ATTESTED: 4, Strength.REGISTRY: 3, Strength.DECLARED: 2, Strength.INFERRED: 1}
+_STRENGTH_RANK = {
+    Strength.ATTESTED: 4,
+    Strength.REGISTRY: 3,
+    Strength.DECLARED: 2,
+    Strength.INFERRED: 1,
+}
 
 
 @unique

@@ -85,9 +85,12 @@ class DirectoryTree(Tree):
         if stat.S_ISLNK(st.st_mode):
             link = os.readlink(full)
             try:
-                size = os.stat(full).st_size
+                target = os.stat(full)
             except OSError:
-                size = 0  # dangling: listed so collectors can report it
+                return Entry(rel, 0, partial(self._read, rel), link=link)  # dangling: reportable
+            if not stat.S_ISREG(target.st_mode):
+                return None  # links to folders are never followed (loops, escapes)
+            size = target.st_size
             return Entry(rel, size, partial(self._read, rel), link=link)
         if not stat.S_ISREG(st.st_mode):
             return None

@@ -31,9 +31,7 @@ class FileParser:
         """Whether a discovered file at `path` is for this parser."""
         name = path.rpartition("/")[2]
         tail = "/".join(path.split("/")[-2:])
-        return any(
-            fnmatch.fnmatchcase(tail if "/" in p else name, p) for p in self.patterns
-        )
+        return any(fnmatch.fnmatchcase(tail if "/" in p else name, p) for p in self.patterns)
 
 
 def parser_for(path: str, head: bytes | None = None) -> FileParser | None:

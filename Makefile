@@ -1,0 +1,43 @@
+# The two commands: `make demo` and `make test`. Nothing but Python is needed up front.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck pytest prereqs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# A real scan of examples/, offline, into out/ (its own store, so the demo touches nothing else).
+demo: $(STAMP)
+	rm -rf out && mkdir -p out
+	$(BIN)/auditor scan examples/ --offline --format json --output out/scan.json \
+		--db sqlite:///out/auditor.db
+	$(BIN)/auditor report "$$($(BIN)/python -c 'import json; print(json.load(open("out/scan.json"))["scan"]["id"])')" \
+		--format markdown --output out/report.md --db sqlite:///out/auditor.db
+	$(BIN)/auditor scan examples/ --offline --no-store
+	@echo "demo: wrote out/scan.json and out/report.md"
+
+# What the tests need from the machine. Outside CI a missing one skips those tests loudly;
+# with CI=true it fails the run (tests/prereqs.py decides, so both paths are one code).
+prereqs: $(STAMP)
+	@$(BIN)/python tests/prereqs.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict auditor
+
+pytest: $(STAMP) prereqs
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) out build dist .pytest_cache .mypy_cache .ruff_cache

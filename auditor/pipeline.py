@@ -1,0 +1,208 @@
+"""run_scan: targets -> components -> origins -> findings; the one module knowing every stage."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from auditor import __version__
+from auditor.collectors import COLLECTORS, Collected
+from auditor.collectors.parsers import parser_for
+from auditor.config import Config
+from auditor.errors import AuditorError, ParseError, TargetError
+from auditor.model import (
+    Component,
+    Origin,
+    OriginStatus,
+    Scan,
+    ScanStatus,
+    Target,
+    TargetKind,
+)
+from auditor.resolvers import RESOLVERS
+from auditor.resolvers.local import local_origin
+from auditor.sources import Tree
+from auditor.sources.directory import DirectoryTree
+
+PREFIXES: dict[str, TargetKind | None] = {
+    "lockfile": TargetKind.LOCKFILE,
+    "dir": TargetKind.DIRECTORY,
+    "env": TargetKind.ENVIRONMENT,
+    # Named in the design; their readers land with the image and model-cache issues.
+    "image": None,
+    "hf-cache": None,
+}
+SNIFF_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTarget:
+    """A named target, detected and opened."""
+
+    ref: str
+    kind: TargetKind
+    path: Path
+    tree: Tree
+    file: str | None
+    """For a lockfile target: its path inside `tree`."""
+
+
+def run_scan(refs: Sequence[str], config: Config) -> Scan:
+    """Scan every named target; raises one AuditorError naming every unusable target."""
+    started = _now()
+    opened, errors = _open_all(refs, config)
+    parts: list[Collected] = []
+    for target in opened:
+        try:
+            parts.append(_collect(target))
+        except ParseError as exc:  # a named lockfile that is malformed
+            errors.append(exc.message)
+    if errors:
+        raise TargetError(
+            "\n".join(errors),
+            hint="fix or leave out the targets named above; nothing was scanned or stored",
+        )
+    collected = Collected.merge(parts)
+    components = merge_components(collected.components)
+    origins = resolve(components, config)
+    diagnostics = tuple(dict.fromkeys(collected.diagnostics))
+    partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
+    return Scan(
+        id=str(uuid.uuid4()),
+        started_at=started,
+        finished_at=_now(),
+        status=ScanStatus.PARTIAL if partial else ScanStatus.COMPLETE,
+        tool_version=__version__,
+        targets=tuple(_target(t) for t in opened),
+        components=components,
+        origins=origins,
+        dependencies=tuple(dict.fromkeys(collected.dependencies)),
+        findings=tuple(dict.fromkeys(collected.findings)),
+        diagnostics=diagnostics,
+        host=socket.gethostname(),
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _open_all(refs: Sequence[str], config: Config) -> tuple[list[OpenTarget], list[str]]:
+    opened: list[OpenTarget] = []
+    errors: list[str] = []
+    for ref in refs:
+        try:
+            opened.append(open_target(ref, config.excludes))
+        except AuditorError as exc:
+            errors.append(exc.message + (f" ({exc.hint})" if exc.hint else ""))
+    return opened, errors
+
+
+def open_target(ref: str, excludes: tuple[str, ...] = ()) -> OpenTarget:
+    """Detect a target's kind (or take it from a `kind:` prefix) and open its tree."""
+    forced: TargetKind | None = None
+    raw = ref
+    prefix, sep, rest = ref.partition(":")
+    if sep and prefix in PREFIXES and not os.path.exists(ref):
+        forced = PREFIXES[prefix]
+        if forced is None:
+            raise TargetError(
+                f"{ref}: '{prefix}:' targets are not supported by this version",
+                hint="scan a directory, an environment or a lockfile",
+            )
+        raw = rest
+    path = Path(raw).expanduser()
+    if not path.exists():
+        raise TargetError(f"{ref}: no such file or directory")
+    if path.is_file() or forced is TargetKind.LOCKFILE:
+        return _open_file(ref, path)
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise TargetError(f"{ref}: directory is not readable")
+    kind = forced or (TargetKind.ENVIRONMENT if _is_environment(path) else TargetKind.DIRECTORY)
+    return OpenTarget(ref, kind, path, DirectoryTree(ref, path, excludes), None)
+
+
+def _open_file(ref: str, path: Path) -> OpenTarget:
+    if not path.is_file():
+        raise TargetError(f"{ref}: not a file")
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise TargetError(f"{ref}: cannot read: {exc.strerror}") from None
+    if parser_for(path.name, head) is None:
+        raise TargetError(
+            f"{ref}: not a lockfile, environment or directory of any kind this version reads",
+            hint="supported files: requirements*.txt, uv.lock; or prefix the path with "
+            "'lockfile:' to force it",
+        )
+    tree = DirectoryTree(ref, path.parent, only=(path.name,))
+    return OpenTarget(ref, TargetKind.LOCKFILE, path, tree, path.name)
+
+
+def _is_environment(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file() or path.name in ("site-packages", "dist-packages")
+
+
+def _collect(target: OpenTarget) -> Collected:
+    if target.file is None:
+        return Collected.merge(c.collect(target.tree) for c in COLLECTORS)
+    head = target.path.read_bytes()[:SNIFF_BYTES]
+    parser = parser_for(target.file, head)
+    assert parser is not None  # checked when the target was opened
+    return parser.parse(target.tree, target.file)
+
+
+def _target(target: OpenTarget) -> Target:
+    digests = target.tree.read_digests
+    # A single file's digest is that file's sha256, so users can check it with sha256sum.
+    digest = f"sha256:{next(iter(digests.values()))}" if len(digests) == 1 else target.tree.digest()
+    identity = f"{target.kind.value}:{target.path.resolve().as_posix()}"
+    return Target(target.ref, target.kind, identity, digest)
+
+
+def merge_components(found: Iterable[Component]) -> tuple[Component, ...]:
+    """One component per purl, sorted by purl: locations, hashes and evidence united."""
+    merged: dict[str, Component] = {}
+    for c in found:
+        seen = merged.get(c.purl)
+        if seen is None:
+            merged[c.purl] = c
+            continue
+        merged[c.purl] = replace(
+            seen,
+            hashes=tuple(sorted(set(seen.hashes) | set(c.hashes))),
+            locations=tuple(dict.fromkeys(seen.locations + c.locations)),
+            evidence=tuple(dict.fromkeys(seen.evidence + c.evidence)),
+            license=seen.license or c.license,
+            direct=_either_direct(seen.direct, c.direct),
+        )
+    return tuple(merged[purl] for purl in sorted(merged))
+
+
+def _either_direct(a: bool | None, b: bool | None) -> bool | None:
+    if a or b:
+        return True
+    return None if a is None or b is None else False
+
+
+def resolve(components: tuple[Component, ...], config: Config) -> tuple[Origin, ...]:
+    """An origin for every component: from its registry where one is registered."""
+    by_ecosystem = {eco: r for r in RESOLVERS for eco in r.ecosystems}
+    origins: list[Origin] = []
+    for c in components:
+        ecosystem = c.purl[4:].partition("/")[0]
+        resolver = by_ecosystem.get(ecosystem)
+        if config.no_resolve:
+            origins.append(local_origin(c, OriginStatus.SKIPPED, "--no-resolve"))
+        elif resolver is None:
+            reason = f"no registry resolver for {ecosystem} components in this version"
+            origins.append(local_origin(c, OriginStatus.SKIPPED, reason))
+        else:
+            origins.append(resolver.resolve(c))
+    return tuple(origins)

@@ -1,0 +1,43 @@
+"""Scan -> text, one Renderer per format, registered in RENDERERS."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from auditor.errors import UsageError
+from auditor.model import Scan
+
+
+class Renderer(ABC):
+    """Turns a scan into one output format."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def render(self, scan: Scan) -> str:
+        """The whole document as text."""
+
+
+def renderer(name: str) -> Renderer:
+    """The renderer registered for a format name."""
+    for candidate in RENDERERS:
+        if candidate.name == name:
+            return candidate
+    known = ", ".join(r.name for r in RENDERERS)
+    raise UsageError(f"--format {name}: unknown format", hint=f"use one of: {known}")
+
+
+# The registry sits below the interface it registers because its modules import it.
+from auditor.render.json import JsonRenderer  # noqa: E402
+from auditor.render.table import TableRenderer  # noqa: E402
+from auditor.render.template import TemplateRenderer  # noqa: E402
+
+RENDERERS: tuple[Renderer, ...] = (
+    TableRenderer(),
+    JsonRenderer(),
+    TemplateRenderer("markdown", "report.md.j2"),
+)
+"""Every output format; the first is the default."""
+
+FORMAT_NAMES: tuple[str, ...] = tuple(r.name for r in RENDERERS)

@@ -1,0 +1,134 @@
+"""The versioned JSON document (the contract in the README and auditor/schema/scan-v1.json).
+
+Extend it, never rename what exists: other tools and our own checks read it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from auditor.model import Claim, Evidence, Origin, OriginStatus, Root, Scan
+from auditor.render import Renderer
+
+SCHEMA_VERSION = 1
+
+
+class JsonRenderer(Renderer):
+    """`--format json`."""
+
+    name: ClassVar[str] = "json"
+
+    def render(self, scan: Scan) -> str:
+        """Indented, key order as in the contract, UTF-8 kept readable."""
+        return json.dumps(scan_document(scan), indent=2, ensure_ascii=False) + "\n"
+
+
+def scan_document(scan: Scan) -> dict[str, Any]:
+    """The contract's document for a scan."""
+    origins = scan.origins_by_purl()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "scan": {
+            "id": scan.id,
+            "started_at": scan.started_at,
+            "finished_at": scan.finished_at,
+            "status": scan.status.value,
+            "tool_version": scan.tool_version,
+            "policy_version": scan.policy_version,
+            "host": scan.host,
+            "targets": [
+                {"ref": t.ref, "kind": t.kind.value, "identity": t.identity, "digest": t.digest}
+                for t in scan.targets
+            ],
+        },
+        "components": [
+            {
+                "purl": c.purl,
+                "kind": c.kind.value,
+                "name": c.name,
+                "version": c.version,
+                "license": c.license,
+                "hashes": list(c.hashes),
+                "locations": [
+                    {"target": loc.target, "path": loc.path, "line": loc.line, "layer": loc.layer}
+                    for loc in c.locations
+                ],
+                "direct": c.direct,
+                "found_by": c.found_by,
+                "origin": _origin(c.purl, origins.get(c.purl), c.evidence),
+            }
+            for c in scan.components
+        ],
+        "dependencies": [
+            {
+                "from": d.source,
+                "to": d.target,
+                "kind": d.kind.value,
+                "scope": d.scope,
+                "marker": d.marker,
+            }
+            for d in scan.dependencies
+        ],
+        "findings": [
+            {
+                "rule": f.rule,
+                "severity": f.severity.value,
+                "action": f.action.value,
+                "purl": f.purl,
+                "message": f.message,
+                "waived": f.waived,
+                "waiver": f.waiver,
+                "evidence": [_evidence(e) for e in f.evidence],
+            }
+            for f in scan.findings
+        ],
+        "diagnostics": [{"location": d.location, "message": d.message} for d in scan.diagnostics],
+    }
+
+
+def _origin(purl: str, origin: Origin | None, collected: tuple[Evidence, ...]) -> dict[str, Any]:
+    if origin is None:  # a scan stored before resolution ran still renders
+        origin = Origin(purl, OriginStatus.SKIPPED, reason="not resolved", evidence=collected)
+    # The contract: a component with no lineage is its own root.
+    roots = origin.roots or (
+        Root(purl, "self", _value(origin.organisation), _value(origin.country)),
+    )
+    return {
+        "status": origin.status.value,
+        "reason": origin.reason,
+        "publisher": _claim(origin.publisher),
+        "repository": _claim(origin.repository),
+        "organisation": _claim(origin.organisation),
+        "country": _claim(origin.country),
+        "roots": [
+            {
+                "purl": r.purl,
+                "relation": r.relation,
+                "organisation": r.organisation,
+                "country": r.country,
+            }
+            for r in roots
+        ],
+        "conflicts": list(origin.conflicts),
+        "evidence": [_evidence(e) for e in origin.evidence],
+    }
+
+
+def _value(claim: Claim | None) -> str | None:
+    return None if claim is None else claim.value
+
+
+def _claim(claim: Claim | None) -> dict[str, str] | None:
+    return None if claim is None else {"value": claim.value, "strength": claim.strength.value}
+
+
+def _evidence(e: Evidence) -> dict[str, Any]:
+    return {
+        "source": e.source,
+        "field": e.field,
+        "value": e.value,
+        "where": e.where,
+        "strength": e.strength.value,
+        "retrieved_at": e.retrieved_at,
+    }

@@ -1,0 +1,100 @@
+"""`--format table`: the human summary printed by `auditor scan`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import ClassVar
+
+from auditor.model import Component, Scan
+from auditor.render import Renderer
+
+MAX_CELL = 60
+
+
+class TableRenderer(Renderer):
+    """Plain text, aligned columns; readable in a terminal and in CI logs."""
+
+    name: ClassVar[str] = "table"
+
+    def render(self, scan: Scan) -> str:
+        """Header, component table, findings, diagnostics, and the counts that matter."""
+        origins = scan.origins_by_purl()
+        out = [
+            f"scan {scan.id}  {scan.status.value}  {scan.started_at}",
+            *(f"target {t.ref} ({t.kind.value}) {t.digest}" for t in scan.targets),
+            "",
+        ]
+        rows = [
+            (
+                _cell(c.name),
+                _cell(c.version or "(unpinned)"),
+                c.kind.value,
+                _direct(c),
+                origins[c.purl].status.value if c.purl in origins else "-",
+                _cell(_where(c)),
+            )
+            for c in scan.components
+        ]
+        out += _columns(("NAME", "VERSION", "KIND", "DIRECT", "ORIGIN", "FOUND IN"), rows)
+        kinds = Counter(c.kind.value for c in scan.components)
+        direct = sum(1 for c in scan.components if c.direct)
+        out += [
+            "",
+            f"{len(scan.components)} components ("
+            + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+            + f"), {direct} direct, {len(scan.dependencies)} dependency edges",
+        ]
+        if scan.findings:
+            out += ["", "FINDINGS"]
+            out += _columns(
+                ("SEVERITY", "ACTION", "RULE", "COMPONENT", "MESSAGE"),
+                [
+                    (
+                        f.severity.value,
+                        f.action.value + (" (waived)" if f.waived else ""),
+                        f.rule,
+                        _cell(f.purl),
+                        _cell(f.message, 100),
+                    )
+                    for f in sorted(scan.findings, key=lambda f: -f.severity.rank)
+                ],
+            )
+        severities = Counter(f.severity.value for f in scan.findings)
+        out.append(
+            f"{len(scan.findings)} findings"
+            + (
+                " (" + ", ".join(f"{n} {s}" for s, n in severities.most_common()) + ")"
+                if severities
+                else ""
+            )
+        )
+        out.append(f"{len(scan.diagnostics)} diagnostics")
+        out += [f"  {_cell(str(d), 200)}" for d in scan.diagnostics]
+        return "\n".join(out) + "\n"
+
+
+def _direct(c: Component) -> str:
+    return "-" if c.direct is None else ("yes" if c.direct else "no")
+
+
+def _where(c: Component) -> str:
+    if not c.locations:
+        return ""
+    first = c.locations[0]
+    where = first.path + (f":{first.line}" if first.line else "")
+    return where + (f" (+{len(c.locations) - 1})" if len(c.locations) > 1 else "")
+
+
+def _cell(text: str, width: int = MAX_CELL) -> str:
+    # Metadata is untrusted: control characters could rewrite the terminal.
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    ]

@@ -1,0 +1,467 @@
+"""Every scan, kept in SQLite (default) or PostgreSQL: save, load, list, history.
+
+Public API: `open_store`, `upgrade`, `Store`, `ScanSummary`, `SCHEMA_HEAD`. Callers see
+`auditor.model` values only; the SQLAlchemy rows stay inside this package.
+
+Speed matters (a whole scan of ~100 packages should take < 0.8 s): importing this module
+imports no SQLAlchemy, and opening a store whose schema is current costs one SELECT on
+alembic's own `alembic_version` table. Alembic itself is imported only when the schema is
+missing or older than `SCHEMA_HEAD`, or by an explicit `upgrade`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from auditor.errors import ScanNotFoundError, StoreError
+from auditor.model import Scan, ScanStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+__all__ = ["SCHEMA_HEAD", "ScanSummary", "Store", "open_store", "upgrade"]
+
+SCHEMA_HEAD = "0001"
+"""The newest migration this version ships; a test keeps it equal to alembic's head."""
+
+MIN_PREFIX = 4
+"""Shortest scan id prefix accepted, as with git's abbreviated hashes."""
+
+_WRITE = {"auditor_write": True}
+"""Execution option marking a write transaction (SQLite then takes the write lock at BEGIN)."""
+
+_MIGRATION_LOCK = 0x6F726967696E  # PostgreSQL advisory lock key: "origin" in ASCII
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSummary:
+    """One line of `auditor history`."""
+
+    id: str
+    started_at: str
+    status: ScanStatus
+    targets: tuple[str, ...]
+    """Target identities, in the scan's order."""
+    component_count: int
+    finding_count: int
+
+
+def open_store(url: str | None) -> Store:
+    """A store at SQLAlchemy `url`, or SQLite in the user data folder when None.
+
+    Creates or upgrades the schema on first use; StoreError when the database cannot be
+    reached or was migrated by a newer origin-auditor.
+    """
+    engine = _engine(url)
+    try:
+        with _errors(engine), engine.connect() as conn:
+            current = _read_versions(conn)
+        if current != (SCHEMA_HEAD,):
+            _migrate(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine)
+
+
+def upgrade(url: str | None) -> str:
+    """Run every pending migration (`auditor db upgrade`); returns the revision now in force."""
+    engine = _engine(url)
+    try:
+        return _migrate(engine)
+    finally:
+        engine.dispose()
+
+
+class Store:
+    """An open database of scans; use `open_store` to make one, `close` when done."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def save_scan(self, scan: Scan) -> None:
+        """Store `scan` in one transaction; StoreError if its id is taken or a text holds NUL."""
+        from sqlalchemy import insert
+        from sqlalchemy.exc import IntegrityError
+
+        from auditor.store import codec, models
+
+        rows = codec.encode(scan)
+        tables = models.Base.metadata.tables
+        try:
+            with _errors(self._engine), self._begin(write=True) as conn:
+                conn.execute(insert(tables["scans"]), [rows.scan])
+                ids = _target_ids(conn, rows.targets)
+                placed = [
+                    {k: v for k, v in t.items() if k != "identity"}
+                    | {"target_id": ids[t["identity"]]}
+                    for t in rows.targets
+                ]
+                for name, items in (
+                    ("scan_targets", placed),
+                    ("components", rows.components),
+                    ("origins", rows.origins),
+                    ("dependencies", rows.dependencies),
+                    ("findings", rows.findings),
+                    ("diagnostics", rows.diagnostics),
+                ):
+                    if items:  # one executemany per table, never a statement per row
+                        conn.execute(
+                            insert(tables[name]), [{"scan_id": scan.id} | r for r in items]
+                        )
+        except IntegrityError as exc:
+            raise StoreError(
+                f"scan {scan.id}: cannot be saved: {_first_line(exc)}",
+                hint="scan ids must be unique; was this scan saved before?",
+            ) from exc
+
+    def load_scan(self, scan_id: str) -> Scan:
+        """The stored scan with this id or unique id prefix (at least 4 characters)."""
+        from sqlalchemy import select
+
+        from auditor.store import codec, models
+
+        t = models.Base.metadata.tables
+        with _errors(self._engine), self._begin() as conn:
+            sid = _resolve_id(conn, scan_id)
+            st, tg = t["scan_targets"], t["targets"]
+            targets = conn.execute(
+                select(st.c.ref, st.c.kind, st.c.digest, tg.c.identity)
+                .join(tg, tg.c.id == st.c.target_id)
+                .where(st.c.scan_id == sid)
+                .order_by(st.c.position)
+            )
+
+            def children(name: str) -> Any:
+                table = t[name]
+                query = select(table).where(table.c.scan_id == sid).order_by(table.c.position)
+                return conn.execute(query)
+
+            scan_row = conn.execute(select(t["scans"]).where(t["scans"].c.id == sid)).one()
+            return codec.decode(
+                scan_row,
+                targets,
+                children("components"),
+                children("origins"),
+                children("dependencies"),
+                children("findings"),
+                children("diagnostics"),
+            )
+
+    def list_scans(
+        self, target_identity: str | None = None, limit: int | None = None
+    ) -> tuple[ScanSummary, ...]:
+        """Stored scans, newest first; only those of one target identity when given."""
+        from sqlalchemy import func, select
+
+        from auditor.store import codec, models
+
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        t = models.Base.metadata.tables
+        scans, st, tg = t["scans"], t["scan_targets"], t["targets"]
+
+        def count(name: str) -> Any:
+            table = t[name]
+            return select(func.count()).where(table.c.scan_id == scans.c.id).scalar_subquery()
+
+        query = _newest_first(
+            select(
+                scans.c.id,
+                scans.c.started_at,
+                scans.c.status,
+                count("components").label("components"),
+                count("findings").label("findings"),
+            ),
+            target_identity,
+        ).limit(limit)
+        with _errors(self._engine), self._begin() as conn:
+            rows = conn.execute(query).all()
+            # The identities of the listed scans: one query, not one per scan.
+            chosen = _newest_first(select(scans.c.id), target_identity).limit(limit)
+            targets: dict[str, list[str]] = {}
+            for scan_id, identity in conn.execute(
+                select(st.c.scan_id, tg.c.identity)
+                .join(tg, tg.c.id == st.c.target_id)
+                .where(st.c.scan_id.in_(chosen.scalar_subquery()))
+                .order_by(st.c.scan_id, st.c.position)
+            ):
+                targets.setdefault(scan_id, []).append(identity)
+        return tuple(
+            ScanSummary(
+                id=r.id,
+                started_at=r.started_at,
+                status=codec.decode_enum(ScanStatus, r.status, r.id),
+                targets=tuple(targets.get(r.id, ())),
+                component_count=r.components,
+                finding_count=r.findings,
+            )
+            for r in rows
+        )
+
+    def latest_scan(self, target_identity: str) -> str | None:
+        """The id of the newest scan of `target_identity`, or None if it was never scanned."""
+        from sqlalchemy import select
+
+        from auditor.store import models
+
+        scans = models.Base.metadata.tables["scans"]
+        query = _newest_first(select(scans.c.id), target_identity).limit(1)
+        with _errors(self._engine), self._begin() as conn:
+            found: str | None = conn.execute(query).scalar()
+            return found
+
+    @contextmanager
+    def _begin(self, write: bool = False) -> Iterator[Connection]:
+        """A connection in a transaction; reads see one consistent snapshot."""
+        with self._engine.connect() as conn:
+            if write:
+                conn.execution_options(**_WRITE)
+            elif conn.dialect.name == "postgresql":
+                # Several SELECTs make one answer; without this a concurrent prune could
+                # leave a scan half-read under READ COMMITTED.
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+
+# --- queries -----------------------------------------------------------------------------
+
+
+def _newest_first(query: Any, target_identity: str | None) -> Any:
+    """`query` over `scans`, restricted to one target's history, newest first."""
+    from sqlalchemy import select
+
+    from auditor.store import models
+
+    t = models.Base.metadata.tables
+    scans, st, tg = t["scans"], t["scan_targets"], t["targets"]
+    if target_identity is not None:
+        query = query.where(
+            scans.c.id.in_(
+                select(st.c.scan_id)
+                .join(tg, tg.c.id == st.c.target_id)
+                .where(tg.c.identity == target_identity)
+            )
+        )
+    # started_ts is NULL for a non-ISO started_at; those sort last, by their text.
+    return query.order_by(
+        scans.c.started_ts.desc().nulls_last(), scans.c.started_at.desc(), scans.c.id.desc()
+    )
+
+
+def _resolve_id(conn: Connection, scan_id: str) -> str:
+    """The full id for an exact id or a unique prefix of at least MIN_PREFIX characters."""
+    from sqlalchemy import func, select
+
+    from auditor.store import models
+
+    scans = models.Base.metadata.tables["scans"]
+    if conn.execute(select(scans.c.id).where(scans.c.id == scan_id)).scalar() is not None:
+        return scan_id
+    if len(scan_id) >= MIN_PREFIX:
+        # substr, not LIKE: LIKE is case-insensitive on SQLite and treats % and _ specially.
+        matches: list[str] = list(
+            conn.execute(
+                select(scans.c.id)
+                .where(func.substr(scans.c.id, 1, len(scan_id)) == scan_id)
+                .order_by(scans.c.id)
+                .limit(3)
+            )
+            .scalars()
+            .all()
+        )
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            shown = ", ".join(matches[:2]) + (" …" if len(matches) > 2 else "")
+            raise StoreError(
+                f"scan {scan_id}: ambiguous id prefix, matches {shown}",
+                hint="give more characters of the scan id",
+            )
+    raise ScanNotFoundError(
+        f"scan {scan_id}: not found",
+        hint=f"`auditor history` lists stored scans; give a full id or at least {MIN_PREFIX}"
+        " of its first characters",
+    )
+
+
+def _target_ids(conn: Connection, targets: list[dict[str, Any]]) -> dict[str, int]:
+    """Row ids for these targets' identities, inserting new ones; safe when many scanners
+    insert the same identity at once (the unique index arbitrates, losers do nothing)."""
+    from sqlalchemy import select
+
+    from auditor.store import models
+
+    table = models.Base.metadata.tables["targets"]
+    first: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        first.setdefault(target["identity"], target)
+    if not first:
+        return {}
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    # Sorted, so two transactions take the index locks in the same order and cannot deadlock.
+    values = [
+        {"identity": i, "kind": first[i]["kind"], "ref": first[i]["ref"]} for i in sorted(first)
+    ]
+    conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=["identity"]), values)
+    found = conn.execute(
+        select(table.c.identity, table.c.id).where(table.c.identity.in_(sorted(first)))
+    )
+    return {row.identity: row.id for row in found}
+
+
+# --- engine and schema -------------------------------------------------------------------
+
+
+def _engine(url: str | None) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys, WAL and real transactions."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    if url is None:
+        import platformdirs
+
+        folder = platformdirs.user_data_path("origin-auditor")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{folder}: cannot create the data folder: {exc.strerror}") from exc
+        url = f"sqlite:///{folder / 'auditor.db'}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"{url}: not a database URL",
+            hint="use e.g. sqlite:///path/auditor.db or postgresql://user@host/db",
+        ) from exc
+    if parsed.drivername == "postgresql":
+        # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"{parsed.render_as_string()}: unsupported database {parsed.get_backend_name()!r}",
+            hint="the store works with SQLite and PostgreSQL",
+        )
+    try:
+        engine = create_engine(parsed)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise StoreError(
+            f"{parsed.render_as_string()}: database driver missing: {exc}",
+            hint="install the PostgreSQL driver: pip install 'origin-auditor[postgres]'",
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # sqlite3 would BEGIN lazily and never for DDL; take over so `_sqlite_begin` decides.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite, per connection
+    cursor.execute("PRAGMA busy_timeout=10000")  # wait for another writer, do not fail
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers lock at BEGIN: a deferred transaction that upgrades to a write lock fails at
+    # once with SQLITE_BUSY when another writer is active, whatever the busy timeout.
+    immediate = conn.get_execution_options().get("auditor_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _read_versions(conn: Connection) -> tuple[str, ...]:
+    """alembic_version's rows without importing alembic; () when the table is missing."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except DBAPIError:  # no such table: a new database
+        conn.rollback()
+        return ()
+    conn.rollback()
+    return tuple(sorted(rows))
+
+
+def _migrate(engine: Engine) -> str:
+    """Upgrade to the head revision under a lock, so concurrent first uses do it once."""
+    from importlib.resources import as_file, files
+
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    with as_file(files(__name__) / "migrations") as location, _errors(engine):
+        config = Config()
+        config.set_main_option("script_location", str(location))
+        script = ScriptDirectory.from_config(config)
+        known = {rev.revision for rev in script.walk_revisions()}
+        with engine.connect() as conn:
+            conn.execution_options(**_WRITE)
+            with conn.begin():
+                if conn.dialect.name == "postgresql":  # DDL is transactional there
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+                current = MigrationContext.configure(conn).get_current_heads()
+                if unknown := sorted(set(current) - known):
+                    raise StoreError(
+                        f"{engine.url.render_as_string()}: database schema {', '.join(unknown)}"
+                        f" is newer than this origin-auditor knows ({SCHEMA_HEAD})",
+                        hint="upgrade origin-auditor to use this database",
+                    )
+                config.attributes["connection"] = conn  # env.py migrates on our transaction
+                try:
+                    command.upgrade(config, "head")
+                except CommandError as exc:  # alembic's own failures are not SQLAlchemy's
+                    raise StoreError(
+                        f"{engine.url.render_as_string()}: schema upgrade failed: {exc}",
+                        hint="run `auditor db upgrade` to retry; report the error if it persists",
+                    ) from exc
+        head = script.get_current_head()
+        assert head is not None, "migrations/versions holds no revision"
+        return head
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).strip().splitlines()[0]
+
+
+@contextmanager
+def _errors(engine: Engine) -> Iterator[None]:
+    """SQLAlchemy errors as StoreError, subject = the URL without its password."""
+    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+    try:
+        yield
+    except IntegrityError:
+        raise  # the caller knows what a conflict means
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"{engine.url.render_as_string()}: {_first_line(exc)}",
+            hint="check that the database is reachable and the URL is right",
+        ) from exc

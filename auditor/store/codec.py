@@ -1,0 +1,288 @@
+"""Scan <-> plain row dicts: the one place that knows how the model maps onto the tables.
+
+Kept free of SQLAlchemy so the mapping is plain data in, plain data out; `store` does the
+I/O. Decoding is the exact inverse of encoding: `decode(encode(scan)) == scan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from auditor.errors import Diagnostic, StoreError
+from auditor.model import (
+    Action,
+    Claim,
+    Component,
+    ComponentKind,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Finding,
+    Location,
+    Origin,
+    OriginStatus,
+    Root,
+    Scan,
+    ScanStatus,
+    Severity,
+    Strength,
+    Target,
+    TargetKind,
+)
+
+Row = dict[str, Any]
+E = TypeVar("E", bound=StrEnum)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRows:
+    """One scan as rows, child rows in tuple order (without `scan_id`)."""
+
+    scan: Row
+    targets: list[Row] = field(default_factory=list)
+    """`position`, `identity`, `kind`, `ref`, `digest`: the store resolves `identity`."""
+    components: list[Row] = field(default_factory=list)
+    origins: list[Row] = field(default_factory=list)
+    dependencies: list[Row] = field(default_factory=list)
+    findings: list[Row] = field(default_factory=list)
+    diagnostics: list[Row] = field(default_factory=list)
+
+
+def parse_time(text: str) -> datetime | None:
+    """`text` as an aware UTC datetime for ordering, or None when it is not ISO 8601."""
+    try:
+        parsed = datetime.fromisoformat(text)
+        if parsed.tzinfo is None:  # the pipeline writes UTC; assume it for naive times
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 shifted out of range
+        return None
+
+
+def encode(scan: Scan) -> ScanRows:
+    """The rows that store `scan`; StoreError if a string holds NUL (see `_reject_nul`)."""
+    rows = ScanRows(
+        scan={
+            "id": scan.id,
+            "started_at": scan.started_at,
+            "started_ts": parse_time(scan.started_at),
+            "finished_at": scan.finished_at,
+            "status": str(scan.status),
+            "tool_version": scan.tool_version,
+            "policy_version": scan.policy_version,
+            "host": scan.host,
+            "extra": {},
+        },
+        targets=[
+            {"position": i, "identity": t.identity, "kind": str(t.kind), "ref": t.ref}
+            | {"digest": t.digest}
+            for i, t in enumerate(scan.targets)
+        ],
+        components=[_component(i, c) for i, c in enumerate(scan.components)],
+        origins=[_origin(i, o) for i, o in enumerate(scan.origins)],
+        dependencies=[
+            {"position": i, "source": d.source, "target": d.target, "kind": str(d.kind)}
+            | {"scope": d.scope, "marker": d.marker}
+            for i, d in enumerate(scan.dependencies)
+        ],
+        findings=[_finding(i, f) for i, f in enumerate(scan.findings)],
+        diagnostics=[
+            {"position": i, "location": d.location, "message": d.message}
+            for i, d in enumerate(scan.diagnostics)
+        ],
+    )
+    for part in fields(rows):
+        _reject_nul(scan.id, part.name, getattr(rows, part.name))
+    return rows
+
+
+def _reject_nul(scan_id: str, table: str, value: object) -> None:
+    """PostgreSQL text and JSONB cannot hold U+0000, so no backend accepts it (same data,
+    same outcome everywhere); no real name, path or message needs it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise StoreError(
+                f"scan {scan_id!r}: {table}: a text value contains a NUL character",
+                hint="NUL characters cannot be stored; this is a bug in whatever made the value",
+            )
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _reject_nul(scan_id, table, item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_nul(scan_id, table, item)
+
+
+def _evidence(items: Iterable[Evidence]) -> list[Row]:
+    return [
+        {"source": e.source, "field": e.field, "value": e.value, "where": e.where}
+        | {"strength": str(e.strength), "retrieved_at": e.retrieved_at}
+        for e in items
+    ]
+
+
+def _component(position: int, c: Component) -> Row:
+    return {
+        "position": position,
+        "purl": c.purl,
+        "kind": str(c.kind),
+        "name": c.name,
+        "version": c.version,
+        "license": c.license,
+        "direct": c.direct,
+        "found_by": c.found_by,
+        "hashes": list(c.hashes),
+        "locations": [
+            {"target": loc.target, "path": loc.path, "line": loc.line, "layer": loc.layer}
+            for loc in c.locations
+        ],
+        "evidence": _evidence(c.evidence),
+    }
+
+
+def _origin(position: int, o: Origin) -> Row:
+    row: Row = {"position": position, "purl": o.purl, "status": str(o.status)}
+    row["reason"] = o.reason
+    for name in ("publisher", "repository", "organisation", "country"):
+        claim: Claim | None = getattr(o, name)
+        row[f"{name}_value"] = None if claim is None else claim.value
+        row[f"{name}_strength"] = None if claim is None else str(claim.strength)
+    row["roots"] = [
+        {"purl": r.purl, "relation": r.relation, "organisation": r.organisation}
+        | {"country": r.country}
+        for r in o.roots
+    ]
+    row["conflicts"] = list(o.conflicts)
+    row["evidence"] = _evidence(o.evidence)
+    return row
+
+
+def _finding(position: int, f: Finding) -> Row:
+    return {
+        "position": position,
+        "rule": f.rule,
+        "severity": str(f.severity),
+        "action": str(f.action),
+        "purl": f.purl,
+        "message": f.message,
+        "evidence": _evidence(f.evidence),
+        "waiver": f.waiver,
+    }
+
+
+# --- decoding: rows come back as SQLAlchemy Rows; only attribute access is used ---------
+
+
+def decode_enum(kind: type[E], value: str, scan_id: str) -> E:
+    """A stored vocabulary value; a value this version does not know means a newer writer."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise StoreError(
+            f"scan {scan_id}: unknown {kind.__name__} value {value!r}",
+            hint="the scan was written by a newer origin-auditor; upgrade this one",
+        ) from None
+
+
+def _decode_evidence(items: Sequence[Mapping[str, Any]], scan_id: str) -> tuple[Evidence, ...]:
+    return tuple(
+        Evidence(
+            source=e["source"],
+            field=e["field"],
+            value=e["value"],
+            where=e["where"],
+            strength=decode_enum(Strength, e["strength"], scan_id),
+            retrieved_at=e["retrieved_at"],
+        )
+        for e in items
+    )
+
+
+def _claim(value: str | None, strength: str | None, scan_id: str) -> Claim | None:
+    if value is None or strength is None:
+        return None
+    return Claim(value, decode_enum(Strength, strength, scan_id))
+
+
+def decode(
+    scan: Any,
+    targets: Iterable[Any],
+    components: Iterable[Any],
+    origins: Iterable[Any],
+    dependencies: Iterable[Any],
+    findings: Iterable[Any],
+    diagnostics: Iterable[Any],
+) -> Scan:
+    """The Scan that `encode` turned into these rows (each iterable in position order)."""
+    sid: str = scan.id
+    return Scan(
+        id=sid,
+        started_at=scan.started_at,
+        finished_at=scan.finished_at,
+        status=decode_enum(ScanStatus, scan.status, sid),
+        tool_version=scan.tool_version,
+        policy_version=scan.policy_version,
+        host=scan.host,
+        targets=tuple(
+            Target(t.ref, decode_enum(TargetKind, t.kind, sid), t.identity, t.digest)
+            for t in targets
+        ),
+        components=tuple(
+            Component(
+                purl=c.purl,
+                kind=decode_enum(ComponentKind, c.kind, sid),
+                name=c.name,
+                version=c.version,
+                hashes=tuple(c.hashes),
+                license=c.license,
+                locations=tuple(
+                    Location(loc["target"], loc["path"], loc["line"], loc["layer"])
+                    for loc in c.locations
+                ),
+                direct=c.direct,
+                evidence=_decode_evidence(c.evidence, sid),
+                found_by=c.found_by,
+            )
+            for c in components
+        ),
+        origins=tuple(
+            Origin(
+                purl=o.purl,
+                status=decode_enum(OriginStatus, o.status, sid),
+                reason=o.reason,
+                publisher=_claim(o.publisher_value, o.publisher_strength, sid),
+                repository=_claim(o.repository_value, o.repository_strength, sid),
+                organisation=_claim(o.organisation_value, o.organisation_strength, sid),
+                country=_claim(o.country_value, o.country_strength, sid),
+                roots=tuple(
+                    Root(r["purl"], r["relation"], r["organisation"], r["country"]) for r in o.roots
+                ),
+                conflicts=tuple(o.conflicts),
+                evidence=_decode_evidence(o.evidence, sid),
+            )
+            for o in origins
+        ),
+        dependencies=tuple(
+            Dependency(
+                d.source, d.target, decode_enum(DependencyKind, d.kind, sid), d.scope, d.marker
+            )
+            for d in dependencies
+        ),
+        findings=tuple(
+            Finding(
+                rule=f.rule,
+                severity=decode_enum(Severity, f.severity, sid),
+                action=decode_enum(Action, f.action, sid),
+                purl=f.purl,
+                message=f.message,
+                evidence=_decode_evidence(f.evidence, sid),
+                waiver=f.waiver,
+            )
+            for f in findings
+        ),
+        diagnostics=tuple(Diagnostic(d.location, d.message) for d in diagnostics),
+    )

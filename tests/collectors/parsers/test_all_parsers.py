@@ -1,0 +1,58 @@
+"""Every registered parser, fed random bytes and mutations of real files: only ParseError escapes."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditor.collectors import Collected
+from auditor.collectors.parsers import PARSERS, FileParser
+from auditor.errors import ParseError
+from auditor.sources.directory import DirectoryTree
+from tests.conftest import REPO
+
+SEEDS = {
+    "requirements-txt": (REPO / "examples/python-app/requirements.txt").read_bytes(),
+    "uv-lock": (REPO / "examples/python-app/uv.lock").read_bytes(),
+}
+FILE_NAMES = {"requirements-txt": "requirements.txt", "uv-lock": "uv.lock"}
+
+
+def _parse(parser: FileParser, data: bytes) -> Collected | ParseError:
+    with tempfile.TemporaryDirectory() as tmp:
+        name = FILE_NAMES[parser.name]
+        (Path(tmp) / name).write_bytes(data)
+        try:
+            return parser.parse(DirectoryTree("t", Path(tmp)), name)
+        except ParseError as exc:
+            assert exc.message.startswith(name), exc.message
+            return exc
+
+
+@st.composite
+def mutated(draw: st.DrawFn, seed: bytes) -> bytes:
+    """A real file with a slice replaced, duplicated or cut: near-valid input finds most bugs."""
+    data = bytearray(seed[: draw(st.integers(0, len(seed)))] if draw(st.booleans()) else seed)
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        junk = draw(st.binary(max_size=16) | st.sampled_from([b"\n", b"\\\n", b"=", b"[", b'"', b"\x00"]))
+        end = at + draw(st.integers(0, 8))
+        data[at:end] = junk
+    return bytes(data)
+
+
+def test_every_parser_has_a_seed() -> None:
+    assert {p.name for p in PARSERS} == set(SEEDS)
+
+
+@pytest.mark.parametrize("parser", PARSERS, ids=lambda p: p.name)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_and_mutated_input(parser: FileParser, data: st.DataObject) -> None:
+    raw = data.draw(st.binary(max_size=512) | mutated(SEEDS[parser.name]))
+    result = _parse(parser, raw)
+    assert isinstance(result, (Collected, ParseError))

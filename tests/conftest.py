@@ -1,0 +1,86 @@
+"""Shared fixtures: the JSON contract validator and a CLI runner that keeps the store local."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import cli
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def scan_schema() -> jsonschema.protocols.Validator:
+    """The shipped JSON Schema, checked itself before it checks anything."""
+    schema = json.loads((resources.files("auditor") / "schema" / "scan-v1.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.fixture
+def validate(scan_schema: jsonschema.protocols.Validator) -> Callable[[str], dict[str, Any]]:
+    """Parse JSON output and validate it against the contract (every JSON test uses this)."""
+
+    def check(text: str) -> dict[str, Any]:
+        doc: dict[str, Any] = json.loads(text)
+        errors = sorted(scan_schema.iter_errors(doc), key=lambda e: list(e.path))
+        assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+        return doc
+
+    return check
+
+
+@dataclass
+class Ran:
+    """One CLI invocation's outcome."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    """A throwaway SQLite store per test, so no test touches the user's data dir."""
+    return f"sqlite:///{tmp_path / 'auditor.db'}"
+
+
+@pytest.fixture
+def auditor(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    """Run the real click command in-process with the test store."""
+    monkeypatch.setenv("AUDITOR_DB", db_url)
+
+    def run(*args: str | Path, stdin: str | None = None) -> Ran:
+        result = CliRunner().invoke(cli, [str(a) for a in args], input=stdin)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Ran(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Create `files` (relative path -> content) below root."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def purls(doc: dict[str, Any]) -> Sequence[str]:
+    """The component purls of a JSON document, in order."""
+    return [c["purl"] for c in doc["components"]]

@@ -1,0 +1,65 @@
+"""The built wheel, installed in a fresh venv, scans with the rules and templates it ships."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def _run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, check=True, cwd=cwd
+    )
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(request: pytest.FixtureRequest) -> Path:
+    """Our wheel plus every dependency's, built once and kept while pyproject is unchanged."""
+    key = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    house = Path(request.config.cache.mkdir(f"wheelhouse-{key}"))  # type: ignore[union-attr]
+    if not any(house.glob("*.whl")) or not (house / ".deps-done").exists():
+        _run(sys.executable, "-m", "pip", "wheel", "--quiet", "-w", house, REPO)
+        (house / ".deps-done").write_text("ok")
+    else:  # our own code changed: rebuild only our wheel
+        for old in house.glob("origin_auditor-*.whl"):
+            old.unlink()
+        _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", house, REPO)
+    return house
+
+
+def test_wheel_ships_rules_templates_and_schema(wheelhouse: Path) -> None:
+    [wheel] = wheelhouse.glob("origin_auditor-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "auditor/_data/rules/builtin.toml" in names
+    assert "auditor/_data/templates/report.md.j2" in names
+    assert "auditor/schema/scan-v1.json" in names
+    assert "auditor/store/migrations/env.py" in names
+    assert not any(n.startswith(("tests/", "examples/", "bench/")) for n in names)
+
+
+def test_installed_wheel_scans(wheelhouse: Path, tmp_path: Path) -> None:
+    env = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env)
+    pip = [env / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-index"]
+    _run(*pip, "--find-links", wheelhouse, "origin-auditor")
+    auditor = env / "bin" / "auditor"
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    workdir = tmp_path / "elsewhere"  # not the checkout: the data must come from the wheel
+    workdir.mkdir()
+    scan = _run(auditor, "scan", REPO / "examples", "--format", "json", "--db", db, cwd=workdir)
+    doc = json.loads(scan.stdout)
+    assert len(doc["components"]) > 10
+    report = _run(auditor, "report", doc["scan"]["id"], "-f", "markdown", "--db", db, cwd=workdir)
+    assert "# Origin Auditor report" in report.stdout
+    assert "package.unpinned" in _run(auditor, "rules", "list", cwd=workdir).stdout
