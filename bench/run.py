@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 import platform
 import statistics
@@ -197,41 +198,37 @@ def _verdict(good: bool, *rows: Row) -> str:
 
 
 def verdicts(rows: list[Row]) -> list[tuple[str, str, str]]:
-    """(target, measured ratio, PASS/MISS/n/a) for each target the issue names."""
+    """(target, measured ratio, PASS/MISS/n/a) for each target the issue names.
+
+    Verdicts use medians, as the issue does; the ratio of the minimums is shown beside
+    them because on a shared 2-core machine the minimum is the less noisy estimate.
+    """
     out: list[tuple[str, str, str]] = []
-    auditor_small = _find(rows, "auditor", "lock100")
-    if auditor_small is not None:
-        ratio = auditor_small.median_s / LIMIT_S
-        good = ratio < 1.0
-        out.append(
-            (
-                f"auditor < {LIMIT_S} s on lock100 (auditor/limit < 1)",
-                f"{ratio:.2f} ({auditor_small.median_s:.3f} s)",
-                _verdict(good, auditor_small),
-            )
-        )
+    small = _find(rows, "auditor", "lock100")
+    if small is not None:
+        ratio = small.median_s / LIMIT_S
+        measured = f"{ratio:.2f} ({small.median_s:.3f} s; min {small.min_s:.3f} s)"
+        target = f"auditor < {LIMIT_S} s on lock100 (auditor/limit < 1)"
+        out.append((target, measured, _verdict(ratio < 1.0, small)))
     for name in ("uvlock1000", "req1000"):
         auditor, trivy = _find(rows, "auditor", name), _find(rows, "trivy", name)
-        if auditor is not None and trivy is not None:
-            ratio = auditor.median_s / trivy.median_s
-            good = ratio <= TRIVY_FACTOR
-            out.append(
-                (
-                    f"auditor <= {TRIVY_FACTOR:g}x trivy on {name} (auditor/trivy)",
-                    f"{ratio:.2f}",
-                    _verdict(good, auditor, trivy),
-                )
-            )
+        if auditor is None or trivy is None:
+            continue
+        ratio = auditor.median_s / trivy.median_s
+        measured = f"{ratio:.2f} (min/min {auditor.min_s / trivy.min_s:.2f})"
+        target = f"auditor <= {TRIVY_FACTOR:g}x trivy on {name} (auditor/trivy)"
+        out.append((target, measured, _verdict(ratio <= TRIVY_FACTOR, auditor, trivy)))
     for name in INPUTS:
         auditor, syft = _find(rows, "auditor", name), _find(rows, "syft", name)
         if auditor is None or syft is None:
             continue
-        target = f"auditor >= {SYFT_SPEEDUP:g}x faster than syft on {name} (syft/auditor)"
         speedup = syft.median_s / auditor.median_s
+        measured = f"{speedup:.1f} (min/min {syft.min_s / auditor.min_s:.1f})"
+        target = f"auditor >= {SYFT_SPEEDUP:g}x faster than syft on {name} (syft/auditor)"
         if syft.count is None or syft.count.total == 0:
-            out.append((target, f"{speedup:.1f}", "n/a (syft found no packages)"))
+            out.append((target, measured, "n/a (syft found no packages)"))
             continue
-        out.append((target, f"{speedup:.1f}", _verdict(speedup >= SYFT_SPEEDUP, auditor, syft)))
+        out.append((target, measured, _verdict(speedup >= SYFT_SPEEDUP, auditor, syft)))
     return out
 
 
@@ -306,6 +303,26 @@ def render(rows: list[Row], facts: list[tuple[str, str]], runs: str, markdown: b
     return "\n".join(lines).rstrip() + "\n"
 
 
+def command_builders(
+    paths: dict[str, Path], scratch: Path, cache: Path
+) -> dict[str, Callable[[Path], ToolCommand]]:
+    """For each tool, a function from an input folder to the command that scans it."""
+    builders: dict[str, Callable[[Path], ToolCommand]] = {}
+    for tool, path in paths.items():
+        if tool == "trivy":
+            builders[tool] = functools.partial(trivy_command, path, cache_dir=cache)
+        elif tool == "syft":
+            builders[tool] = functools.partial(syft_command, path)
+        else:
+            # One store per input, created by the warm-up run, so measured runs write to
+            # an existing database as a user's second scan would.
+            def auditor_for(target: Path, auditor: Path = path) -> ToolCommand:
+                return auditor_command(auditor, target, scratch / f"{target.name}.db")
+
+            builders[tool] = auditor_for
+    return builders
+
+
 def main() -> None:
     """Parse flags, run the benchmark, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -340,19 +357,7 @@ def main() -> None:
         scratch = Path(tmp)
         cache = scratch / "trivy-cache"
         cache.mkdir()
-        builders: dict[str, Callable[[Path], ToolCommand]] = {}
-        for tool in tools:
-            path = paths[tool]
-            if tool == "trivy":
-                builders[tool] = lambda target, p=path: trivy_command(p, target, cache)
-            elif tool == "syft":
-                builders[tool] = lambda target, p=path: syft_command(p, target)
-            else:
-                # One store per input, created by the warm-up run, so measured runs write
-                # to an existing database as a user's second scan would.
-                builders[tool] = lambda target, p=path: auditor_command(
-                    p, target, scratch / f"{target.name}.db"
-                )
+        builders = command_builders(paths, scratch, cache)
         facts = machine_facts(paths)
         rows = benchmark(builders, inputs, args.rounds, args.warmups, scratch)
         facts.append(("load average at end (1/5/15 min)", _load()))

@@ -72,7 +72,7 @@ class DirectoryTree(Tree):
         """Looked up on disk so files outside `only` (includes) can still be read."""
         if self._index is not None and path in self._index:
             return self._index[path]
-        if path.startswith("/") or ".." in path.split("/"):
+        if path.startswith("/") or ".." in path.split("/") or "\0" in path:
             return None
         return self._entry(path)
 

@@ -7,6 +7,14 @@ Speed matters (a whole scan of ~100 packages should take < 0.8 s): importing thi
 imports no SQLAlchemy, and opening a store whose schema is current costs one SELECT on
 alembic's own `alembic_version` table. Alembic itself is imported only when the schema is
 missing or older than `SCHEMA_HEAD`, or by an explicit `upgrade`.
+
+Decisions callers can rely on:
+- `load_scan(s.id) == s` for every Scan whose strings hold no NUL character. NUL cannot be
+  stored in PostgreSQL text or JSONB, so `save_scan` rejects it with StoreError on every
+  backend (one behaviour, whichever database is configured).
+- Times are kept as the ISO text the Scan holds (see models.py); history orders by a parsed
+  UTC copy, with unparsable times last.
+- `postgresql://` URLs use the psycopg 3 driver (`pip install 'origin-auditor[postgres]'`).
 """
 
 from __future__ import annotations
@@ -31,11 +39,6 @@ SCHEMA_HEAD = "0001"
 MIN_PREFIX = 4
 """Shortest scan id prefix accepted, as with git's abbreviated hashes."""
 
-_WRITE = {"auditor_write": True}
-"""Execution option marking a write transaction (SQLite then takes the write lock at BEGIN)."""
-
-_MIGRATION_LOCK = 0x6F726967696E  # PostgreSQL advisory lock key: "origin" in ASCII
-
 
 @dataclass(frozen=True, slots=True)
 class ScanSummary:
@@ -56,12 +59,14 @@ def open_store(url: str | None) -> Store:
     Creates or upgrades the schema on first use; StoreError when the database cannot be
     reached or was migrated by a newer origin-auditor.
     """
-    engine = _engine(url)
+    from auditor.store import engine as schema
+
+    engine = schema.make_engine(url)
     try:
-        with _errors(engine), engine.connect() as conn:
-            current = _read_versions(conn)
+        with schema.errors(engine), engine.connect() as conn:
+            current = schema.read_versions(conn)
         if current != (SCHEMA_HEAD,):
-            _migrate(engine)
+            schema.migrate(engine)
     except BaseException:
         engine.dispose()
         raise
@@ -70,9 +75,11 @@ def open_store(url: str | None) -> Store:
 
 def upgrade(url: str | None) -> str:
     """Run every pending migration (`auditor db upgrade`); returns the revision now in force."""
-    engine = _engine(url)
+    from auditor.store import engine as schema
+
+    engine = schema.make_engine(url)
     try:
-        return _migrate(engine)
+        return schema.migrate(engine)
     finally:
         engine.dispose()
 
@@ -101,11 +108,12 @@ class Store:
         from sqlalchemy.exc import IntegrityError
 
         from auditor.store import codec, models
+        from auditor.store.engine import first_line
 
         rows = codec.encode(scan)
         tables = models.Base.metadata.tables
         try:
-            with _errors(self._engine), self._begin(write=True) as conn:
+            with self._begin(write=True) as conn:
                 conn.execute(insert(tables["scans"]), [rows.scan])
                 ids = _target_ids(conn, rows.targets)
                 placed = [
@@ -127,7 +135,7 @@ class Store:
                         )
         except IntegrityError as exc:
             raise StoreError(
-                f"scan {scan.id}: cannot be saved: {_first_line(exc)}",
+                f"scan {scan.id}: cannot be saved: {first_line(exc)}",
                 hint="scan ids must be unique; was this scan saved before?",
             ) from exc
 
@@ -138,7 +146,7 @@ class Store:
         from auditor.store import codec, models
 
         t = models.Base.metadata.tables
-        with _errors(self._engine), self._begin() as conn:
+        with self._begin() as conn:
             sid = _resolve_id(conn, scan_id)
             st, tg = t["scan_targets"], t["targets"]
             targets = conn.execute(
@@ -191,7 +199,7 @@ class Store:
             ),
             target_identity,
         ).limit(limit)
-        with _errors(self._engine), self._begin() as conn:
+        with self._begin() as conn:
             rows = conn.execute(query).all()
             # The identities of the listed scans: one query, not one per scan.
             chosen = _newest_first(select(scans.c.id), target_identity).limit(limit)
@@ -223,16 +231,19 @@ class Store:
 
         scans = models.Base.metadata.tables["scans"]
         query = _newest_first(select(scans.c.id), target_identity).limit(1)
-        with _errors(self._engine), self._begin() as conn:
+        with self._begin() as conn:
             found: str | None = conn.execute(query).scalar()
             return found
 
     @contextmanager
     def _begin(self, write: bool = False) -> Iterator[Connection]:
-        """A connection in a transaction; reads see one consistent snapshot."""
-        with self._engine.connect() as conn:
+        """A connection in a transaction, database errors as StoreError; a read sees one
+        consistent snapshot."""
+        from auditor.store.engine import WRITE, errors
+
+        with errors(self._engine), self._engine.connect() as conn:
             if write:
-                conn.execution_options(**_WRITE)
+                conn.execution_options(**WRITE)
             elif conn.dialect.name == "postgresql":
                 # Several SELECTs make one answer; without this a concurrent prune could
                 # leave a scan half-read under READ COMMITTED.
@@ -306,6 +317,7 @@ def _target_ids(conn: Connection, targets: list[dict[str, Any]]) -> dict[str, in
     """Row ids for these targets' identities, inserting new ones; safe when many scanners
     insert the same identity at once (the unique index arbitrates, losers do nothing)."""
     from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql, sqlite
 
     from auditor.store import models
 
@@ -315,8 +327,6 @@ def _target_ids(conn: Connection, targets: list[dict[str, Any]]) -> dict[str, in
         first.setdefault(target["identity"], target)
     if not first:
         return {}
-    from sqlalchemy.dialects import postgresql, sqlite
-
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     # Sorted, so two transactions take the index locks in the same order and cannot deadlock.
     values = [
@@ -327,141 +337,3 @@ def _target_ids(conn: Connection, targets: list[dict[str, Any]]) -> dict[str, in
         select(table.c.identity, table.c.id).where(table.c.identity.in_(sorted(first)))
     )
     return {row.identity: row.id for row in found}
-
-
-# --- engine and schema -------------------------------------------------------------------
-
-
-def _engine(url: str | None) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL and real transactions."""
-    from sqlalchemy import create_engine, event
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-
-    if url is None:
-        import platformdirs
-
-        folder = platformdirs.user_data_path("origin-auditor")
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{folder}: cannot create the data folder: {exc.strerror}") from exc
-        url = f"sqlite:///{folder / 'auditor.db'}"
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(
-            f"{url}: not a database URL",
-            hint="use e.g. sqlite:///path/auditor.db or postgresql://user@host/db",
-        ) from exc
-    if parsed.drivername == "postgresql":
-        # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise StoreError(
-            f"{parsed.render_as_string()}: unsupported database {parsed.get_backend_name()!r}",
-            hint="the store works with SQLite and PostgreSQL",
-        )
-    try:
-        engine = create_engine(parsed)
-    except (NoSuchModuleError, ImportError) as exc:
-        raise StoreError(
-            f"{parsed.render_as_string()}: database driver missing: {exc}",
-            hint="install the PostgreSQL driver: pip install 'origin-auditor[postgres]'",
-        ) from exc
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
-    return engine
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # sqlite3 would BEGIN lazily and never for DDL; take over so `_sqlite_begin` decides.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite, per connection
-    cursor.execute("PRAGMA busy_timeout=10000")  # wait for another writer, do not fail
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-    cursor.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    # Writers lock at BEGIN: a deferred transaction that upgrades to a write lock fails at
-    # once with SQLITE_BUSY when another writer is active, whatever the busy timeout.
-    immediate = conn.get_execution_options().get("auditor_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _read_versions(conn: Connection) -> tuple[str, ...]:
-    """alembic_version's rows without importing alembic; () when the table is missing."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
-
-    try:
-        rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    except DBAPIError:  # no such table: a new database
-        conn.rollback()
-        return ()
-    conn.rollback()
-    return tuple(sorted(rows))
-
-
-def _migrate(engine: Engine) -> str:
-    """Upgrade to the head revision under a lock, so concurrent first uses do it once."""
-    from importlib.resources import as_file, files
-
-    from alembic import command
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    with as_file(files(__name__) / "migrations") as location, _errors(engine):
-        config = Config()
-        config.set_main_option("script_location", str(location))
-        script = ScriptDirectory.from_config(config)
-        known = {rev.revision for rev in script.walk_revisions()}
-        with engine.connect() as conn:
-            conn.execution_options(**_WRITE)
-            with conn.begin():
-                if conn.dialect.name == "postgresql":  # DDL is transactional there
-                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
-                current = MigrationContext.configure(conn).get_current_heads()
-                if unknown := sorted(set(current) - known):
-                    raise StoreError(
-                        f"{engine.url.render_as_string()}: database schema {', '.join(unknown)}"
-                        f" is newer than this origin-auditor knows ({SCHEMA_HEAD})",
-                        hint="upgrade origin-auditor to use this database",
-                    )
-                config.attributes["connection"] = conn  # env.py migrates on our transaction
-                try:
-                    command.upgrade(config, "head")
-                except CommandError as exc:  # alembic's own failures are not SQLAlchemy's
-                    raise StoreError(
-                        f"{engine.url.render_as_string()}: schema upgrade failed: {exc}",
-                        hint="run `auditor db upgrade` to retry; report the error if it persists",
-                    ) from exc
-        head = script.get_current_head()
-        assert head is not None, "migrations/versions holds no revision"
-        return head
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    return str(orig if orig is not None else exc).strip().splitlines()[0]
-
-
-@contextmanager
-def _errors(engine: Engine) -> Iterator[None]:
-    """SQLAlchemy errors as StoreError, subject = the URL without its password."""
-    from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-
-    try:
-        yield
-    except IntegrityError:
-        raise  # the caller knows what a conflict means
-    except SQLAlchemyError as exc:
-        raise StoreError(
-            f"{engine.url.render_as_string()}: {_first_line(exc)}",
-            hint="check that the database is reachable and the URL is right",
-        ) from exc

@@ -65,6 +65,7 @@ _COMMENT = re.compile(r"(^|\s+)#.*$")
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _VIA_PACKAGE = re.compile(r"^([A-Z0-9][A-Z0-9._-]*)(\[[^\]]*\])?$", re.IGNORECASE)
 _EXTRAS = re.compile(r"^(.+?)(\[[^\]]*\])$")
+_NEEDS_SHLEX = re.compile(r"[\"'\\]")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _VCS = frozenset({"git", "hg", "svn", "bzr"})
 _URL_SCHEMES = frozenset({"http", "https", "file", "ftp"})
@@ -284,7 +285,9 @@ def _parse_line(
     split = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
     args, rest = " ".join(tokens[:split]).strip(), " ".join(tokens[split:])
     try:
-        opts, _ = parser.parse_args(shlex.split(rest), parser.get_default_values())
+        # shlex is slow (a pinned file is mostly `--hash` tokens); only quoting needs it.
+        words = shlex.split(rest) if _NEEDS_SHLEX.search(rest) else rest.split()
+        opts, _ = parser.parse_args(words, parser.get_default_values())
     except ValueError as exc:
         raise ParseError(path, f"cannot split the options {rest!r}: {exc}", number) from None
     except _OptionError as exc:
@@ -530,7 +533,10 @@ def _findings(req: _Req, purl: str) -> list[Finding]:
     return found
 
 
-PARSER = FileParser(
+# `*.in` (pip-tools inputs) and `*constraints*.txt` are not discovered: the compiled file next
+# to an `.in` already lists its packages pinned, and a constraints file lists versions allowed,
+# not packages installed. Both are still read through `-r`/`-c`, or when named (sniff).
+PARSER: FileParser = FileParser(
     name=NAME,
     patterns=("*requirements*.txt", "requirements/*.txt"),
     parse=parse,

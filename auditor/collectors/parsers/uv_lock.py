@@ -219,4 +219,4 @@ def _redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
-PARSER = FileParser(name="uv-lock", patterns=("uv.lock",), parse=parse, sniff=sniff)
+PARSER: FileParser = FileParser(name="uv-lock", patterns=("uv.lock",), parse=parse, sniff=sniff)
