@@ -41,6 +41,7 @@ from auditor.model import (
 )
 from auditor.policy.builtin import finding
 from auditor.sources import Tree
+from auditor.urls import redact
 
 _SITE_DIRS = ("site-packages", "dist-packages")
 _DECLARED_FIELDS = (
@@ -296,7 +297,7 @@ def _direct_url(tree: Tree, path: str, diagnostics: list[Diagnostic]) -> _Refere
         return _Reference()
     try:
         doc = json.loads(tree.read_bytes(path))
-        url = _redact(doc["url"])
+        url = _redact_any(doc["url"])
         if not isinstance(url, str) or not isinstance(doc, dict):
             raise TypeError
     except ParseError as exc:
@@ -383,8 +384,6 @@ def _check_record(tree: Tree, dist_dir: str, diagnostics: list[Diagnostic]) -> N
         )
 
 
-def _redact(url: Any) -> Any:
-    """Drop `user:password@` from a URL; PEP 610 asks installers to, not all do."""
-    if not isinstance(url, str):
-        return url
-    return re.sub(r"^([a-zA-Z][\w+.-]*://)[^/@]*@", r"\1", url)
+def _redact_any(url: Any) -> Any:
+    """PEP 610 asks installers to drop credentials; not all do. Non-strings pass through."""
+    return redact(url) if isinstance(url, str) else url

@@ -8,7 +8,9 @@ from typing import ClassVar
 from auditor.model import Scan
 from auditor.render import Renderer
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+# Only characters that mean something mid-line: values never start a line in our templates,
+# so `.`, `-`, `+` and `#` (list and heading markers) can stay readable.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|<>~])")
 
 
 def markdown_escape(text: object) -> str:

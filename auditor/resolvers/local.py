@@ -7,38 +7,11 @@ ecosystem) it is the whole answer, and its status says why nothing was looked up
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from auditor.model import Claim, Component, Origin, OriginStatus, Strength
-
-CODE_HOSTS = frozenset(
-    {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "gitee.com", "gitcode.com"}
-)
-"""Hosts whose first two path segments name a repository (owner/name)."""
+from auditor.urls import normalise_repository
 
 _REPOSITORY_LABEL = re.compile(r"source|repo|code|github|gitlab|home", re.IGNORECASE)
-
-
-def normalise_repository(url: str) -> str | None:
-    """`https://<host>/<owner>/<name>` for a code-host URL, else None.
-
-    Lower-cases the host, drops `git+`, credentials, `.git`, fragments and deeper paths
-    so that the same repository written five ways compares equal.
-    """
-    url = url.strip().removeprefix("git+")
-    if url.startswith("git@") and ":" in url:  # scp-like: git@github.com:owner/name.git
-        host, _, path = url[4:].partition(":")
-        url = f"https://{host}/{path}"
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    if host not in CODE_HOSTS:
-        return None
-    segments = [s for s in parts.path.split("/") if s][:2]
-    if len(segments) < 2:
-        return None
-    owner, name = segments[0], segments[1].removesuffix(".git")
-    name = name.split("@", 1)[0]  # pip VCS refs: repo.git@v1.0
-    return f"https://{host}/{owner}/{name}".lower() if owner and name else None
 
 
 def local_origin(component: Component, status: OriginStatus, reason: str | None) -> Origin:

@@ -56,6 +56,7 @@ from auditor.model import (
 )
 from auditor.policy.builtin import finding
 from auditor.sources import Tree
+from auditor.urls import redact
 
 NAME = "requirements-txt"
 MAX_INCLUDE_DEPTH = 32
@@ -363,11 +364,8 @@ def _direct(
     listed = (f"{a}:{fragment[a][0].lower()}" for a in _HASHES if _HEX.match(_first(fragment, a)))
     hashes = tuple(sorted({*hashes, *listed}))
     if url:
-        netloc = parts.netloc.rpartition("@")
-        # userinfo may be a token; `git@` (ssh) is only a user name and keeps the URL usable
-        host = netloc[2] if netloc[0] != "git" else parts.netloc
-        shown = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-        clean = urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+        shown = redact(urlunsplit(parts))
+        clean = redact(urlunsplit(parts._replace(fragment="")))
     else:  # a path's extras (`./lib[dev]`) are not part of where it is
         extras = _EXTRAS.match(reference)
         shown = clean = extras.group(1) if extras else reference

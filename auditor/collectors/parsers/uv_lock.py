@@ -35,6 +35,7 @@ from auditor.model import (
 )
 from auditor.policy.builtin import finding
 from auditor.sources import Tree
+from auditor.urls import redact
 
 _KINDS = ("registry", "git", "url", "path", "directory", "editable", "virtual")
 _ROOT_SOURCES = ("editable", "virtual")
@@ -116,11 +117,11 @@ class _Lock:
         value = str(package["source"].get(kind, "")) if index not in self.roots else ""
         vcs = download = None
         if kind == "git":
-            url = urlsplit(_redact(value))
+            url = urlsplit(redact(value))
             vcs = f"git+{urlunsplit(url._replace(query='', fragment=''))}"
             vcs += f"@{url.fragment}" if url.fragment else ""
         elif kind == "url":
-            download = _redact(value)
+            download = redact(value)
         elif kind in _LOCAL_SOURCES and value:
             download = f"file:{value}"
         return purls.pypi(
@@ -169,7 +170,7 @@ class _Lock:
             purl, kind, line = self.purls[index], self.kind(index), self.lines[index]
             evidence: tuple[Evidence, ...] = ()
             if kind != "registry":
-                value = _redact(str(package["source"][kind]))
+                value = redact(str(package["source"][kind]))
                 where = f"{self.path}:{line}" if line else self.path
                 evidence = (Evidence("uv-lock", f"source.{kind}", value, where, Strength.DECLARED),)
                 message = f"{package['name']} is locked to a non-registry source ({kind}: {value})"
@@ -205,17 +206,6 @@ class _Lock:
             raise self.error(index, "`sdist` and `wheels` entries must be inline tables")
         found = {f["hash"].lower() for f in files if isinstance(f.get("hash"), str)}
         return tuple(sorted(h for h in found if re.fullmatch(r"[a-z0-9]+:[0-9a-f]+", h)))
-
-
-def _redact(url: str) -> str:
-    """The URL without user or password: a lock can carry a token in a source URL."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url.rpartition("@")[2]
-    if parts.username is None and parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 PARSER: FileParser = FileParser(name="uv-lock", patterns=("uv.lock",), parse=parse, sniff=sniff)

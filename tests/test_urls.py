@@ -1,0 +1,54 @@
+"""URL hygiene: credentials never survive, repositories compare equal however written."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from auditor.urls import normalise_repository, redact
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://user:tok3n@files.example.invalid/x.whl", "https://files.example.invalid/x.whl"),
+        ("https://__token__@example.invalid/simple", "https://example.invalid/simple"),
+        ("git+ssh://git@github.com/o/r.git", "git+ssh://git@github.com/o/r.git"),
+        ("https://example.invalid/a@b", "https://example.invalid/a@b"),
+        ("file:///tmp/x", "file:///tmp/x"),
+    ],
+)
+def test_redact(url: str, expected: str) -> None:
+    assert redact(url) == expected
+
+
+@given(
+    secret=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=8, max_size=30),
+    user=st.sampled_from(["user", "__token__", "oauth2", "ci"]),
+)
+def test_redact_never_keeps_a_password(secret: str, user: str) -> None:
+    assert secret not in redact(f"https://{user}:{secret}@host.invalid/path/pkg-1.0.tar.gz")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/Psf/Requests",
+        "https://github.com/psf/requests.git",
+        "git+https://github.com/psf/requests@v2.32.3#egg=requests",
+        "git@github.com:psf/requests.git",
+        "https://www.github.com/psf/requests/tree/main/src",
+        "https://token@github.com/psf/requests",
+    ],
+)
+def test_normalise_repository_forms_agree(url: str) -> None:
+    assert normalise_repository(url) == "https://github.com/psf/requests"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.invalid/psf/requests", "https://github.com/psf", "not a url", "http://[::1"],
+)
+def test_normalise_repository_rejects_non_repositories(url: str) -> None:
+    assert normalise_repository(url) is None
