@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
 
@@ -20,6 +20,9 @@ from auditor.config import Config, db_url
 from auditor.errors import AuditorError
 from auditor.model import Action, Scan, ScanStatus, Severity
 from auditor.render import FORMAT_NAMES
+
+if TYPE_CHECKING:
+    from auditor.store import Store
 
 EXIT_POLICY = 1
 EXIT_UNUSABLE = 2
@@ -82,6 +85,15 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
 )
 @click.option("--strict", is_flag=True, help="Exit 3 when the scan is partial.")
 @click.option("--no-store", is_flag=True, help="Do not record the scan in the store.")
+@click.option(
+    "--pypi-url",
+    metavar="URL",
+    help="PyPI base URL (default: AUDITOR_PYPI_URL, else pip's configured index).",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+    help="Components resolved at once.",
+)  # fmt: skip
 @_db_option
 @click.pass_obj
 def scan(
@@ -95,6 +107,8 @@ def scan(
     fail_on: str | None,
     strict: bool,
     no_store: bool,
+    pypi_url: str | None,
+    concurrency: int,
     db: str | None,
 ) -> None:
     """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments).
@@ -111,31 +125,47 @@ def scan(
         fail_on=Severity(fail_on) if fail_on else None,
         strict=strict,
         store=not no_store,
+        pypi_url=pypi_url,
+        concurrency=concurrency,
     )
+    store, store_error = _open_store(config)
     try:
-        result = run_scan(targets, config)
-    except AuditorError as exc:
-        _fail(exc, debug)
-    store_error: AuditorError | None = None
-    if config.store:
+        cache = store.http_cache() if store is not None and not no_resolve else None
+        progress = _progress if sys.stderr.isatty() and not no_resolve else None
         try:
-            _save(result, config.db_url)
+            result = run_scan(targets, config, cache, progress)
         except AuditorError as exc:
-            store_error = exc  # the report is still written: a store failure loses nothing
+            _fail(exc, debug)
+        if store is not None and config.store:
+            try:
+                store.save_scan(result)
+            except AuditorError as exc:
+                store_error = exc  # the report is still written: a failure loses nothing
+    finally:
+        if store is not None:
+            store.close()
     _emit(result, fmt, output)
     if store_error is not None:
-        _fail(store_error, debug)
+        if config.store:
+            _fail(store_error, debug)
+        click.echo(f"warning: no metadata cache: {store_error.message}", err=True)
     sys.exit(exit_code(result, config))
 
 
-def _save(result: Scan, url: str | None) -> None:
+def _open_store(config: Config) -> tuple[Store | None, AuditorError | None]:
+    """The store for saving and for the metadata cache; its failure never stops a scan."""
+    if not config.store and config.no_resolve:
+        return None, None
     from auditor.store import open_store
 
-    store = open_store(url)
     try:
-        store.save_scan(result)
-    finally:
-        store.close()
+        return open_store(config.db_url), None
+    except AuditorError as exc:
+        return None, exc
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"\rresolving origins {done}/{total}", err=True, nl=done == total)
 
 
 def exit_code(result: Scan, config: Config) -> int:
@@ -222,6 +252,223 @@ def rules_list(debug: bool) -> None:
             click.echo(f"{r.id:28} {r.severity.value:8} {r.action.value:6} {r.description}")
     except AuditorError as exc:
         _fail(exc, debug)
+
+
+# --- the provenance graph (auditor/graph.py): questions on any stored scan ------------------
+
+ORIGIN_FACETS = ("country", "organisation", "publisher", "repository")
+
+
+def _load_scan(scan_id: str, db: str | None) -> Scan:
+    from auditor.store import open_store
+
+    store = open_store(db_url(db, os.environ))
+    try:
+        return store.load_scan(scan_id)
+    finally:
+        store.close()
+
+
+def _write_text(text: str, output: Path | None, what: str) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"{what} written to {output}", err=True)
+
+
+def _unknown_purl(purl: str, scan_id: str, close: tuple[str, ...]) -> AuditorError:
+    from auditor.errors import UsageError
+
+    hint = ("did you mean: " + ", ".join(close)) if close else "`auditor report` lists them"
+    return UsageError(f"{purl}: not a component of scan {scan_id}", hint=hint)
+
+
+@cli.command()
+@click.argument("scan_id")
+@click.option("--by", type=click.Choice(ORIGIN_FACETS), default="country", show_default=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@_db_option
+@click.pass_obj
+def origins(
+    debug: bool, scan_id: str, by: str, fmt: str, output: Path | None, db: str | None
+) -> None:
+    """Which countries, organisations, publishers or repositories a stored scan traces to.
+
+    Counts split direct/transitive and packages/models; models also trace to their lineage
+    roots. `unknown` holds components with no value. JSON shape: see auditor/graph_render.py.
+    """
+    from auditor.graph import ProvenanceGraph
+    from auditor.graph_render import origins_json, origins_table
+
+    try:
+        stored = _load_scan(scan_id, db)
+    except AuditorError as exc:
+        _fail(exc, debug)
+    groups = ProvenanceGraph.from_scan(stored).origins(by)
+    n = len(stored.components)
+    text = origins_json(groups, by, stored.id, n) if fmt == "json" else origins_table(groups, by, n)
+    _write_text(text, output, f"origins by {by}")
+
+
+@cli.command()
+@click.argument("scan_id")
+@click.argument("purl")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@_db_option
+@click.pass_obj
+def why(debug: bool, scan_id: str, purl: str, limit: int, db: str | None) -> None:
+    """Every path from a target to PURL in a stored scan: dependency chains, lineage."""
+    from auditor.graph import ProvenanceGraph
+    from auditor.graph_render import why_text
+
+    try:
+        stored = _load_scan(scan_id, db)
+        graph = ProvenanceGraph.from_scan(stored)
+        if not graph.has_component(purl):
+            raise _unknown_purl(purl, stored.id, graph.suggest(purl))
+    except AuditorError as exc:
+        _fail(exc, debug)
+    click.echo(why_text(graph, graph.why(purl, limit=limit)), nl=False)
+
+
+@cli.command()
+@click.argument("scan_id")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(("graphml", "json", "dot")),
+    default="graphml",
+    show_default=True,
+)
+@click.option("--focus", metavar="PURL", help="Only the neighbourhood of this component.")
+@click.option("--depth", type=click.IntRange(min=0), help="Edges from --focus (default 2).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@_db_option
+@click.pass_obj
+def graph(
+    debug: bool,
+    scan_id: str,
+    fmt: str,
+    focus: str | None,
+    depth: int | None,
+    output: Path | None,
+    db: str | None,
+) -> None:
+    """Export a stored scan's provenance graph for Gephi, Graphviz or networkx."""
+    from auditor.errors import UsageError
+    from auditor.graph import ProvenanceGraph
+    from auditor.graph_render import export
+
+    try:
+        if depth is not None and focus is None:
+            raise UsageError("--depth: needs --focus PURL", hint="add --focus PURL")
+        stored = _load_scan(scan_id, db)
+        built = ProvenanceGraph.from_scan(stored)
+        if focus is not None:
+            if not built.has_component(focus):
+                raise _unknown_purl(focus, stored.id, built.suggest(focus))
+            built = built.focus(focus, 2 if depth is None else depth)
+    except AuditorError as exc:
+        _fail(exc, debug)
+    _write_text(export(built, fmt), output, f"{fmt} graph")
+
+
+@cli.command()
+@click.argument("scan_id")
+@click.argument("purl")
+@_db_option
+@click.pass_obj
+def show(debug: bool, scan_id: str, purl: str, db: str | None) -> None:
+    """One component of a stored scan: its origin and every piece of evidence."""
+    from auditor.render.show import component_report, find_component
+    from auditor.store import open_store
+
+    try:
+        with open_store(db_url(db, os.environ)) as store:
+            stored = store.load_scan(scan_id)
+        click.echo(component_report(stored, find_component(stored, purl)), nl=False)
+    except AuditorError as exc:
+        _fail(exc, debug)
+
+
+@cli.command()
+@click.option("--pypi-url", metavar="URL", help="Check this PyPI base URL instead.")
+@_db_option
+@click.pass_obj
+def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
+    """The endpoints and store in effect, and whether each answers (exit 1 if not)."""
+    from auditor import endpoints
+    from auditor.http import Http, HttpSettings
+    from auditor.store import open_store
+    from auditor.urls import redact
+
+    healthy = True
+    try:
+        pypi = endpoints.pypi(pypi_url, os.environ)
+    except AuditorError as exc:
+        _fail(exc, debug)
+    http = Http({"pypi": pypi.url}, settings=HttpSettings(attempts=1, read_timeout=10))
+    answered, detail = http.probe("pypi", "/pypi/pip/json")
+    healthy &= answered
+    mark = "ok  " if answered else "FAIL"
+    click.echo(f"{mark} pypi   {redact(pypi.url)}  ({pypi.source}): {detail}")
+    url = db_url(db, os.environ)
+    try:
+        with open_store(url):
+            click.echo(f"ok   store  {redact(url or 'sqlite (user data dir)')}: schema current")
+    except AuditorError as exc:
+        healthy = False
+        click.echo(f"FAIL store  {exc.message}")
+    sys.exit(0 if healthy else 1)
+
+
+@cli.group()
+def cache() -> None:
+    """The registry metadata cache: snapshots for air-gapped machines."""
+
+
+@cache.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_db_option
+@click.pass_obj
+def cache_export(debug: bool, file: Path, db: str | None) -> None:
+    """Write every cached registry answer to FILE (versioned JSON lines)."""
+    from auditor import snapshot
+    from auditor.store import open_store
+
+    try:
+        with open_store(db_url(db, os.environ)) as store, file.open("w", encoding="utf-8") as out:
+            count = snapshot.write(out, store.http_cache().entries())
+    except OSError as exc:
+        _fail(AuditorError(f"{file}: cannot write: {exc.strerror}"), debug)
+    except AuditorError as exc:
+        _fail(exc, debug)
+    click.echo(f"exported {count} cached answers to {file}", err=True)
+
+
+@cache.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_db_option
+@click.pass_obj
+def cache_import(debug: bool, file: Path, db: str | None) -> None:
+    """Load a snapshot made by `auditor cache export` (newer answers are kept)."""
+    from auditor import snapshot
+    from auditor.store import open_store
+
+    try:
+        with file.open(encoding="utf-8") as lines:
+            entries = list(snapshot.read(str(file), lines))
+        with open_store(db_url(db, os.environ)) as store:
+            count = store.http_cache().put_many(entries)
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(AuditorError(f"{file}: cannot read: {exc}"), debug)
+    except AuditorError as exc:
+        _fail(exc, debug)
+    click.echo(f"imported {count} cached answers from {file}", err=True)
 
 
 def main() -> None:

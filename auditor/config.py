@@ -9,6 +9,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from auditor.errors import ConfigError
+from auditor.http import HttpSettings
 from auditor.model import Severity
 
 DB_ENV = "AUDITOR_DB"
@@ -27,6 +28,12 @@ class Config:
     strict: bool = False
     store: bool = True
     """False with `--no-store`: nothing is written (one-off checks, read-only media)."""
+    pypi_url: str | None = None
+    """`--pypi-url`; None: AUDITOR_PYPI_URL, then pip's own configuration (endpoints.py)."""
+    concurrency: int = 16
+    """Components resolved at once (threads)."""
+    http: HttpSettings | None = None
+    """Timeouts, retries, TTL and per-host limits; None: HttpSettings' defaults."""
 
 
 def db_url(flag: str | None, environ: Mapping[str, str]) -> str | None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor import __version__
 from auditor.collectors import COLLECTORS, Collected
@@ -17,6 +18,7 @@ from auditor.config import Config
 from auditor.errors import AuditorError, ParseError, TargetError
 from auditor.model import (
     Component,
+    Finding,
     Origin,
     OriginStatus,
     Scan,
@@ -24,10 +26,13 @@ from auditor.model import (
     Target,
     TargetKind,
 )
-from auditor.resolvers import RESOLVERS
 from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree
+
+if TYPE_CHECKING:
+    from auditor.http import HttpCache
+    from auditor.resolution import Progress
 
 PREFIXES: dict[str, TargetKind | None] = {
     "lockfile": TargetKind.LOCKFILE,
@@ -52,8 +57,17 @@ class OpenTarget:
     """For a lockfile target: its path inside `tree`."""
 
 
-def run_scan(refs: Sequence[str], config: Config) -> Scan:
-    """Scan every named target; raises one AuditorError naming every unusable target."""
+def run_scan(
+    refs: Sequence[str],
+    config: Config,
+    cache: HttpCache | None = None,
+    progress: Progress | None = None,
+) -> Scan:
+    """Scan every named target; raises one AuditorError naming every unusable target.
+
+    `cache` keeps registry answers between scans (the store's); `progress` hears how
+    resolution advances.
+    """
     started = _now()
     opened, errors = _open_all(refs, config)
     parts: list[Collected] = []
@@ -69,7 +83,7 @@ def run_scan(refs: Sequence[str], config: Config) -> Scan:
         )
     collected = Collected.merge(parts)
     components = merge_components(collected.components)
-    origins = resolve(components, config)
+    origins, resolved_findings = _resolve(components, config, cache, progress)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics))
     partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
     return Scan(
@@ -82,7 +96,7 @@ def run_scan(refs: Sequence[str], config: Config) -> Scan:
         components=components,
         origins=origins,
         dependencies=tuple(dict.fromkeys(collected.dependencies)),
-        findings=tuple(dict.fromkeys(collected.findings)),
+        findings=tuple(dict.fromkeys(collected.findings + resolved_findings)),
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
@@ -191,18 +205,15 @@ def _either_direct(a: bool | None, b: bool | None) -> bool | None:
     return None if a is None or b is None else False
 
 
-def resolve(components: tuple[Component, ...], config: Config) -> tuple[Origin, ...]:
-    """An origin for every component: from its registry where one is registered."""
-    by_ecosystem = {eco: r for r in RESOLVERS for eco in r.ecosystems}
-    origins: list[Origin] = []
-    for c in components:
-        ecosystem = c.purl[4:].partition("/")[0]
-        resolver = by_ecosystem.get(ecosystem)
-        if config.no_resolve:
-            origins.append(local_origin(c, OriginStatus.SKIPPED, "--no-resolve"))
-        elif resolver is None:
-            reason = f"no registry resolver for {ecosystem} components in this version"
-            origins.append(local_origin(c, OriginStatus.SKIPPED, reason))
-        else:
-            origins.append(resolver.resolve(c))
-    return tuple(origins)
+def _resolve(
+    components: tuple[Component, ...],
+    config: Config,
+    cache: HttpCache | None,
+    progress: Progress | None,
+) -> tuple[tuple[Origin, ...], tuple[Finding, ...]]:
+    if config.no_resolve:  # no HTTP machinery to import for an inventory
+        reason = "--no-resolve"
+        return tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components), ()
+    from auditor.resolution import resolve_all
+
+    return resolve_all(components, config, cache, progress)

@@ -6,20 +6,37 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 
+def _qualifiers(vcs_url: str | None, download_url: str | None) -> dict[str, str] | None:
+    """Direct references keep where they came from; registry packages carry no qualifier."""
+    found = {k: v for k, v in (("vcs_url", vcs_url), ("download_url", download_url)) if v}
+    return found or None
+
+
 def pypi(
     name: str, version: str | None, *, vcs_url: str | None = None, download_url: str | None = None
 ) -> str:
-    """`pkg:pypi/<PEP 503 name>@<version>`; direct references keep their URL as a qualifier."""
-    qualifiers: dict[str, str] = {}
-    if vcs_url:
-        qualifiers["vcs_url"] = vcs_url
-    if download_url:
-        qualifiers["download_url"] = download_url
+    """`pkg:pypi/<PEP 503 name>@<version>`."""
     return str(
         PackageURL(
             type="pypi",
             name=canonicalize_name(name),
             version=version or None,
-            qualifiers=qualifiers or None,
+            qualifiers=_qualifiers(vcs_url, download_url),
+        ).to_string()
+    )
+
+
+def npm(
+    name: str, version: str | None, *, vcs_url: str | None = None, download_url: str | None = None
+) -> str:
+    """`pkg:npm/%40scope/name@<version>`: the scope is the purl namespace, `@` encoded."""
+    scope, _, bare = name.rpartition("/") if name.startswith("@") else ("", "", name)
+    return str(
+        PackageURL(
+            type="npm",
+            namespace=scope or None,
+            name=bare,
+            version=version or None,
+            qualifiers=_qualifiers(vcs_url, download_url),
         ).to_string()
     )

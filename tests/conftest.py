@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import cli
+from tests.servers.pypi import PyPIState, load_project, serve
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -84,3 +85,12 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
 def purls(doc: dict[str, Any]) -> Sequence[str]:
     """The component purls of a JSON document, in order."""
     return [c["purl"] for c in doc["components"]]
+
+
+@pytest.fixture
+def pypi() -> Iterator[tuple[PyPIState, str]]:
+    """A loopback PyPI serving the recorded projects; yields (state, base URL)."""
+    state = PyPIState()
+    for name in ("requests", "click", "sampleproject"):
+        state.add_project(load_project(name))
+    yield from ((state, url) for url in serve(state))

@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import ClassVar
 
-from auditor.model import Component, Scan
+from auditor.model import Component, ComponentKind, OriginStatus, Scan
 from auditor.render import Renderer
 
 MAX_CELL = 60
+MODEL_KINDS = frozenset({ComponentKind.MODEL, ComponentKind.DATASET, ComponentKind.WEIGHTS})
 
 
 class TableRenderer(Renderer):
@@ -27,12 +28,12 @@ class TableRenderer(Renderer):
         ]
         rows = [
             (
-                _cell(c.name),
-                _cell(c.version or "(unpinned)"),
+                cell(c.name),
+                cell(c.version or "(unpinned)"),
                 c.kind.value,
                 _direct(c),
                 origins[c.purl].status.value if c.purl in origins else "-",
-                _cell(_where(c)),
+                cell(_where(c)),
             )
             for c in scan.components
         ]
@@ -54,12 +55,13 @@ class TableRenderer(Renderer):
                         f.severity.value,
                         f.action.value + (" (waived)" if f.waived else ""),
                         f.rule,
-                        _cell(f.purl),
-                        _cell(f.message, 100),
+                        cell(f.purl),
+                        cell(f.message, 100),
                     )
                     for f in sorted(scan.findings, key=lambda f: -f.severity.rank)
                 ],
             )
+        out += _rollup(scan)
         severities = Counter(f.severity.value for f in scan.findings)
         out.append(
             f"{len(scan.findings)} findings"
@@ -70,7 +72,7 @@ class TableRenderer(Renderer):
             )
         )
         out.append(f"{len(scan.diagnostics)} diagnostics")
-        out += [f"  {_cell(str(d), 200)}" for d in scan.diagnostics]
+        out += [f"  {cell(str(d), 200)}" for d in scan.diagnostics]
         return "\n".join(out) + "\n"
 
 
@@ -86,8 +88,9 @@ def _where(c: Component) -> str:
     return where + (f" (+{len(c.locations) - 1})" if len(c.locations) > 1 else "")
 
 
-def _cell(text: str, width: int = MAX_CELL) -> str:
-    # Metadata is untrusted: control characters could rewrite the terminal.
+def cell(text: str, width: int = MAX_CELL) -> str:
+    """Terminal-safe and at most `width` long: metadata is untrusted, and control
+    characters could rewrite the reader's terminal."""
     text = "".join(ch if ch.isprintable() else "?" for ch in text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -98,3 +101,31 @@ def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[s
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in (header, *rows)
     ]
+
+
+def _rollup(scan: Scan) -> list[str]:
+    """Where things come from, at a glance: statuses, strengths, top values per facet."""
+    origins = scan.origins_by_purl()
+    kinds = {c.purl: c.kind for c in scan.components}
+    statuses = Counter(o.status.value for o in origins.values())
+    strengths = Counter(o.repository.strength.value if o.repository else "none"
+                        for o in origins.values())  # fmt: skip
+    by_status = ", ".join(f"{statuses.get(s.value, 0)} {s.value}" for s in OriginStatus)
+    by_strength = ", ".join(f"{n} {s}" for s, n in strengths.most_common())
+    lines = ["", f"ORIGINS {by_status}; repository {by_strength}"]
+    for facet in ("country", "organisation", "publisher"):
+        values: Counter[str] = Counter()
+        models: Counter[str] = Counter()
+        for purl, origin in origins.items():
+            claim = getattr(origin, facet)
+            value = claim.value if claim is not None else "unknown"
+            values[value] += 1
+            if kinds.get(purl) in MODEL_KINDS:
+                models[value] += 1
+        shown = ", ".join(
+            f"{cell(v, 40)} {n}" + (f" ({models[v]} models)" if models[v] else "")
+            for v, n in values.most_common(8)
+        )
+        more = f", +{len(values) - 8} more" if len(values) > 8 else ""
+        lines.append(f"  by {facet}: {shown}{more}")
+    return lines

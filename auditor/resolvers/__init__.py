@@ -1,11 +1,23 @@
-"""component -> Origin + Evidence, one Resolver per registry, registered in RESOLVERS."""
+"""component -> Origin (+ findings), one Resolver per registry, registered in RESOLVERS."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from auditor.model import Component, Origin
+from auditor.model import Component, Finding, Origin
+
+if TYPE_CHECKING:
+    from auditor.http import Http
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a resolver concluded about one component."""
+
+    origin: Origin
+    findings: tuple[Finding, ...] = ()
 
 
 class Resolver(ABC):
@@ -15,10 +27,17 @@ class Resolver(ABC):
     ecosystems: ClassVar[frozenset[str]]
     """purl types this resolver answers for."""
 
+    def __init__(self, http: Http) -> None:
+        self.http = http
+
     @abstractmethod
-    def resolve(self, component: Component) -> Origin:
-        """The origin; never raises for registry trouble (that is status `unreachable`)."""
+    def resolve(self, component: Component) -> Resolution:
+        """The origin. Registry trouble raises FetchError / NotCached (the engine maps them
+        to `unreachable` / `skipped`); an answer that the thing does not exist is `unknown`."""
 
 
-RESOLVERS: tuple[Resolver, ...] = ()
-"""Registry resolvers (PyPI, npm, the Hub) land here; until then origins are local only."""
+# The registry sits below the interface it registers because its modules import it.
+from auditor.resolvers.pypi import PyPIResolver  # noqa: E402
+
+RESOLVERS: tuple[type[Resolver], ...] = (PyPIResolver,)
+"""Registry resolvers, instantiated per scan with that scan's Http."""

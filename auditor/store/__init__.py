@@ -31,9 +31,11 @@ from auditor.model import Scan, ScanStatus
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from auditor.store.http_cache import StoredHttpCache
+
 __all__ = ["SCHEMA_HEAD", "ScanSummary", "Store", "open_store", "upgrade"]
 
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 """The newest migration this version ships; a test keeps it equal to alembic's head."""
 
 MIN_PREFIX = 4
@@ -101,6 +103,12 @@ class Store:
     def close(self) -> None:
         """Release every pooled connection."""
         self._engine.dispose()
+
+    def http_cache(self) -> StoredHttpCache:
+        """The registry-answer cache kept in this database."""
+        from auditor.store.http_cache import StoredHttpCache
+
+        return StoredHttpCache(self._engine)
 
     def save_scan(self, scan: Scan) -> None:
         """Store `scan` in one transaction; StoreError if its id is taken or a text holds NUL."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData
+from sqlalchemy import JSON, DateTime, ForeignKey, LargeBinary, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -180,3 +180,22 @@ class DiagnosticRow(Base):
     position: Mapped[int] = mapped_column(primary_key=True)
     location: Mapped[str]
     message: Mapped[str]
+
+
+class HttpCacheRow(Base):
+    """A registry answer kept between scans (and shared by every scanner of one database).
+
+    Keyed by registry role and path (`pypi:/pypi/requests/2.32.3/json`), never by URL: the
+    host may be a mirror and a configured URL may carry credentials.
+    """
+
+    __tablename__ = "http_cache"
+
+    key: Mapped[str] = mapped_column(primary_key=True)
+    status: Mapped[int]
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    """zlib-compressed: registry JSON compresses about tenfold."""
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    immutable: Mapped[bool]

@@ -1,0 +1,314 @@
+"""The one place HTTP sessions are made: retries, timeouts, per-host limits, cache, offline.
+
+Requests are named by registry *role* and path (`pypi`, `/pypi/requests/2.32.3/json`); the
+base URL in effect is looked up per role. Cache keys, logs and evidence carry only the role
+and path, so mirrors work, snapshots move between machines, and no credential embedded in a
+configured base URL is ever stored.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from auditor import __version__
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MISSING_STATUSES = frozenset({404, 410})
+USER_AGENT = f"origin-auditor/{__version__}"
+
+
+class FetchError(Exception):
+    """The registry did not give a usable answer after retries (origin: `unreachable`)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+class NotCached(Exception):
+    """Offline, and the cache holds no answer for this request (origin: `skipped`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    """An answer as the cache keeps it."""
+
+    status: int
+    body: bytes
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    immutable: bool = False
+    """Describes something that cannot change (a release, a commit): never revalidated."""
+
+
+class HttpCache(Protocol):
+    """Persistent storage of answers (the store implements it)."""
+
+    def get(self, key: str) -> CachedResponse | None:
+        """The kept answer for `role:path`, if any."""
+
+    def put(self, key: str, response: CachedResponse) -> None:
+        """Keep an answer (may be buffered until `flush`)."""
+
+    def flush(self) -> None:
+        """Write buffered answers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A registry's answer to one request."""
+
+    key: str
+    status: int
+    body: bytes
+    fetched_at: datetime
+    from_cache: bool
+
+    @property
+    def ok(self) -> bool:
+        """2xx."""
+        return 200 <= self.status < 300
+
+    def json(self) -> Any:
+        """The body as JSON; FetchError when it is not."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise FetchError(self.key, f"malformed JSON response ({exc})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Knobs, with defaults fit for public registries."""
+
+    offline: bool = False
+    ttl: timedelta = timedelta(hours=24)
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    attempts: int = 4
+    backoff: float = 0.5
+    """First retry delay in seconds; doubles each time, with jitter."""
+    max_retry_after: float = 60.0
+    """A longer Retry-After is not waited for: the request is `unreachable` at once."""
+    per_host: int = 16
+
+
+class Http:
+    """Fetches by role and path; one instance per scan (its memo is per scan)."""
+
+    def __init__(
+        self,
+        endpoints: Mapping[str, str],
+        cache: HttpCache | None = None,
+        settings: HttpSettings | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.endpoints = dict(endpoints)
+        self.cache = cache
+        self.settings = settings or HttpSettings()
+        self._sleep = sleep
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._memo: dict[str, Future[Response]] = {}
+        self._hosts: dict[str, threading.Semaphore] = {}
+        self.requests_sent = 0
+
+    def get(
+        self,
+        role: str,
+        path: str,
+        *,
+        accept: str = "application/json",
+        immutable: bool = False,
+        expect_json: bool = True,
+    ) -> Response:
+        """The answer for `role:path`, fetched at most once per scan.
+
+        Raises FetchError (unreachable after retries) or NotCached (offline, nothing kept).
+        A 404/410 is an answer, not an error: callers decide what missing means.
+        """
+        key = f"{role}:{path}"
+        with self._lock:
+            future = self._memo.get(key)
+            owner = future is None
+            if future is None:
+                future = self._memo[key] = Future()
+        if owner:
+            try:
+                future.set_result(self._fetch(key, role, path, accept, immutable, expect_json))
+            except (FetchError, NotCached) as exc:
+                future.set_exception(exc)
+        return future.result()
+
+    def probe(self, role: str, path: str) -> tuple[bool, str]:
+        """One uncached request, for `auditor doctor`: (answered, what happened)."""
+        import requests
+
+        base = self.endpoints.get(role)
+        if base is None:
+            return False, "no endpoint configured"
+        started = time.monotonic()
+        try:
+            reply = self._session().get(
+                base.rstrip("/") + path,
+                headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+            )
+        except requests.RequestException as exc:
+            return False, type(exc).__name__
+        took = (time.monotonic() - started) * 1000
+        return reply.status_code < 500, f"HTTP {reply.status_code} in {took:.0f} ms"
+
+    def _fetch(
+        self, key: str, role: str, path: str, accept: str, immutable: bool, expect_json: bool
+    ) -> Response:
+        kept = self.cache.get(key) if self.cache is not None else None
+        now = datetime.now(UTC)
+        if kept is not None and (
+            self.settings.offline or kept.immutable or now - kept.fetched_at < self.settings.ttl
+        ):
+            return Response(key, kept.status, kept.body, kept.fetched_at, from_cache=True)
+        if self.settings.offline:
+            raise NotCached(key)
+        base = self.endpoints.get(role)
+        if base is None:
+            raise FetchError(key, f"no endpoint configured for {role}")
+        headers = {"Accept": accept, "User-Agent": USER_AGENT}
+        if kept is not None and kept.etag:
+            headers["If-None-Match"] = kept.etag
+        if kept is not None and kept.last_modified:
+            headers["If-Modified-Since"] = kept.last_modified
+        status, body, reply = self._send(key, base.rstrip("/") + path, headers, expect_json)
+        fetched = datetime.now(UTC)
+        if status == 304 and kept is not None:
+            refreshed = replace(kept, fetched_at=fetched)
+            self._keep(key, refreshed)
+            return Response(key, kept.status, kept.body, fetched, from_cache=True)
+        if status == 200 or status in MISSING_STATUSES:
+            self._keep(
+                key,
+                CachedResponse(
+                    status,
+                    body,
+                    fetched,
+                    etag=reply.get("etag"),
+                    last_modified=reply.get("last-modified"),
+                    immutable=immutable and status == 200,
+                ),
+            )
+            return Response(key, status, body, fetched, from_cache=False)
+        raise FetchError(key, f"HTTP {status}")
+
+    def _keep(self, key: str, response: CachedResponse) -> None:
+        if self.cache is not None:
+            self.cache.put(key, response)
+
+    def _send(
+        self, key: str, url: str, headers: dict[str, str], expect_json: bool
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """One request with retries; returns (status, body, lower-cased headers)."""
+        import requests  # ~60 ms: paid only by scans that resolve
+
+        settings = self.settings
+        reason = "no attempt made"
+        for attempt in range(settings.attempts):
+            delay = settings.backoff * (2**attempt) * (0.5 + random.random())
+            try:
+                with self._host_slot(url):
+                    with self._lock:
+                        self.requests_sent += 1
+                    reply = self._session().get(
+                        url,
+                        headers=headers,
+                        timeout=(settings.connect_timeout, settings.read_timeout),
+                    )
+                    body = reply.content  # reads the whole body inside the host slot
+            except requests.Timeout:
+                reason = f"timed out after {attempt + 1} attempt(s)"
+            except requests.RequestException as exc:
+                # Connection refused, reset, truncated body (ChunkedEncodingError, …)
+                reason = f"{type(exc).__name__} after {attempt + 1} attempt(s)"
+            else:
+                lowered = {k.lower(): v for k, v in reply.headers.items()}
+                status = reply.status_code
+                if status not in RETRY_STATUSES:
+                    if status == 200 and expect_json and not _is_json(body):
+                        reason = f"malformed JSON response after {attempt + 1} attempt(s)"
+                    else:
+                        return status, body, lowered
+                else:
+                    reason = f"HTTP {status} after {attempt + 1} attempt(s)"
+                    wait = _retry_after(lowered.get("retry-after"))
+                    if wait is not None:
+                        if wait > settings.max_retry_after:
+                            raise FetchError(key, f"HTTP {status}, Retry-After {wait:.0f} s")
+                        delay = wait
+            log.debug("%s: %s", key, reason)
+            if attempt + 1 < settings.attempts:
+                self._sleep(delay)
+        raise FetchError(key, reason)
+
+    def _session(self) -> requests.Session:
+        import requests.adapters
+
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            # Retries are ours (they honour Retry-After and count toward the reason).
+            adapter = requests.adapters.HTTPAdapter(
+                pool_maxsize=self.settings.per_host, max_retries=0
+            )
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+        return session
+
+    def _host_slot(self, url: str) -> threading.Semaphore:
+        host = urlsplit(url).netloc
+        with self._lock:
+            slot = self._hosts.get(host)
+            if slot is None:
+                slot = self._hosts[host] = threading.Semaphore(self.settings.per_host)
+        return slot
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

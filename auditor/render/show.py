@@ -1,0 +1,80 @@
+"""`auditor show`: one component, its origin and every piece of evidence behind it."""
+
+from __future__ import annotations
+
+import difflib
+
+from auditor.errors import UsageError
+from auditor.model import Claim, Component, Scan
+from auditor.render.table import cell
+
+
+def find_component(scan: Scan, query: str) -> Component:
+    """The component whose purl is `query`, or the only one whose purl or name starts so."""
+    exact = [c for c in scan.components if c.purl == query]
+    if exact:
+        return exact[0]
+    lowered = query.lower()
+    close = [
+        c
+        for c in scan.components
+        if c.purl.lower().startswith(lowered) or c.name.lower() == lowered
+    ]
+    if len(close) == 1:
+        return close[0]
+    if close:
+        listed = ", ".join(c.purl for c in close[:5])
+        raise UsageError(f"{query}: matches {len(close)} components: {listed}",
+                         hint="give the full purl")  # fmt: skip
+    names = difflib.get_close_matches(query, [c.purl for c in scan.components], n=3)
+    hint = f"did you mean {' or '.join(names)}?" if names else "`auditor report` lists them"
+    raise UsageError(f"{query}: no such component in scan {scan.id}", hint=hint)
+
+
+def component_report(scan: Scan, component: Component) -> str:
+    """Plain text: identity, where found, origin claims, conflicts, evidence, findings."""
+    origin = scan.origins_by_purl().get(component.purl)
+    lines = [
+        component.purl,
+        f"  kind {component.kind.value}, version {component.version or '(unpinned)'}, "
+        f"direct {'unknown' if component.direct is None else component.direct}, "
+        f"licence {cell(component.license or 'unknown')}",
+        *(
+            f"  found in {loc.target}: {loc.path}" + (f":{loc.line}" if loc.line else "")
+            for loc in component.locations
+        ),
+        *(f"  hash {h}" for h in component.hashes),
+    ]
+    if origin is None:
+        lines.append("  origin: not resolved")
+        return "\n".join(lines) + "\n"
+    lines.append(
+        f"  origin: {origin.status.value}" + (f" ({cell(origin.reason)})" if origin.reason else "")
+    )
+    for label, claim in (
+        ("publisher", origin.publisher),
+        ("repository", origin.repository),
+        ("organisation", origin.organisation),
+        ("country", origin.country),
+    ):
+        lines.append(f"    {label:13} {_claim(claim)}")
+    lines += [f"    conflict: {cell(c, 200)}" for c in origin.conflicts]
+    lines.append(f"  evidence ({len(origin.evidence)}):")
+    lines += [
+        f"    [{e.strength.value}] {e.source} {e.field} = {cell(e.value, 100)}  ({cell(e.where)}"
+        + (f", {e.retrieved_at}" if e.retrieved_at else "")
+        + ")"
+        for e in origin.evidence
+    ]
+    findings = [f for f in scan.findings if f.purl == component.purl]
+    lines.append(f"  findings ({len(findings)}):")
+    lines += [
+        f"    {f.severity.value} {f.rule}: {cell(f.message, 200)}"
+        + (" (waived)" if f.waived else "")
+        for f in findings
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _claim(claim: Claim | None) -> str:
+    return "unknown" if claim is None else f"{cell(claim.value)} [{claim.strength.value}]"

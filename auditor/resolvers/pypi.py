@@ -1,0 +1,171 @@
+"""PyPI's JSON API -> publisher (ownership), declared repository, upload time, yanked, hashes.
+
+Shapes: warehouse `docs/user/api/json.md` (see ../shared/reference/registries.md §4.1).
+`ownership` is what the index itself asserts (`registry`); `info.*` is what the uploader
+typed (`declared`). The per-version document is asked first (small, and describes that
+release); a mirror without that route answers 404, and the project document's `releases`
+table then serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from packageurl import PackageURL
+
+from auditor.http import MISSING_STATUSES, Response
+from auditor.model import Claim, Component, Evidence, Finding, OriginStatus, Strength
+from auditor.policy.builtin import finding
+from auditor.resolvers import Resolution, Resolver
+from auditor.resolvers.local import local_origin
+
+DECLARED_INFO = ("author", "author_email", "maintainer", "maintainer_email", "home_page",
+                 "download_url", "license_expression")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Release:
+    """The parts of one answer this resolver reads."""
+
+    info: Mapping[str, Any]
+    files: tuple[Mapping[str, Any], ...]
+    ownership: Mapping[str, Any]
+    where: str
+    retrieved_at: str
+    version_known: bool
+    """False when the project document has no entry for the locked version."""
+
+
+class PyPIResolver(Resolver):
+    """`pkg:pypi/…` components."""
+
+    name: ClassVar[str] = "pypi"
+    ecosystems: ClassVar[frozenset[str]] = frozenset({"pypi"})
+
+    def resolve(self, component: Component) -> Resolution:
+        """Ask the index; merge its answer with what the collected files declared."""
+        purl = PackageURL.from_string(component.purl)
+        qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+        if "vcs_url" in qualifiers or "download_url" in qualifiers:
+            reason = "direct reference: not published through the index"
+            return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
+        release = self._release(purl.name, purl.version)
+        if release is None:
+            reason = f"{purl.name} is not on the index"
+            return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
+        if not release.version_known:
+            reason = f"{purl.name} {purl.version} is not on the index"
+            return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
+        declared = replace(component, evidence=component.evidence + tuple(_evidence(release)))
+        origin = replace(
+            local_origin(declared, OriginStatus.RESOLVED, reason=None),
+            publisher=_publisher(release.ownership),
+        )
+        return Resolution(origin, tuple(_findings(component, purl.version, release)))
+
+    def _release(self, name: str, version: str | None) -> _Release | None:
+        if version:
+            # Not `immutable`: a release's files never change, but its yanked state and the
+            # project's ownership do, and those are what a scheduled scan must notice.
+            reply = self.http.get("pypi", f"/pypi/{quote(name)}/{quote(version)}/json")
+            if reply.status not in MISSING_STATUSES:
+                return _parse(reply, reply.json(), version=None)
+        reply = self.http.get("pypi", f"/pypi/{quote(name)}/json")
+        if reply.status in MISSING_STATUSES:
+            return None
+        return _parse(reply, reply.json(), version=version)
+
+
+def _parse(reply: Response, doc: Any, version: str | None) -> _Release:
+    """One JSON document; for the project document, the files of `version`."""
+    from auditor.http import FetchError
+
+    if not isinstance(doc, dict) or not isinstance(doc.get("info"), dict):
+        raise FetchError(reply.key, "malformed JSON response (no `info` object)")
+    files: Any = doc.get("urls") or []
+    known = True
+    if version is not None:
+        releases = doc.get("releases") or {}
+        known = isinstance(releases, dict) and version in releases
+        files = releases.get(version, []) if known else []
+    ownership = doc.get("ownership")
+    return _Release(
+        info=doc["info"],
+        files=tuple(f for f in files if isinstance(f, dict)) if isinstance(files, list) else (),
+        ownership=ownership if isinstance(ownership, dict) else {},
+        where=reply.key,
+        retrieved_at=reply.fetched_at.isoformat(timespec="seconds"),
+        version_known=known,
+    )
+
+
+def _evidence(release: _Release) -> Iterator[Evidence]:
+    def ev(field: str, value: object, strength: Strength) -> Evidence:
+        return Evidence("pypi", field, str(value), release.where, strength, release.retrieved_at)
+
+    organization = release.ownership.get("organization")
+    if isinstance(organization, str) and organization:
+        yield ev("ownership.organization", organization, Strength.REGISTRY)
+    for role in release.ownership.get("roles") or ():
+        if isinstance(role, dict) and role.get("user"):
+            yield ev(
+                f"ownership.roles.{role.get('role', 'unknown')}", role["user"], Strength.REGISTRY
+            )
+    uploaded = sorted(str(f["upload_time_iso_8601"]) for f in release.files
+                      if f.get("upload_time_iso_8601"))  # fmt: skip
+    if uploaded:
+        yield ev("upload_time", uploaded[0], Strength.REGISTRY)
+    for key in DECLARED_INFO:
+        value = release.info.get(key)
+        if isinstance(value, str) and value.strip():
+            yield ev(f"info.{key}", value.strip(), Strength.DECLARED)
+    urls = release.info.get("project_urls")
+    if isinstance(urls, dict):
+        for label, url in urls.items():
+            if isinstance(url, str) and url.strip():
+                yield ev(f"info.project_urls.{label}", url.strip(), Strength.DECLARED)
+
+
+def _publisher(ownership: Mapping[str, Any]) -> Claim | None:
+    """The organisation account if the project has one, else its first Owner."""
+    organization = ownership.get("organization")
+    if isinstance(organization, str) and organization:
+        return Claim(organization, Strength.REGISTRY)
+    roles = [r for r in ownership.get("roles") or () if isinstance(r, dict) and r.get("user")]
+    owners = [r for r in roles if r.get("role") == "Owner"] or roles
+    return Claim(str(owners[0]["user"]), Strength.REGISTRY) if owners else None
+
+
+def _findings(component: Component, version: str | None, release: _Release) -> Iterator[Finding]:
+    if release.info.get("yanked") is True or (
+        release.files and all(f.get("yanked") is True for f in release.files)
+    ):
+        reason = release.info.get("yanked_reason") or next(
+            (f.get("yanked_reason") for f in release.files if f.get("yanked_reason")), None
+        )
+        yield finding(
+            "pypi.yanked",
+            component.purl,
+            f"{component.name} {version} was yanked from the index"
+            + (f": {reason}" if reason else ""),
+        )
+    published = {
+        f"sha256:{str(f['digests']['sha256']).lower()}"
+        for f in release.files
+        if isinstance(f.get("digests"), dict) and f["digests"].get("sha256")
+    }
+    locked = [h for h in component.hashes if h.startswith("sha256:")]
+    unknown = [h for h in locked if h not in published]
+    if published and unknown:
+        where = component.locations[0].path if component.locations else "the input"
+        yield finding(
+            "pypi.hash-mismatch",
+            component.purl,
+            f"{len(unknown)} of {len(locked)} sha256 hash(es) in {where} match no file the index"
+            f" serves for {component.name} {version}, e.g. {unknown[0]}",
+            (Evidence("pypi", "files.digests.sha256", ", ".join(sorted(published)),
+                      release.where, Strength.REGISTRY, release.retrieved_at),),
+        )  # fmt: skip

@@ -1,0 +1,114 @@
+"""The HTTP cache kept in the store: one table, shared by every scanner of a database.
+
+Reads go straight to the database (a primary-key lookup); writes are buffered during a
+scan and written in one transaction by `flush`, so sixteen resolver threads never contend
+for SQLite's single writer lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Iterable, Iterator
+from datetime import UTC
+from typing import TYPE_CHECKING, Any
+
+from auditor.http import CachedResponse
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+
+class StoredHttpCache:
+    """`auditor.http.HttpCache` over the store's `http_cache` table."""
+
+    def __init__(self, engine: Engine) -> None:
+        from auditor.store import models
+
+        self._engine = engine
+        self._table = models.Base.metadata.tables["http_cache"]
+        self._pending: dict[str, CachedResponse] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> CachedResponse | None:
+        """The kept answer, including one buffered in this scan but not yet written."""
+        from sqlalchemy import select
+
+        from auditor.store.engine import errors
+
+        with self._lock:
+            if key in self._pending:
+                return self._pending[key]
+        with errors(self._engine), self._engine.connect() as conn:
+            row = conn.execute(select(self._table).where(self._table.c.key == key)).first()
+        return None if row is None else _decode(row)
+
+    def put(self, key: str, response: CachedResponse) -> None:
+        """Buffer an answer until `flush`."""
+        with self._lock:
+            self._pending[key] = response
+
+    def flush(self) -> None:
+        """Write every buffered answer in one transaction (newest wins on conflict)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        self.put_many(pending.items())
+
+    def put_many(self, entries: Iterable[tuple[str, CachedResponse]]) -> int:
+        """Upsert answers; returns how many were written."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        from auditor.store.engine import WRITE, errors
+
+        rows = [_encode(key, response) for key, response in entries]
+        if not rows:
+            return 0
+        with errors(self._engine), self._engine.connect() as conn:
+            conn.execution_options(**WRITE)
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            stmt = dialect.insert(self._table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["key"],
+                set_={c: stmt.excluded[c] for c in rows[0] if c != "key"},
+                where=self._table.c.fetched_at <= stmt.excluded.fetched_at,
+            )
+            with conn.begin():
+                # Sorted keys: concurrent flushes lock rows in one order and cannot deadlock.
+                conn.execute(stmt, sorted(rows, key=lambda r: r["key"]))
+        return len(rows)
+
+    def entries(self) -> Iterator[tuple[str, CachedResponse]]:
+        """Every kept answer, by key (for `auditor cache export`)."""
+        from sqlalchemy import select
+
+        from auditor.store.engine import errors
+
+        with errors(self._engine), self._engine.connect() as conn:
+            for row in conn.execute(select(self._table).order_by(self._table.c.key)):
+                yield row.key, _decode(row)
+
+
+def _encode(key: str, response: CachedResponse) -> dict[str, Any]:
+    return {
+        "key": key,
+        "status": response.status,
+        "body": zlib.compress(response.body, 6),
+        "fetched_at": response.fetched_at,
+        "etag": response.etag,
+        "last_modified": response.last_modified,
+        "immutable": response.immutable,
+    }
+
+
+def _decode(row: Any) -> CachedResponse:
+    fetched = row.fetched_at
+    if fetched.tzinfo is None:  # SQLite keeps no zone; we only ever write UTC
+        fetched = fetched.replace(tzinfo=UTC)
+    return CachedResponse(
+        status=row.status,
+        body=zlib.decompress(row.body),
+        fetched_at=fetched,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        immutable=row.immutable,
+    )

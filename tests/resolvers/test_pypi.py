@@ -1,0 +1,193 @@
+"""PyPI resolution against a loopback index: origins, findings, and the failure matrix."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from auditor.config import Config
+from auditor.http import HttpSettings
+from auditor.model import OriginStatus, Scan, ScanStatus, Strength
+from auditor.pipeline import run_scan
+from auditor.store import Store, open_store
+from tests.conftest import write_files
+from tests.servers.pypi import Fault, PyPIState
+
+FAST = HttpSettings(backoff=0.01, connect_timeout=1, read_timeout=0.5, attempts=3)
+CLICK_WHEEL = "8bb5376d2006950386f8c6427613334a2acadc5f559cb80e638d00b4df957e37"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return open_store(f"sqlite:///{tmp_path / 'store.db'}")
+
+
+def _scan(
+    tmp_path: Path, base: str, requirements: str, store: Store | None = None, **config: object
+) -> Scan:
+    write_files(tmp_path / "app", {"requirements.txt": requirements})
+    settings = Config(pypi_url=base, http=FAST, store=False, concurrency=4)
+    return run_scan(
+        [str(tmp_path / "app")],
+        replace(settings, **config),  # type: ignore[arg-type]
+        store.http_cache() if store is not None else None,
+    )
+
+
+def test_resolves_publisher_repository_and_evidence(
+    pypi: tuple[PyPIState, str], tmp_path: Path
+) -> None:
+    state, base = pypi
+    scan = _scan(tmp_path, base, f"click==8.5.1 --hash=sha256:{CLICK_WHEEL}\nrequests==2.32.3\n")
+    assert scan.status is ScanStatus.COMPLETE
+    origins = scan.origins_by_purl()
+    click = origins["pkg:pypi/click@8.5.1"]
+    assert click.status is OriginStatus.RESOLVED
+    assert (click.publisher.value, click.publisher.strength) == ("pallets", Strength.REGISTRY)  # type: ignore[union-attr]
+    assert click.repository is not None
+    assert (click.repository.value, click.repository.strength) == (
+        "https://github.com/pallets/click",
+        Strength.DECLARED,
+    )
+    fields = {(e.field, e.where) for e in click.evidence}
+    assert ("ownership.organization", "pypi:/pypi/click/8.5.1/json") in fields
+    assert any(f.startswith("info.project_urls.") for f, _ in fields)
+    # requests has no organisation: its first Owner is the registry-asserted publisher.
+    requests = origins["pkg:pypi/requests@2.32.3"]
+    assert requests.publisher is not None and requests.publisher.value == "Lukasa"
+    assert not scan.findings
+    assert set(state.paths()) == {"/pypi/click/8.5.1/json", "/pypi/requests/2.32.3/json"}
+
+
+def test_mirror_without_version_route_falls_back_to_the_project_document(
+    pypi: tuple[PyPIState, str], tmp_path: Path
+) -> None:
+    state, base = pypi
+    state.version_route = False
+    scan = _scan(tmp_path, base, "click==8.1.7\n")
+    origin = scan.origins_by_purl()["pkg:pypi/click@8.1.7"]
+    assert origin.status is OriginStatus.RESOLVED
+    assert {e.where for e in origin.evidence if e.source == "pypi"} == {"pypi:/pypi/click/json"}
+    assert state.paths() == ["/pypi/click/8.1.7/json", "/pypi/click/json"]
+
+
+def test_missing_project_and_missing_version_are_unknown(
+    pypi: tuple[PyPIState, str], tmp_path: Path
+) -> None:
+    scan = _scan(tmp_path, pypi[1], "no-such-thing==1.0\nclick==0.0.1\n")
+    origins = scan.origins_by_purl()
+    missing = origins["pkg:pypi/no-such-thing@1.0"]
+    assert (missing.status, missing.reason) == (
+        OriginStatus.UNKNOWN,
+        "no-such-thing is not on the index",
+    )
+    old = origins["pkg:pypi/click@0.0.1"]
+    assert (old.status, old.reason) == (OriginStatus.UNKNOWN, "click 0.0.1 is not on the index")
+    assert scan.status is ScanStatus.COMPLETE  # unknown is an answer, not a failure
+
+
+def test_hash_mismatch_and_yanked_are_findings(pypi: tuple[PyPIState, str], tmp_path: Path) -> None:
+    scan = _scan(tmp_path, pypi[1], f"click==8.5.1 --hash=sha256:{'0' * 64}\nrequests==2.32.0\n")
+    by_rule = {f.rule: f for f in scan.findings}
+    mismatch = by_rule["pypi.hash-mismatch"]
+    assert mismatch.purl == "pkg:pypi/click@8.5.1" and mismatch.severity.value == "high"
+    assert "requirements.txt" in mismatch.message and "0000" in mismatch.message
+    yanked = by_rule["pypi.yanked"]
+    assert yanked.purl == "pkg:pypi/requests@2.32.0"
+
+
+def test_direct_references_are_not_looked_up(pypi: tuple[PyPIState, str], tmp_path: Path) -> None:
+    state, base = pypi
+    scan = _scan(tmp_path, base, "pkg @ https://example.invalid/pkg-1.0.tar.gz\n")
+    [origin] = scan.origins
+    assert origin.status is OriginStatus.UNKNOWN and "direct reference" in (origin.reason or "")
+    assert state.paths() == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "reason"),
+    [
+        (Fault("500"), OriginStatus.UNREACHABLE, "HTTP 500 after 3 attempt(s)"),
+        (Fault("503", times=2), OriginStatus.RESOLVED, None),
+        (Fault("429", times=1, retry_after="1"), OriginStatus.RESOLVED, None),
+        (
+            Fault("429", retry_after="3600"),
+            OriginStatus.UNREACHABLE,
+            "HTTP 429, Retry-After 3600 s",
+        ),
+        (Fault("hang", seconds=3), OriginStatus.UNREACHABLE, "timed out after 3 attempt(s)"),
+        (Fault("truncate"), OriginStatus.UNREACHABLE, "after 3 attempt(s)"),
+        (
+            Fault("malformed"),
+            OriginStatus.UNREACHABLE,
+            "malformed JSON response after 3 attempt(s)",
+        ),
+        (Fault("malformed", times=1), OriginStatus.RESOLVED, None),
+    ],
+    ids=lambda v: getattr(v, "kind", None) and f"{v.kind}x{v.times}",
+)
+def test_failure_matrix(
+    pypi: tuple[PyPIState, str],
+    tmp_path: Path,
+    fault: Fault,
+    status: OriginStatus,
+    reason: str | None,
+) -> None:
+    state, base = pypi
+    state.faults["/pypi/click/"] = fault
+    scan = _scan(tmp_path, base, "click==8.5.1\nrequests==2.34.2\n")
+    origins = scan.origins_by_purl()
+    click = origins["pkg:pypi/click@8.5.1"]
+    assert click.status is status
+    if reason is not None:
+        assert click.reason is not None and click.reason.endswith(reason), click.reason
+    # The other component is untouched by click's trouble, and the scan always completes.
+    assert origins["pkg:pypi/requests@2.34.2"].status is OriginStatus.RESOLVED
+    expected = ScanStatus.PARTIAL if status is OriginStatus.UNREACHABLE else ScanStatus.COMPLETE
+    assert scan.status is expected
+
+
+def test_registry_down_is_unreachable_not_a_crash(tmp_path: Path) -> None:
+    scan = _scan(tmp_path, "http://127.0.0.1:9", "click==8.5.1\n")
+    [origin] = scan.origins
+    assert origin.status is OriginStatus.UNREACHABLE
+    assert "ConnectionError" in (origin.reason or "")
+    assert scan.status is ScanStatus.PARTIAL
+
+
+def test_cache_warm_then_revalidated_then_offline(
+    pypi: tuple[PyPIState, str], tmp_path: Path, store: Store
+) -> None:
+    state, base = pypi
+    requirements = "click==8.5.1\nrequests==2.34.2\n"
+    cold = _scan(tmp_path, base, requirements, store)
+    sent = len(state.log)
+    assert sent == 2
+    warm = _scan(tmp_path, base, requirements, store)
+    assert len(state.log) == sent  # all fresh in the cache: no requests
+    stale = _scan(tmp_path, base, requirements, store, http=replace(FAST, ttl=timedelta(0)))
+    revalidations = state.log[sent:]
+    assert len(revalidations) == 2 and all("if-none-match" in h for _, h in revalidations)
+    offline = _scan(tmp_path, "http://127.0.0.1:9", requirements, store, offline=True)
+    for scan in (warm, stale, offline):
+        assert scan.origins == cold.origins  # same answers, same retrieval times
+    assert len(state.log) == sent + 2
+
+
+def test_offline_without_cache_is_skipped(tmp_path: Path, store: Store) -> None:
+    scan = _scan(tmp_path, "http://127.0.0.1:9", "click==8.5.1\n", store, offline=True)
+    [origin] = scan.origins
+    assert (origin.status, origin.reason) == (OriginStatus.SKIPPED, "offline, and no cached answer")
+    assert scan.status is ScanStatus.COMPLETE
+
+
+def test_per_host_limit_and_one_fetch_per_url(pypi: tuple[PyPIState, str], tmp_path: Path) -> None:
+    state, base = pypi
+    state.latency = 0.05
+    lines = "".join(f"pkg{i}==1.0\n" for i in range(12)) + "click==8.5.1\n"
+    _scan(tmp_path, base, lines, concurrency=12, http=replace(FAST, per_host=3))
+    assert state.max_in_flight <= 3
+    assert len(state.paths()) == len(set(state.paths()))
