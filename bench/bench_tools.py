@@ -78,7 +78,7 @@ def syft_command(syft: Path, target: Path) -> ToolCommand:
     return ToolCommand(argv, {"SYFT_CHECK_FOR_APP_UPDATE": "false"})
 
 
-def auditor_command(auditor: Path, target: Path, db_path: Path) -> ToolCommand:
+def auditor_command(auditor: Path, target: Path, db_path: Path, fmt: str = "json") -> ToolCommand:
     """The project's own scan, writing to a throwaway SQLite store as a real run would."""
     argv = (
         str(auditor),
@@ -86,11 +86,40 @@ def auditor_command(auditor: Path, target: Path, db_path: Path) -> ToolCommand:
         str(target),
         "--no-resolve",
         "--format",
-        "json",
+        fmt,
         "--db",
         f"sqlite:///{db_path}",
     )
     return ToolCommand(argv, {})
+
+
+def find_cyclonedx_py() -> Path | None:
+    """The cyclonedx-py console script of the `cyclonedx-bom` package in bench/.venv."""
+    candidate = VENV / "bin" / "cyclonedx-py"
+    if candidate.is_file():
+        return candidate
+    found = shutil.which("cyclonedx-py")
+    return Path(found) if found else None
+
+
+def cyclonedx_py_command(cyclonedx_py: Path, target: Path) -> ToolCommand | None:
+    """cyclonedx-py's subcommand for what the folder holds; None when it reads none of it.
+
+    `--no-validate` skips the schema check it runs by default, which auditor does not run
+    either, so both do the same work (and cyclonedx-py is not charged for the extra).
+    """
+    common = ("--no-validate", "--output-reproducible", "-o", "-")
+    if (target / "pyvenv.cfg").is_file():
+        args: tuple[str, ...] = ("environment", str(target))
+    elif (target / "poetry.lock").is_file():
+        args = ("poetry", str(target))
+    elif (target / "Pipfile.lock").is_file():
+        args = ("pipenv", str(target))
+    elif (target / "requirements.txt").is_file():
+        args = ("requirements", str(target / "requirements.txt"))
+    else:
+        return None
+    return ToolCommand((str(cyclonedx_py), args[0], *common, *args[1:]), {})
 
 
 def child_env(overrides: Mapping[str, str]) -> dict[str, str]:

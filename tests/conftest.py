@@ -20,6 +20,17 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
+DEAD_ENDPOINT = "http://127.0.0.1:9"
+"""The discard port: nothing listens, so a test that forgets to point a registry at its
+loopback server fails fast instead of reaching the internet."""
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT"):
+        monkeypatch.setenv(variable, DEAD_ENDPOINT)
+
+
 @pytest.fixture(scope="session")
 def scan_schema() -> jsonschema.protocols.Validator:
     """The shipped JSON Schema, checked itself before it checks anything."""
@@ -94,3 +105,19 @@ def pypi() -> Iterator[tuple[PyPIState, str]]:
     for name in ("requests", "click", "sampleproject"):
         state.add_project(load_project(name))
     yield from ((state, url) for url in serve(state))
+
+
+@pytest.fixture(scope="session")
+def graphviz_dot() -> str:
+    """Graphviz's `dot` (Debian package `graphviz`): a skip when missing, a failure under
+    CI=true (tests/prereqs.py says so up front and tries to install it)."""
+    import os
+    import shutil
+
+    found = shutil.which("dot")
+    if found is None:
+        reason = "Graphviz `dot` not found (apt-get install graphviz)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true: the Graphviz export tests must run)", pytrace=False)
+        pytest.skip(reason)
+    return found

@@ -37,22 +37,59 @@ def try_start_postgres() -> None:
             )
 
 
+def graphviz_ready() -> str | None:
+    """None when Graphviz's `dot` runs, else why not (the DOT export tests need it)."""
+    if shutil.which("dot") is None:
+        return "`dot` not on PATH (Debian package graphviz)"
+    ran = subprocess.run(["dot", "-V"], check=False, capture_output=True, text=True)
+    return None if ran.returncode == 0 else (ran.stderr.strip() or "`dot -V` failed")
+
+
+def try_install_graphviz() -> None:
+    """As root on Debian, install the graphviz package (quietly; a failure is reported by
+    the check that follows)."""
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return
+    for argv in (
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "graphviz"],
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "graphviz"],
+    ):
+        ran = subprocess.run(argv, check=False, capture_output=True)
+        if argv[1] == "install" and ran.returncode == 0:
+            return
+
+
+def _missing(what: str, problem: str, skipped: str) -> int:
+    banner = "!" * 72
+    print(f"{banner}\nprereqs: {what} ({problem})", file=sys.stderr)
+    if os.environ.get("CI") == "true":
+        print(f"prereqs: CI=true, so this fails the run\n{banner}", file=sys.stderr)
+        return 1
+    print(f"prereqs: {skipped} will be SKIPPED\n{banner}", file=sys.stderr)
+    return 0
+
+
 def main() -> int:
     """Exit 1 only under CI=true with something missing."""
+    status = 0
     problem = postgres_ready()
     if problem is not None:
         try_start_postgres()
         problem = postgres_ready()
     if problem is None:
         print("prereqs: PostgreSQL at 127.0.0.1:5432 answers")
-        return 0
-    banner = "!" * 72
-    print(f"{banner}\nprereqs: PostgreSQL unreachable ({problem})", file=sys.stderr)
-    if os.environ.get("CI") == "true":
-        print(f"prereqs: CI=true, so this fails the run\n{banner}", file=sys.stderr)
-        return 1
-    print(f"prereqs: the PostgreSQL store tests will be SKIPPED\n{banner}", file=sys.stderr)
-    return 0
+    else:
+        status |= _missing("PostgreSQL unreachable", problem, "the PostgreSQL store tests")
+    problem = graphviz_ready()
+    if problem is not None:
+        try_install_graphviz()
+        problem = graphviz_ready()
+    if problem is None:
+        print("prereqs: Graphviz dot runs")
+    else:
+        status |= _missing("Graphviz missing", problem, "the DOT export tests")
+    return status
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ Auditor = Callable[..., Ran]
 
 
 def test_scan_example_json_is_valid_and_complete(auditor: Auditor, validate: Validate) -> None:
-    ran = auditor("scan", EXAMPLE, "--no-resolve", "--format", "json")
+    ran = auditor("scan", "--no-resolve", EXAMPLE, "--format", "json")
     assert ran.code == 0, ran.stderr
     doc = validate(ran.stdout)
     assert doc["scan"]["status"] == "complete"
@@ -42,7 +42,7 @@ def test_target_digest_changes_exactly_when_inputs_change(
     write_files(tmp_path, {"requirements.txt": "click==8.1.7\n", "notes.txt": "x"})
 
     def digest() -> str:
-        doc = validate(auditor("scan", tmp_path, "--format", "json").stdout)
+        doc = validate(auditor("scan", "--no-resolve", tmp_path, "--format", "json").stdout)
         return str(doc["scan"]["targets"][0]["digest"])
 
     first = digest()
@@ -53,7 +53,7 @@ def test_target_digest_changes_exactly_when_inputs_change(
 
 
 def test_missing_target_exits_2_naming_it(auditor: Auditor, tmp_path: Path) -> None:
-    ran = auditor("scan", tmp_path / "nope.txt")
+    ran = auditor("scan", "--no-resolve", tmp_path / "nope.txt")
     assert ran.code == 2
     assert f"{tmp_path / 'nope.txt'}: no such file or directory" in ran.stderr
     assert "Traceback" not in ran.stderr + ran.stdout
@@ -61,7 +61,13 @@ def test_missing_target_exits_2_naming_it(auditor: Auditor, tmp_path: Path) -> N
 
 def test_every_unusable_target_is_reported_before_exit_2(auditor: Auditor, tmp_path: Path) -> None:
     write_files(tmp_path, {"photo.jpg": b"\xff\xd8\xff\xe0binary", "requirements.txt": "a==1\n"})
-    ran = auditor("scan", tmp_path / "photo.jpg", tmp_path / "gone", tmp_path / "requirements.txt")
+    ran = auditor(
+        "scan",
+        "--no-resolve",
+        tmp_path / "photo.jpg",
+        tmp_path / "gone",
+        tmp_path / "requirements.txt",
+    )
     assert ran.code == 2
     assert "photo.jpg: not a lockfile" in ran.stderr
     assert "gone: no such file or directory" in ran.stderr
@@ -72,7 +78,7 @@ def test_malformed_named_lockfile_exits_2_with_file_and_line(
     auditor: Auditor, tmp_path: Path
 ) -> None:
     write_files(tmp_path, {"requirements.txt": "click==8.1.7\nthis is not ! a requirement\n"})
-    ran = auditor("scan", tmp_path / "requirements.txt")
+    ran = auditor("scan", "--no-resolve", tmp_path / "requirements.txt")
     assert ran.code == 2
     assert "requirements.txt:2:" in ran.stderr
     assert "Traceback" not in ran.stderr
@@ -85,26 +91,26 @@ def test_malformed_discovered_file_is_a_diagnostic_and_partial(
         tmp_path,
         {"good/requirements.txt": "click==8.1.7\n", "bad/uv.lock": "version = [unclosed\n"},
     )
-    ran = auditor("scan", tmp_path, "--format", "json")
+    ran = auditor("scan", "--no-resolve", tmp_path, "--format", "json")
     assert ran.code == 0, ran.stderr
     doc = validate(ran.stdout)
     assert doc["scan"]["status"] == "partial"
     assert purls(doc) == ["pkg:pypi/click@8.1.7"]
     [diag] = doc["diagnostics"]
     assert diag["location"].startswith("bad/uv.lock")
-    assert auditor("scan", tmp_path, "--strict").code == 3
-    table = auditor("scan", tmp_path).stdout
+    assert auditor("scan", "--no-resolve", tmp_path, "--strict").code == 3
+    table = auditor("scan", "--no-resolve", tmp_path).stdout
     assert "1 diagnostics" in table and "bad/uv.lock" in table
 
 
 def test_fail_on_threshold(auditor: Auditor, tmp_path: Path) -> None:
     write_files(tmp_path, {"requirements.txt": "click>=8\n"})
-    assert auditor("scan", tmp_path, "--fail-on", "high").code == 0
-    assert auditor("scan", tmp_path, "--fail-on", "low").code == 1
+    assert auditor("scan", "--no-resolve", tmp_path, "--fail-on", "high").code == 0
+    assert auditor("scan", "--no-resolve", tmp_path, "--fail-on", "low").code == 1
     # policy failure wins over a partial scan under --strict
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "uv.lock").write_text("[[package]\n")
-    assert auditor("scan", tmp_path, "--fail-on", "low", "--strict").code == 1
+    assert auditor("scan", "--no-resolve", tmp_path, "--fail-on", "low", "--strict").code == 1
 
 
 def test_exclude_skips_matching_paths(auditor: Auditor, validate: Validate, tmp_path: Path) -> None:
@@ -112,22 +118,26 @@ def test_exclude_skips_matching_paths(auditor: Auditor, validate: Validate, tmp_
         tmp_path,
         {"app/requirements.txt": "click==8.1.7\n", "vendor/requirements.txt": "six==1.16.0\n"},
     )
-    doc = validate(auditor("scan", tmp_path, "--exclude", "vendor", "--format", "json").stdout)
+    doc = validate(
+        auditor("scan", "--no-resolve", tmp_path, "--exclude", "vendor", "--format", "json").stdout
+    )
     assert purls(doc) == ["pkg:pypi/click@8.1.7"]
 
 
 def test_prefix_forces_kind(auditor: Auditor, validate: Validate, tmp_path: Path) -> None:
     write_files(tmp_path, {"deps.pinned": "click==8.1.7\n"})
-    unforced = auditor("scan", tmp_path / "deps.pinned")
+    unforced = auditor("scan", "--no-resolve", tmp_path / "deps.pinned")
     assert unforced.code == 0  # recognised by content
-    doc = validate(auditor("scan", f"lockfile:{tmp_path / 'deps.pinned'}", "-f", "json").stdout)
+    doc = validate(
+        auditor("scan", "--no-resolve", f"lockfile:{tmp_path / 'deps.pinned'}", "-f", "json").stdout
+    )
     assert doc["scan"]["targets"][0]["kind"] == "lockfile"
-    ran = auditor("scan", f"image:{tmp_path / 'x.tar'}")
+    ran = auditor("scan", "--no-resolve", f"image:{tmp_path / 'x.tar'}")
     assert ran.code == 2 and "not supported" in ran.stderr
 
 
 def test_report_renders_the_stored_scan_identically(auditor: Auditor, validate: Validate) -> None:
-    scanned = auditor("scan", EXAMPLE, "--format", "json")
+    scanned = auditor("scan", "--no-resolve", EXAMPLE, "--format", "json")
     doc = validate(scanned.stdout)
     again = auditor("report", doc["scan"]["id"], "--format", "json")
     assert again.code == 0, again.stderr
@@ -146,7 +156,9 @@ def test_store_failure_still_writes_the_report(
     auditor: Auditor, validate: Validate, tmp_path: Path
 ) -> None:
     out = tmp_path / "scan.json"
-    ran = auditor("scan", EXAMPLE, "-f", "json", "-o", out, "--db", "sqlite:////proc/x/y.db")
+    ran = auditor(
+        "scan", "--no-resolve", EXAMPLE, "-f", "json", "-o", out, "--db", "sqlite:////proc/x/y.db"
+    )
     assert ran.code == 2
     assert "error:" in ran.stderr
     validate(out.read_text())
@@ -154,7 +166,7 @@ def test_store_failure_still_writes_the_report(
 
 def test_output_file_and_summary_line(auditor: Auditor, validate: Validate, tmp_path: Path) -> None:
     out = tmp_path / "deep" / "scan.json"
-    ran = auditor("scan", EXAMPLE, "--format", "json", "--output", out)
+    ran = auditor("scan", "--no-resolve", EXAMPLE, "--format", "json", "--output", out)
     assert ran.code == 0 and ran.stdout == ""
     assert "json written to" in ran.stderr
     validate(out.read_text())

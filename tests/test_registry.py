@@ -55,7 +55,7 @@ def test_every_collector_module_is_registered() -> None:
 
 
 def test_every_resolver_module_is_registered() -> None:
-    registered = {type(r) for r in RESOLVERS}
+    registered = set(RESOLVERS)
     for module in _modules(resolvers):
         for cls in _subclasses_defined_in(module, Resolver):
             assert cls in registered, f"{cls.__name__} is not in RESOLVERS"

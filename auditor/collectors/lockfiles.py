@@ -33,7 +33,11 @@ def _subject(exc: ParseError) -> str:
     return f"{exc.path}:{exc.line}" if exc.line is not None else exc.path
 
 
+INSTALLED_TREES = ("/site-packages/", "/dist-packages/", "/node_modules/")
+
+
 def _inside_environment(path: str) -> bool:
-    # Installed packages ship their own test fixtures (requirements files inside
-    # site-packages); those describe someone else's project, not this target.
-    return "/site-packages/" in f"/{path}" or "/dist-packages/" in f"/{path}"
+    # Installed packages ship their own lockfiles and test fixtures (a requirements file in
+    # site-packages, a package-lock.json in node_modules/x/); those describe someone else's
+    # project, and the environment collectors already report what is installed.
+    return any(tree in f"/{path}" for tree in INSTALLED_TREES)

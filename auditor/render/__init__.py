@@ -29,6 +29,7 @@ def renderer(name: str) -> Renderer:
 
 
 # The registry sits below the interface it registers because its modules import it.
+from auditor.render.cyclonedx import CycloneDxRenderer  # noqa: E402
 from auditor.render.json import JsonRenderer  # noqa: E402
 from auditor.render.table import TableRenderer  # noqa: E402
 from auditor.render.template import TemplateRenderer  # noqa: E402
@@ -36,6 +37,7 @@ from auditor.render.template import TemplateRenderer  # noqa: E402
 RENDERERS: tuple[Renderer, ...] = (
     TableRenderer(),
     JsonRenderer(),
+    CycloneDxRenderer(),
     TemplateRenderer("markdown", "report.md.j2"),
 )
 """Every output format; the first is the default."""

@@ -37,7 +37,7 @@ class TableRenderer(Renderer):
             )
             for c in scan.components
         ]
-        out += _columns(("NAME", "VERSION", "KIND", "DIRECT", "ORIGIN", "FOUND IN"), rows)
+        out += columns(("NAME", "VERSION", "KIND", "DIRECT", "ORIGIN", "FOUND IN"), rows)
         kinds = Counter(c.kind.value for c in scan.components)
         direct = sum(1 for c in scan.components if c.direct)
         out += [
@@ -48,7 +48,7 @@ class TableRenderer(Renderer):
         ]
         if scan.findings:
             out += ["", "FINDINGS"]
-            out += _columns(
+            out += columns(
                 ("SEVERITY", "ACTION", "RULE", "COMPONENT", "MESSAGE"),
                 [
                     (
@@ -95,7 +95,8 @@ def cell(text: str, width: int = MAX_CELL) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+def columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns two spaces apart, header first."""
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
     return [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()

@@ -151,6 +151,7 @@ class Store:
         """The stored scan with this id or unique id prefix (at least 4 characters)."""
         from sqlalchemy import select
 
+        from auditor.bulk import no_cyclic_gc
         from auditor.store import codec, models
 
         t = models.Base.metadata.tables
@@ -170,15 +171,16 @@ class Store:
                 return conn.execute(query)
 
             scan_row = conn.execute(select(t["scans"]).where(t["scans"].c.id == sid)).one()
-            return codec.decode(
-                scan_row,
-                targets,
-                children("components"),
-                children("origins"),
-                children("dependencies"),
-                children("findings"),
-                children("diagnostics"),
-            )
+            with no_cyclic_gc():
+                return codec.decode(
+                    scan_row,
+                    targets,
+                    children("components"),
+                    children("origins"),
+                    children("dependencies"),
+                    children("findings"),
+                    children("diagnostics"),
+                )
 
     def list_scans(
         self, target_identity: str | None = None, limit: int | None = None

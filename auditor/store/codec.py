@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any, TypeVar
 
 from auditor.errors import Diagnostic, StoreError
@@ -179,13 +180,20 @@ def _finding(position: int, f: Finding) -> Row:
 
 def decode_enum(kind: type[E], value: str, scan_id: str) -> E:
     """A stored vocabulary value; a value this version does not know means a newer writer."""
-    try:
-        return kind(value)
-    except ValueError:
-        raise StoreError(
-            f"scan {scan_id}: unknown {kind.__name__} value {value!r}",
-            hint="the scan was written by a newer origin-auditor; upgrade this one",
-        ) from None
+    member: E | None = _members(kind).get(value)
+    if member is not None:
+        return member
+    raise StoreError(
+        f"scan {scan_id}: unknown {kind.__name__} value {value!r}",
+        hint="the scan was written by a newer origin-auditor; upgrade this one",
+    )
+
+
+@cache
+def _members(kind: type[E]) -> dict[str, E]:
+    # A dict lookup, not kind(value): Enum's call path is ~10x slower, and a 100,000-
+    # component scan decodes about 600,000 values.
+    return {member.value: member for member in kind}
 
 
 def _decode_evidence(items: Sequence[Mapping[str, Any]], scan_id: str) -> tuple[Evidence, ...]:

@@ -47,7 +47,29 @@ def parser_for(path: str, head: bytes | None = None) -> FileParser | None:
 
 
 # The registry sits below the interface it registers because its modules import it.
-from auditor.collectors.parsers import requirements_txt, uv_lock  # noqa: E402
+from auditor.collectors.parsers import (  # noqa: E402
+    bun_lock,
+    package_lock_json,
+    pdm_lock,
+    pipfile_lock,
+    pnpm_lock_yaml,
+    poetry_lock,
+    pylock_toml,
+    requirements_txt,
+    uv_lock,
+    yarn_lock,
+)
 
-PARSERS: tuple[FileParser, ...] = (uv_lock.PARSER, requirements_txt.PARSER)
+PARSERS: tuple[FileParser, ...] = (
+    uv_lock.PARSER,
+    requirements_txt.PARSER,
+    package_lock_json.PARSER,
+    yarn_lock.PARSER,
+    pnpm_lock_yaml.PARSER,
+    bun_lock.PARSER,
+    poetry_lock.PARSER,
+    pipfile_lock.PARSER,
+    pdm_lock.PARSER,
+    pylock_toml.PARSER,
+)
 """Every lockfile parser; the first whose patterns match a file's name wins."""

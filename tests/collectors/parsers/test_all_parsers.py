@@ -18,8 +18,28 @@ from tests.conftest import REPO
 SEEDS = {
     "requirements-txt": (REPO / "examples/python-app/requirements.txt").read_bytes(),
     "uv-lock": (REPO / "examples/python-app/uv.lock").read_bytes(),
+    "package-lock-json": (REPO / "tests/data/js/npm/v3/package-lock.json").read_bytes(),
+    "yarn-lock": (REPO / "tests/data/js/yarn-berry/yarn.lock").read_bytes()[:6000]
+    + (REPO / "tests/data/js/yarn-classic/yarn.lock").read_bytes()[:3000],
+    "pnpm-lock-yaml": (REPO / "tests/data/js/pnpm/v9/pnpm-lock.yaml").read_bytes(),
+    "bun-lock": (REPO / "tests/data/js/bun/bun.lock").read_bytes(),
+    "poetry-lock": (REPO / "tests/data/python/poetry/sources/poetry.lock").read_bytes(),
+    "pipfile-lock": (REPO / "tests/data/python/pipenv/project/Pipfile.lock").read_bytes(),
+    "pdm-lock": (REPO / "tests/data/python/pdm/sources/pdm.lock").read_bytes(),
+    "pylock-toml": (REPO / "tests/data/python/pylock/uv/pylock.toml").read_bytes(),
 }
-FILE_NAMES = {"requirements-txt": "requirements.txt", "uv-lock": "uv.lock"}
+FILE_NAMES = {
+    "requirements-txt": "requirements.txt",
+    "uv-lock": "uv.lock",
+    "package-lock-json": "package-lock.json",
+    "yarn-lock": "yarn.lock",
+    "pnpm-lock-yaml": "pnpm-lock.yaml",
+    "bun-lock": "bun.lock",
+    "poetry-lock": "poetry.lock",
+    "pipfile-lock": "Pipfile.lock",
+    "pdm-lock": "pdm.lock",
+    "pylock-toml": "pylock.toml",
+}
 
 
 def _parse(parser: FileParser, data: bytes) -> Collected | ParseError:

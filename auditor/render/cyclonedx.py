@@ -1,0 +1,367 @@
+"""`--format cyclonedx`: a CycloneDX 1.6 JSON BOM built with cyclonedx-python-lib.
+
+What goes where:
+- each component: purl (also its bom-ref), hashes, licence (SPDX id or expression when it
+  parses as one, else a named licence), the declared or attested source repository as a
+  `vcs` external reference, where it was found as `evidence.occurrences`, and the origin
+  verdict as `auditor:`-namespaced properties (`auditor:origin:country` plus
+  `auditor:origin:country:strength`, …), since CycloneDX has no field that carries a
+  strength;
+- metadata: the tool, the scan's start time, the scanned target(s) as the metadata
+  component (several targets: a parent with one sub-component each), and the scan's id,
+  status and diagnostics count as properties;
+- dependencies: every `depends_on` edge of the scan, unchanged. A project root that is not
+  an inventory entry (uv.lock's own project) becomes an `application` sub-component of the
+  metadata component, which depends on it, so the graph stays complete; an edge to a purl
+  the inventory lacks keeps its target as a component marked `auditor:inventory=referenced`.
+
+The library is slow to import (~0.2 s), so it is imported only when this format is used.
+Models, pedigree, suppliers and vulnerabilities extend `bom_components` and `build_bom`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from packageurl import PackageURL
+
+from auditor.model import (
+    Claim,
+    Component,
+    ComponentKind,
+    DependencyKind,
+    Origin,
+    Scan,
+    Target,
+    TargetKind,
+)
+from auditor.render import Renderer
+
+if TYPE_CHECKING:
+    from cyclonedx.model import HashType, Property
+    from cyclonedx.model.bom import Bom, BomMetaData
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+    from cyclonedx.model.license import License
+
+PREFIX = "auditor"
+"""Namespace of every property we add (CycloneDX property taxonomy style: `ns:name`)."""
+TOOL_NAME = "origin-auditor"
+HASH_ALGORITHMS = {  # our `algorithm:hex` names -> CycloneDX's names, with the hex length
+    "md5": ("MD5", 32),
+    "sha1": ("SHA-1", 40),
+    "sha256": ("SHA-256", 64),
+    "sha384": ("SHA-384", 96),
+    "sha512": ("SHA-512", 128),
+    "sha3_256": ("SHA3-256", 64),
+    "sha3_512": ("SHA3-512", 128),
+    "blake2b_256": ("BLAKE2b-256", 64),
+}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+class CycloneDxRenderer(Renderer):
+    """`--format cyclonedx`: CycloneDX 1.6 JSON."""
+
+    name: ClassVar[str] = "cyclonedx"
+
+    def render(self, scan: Scan) -> str:
+        """The BOM as indented JSON; identical scans give identical text."""
+        import warnings
+
+        from cyclonedx.output.json import JsonV1Dot6
+
+        bom = build_bom(scan)
+        with warnings.catch_warnings():
+            # The library warns when the described component has no dependencies; a scan
+            # that found nothing, or only a dependency cycle, is still a valid BOM.
+            warnings.filterwarnings("ignore", message="The Component this BOM is describing")
+            return JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+
+
+def build_bom(scan: Scan) -> Bom:
+    """The scan as a cyclonedx-python-lib Bom (no I/O; the renderer serialises it)."""
+    from cyclonedx.model.bom import Bom
+    from cyclonedx.model.dependency import Dependency
+
+    edges: dict[str, list[str]] = {}
+    for dep in scan.dependencies:
+        if dep.kind is DependencyKind.DEPENDS_ON:
+            edges.setdefault(dep.source, []).append(dep.target)
+    listed = {c.purl for c in scan.components}
+    referenced = {t for targets in edges.values() for t in targets}
+    roots = sorted(set(edges) - listed - referenced)
+    missing = sorted(referenced - listed)
+    components = bom_components(scan) + [_referenced_only(purl) for purl in missing]
+    metadata = _metadata(scan, [_project_root(purl) for purl in roots])
+    assert metadata.component is not None  # _metadata always describes the targets
+    # The described component depends on what the project asks for: its roots, direct
+    # components, anything nothing else depends on and, failing those, one member of each
+    # cycle nothing else reaches, so every component is reachable from it.
+    top = [*roots, *(c.purl for c in scan.components if c.direct or c.purl not in referenced)]
+    top += _unreachable(top, [c.purl for c in scan.components], edges)
+    edges[str(metadata.component.bom_ref)] = list(dict.fromkeys(top))
+    refs = {str(c.bom_ref): c.bom_ref for c in metadata.component.get_all_nested_components(True)}
+    refs.update((str(c.bom_ref), c.bom_ref) for c in components)
+    dependencies = [
+        Dependency(ref=refs[ref], dependencies=[Dependency(ref=refs[t]) for t in set(targets)])
+        for ref, targets in edges.items()
+    ]
+    return Bom(
+        serial_number=serial_number(scan.id),
+        metadata=metadata,
+        components=components,
+        dependencies=dependencies,
+    )
+
+
+def _unreachable(top: list[str], purls: list[str], edges: dict[str, list[str]]) -> list[str]:
+    """Entry points for what `top` cannot reach: parts only reachable through a cycle.
+
+    Each pick is the first unreached purl in inventory order, so the output stays stable.
+    """
+    seen: set[str] = set()
+    picked: list[str] = []
+
+    def visit(start: str) -> None:
+        todo = [start]
+        while todo:
+            ref = todo.pop()
+            if ref not in seen:
+                seen.add(ref)
+                todo.extend(edges.get(ref, ()))
+
+    for ref in top:
+        visit(ref)
+    for purl in purls:
+        if purl not in seen:
+            picked.append(purl)
+            visit(purl)
+    return picked
+
+
+def serial_number(scan_id: str) -> uuid.UUID:
+    """The scan id when it is a UUID (it always is for our scans), else one derived from it."""
+    try:
+        return uuid.UUID(scan_id)
+    except ValueError:
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"urn:{TOOL_NAME}:scan:{scan_id}")
+
+
+def bom_components(scan: Scan) -> list[CdxComponent]:
+    """One CycloneDX component per inventory entry, bom-ref = purl."""
+    origins = scan.origins_by_purl()
+    return [_component(c, origins.get(c.purl)) for c in scan.components]
+
+
+def _component(c: Component, origin: Origin | None) -> CdxComponent:
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+
+    repository = origin.repository if origin else None
+    references = []
+    if repository is not None and repository.value.startswith(("https://", "http://")):
+        references.append(
+            ExternalReference(type=ExternalReferenceType.VCS, url=XsUri(repository.value))
+        )
+    occurrences = [
+        Occurrence(
+            # Without a bom-ref the library orders occurrences by chance (unset refs never
+            # compare equal); numbered refs keep the output byte-for-byte reproducible.
+            bom_ref=f"{c.purl}#location-{n}",
+            location=loc.path,
+            line=loc.line,
+            additional_context=_location_context(loc.target, loc.layer),
+        )
+        for n, loc in enumerate(c.locations, 1)
+    ]
+    hashes, odd_hashes = _hashes(c.hashes)
+    return CdxComponent(
+        type=_component_type(c.kind),
+        name=c.name,
+        version=c.version,
+        bom_ref=c.purl,
+        purl=_purl(c.purl),
+        hashes=hashes,
+        licenses=_licenses(c.license),
+        external_references=references,
+        evidence=ComponentEvidence(occurrences=occurrences) if occurrences else None,
+        properties=_properties(_component_facts(c, origin, odd_hashes)),
+    )
+
+
+def _component_facts(
+    c: Component, origin: Origin | None, odd_hashes: Sequence[str]
+) -> Iterator[tuple[str, str | None]]:
+    yield "found-by", c.found_by or None
+    yield "direct", None if c.direct is None else str(c.direct).lower()
+    for raw in odd_hashes:
+        yield "hash", raw
+    if origin is None:
+        yield "origin:status", "skipped"
+        yield "origin:reason", "not resolved"
+        return
+    yield "origin:status", origin.status.value
+    yield "origin:reason", origin.reason
+    for field in ("publisher", "repository", "organisation", "country"):
+        yield from _claim(f"origin:{field}", getattr(origin, field))
+    for conflict in origin.conflicts:
+        yield "origin:conflict", conflict
+
+
+def _claim(name: str, claim: Claim | None) -> Iterator[tuple[str, str | None]]:
+    if claim is not None:
+        yield name, claim.value
+        yield f"{name}:strength", claim.strength.value
+
+
+def _properties(facts: Iterable[tuple[str, str | None]]) -> list[Property]:
+    from cyclonedx.model import Property
+
+    return [Property(name=f"{PREFIX}:{n}", value=v) for n, v in facts if v is not None]
+
+
+def _location_context(target: str, layer: str | None) -> str:
+    return f"target {target}" + (f", layer {layer}" if layer else "")
+
+
+def _component_type(kind: ComponentKind) -> ComponentType:
+    from cyclonedx.model.component import ComponentType
+
+    return {
+        ComponentKind.LIBRARY: ComponentType.LIBRARY,
+        ComponentKind.OS_PACKAGE: ComponentType.LIBRARY,
+        ComponentKind.MODEL: ComponentType.MACHINE_LEARNING_MODEL,
+        ComponentKind.DATASET: ComponentType.DATA,
+        ComponentKind.WEIGHTS: ComponentType.FILE,
+        ComponentKind.APPLICATION: ComponentType.APPLICATION,
+    }[kind]
+
+
+def _purl(text: str) -> PackageURL | None:
+    try:
+        return PackageURL.from_string(text)
+    except ValueError:  # a bom-ref still identifies it; a purl that does not parse is no purl
+        return None
+
+
+def _hashes(values: Iterable[str]) -> tuple[list[HashType], list[str]]:
+    """CycloneDX hashes, and the `algorithm:hex` values CycloneDX has no slot for."""
+    from cyclonedx.model import HashAlgorithm, HashType
+
+    known: list[HashType] = []
+    odd: list[str] = []
+    for value in values:
+        algorithm, _, digest = value.partition(":")
+        name, length = HASH_ALGORITHMS.get(algorithm.lower(), ("", 0))
+        if name and len(digest) == length and set(digest) <= _HEX:
+            known.append(HashType(alg=HashAlgorithm(name), content=digest.lower()))
+        else:
+            odd.append(value)
+    return known, odd
+
+
+def _licenses(text: str | None) -> list[License]:
+    """An SPDX id or expression when the text is one, else a named licence.
+
+    A licence field that holds a whole licence text (METADATA sometimes does) becomes a
+    licence named by its first line, with the text attached, rather than a page-long name.
+    """
+    from cyclonedx.contrib.license.factories import LicenseFactory
+    from cyclonedx.model import AttachedText
+    from cyclonedx.model.license import DisjunctiveLicense
+
+    text = (text or "").strip()
+    if not text:
+        return []
+    first, newline, _ = text.partition("\n")
+    if newline:
+        return [DisjunctiveLicense(name=first.strip(), text=AttachedText(content=text))]
+    return [LicenseFactory().make_from_string(text)]
+
+
+def _metadata(scan: Scan, roots: list[CdxComponent]) -> BomMetaData:
+    from cyclonedx.model.bom import BomMetaData
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+    from cyclonedx.model.tool import ToolRepository
+
+    tool = CdxComponent(type=ComponentType.APPLICATION, name=TOOL_NAME, version=scan.tool_version)
+    targets = [_target_component(t) for t in scan.targets]
+    if len(targets) == 1:
+        described = targets[0]
+        described.components = [*described.components, *roots]
+    else:
+        # Several targets: one parent so the BOM still describes exactly one thing.
+        described = CdxComponent(
+            type=ComponentType.APPLICATION,
+            name=f"{len(targets)} targets",
+            bom_ref=f"scan:{scan.id}",
+            components=[*targets, *roots],
+        )
+    facts = [
+        ("scan:id", scan.id),
+        ("scan:status", scan.status.value),
+        ("scan:finished-at", scan.finished_at),
+        ("scan:policy-version", scan.policy_version),
+        ("scan:diagnostics", str(len(scan.diagnostics))),
+    ]
+    return BomMetaData(
+        timestamp=datetime.fromisoformat(scan.started_at),
+        tools=ToolRepository(components=[tool]),
+        component=described,
+        properties=_properties(facts),
+    )
+
+
+def _target_component(target: Target) -> CdxComponent:
+    """A scanned target: a file for a lockfile or weight file, else an application."""
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+
+    is_file = target.kind in (TargetKind.LOCKFILE, TargetKind.FILE)
+    kind = {TargetKind.IMAGE: ComponentType.CONTAINER}.get(target.kind, ComponentType.APPLICATION)
+    # A file target's digest is that file's sha256, a real hash; a directory's is ours.
+    hashes, _ = _hashes([target.digest] if is_file else [])
+    facts = [
+        ("target:kind", target.kind.value),
+        ("target:identity", target.identity),
+        ("target:digest", target.digest),
+    ]
+    return CdxComponent(
+        type=ComponentType.FILE if is_file else kind,
+        name=target.ref,
+        bom_ref=f"target:{target.identity}",
+        hashes=hashes,
+        properties=_properties(facts),
+    )
+
+
+def _project_root(purl: str) -> CdxComponent:
+    """A dependency graph's root that the inventory does not list: the project itself."""
+    return _from_purl(purl, "project-root")
+
+
+def _referenced_only(purl: str) -> CdxComponent:
+    """The target of an edge whose own entry the input lacks."""
+    return _from_purl(purl, "referenced")
+
+
+def _from_purl(purl: str, inventory: str) -> CdxComponent:
+    from cyclonedx.model.component import Component as CdxComponent
+    from cyclonedx.model.component import ComponentType
+
+    parsed = _purl(purl)
+    is_root = inventory == "project-root"
+    return CdxComponent(
+        type=ComponentType.APPLICATION if is_root else ComponentType.LIBRARY,
+        name=parsed.name if parsed else purl,
+        version=parsed.version if parsed else None,
+        bom_ref=purl,
+        purl=parsed,
+        properties=_properties([("inventory", inventory)]),
+    )
