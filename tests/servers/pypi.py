@@ -95,13 +95,21 @@ class _Handler(BaseHTTPRequestHandler):
             state.log.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        self._counted = True
         try:
             if state.latency:
                 time.sleep(state.latency)
             self._answer(state)
         finally:
-            with state.lock:
-                state.in_flight -= 1
+            self._uncount()
+
+    def _uncount(self) -> None:
+        # Called before a reply is written: once the client has the body it may release
+        # its per-host slot and send the next request, and that must not count as overlap.
+        if self._counted:
+            self._counted = False
+            with self.server.state.lock:
+                self.server.state.in_flight -= 1
 
     def _answer(self, state: PyPIState) -> None:
         if state.credentials is not None:
@@ -135,6 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.seconds)
             return self._send(200, b"{}")
         if fault.kind == "truncate":
+            self._uncount()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", "5000")
@@ -148,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(int(fault.kind), b'{"message": "injected"}', headers)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self._uncount()
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         if status == 200 and self.headers.get("If-None-Match") == etag:
             self.send_response(304)

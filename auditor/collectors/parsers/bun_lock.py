@@ -16,8 +16,8 @@ import re
 from typing import Any
 
 from auditor.collectors import Collected
+from auditor.collectors.npm_common import Locked, assemble, integrity_hashes, split_name
 from auditor.collectors.parsers import FileParser
-from auditor.collectors.parsers.yarn_lock import Locked, assemble, hashes, split_name
 from auditor.errors import ParseError
 from auditor.sources import Tree
 from auditor.urls import redact
@@ -97,7 +97,7 @@ def parse(tree: Tree, path: str) -> Collected:
         if root:
             folders[posixpath.normpath(reference.removeprefix("workspace:"))] = len(packages)
         index[key] = len(packages)
-        packages.append(Locked(name, version, line, hashes(integrity), source, root=root))
+        packages.append(Locked(name, version, line, integrity_hashes(integrity), source, root=root))
     edges: list[tuple[int, int, str | None]] = []
     for key, value in entries.items():
         meta = next((v for v in value[1:3] if isinstance(v, dict)), {})

@@ -14,18 +14,23 @@ tarball URLs are never recorded (they name a registry host); git sources keep
 
 from __future__ import annotations
 
-import base64
-import binascii
 import fnmatch
 import json
 import posixpath
 import re
-from collections.abc import Container, Iterator
+from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from auditor import purls
 from auditor.collectors import Collected
+from auditor.collectors.npm_common import (
+    SECTIONS,
+    VCS_PREFIXES,
+    classify,
+    integrity_hashes,
+    name_of,
+    resolve,
+)
 from auditor.collectors.parsers import FileParser
 from auditor.errors import ParseError
 from auditor.model import (
@@ -41,69 +46,12 @@ from auditor.policy.builtin import finding
 from auditor.sources import Tree
 from auditor.urls import redact
 
-SECTIONS = (
-    ("dependencies", None),
-    ("optionalDependencies", "optional"),
-    ("peerDependencies", "peer"),
-)
-"""Dependency sections every package has, with the Dependency scope each gives."""
 _KEY_LINE = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:\s*\{', re.MULTILINE)
-_VCS = ("git+", "git:", "github:", "gitlab:", "bitbucket:", "gist:")
 
 
 def sniff(head: bytes) -> bool:
     """A JSON object that names a `lockfileVersion`."""
     return head.lstrip().startswith(b"{") and b'"lockfileVersion"' in head
-
-
-def integrity_hashes(value: Any) -> tuple[str, ...]:
-    """SRI strings (`sha512-<base64>`, space separated) as sorted `algorithm:hex`."""
-    found = set()
-    for item in value.split() if isinstance(value, str) else ():
-        algorithm, _, encoded = item.partition("-")
-        try:
-            digest = base64.b64decode(encoded.partition("?")[0], validate=True)
-        except (binascii.Error, ValueError):
-            continue  # not SRI: say nothing rather than guess
-        if re.fullmatch(r"sha\d+", algorithm.lower()) and digest:
-            found.add(f"{algorithm.lower()}:{digest.hex()}")
-    return tuple(sorted(found))
-
-
-def classify(resolved: str) -> tuple[str | None, str | None]:
-    """(vcs_url, download_url) for a non-registry source; (None, None) for a registry one."""
-    if resolved.startswith("file:"):
-        return None, resolved
-    try:
-        url = urlsplit(redact(resolved))
-    except ValueError:  # unparseable (a bad IPv6 literal): keep it as written, minus `user@`
-        return None, resolved.rpartition("@")[2]
-    if resolved.startswith(_VCS):
-        vcs = urlunsplit(url._replace(fragment=""))
-        vcs = vcs if vcs.startswith("git+") else f"git+{vcs}"
-        return vcs + (f"@{url.fragment}" if url.fragment else ""), None
-    if re.search(r"/-/[^/]+\.tgz$", url.path) or "://" not in resolved:
-        return None, None  # a registry tarball (`<name>/-/<name>-<v>.tgz`) or a bare range
-    return None, urlunsplit(url)
-
-
-def resolve(folder: str, name: str, known: Container[str]) -> str | None:
-    """Node's lookup: the nearest `<ancestor>/node_modules/<name>` of `folder` in `known`."""
-    parts = folder.split("/") if folder else []
-    for end in range(len(parts), -1, -1):
-        if end and (parts[end - 1] == "node_modules" or parts[end - 1].startswith("@")):
-            continue  # `x/node_modules/node_modules` and `@scope/node_modules` hold nothing
-        candidate = "/".join([*parts[:end], "node_modules", name])
-        if candidate in known:
-            return candidate
-    return None
-
-
-def name_of(folder: str) -> str:
-    """The package name a folder is installed under (`@scope/name` kept together)."""
-    head, _, last = folder.rpartition("/")
-    scope = head.rpartition("/")[2]
-    return f"{scope}/{last}" if scope.startswith("@") else last
 
 
 def parse(tree: Tree, path: str) -> Collected:
@@ -210,7 +158,7 @@ class _Lock:
             if isinstance(version, str) and version.startswith("npm:"):
                 entry["name"], _, entry["version"] = version[4:].rpartition("@")
             elif isinstance(version, str) and (
-                version.startswith((*_VCS, "file:")) or "://" in version
+                version.startswith((*VCS_PREFIXES, "file:")) or "://" in version
             ):
                 entry["resolved"] = version
                 # a git source's commit (`...#<sha>`) is the best version v1 records for it

@@ -16,16 +16,16 @@ import re
 from typing import Any
 
 from auditor.collectors import Collected
-from auditor.collectors.parsers import FileParser
-from auditor.collectors.parsers.yarn_lock import (
+from auditor.collectors.npm_common import (
     Locked,
     assemble,
-    hashes,
+    integrity_hashes,
     key_lines,
     manifests,
     split_name,
     yaml_document,
 )
+from auditor.collectors.parsers import FileParser
 from auditor.errors import ParseError
 from auditor.sources import Tree
 from auditor.urls import redact
@@ -100,7 +100,7 @@ def parse(tree: Tree, path: str) -> Collected:
         integrity = fields.get("resolution", {}).get("integrity")
         index[base] = len(packages)
         packages.append(
-            Locked(name, str(found) if found else None, line, hashes(integrity), source)
+            Locked(name, str(found) if found else None, line, integrity_hashes(integrity), source)
         )
 
     def target(name: str, ref: Any, owner: int | None) -> int | None:

@@ -29,7 +29,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import tomli
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -37,6 +36,7 @@ from packaging.utils import canonicalize_name
 from auditor import purls
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
+from auditor.collectors.python_lock import headers, load_toml
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -51,7 +51,6 @@ from auditor.policy.builtin import finding
 from auditor.sources import Tree
 from auditor.urls import redact
 
-_HEADER = re.compile(r"^\s*\[\[\s*package\s*\]\]\s*(#.*)?$")
 _SOURCE_TYPES = ("legacy", "url", "git", "directory", "file")
 _HASH = re.compile(r"[a-z0-9]+:[0-9a-f]+")
 _EXTRA_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -67,21 +66,9 @@ def sniff(head: bytes) -> bool:
     )
 
 
-def load_toml(path: str, text: str) -> dict[str, Any]:
-    """The TOML document, or ParseError with the decoder's line."""
-    try:
-        # tomli, not the stdlib's tomllib (its uncompiled twin): 3-4x faster on big locks.
-        return tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ParseError(path, f"not valid TOML: {exc.msg}", exc.lineno) from None
-    except RecursionError:
-        raise ParseError(path, "TOML nested too deeply") from None
-
-
 def parse(tree: Tree, path: str) -> Collected:
     """Every locked package, with edges between them and from the project root."""
-    text = tree.read_text(path)
-    doc = load_toml(path, text)
+    text, doc = load_toml(tree, path)
     metadata = doc.get("metadata")
     version = metadata.get("lock-version") if isinstance(metadata, dict) else None
     if not isinstance(version, str) or not re.fullmatch(r"[12]\.\d+", version):
@@ -106,8 +93,7 @@ class _Lock:
         packages = doc.get("package", [])
         if not isinstance(packages, list) or not all(isinstance(p, dict) for p in packages):
             raise ParseError(path, "package: must be an array of tables ([[package]])")
-        headers = [n for n, s in enumerate(text.splitlines(), 1) if _HEADER.match(s)]
-        self.lines = headers if len(headers) == len(packages) else [None] * len(packages)
+        self.lines = headers(text, "package", len(packages))
         self.packages: list[dict[str, Any]] = packages
         old_files = doc["metadata"].get("files", {})  # lock-version 1.x
         if not isinstance(old_files, dict):
@@ -251,7 +237,7 @@ def _manifest(
     if tree.entry(path) is None:
         return None, None, []
     try:
-        doc = load_toml(path, tree.read_text(path))
+        _, doc = load_toml(tree, path)
         project, poetry = _table(doc, "project"), _table(_table(doc, "tool"), "poetry")
         declared = list(_pep621(project, doc)) + list(_poetry(poetry))
     except ParseError as exc:

@@ -12,7 +12,7 @@ checked it.
 Edges come from `packages.dependencies` (tables naming a package by some of its keys); the
 edge carries the target's own `marker`. A reference that matches no package is a Diagnostic
 with its key path, not a failure. `direct` and the root edges come from the pyproject.toml
-beside the lock (pdm_lock.project_roots); without one, `direct` is None.
+beside the lock (python_lock.project_roots); without one, `direct` is None.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 from auditor import purls
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
-from auditor.collectors.parsers.pdm_lock import (
+from auditor.collectors.python_lock import (
     clean_hashes,
     headers,
     load_toml,

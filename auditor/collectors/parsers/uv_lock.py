@@ -17,12 +17,12 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import tomli
 from packaging.utils import canonicalize_name
 
 from auditor import purls
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
+from auditor.collectors.python_lock import headers, load_toml
 from auditor.errors import ParseError
 from auditor.model import (
     Component,
@@ -40,7 +40,6 @@ from auditor.urls import redact
 _KINDS = ("registry", "git", "url", "path", "directory", "editable", "virtual")
 _ROOT_SOURCES = ("editable", "virtual")
 _LOCAL_SOURCES = ("path", "directory", "editable", "virtual")
-_HEADER = re.compile(r"^\s*\[\[\s*package\s*\]\]\s*(#.*)?$")
 
 
 def sniff(head: bytes) -> bool:
@@ -53,14 +52,7 @@ def sniff(head: bytes) -> bool:
 
 def parse(tree: Tree, path: str) -> Collected:
     """Every locked package except the project roots, with edges from the roots down."""
-    text = tree.read_text(path)
-    try:
-        # tomli, not the stdlib's tomllib (its uncompiled twin): 3-4x faster on big locks.
-        doc = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ParseError(path, f"not valid TOML: {exc.msg}", exc.lineno) from None
-    except RecursionError:
-        raise ParseError(path, "TOML nested too deeply") from None
+    text, doc = load_toml(tree, path)
     if doc.get("version") != 1:
         raise ParseError(
             path,
@@ -78,8 +70,7 @@ class _Lock:
         packages = doc.get("package", [])
         if not isinstance(packages, list) or not all(isinstance(p, dict) for p in packages):
             raise ParseError(path, "`package` must be an array of tables ([[package]])")
-        headers = [n for n, s in enumerate(text.splitlines(), 1) if _HEADER.match(s)]
-        self.lines = headers if len(headers) == len(packages) else [None] * len(packages)
+        self.lines = headers(text, "package", len(packages))
         self.packages: list[dict[str, Any]] = packages
         self.by_name: dict[str, list[int]] = {}
         for index, package in enumerate(packages):

@@ -16,37 +16,28 @@ not the registry tarball, so it is kept as `yarn-zip-sha512:<hex>`, never as `sh
 
 from __future__ import annotations
 
-import base64
-import binascii
-import fnmatch
-import json
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-import yaml
-
-from auditor import purls
 from auditor.collectors import Collected
+from auditor.collectors.npm_common import (
+    Locked,
+    assemble,
+    integrity_hashes,
+    key_lines,
+    manifests,
+    split_name,
+    yaml_document,
+)
 from auditor.collectors.parsers import FileParser
 from auditor.errors import ParseError
-from auditor.model import (
-    Component,
-    ComponentKind,
-    Dependency,
-    Evidence,
-    Finding,
-    Location,
-    Strength,
-)
-from auditor.policy.builtin import finding
 from auditor.sources import Tree
 from auditor.urls import redact
 
 # libyaml when the wheel has it: the pure-Python loader is ~10x slower on big locks.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _CLASSIC_HEADER = re.compile(r"(?m)^# yarn lockfile v1\s*$")
 _TOKEN = re.compile(r'[ \t]*(?:(?P<q>"(?:[^"\\\n]|\\.)*")|(?P<w>[^\s:,"]+)|(?P<p>[:,]))')
@@ -150,7 +141,7 @@ def _classic(tree: Tree, path: str, text: str) -> Collected:
             name, wanted = split_name(path, wanted[4:], line)
         integrity = fields.get("integrity", "")
         sha1 = resolved.rpartition("#")[2] if "#" in resolved else ""
-        found = hashes(integrity)
+        found = integrity_hashes(integrity)
         if re.fullmatch(r"[0-9a-f]{40}", sha1) and _classic_source(wanted, resolved) is None:
             found = (*found, f"sha1:{sha1}")
         for key in keys:
@@ -268,183 +259,6 @@ def _berry(tree: Tree, path: str, text: str) -> Collected:
 
 
 # What the JavaScript lockfile parsers share (pnpm_lock_yaml and bun_lock import these).
-
-_MANIFEST_SECTIONS = (
-    ("peerDependencies", "peer"),
-    ("optionalDependencies", "optional"),
-    ("dependencies", None),
-    ("devDependencies", "dev"),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Locked:
-    """One package a JavaScript lockfile pins, before it becomes a Component."""
-
-    name: str
-    version: str | None
-    line: int | None
-    hashes: tuple[str, ...] = ()
-    source: tuple[str, str] | None = None
-    """(kind, value) for git, url, file, link and patch sources; None for the registry."""
-    root: bool = False
-    """The project or a workspace: a graph root, not inventory."""
-
-    def purl(self) -> str:
-        """The component identity the module docstring describes."""
-        kind, value = self.source or ("registry", "")
-        vcs = value if kind == "git" else None
-        download = None if kind in ("registry", "git", "patch") else value
-        if kind in ("file", "link"):
-            download = f"{kind}:{value}"
-        return purls.npm(self.name, self.version, vcs_url=vcs, download_url=download)
-
-
-def split_name(path: str, spec: str, line: int | None) -> tuple[str, str]:
-    """`name@rest` -> (name, rest); a scope's leading `@` is part of the name."""
-    at = spec.find("@", 1)
-    if at <= 0 or (spec.startswith("@") and "/" not in spec[:at]):
-        raise ParseError(path, f"expected `name@version` or `name@range`, got {spec[:60]!r}", line)
-    return spec[:at], spec[at + 1 :]
-
-
-def hashes(integrity: object) -> tuple[str, ...]:
-    """SRI strings (`sha512-<base64>`, space separated) as sorted `algorithm:hex`."""
-    found = set()
-    for item in integrity.split() if isinstance(integrity, str) else ():
-        algorithm, _, encoded = item.partition("-")
-        try:
-            digest = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            continue  # not SRI: say nothing rather than guess
-        if re.fullmatch(r"sha[0-9]+", algorithm) and digest:
-            found.add(f"{algorithm}:{digest.hex()}")
-    return tuple(sorted(found))
-
-
-def yaml_document(path: str, text: str) -> tuple[Any, yaml.Node | None]:
-    """The YAML document and its node tree (for key lines); ParseError with the line."""
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ParseError(path, f"not valid YAML: {exc.problem}", line) from None
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
-        raise ParseError(path, f"not valid YAML: {type(exc).__name__}") from None
-    finally:
-        loader.dispose()
-
-
-def key_lines(node: yaml.Node | None, section: str | None = None) -> dict[str, int]:
-    """1-based line of each key of the top-level mapping (or of its `section` mapping)."""
-    if section is not None and isinstance(node, yaml.MappingNode):
-        node = next((v for k, v in node.value if k.value == section), None)
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-
-
-def manifests(tree: Tree, path: str) -> dict[str, tuple[Locked, dict[str, tuple[str, str | None]]]]:
-    """By workspace folder ("." for the project): the root and what it asks for, read from
-    the package.json files next to the lock (yarn classic records no roots; Berry and pnpm
-    record no dev flag). Empty when there is no usable package.json: the lock still parses.
-    """
-    base = path.rpartition("/")[0]
-
-    def read(folder: str) -> dict[str, Any] | None:
-        name = posixpath.normpath(posixpath.join(base, folder, "package.json"))
-        try:
-            data = json.loads(tree.read_text(name)) if tree.entry(name) else None
-        except (ParseError, ValueError, RecursionError):
-            return None
-        return data if isinstance(data, dict) else None
-
-    found: dict[str, tuple[Locked, dict[str, tuple[str, str | None]]]] = {}
-    root = read(".")
-    globs = root.get("workspaces") if root else None
-    globs = globs.get("packages") if isinstance(globs, dict) else globs
-    folders = ["."]
-    if isinstance(globs, list) and all(isinstance(g, str) for g in globs):
-        prefix = f"{base}/" if base else ""
-        for entry in tree.index():
-            folder = entry[len(prefix) : -len("/package.json")]
-            if (
-                entry.startswith(prefix)
-                and entry.endswith("/package.json")
-                and any(
-                    fnmatch.fnmatchcase(folder, g.strip("./")) and folder.count("/") == g.count("/")
-                    for g in globs
-                )
-            ):
-                folders.append(folder)
-    for folder in folders:
-        if (manifest := read(folder)) is None:
-            continue
-        name, version = manifest.get("name"), manifest.get("version")
-        name = name if isinstance(name, str) and name else posixpath.basename(folder) or "root"
-        requested: dict[str, tuple[str, str | None]] = {}
-        for section, scope in _MANIFEST_SECTIONS:
-            block = manifest.get(section)
-            for dep, wanted in block.items() if isinstance(block, dict) else ():
-                if isinstance(wanted, str):
-                    requested[dep] = (wanted, scope)
-        version = version if isinstance(version, str) else None
-        found[folder] = (Locked(name, version, None, root=True), requested)
-    return found
-
-
-def assemble(
-    found_by: str,
-    ref: str,
-    path: str,
-    packages: list[Locked],
-    edges: Iterable[tuple[int, int, str | None]],
-) -> Collected:
-    """Components (one per purl: aliases and repeated entries fold), findings and edges."""
-    edges = list(edges)
-    keys = [p.purl() for p in packages]
-    direct = {keys[t] for s, t, _ in edges if packages[s].root}
-    components: dict[str, Component] = {}
-    findings: dict[tuple[str, str], Finding] = {}
-    for package, purl in zip(packages, keys, strict=True):
-        if package.root:
-            continue
-        where = f"{path}:{package.line}" if package.line else path
-        evidence: tuple[Evidence, ...] = ()
-        if package.source is not None:
-            kind, value = package.source
-            evidence = (Evidence(found_by, f"source.{kind}", value, where, Strength.DECLARED),)
-            message = f"{package.name} is locked to a non-registry source ({kind}: {value})"
-            findings.setdefault(
-                (purl, value), finding("package.direct-reference", purl, message, evidence)
-            )
-        location = Location(ref, path, package.line)
-        old = components.get(purl)
-        components[purl] = (
-            Component(
-                purl=purl,
-                kind=ComponentKind.LIBRARY,
-                name=package.name,
-                version=package.version,
-                hashes=tuple(sorted(set(package.hashes))),
-                locations=(location,),
-                direct=purl in direct if any(p.root for p in packages) else None,
-                evidence=evidence,
-                found_by=found_by,
-            )
-            if old is None
-            else replace(
-                old,
-                hashes=tuple(sorted({*old.hashes, *package.hashes})),
-                locations=tuple(dict.fromkeys((*old.locations, location))),
-                evidence=tuple(dict.fromkeys((*old.evidence, *evidence))),
-            )
-        )
-    dependencies = dict.fromkeys(Dependency(keys[s], keys[t], scope=scope) for s, t, scope in edges)
-    return Collected(tuple(components.values()), tuple(dependencies), tuple(findings.values()))
 
 
 PARSER: FileParser = FileParser(name="yarn-lock", patterns=("yarn.lock",), parse=parse, sniff=sniff)

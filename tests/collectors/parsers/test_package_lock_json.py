@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.collectors import Collected
+from auditor.collectors import Collected, npm_common
 from auditor.collectors.parsers import package_lock_json, parser_for
 from auditor.errors import ParseError
 from auditor.model import Component
@@ -62,7 +62,7 @@ def npm_account(kind: str) -> dict[str, Any]:
         if node["name"] in workspaces:
             continue
         integrity = node.get("integrity") or node.get("_integrity")
-        packages.setdefault(key, set()).update(package_lock_json.integrity_hashes(integrity))
+        packages.setdefault(key, set()).update(npm_common.integrity_hashes(integrity))
         flags.setdefault(key, []).append(node)
     top = {(n["name"], n["version"]) for n in ls["dependencies"].values() if "path" in n}
     ws_children = {
@@ -249,7 +249,7 @@ def test_registered_and_sniffed() -> None:
 @given(st.binary(min_size=1, max_size=64), st.sampled_from(["sha1", "sha256", "sha512"]))
 def test_integrity_is_hex_of_base64(digest: bytes, algorithm: str) -> None:
     sri = f"{algorithm}-{base64.b64encode(digest).decode()}"
-    assert package_lock_json.integrity_hashes(sri) == (f"{algorithm}:{digest.hex()}",)
+    assert npm_common.integrity_hashes(sri) == (f"{algorithm}:{digest.hex()}",)
 
 
 @given(
@@ -260,12 +260,10 @@ def test_resolution_finds_the_nearest_copy(chain: list[str], name: str) -> None:
     folders = ["/".join(f"node_modules/{n}" for n in chain[:i]) for i in range(len(chain) + 1)]
     known = {f"{f}/node_modules/{name}".lstrip("/"): None for f in folders}
     deepest = folders[-1]
-    assert package_lock_json.resolve(
-        deepest, name, known
-    ) == f"{deepest}/node_modules/{name}".lstrip("/")
+    assert npm_common.resolve(deepest, name, known) == f"{deepest}/node_modules/{name}".lstrip("/")
     del known[f"{deepest}/node_modules/{name}".lstrip("/")]
     expected = f"{folders[-2]}/node_modules/{name}".lstrip("/")
-    assert package_lock_json.resolve(deepest, name, known) == expected
+    assert npm_common.resolve(deepest, name, known) == expected
 
 
 _JSON = st.recursive(

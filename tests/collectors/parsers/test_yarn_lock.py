@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditor.collectors import Collected
+from auditor.collectors import Collected, npm_common
 from auditor.collectors.parsers import pnpm_lock_yaml, yarn_lock
 from auditor.errors import ParseError
 from auditor.sources.directory import DirectoryTree
@@ -63,7 +63,7 @@ def _berry_account() -> list[dict[str, object]]:
 
 def _locator(locator: str) -> tuple[str, str]:
     """name and reference of a Berry locator (virtual instances are their base package)."""
-    name, reference = yarn_lock.split_name("info", locator, None)
+    name, reference = npm_common.split_name("info", locator, None)
     return name, reference.partition("#")[2] if reference.startswith("virtual:") else reference
 
 
