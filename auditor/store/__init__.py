@@ -119,7 +119,7 @@ class Store:
         from auditor.store.engine import first_line
 
         rows = codec.encode(scan)
-        tables = models.Base.metadata.tables
+        tables = models.metadata.tables
         try:
             with self._begin(write=True) as conn:
                 conn.execute(insert(tables["scans"]), [rows.scan])
@@ -154,7 +154,7 @@ class Store:
         from auditor.bulk import no_cyclic_gc
         from auditor.store import codec, models
 
-        t = models.Base.metadata.tables
+        t = models.metadata.tables
         with self._begin() as conn:
             sid = _resolve_id(conn, scan_id)
             st, tg = t["scan_targets"], t["targets"]
@@ -192,7 +192,7 @@ class Store:
 
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
-        t = models.Base.metadata.tables
+        t = models.metadata.tables
         scans, st, tg = t["scans"], t["scan_targets"], t["targets"]
 
         def count(name: str) -> Any:
@@ -239,7 +239,7 @@ class Store:
 
         from auditor.store import models
 
-        scans = models.Base.metadata.tables["scans"]
+        scans = models.metadata.tables["scans"]
         query = _newest_first(select(scans.c.id), target_identity).limit(1)
         with self._begin() as conn:
             found: str | None = conn.execute(query).scalar()
@@ -271,7 +271,7 @@ def _newest_first(query: Any, target_identity: str | None) -> Any:
 
     from auditor.store import models
 
-    t = models.Base.metadata.tables
+    t = models.metadata.tables
     scans, st, tg = t["scans"], t["scan_targets"], t["targets"]
     if target_identity is not None:
         query = query.where(
@@ -293,7 +293,7 @@ def _resolve_id(conn: Connection, scan_id: str) -> str:
 
     from auditor.store import models
 
-    scans = models.Base.metadata.tables["scans"]
+    scans = models.metadata.tables["scans"]
     if conn.execute(select(scans.c.id).where(scans.c.id == scan_id)).scalar() is not None:
         return scan_id
     if len(scan_id) >= MIN_PREFIX:
@@ -331,7 +331,7 @@ def _target_ids(conn: Connection, targets: list[dict[str, Any]]) -> dict[str, in
 
     from auditor.store import models
 
-    table = models.Base.metadata.tables["targets"]
+    table = models.metadata.tables["targets"]
     first: dict[str, dict[str, Any]] = {}
     for target in targets:
         first.setdefault(target["identity"], target)

@@ -26,7 +26,7 @@ class StoredHttpCache:
         from auditor.store import models
 
         self._engine = engine
-        self._table = models.Base.metadata.tables["http_cache"]
+        self._table = models.metadata.tables["http_cache"]
         self._pending: dict[str, CachedResponse] = {}
         self._lock = threading.Lock()
 

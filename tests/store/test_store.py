@@ -48,7 +48,7 @@ from auditor.model import (
     TargetKind,
 )
 from auditor.store import SCHEMA_HEAD, ScanSummary, Store, open_store, upgrade
-from auditor.store.models import Base
+from auditor.store.models import metadata
 
 # --- helpers --------------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ def test_models_equal_the_migrated_schema(db_url: str) -> None:
     engine = engine_for(db_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
     finally:
         engine.dispose()
     assert diff == []

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from auditor.store.models import Base
+from auditor.store.models import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through auditor.store.upgrade(url), not the alembic CLI")
 
-context.configure(connection=connection, target_metadata=Base.metadata)
+context.configure(connection=connection, target_metadata=metadata)
 with context.begin_transaction():
     context.run_migrations()
