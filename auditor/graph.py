@@ -323,10 +323,6 @@ class ProvenanceGraph:
         """Alias of `bases`: the models `purl` derives from directly."""
         return self.bases(purl)
 
-    def paths_from_target(self, purl: str, limit: int = 50) -> tuple[tuple[Edge, ...], ...]:
-        """The paths of `why`, without the counts."""
-        return self.why(purl, limit).paths
-
     def dependencies(self, purl: str) -> tuple[str, ...]:
         """Purls `purl` depends on directly."""
         return self._purls(self.out_edges(component_id(purl), (EdgeKind.DEPENDS_ON,)), "target")
@@ -561,10 +557,6 @@ class ProvenanceGraph:
         return seen
 
     # --- for graph_render ---------------------------------------------------------------
-
-    def node_data(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(id, raw attributes) per node, for the exporters."""
-        yield from self._g.nodes(data=True)
 
 
 def _claim_value(claim: Claim | None) -> str | None:

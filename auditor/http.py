@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -70,6 +70,9 @@ class HttpCache(Protocol):
 
     def flush(self) -> None:
         """Write buffered answers."""
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Load these answers in one go (a hint; `get` works without it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,12 @@ class Http:
             except (FetchError, NotCached) as exc:
                 future.set_exception(exc)
         return future.result()
+
+    def prefetch(self, requests: Iterable[tuple[str, str]]) -> None:
+        """Warm the cache for (role, path) requests a scan is about to make: one query for
+        all of them instead of one per component."""
+        if self.cache is not None:
+            self.cache.prefetch(f"{role}:{path}" for role, path in requests)
 
     def probe(self, role: str, path: str) -> tuple[bool, str]:
         """One uncached request, for `auditor doctor`: (answered, what happened)."""

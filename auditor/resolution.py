@@ -51,6 +51,12 @@ def resolve_all(
     resolvers: dict[str, Resolver] = {
         eco: cls(http) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
     }
+    http.prefetch(
+        request
+        for c in components
+        if (resolver := resolvers.get(ecosystem(c))) is not None
+        for request in resolver.first_requests(c)
+    )
     done = 0
 
     def one(component: Component) -> Resolution:

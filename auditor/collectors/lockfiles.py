@@ -18,7 +18,7 @@ class LockfileCollector(Collector):
     def collect(self, tree: Tree) -> Collected:
         """Every lockfile the registered parsers recognise by name."""
         results: list[Collected] = []
-        for entry in tree.entries():
+        for entry in tree.index().values():  # the tree lists itself once for every collector
             parser = parser_for(entry.path)
             if parser is None or _inside_environment(entry.path):
                 continue

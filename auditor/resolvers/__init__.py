@@ -30,6 +30,11 @@ class Resolver(ABC):
     def __init__(self, http: Http) -> None:
         self.http = http
 
+    def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
+        """(role, path) requests `resolve` will make first, so the engine can load their
+        cached answers in one batch; optional, () means no hint."""
+        return ()
+
     @abstractmethod
     def resolve(self, component: Component) -> Resolution:
         """The origin. Registry trouble raises FetchError / NotCached (the engine maps them

@@ -48,8 +48,7 @@ class PyPIResolver(Resolver):
     def resolve(self, component: Component) -> Resolution:
         """Ask the index; merge its answer with what the collected files declared."""
         purl = PackageURL.from_string(component.purl)
-        qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
-        if "vcs_url" in qualifiers or "download_url" in qualifiers:
+        if _is_direct(purl):
             reason = "direct reference: not published through the index"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
         release = self._release(purl.name, purl.version)
@@ -66,17 +65,36 @@ class PyPIResolver(Resolver):
         )
         return Resolution(origin, tuple(_findings(component, purl.version, release)))
 
+    def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
+        """The per-release document for pinned registry components, else the project's."""
+        purl = PackageURL.from_string(component.purl)
+        if _is_direct(purl):
+            return ()
+        return (("pypi", _path(purl.name, purl.version)),)
+
     def _release(self, name: str, version: str | None) -> _Release | None:
         if version:
             # Not `immutable`: a release's files never change, but its yanked state and the
             # project's ownership do, and those are what a scheduled scan must notice.
-            reply = self.http.get("pypi", f"/pypi/{quote(name)}/{quote(version)}/json")
+            reply = self.http.get("pypi", _path(name, version))
             if reply.status not in MISSING_STATUSES:
                 return _parse(reply, reply.json(), version=None)
-        reply = self.http.get("pypi", f"/pypi/{quote(name)}/json")
+        reply = self.http.get("pypi", _path(name, None))
         if reply.status in MISSING_STATUSES:
             return None
         return _parse(reply, reply.json(), version=version)
+
+
+def _is_direct(purl: PackageURL) -> bool:
+    qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    return "vcs_url" in qualifiers or "download_url" in qualifiers
+
+
+def _path(name: str, version: str | None) -> str:
+    """The JSON API path: per release when pinned, else the project's document."""
+    if version:
+        return f"/pypi/{quote(name)}/{quote(version)}/json"
+    return f"/pypi/{quote(name)}/json"
 
 
 def _parse(reply: Response, doc: Any, version: str | None) -> _Release:

@@ -28,6 +28,7 @@ class StoredHttpCache:
         self._engine = engine
         self._table = models.metadata.tables["http_cache"]
         self._pending: dict[str, CachedResponse] = {}
+        self._loaded: dict[str, CachedResponse] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str) -> CachedResponse | None:
@@ -39,9 +40,27 @@ class StoredHttpCache:
         with self._lock:
             if key in self._pending:
                 return self._pending[key]
+            if key in self._loaded:
+                return self._loaded[key]
         with errors(self._engine), self._engine.connect() as conn:
             row = conn.execute(select(self._table).where(self._table.c.key == key)).first()
         return None if row is None else _decode(row)
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Load the kept answers for `keys` with one query per 500 keys."""
+        from sqlalchemy import select
+
+        from auditor.store.engine import errors
+
+        wanted = sorted(set(keys))
+        loaded: dict[str, CachedResponse] = {}
+        with errors(self._engine), self._engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = select(self._table).where(self._table.c.key.in_(chunk))
+                loaded.update((row.key, _decode(row)) for row in conn.execute(query))
+        with self._lock:
+            self._loaded.update(loaded)
 
     def put(self, key: str, response: CachedResponse) -> None:
         """Buffer an answer until `flush`."""

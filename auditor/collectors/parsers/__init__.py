@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from auditor.collectors import Collected
 from auditor.sources import Tree
@@ -35,15 +36,40 @@ class FileParser:
 
 
 def parser_for(path: str, head: bytes | None = None) -> FileParser | None:
-    """The parser for a file by name, else (for a named file) by its first bytes."""
-    for parser in PARSERS:
+    """The parser for a file by name, else (for a named file) by its first bytes.
+
+    Called for every file of a walked tree (tens of thousands in a venv), so exact file
+    names are a dict lookup and only the few wildcard patterns are matched.
+    """
+    exact, wild = _lookup()
+    found = exact.get(path.rpartition("/")[2])
+    for index, parser in wild:
+        if found is not None and index > found[0]:
+            break  # an earlier-registered parser already claims the file
         if parser.matches(path):
-            return parser
+            found = (index, parser)
+            break
+    if found is not None:
+        return found[1]
     if head is not None:
         for parser in PARSERS:
             if parser.sniff is not None and parser.sniff(head):
                 return parser
     return None
+
+
+@cache
+def _lookup() -> tuple[dict[str, tuple[int, FileParser]], tuple[tuple[int, FileParser], ...]]:
+    """(exact file name -> first parser claiming it, wildcard parsers), in registry order."""
+    exact: dict[str, tuple[int, FileParser]] = {}
+    wild: list[tuple[int, FileParser]] = []
+    for index, parser in enumerate(PARSERS):
+        literal = [p for p in parser.patterns if not any(c in p for c in "*?[/")]
+        for pattern in literal:
+            exact.setdefault(pattern, (index, parser))
+        if len(literal) < len(parser.patterns):
+            wild.append((index, parser))
+    return exact, tuple(wild)
 
 
 # The registry sits below the interface it registers because its modules import it.
