@@ -307,7 +307,7 @@ def origins(
         stored = _load_scan(scan_id, db)
     except AuditorError as exc:
         _fail(exc, debug)
-    groups = ProvenanceGraph.from_scan(stored).origins(by)
+    groups = ProvenanceGraph.from_scan(stored, lineage_only=True).origins(by)
     n = len(stored.components)
     text = origins_json(groups, by, stored.id, n) if fmt == "json" else origins_table(groups, by, n)
     _write_text(text, output, f"origins by {by}")

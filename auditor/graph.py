@@ -37,6 +37,7 @@ from auditor.model import (
     Component,
     ComponentKind,
     Dependency,
+    DependencyKind,
     Evidence,
     Location,
     Origin,
@@ -243,14 +244,21 @@ class ProvenanceGraph:
         self._ends: dict[str, list[str]] = {}
 
     @classmethod
-    def from_scan(cls, scan: Scan) -> ProvenanceGraph:
-        """Build the graph of `scan` (see the module docstring for the rules)."""
+    def from_scan(cls, scan: Scan, lineage_only: bool = False) -> ProvenanceGraph:
+        """Build the graph of `scan` (see the module docstring for the rules).
+
+        `lineage_only` builds just the components and their `derived_from` edges: all that
+        `origins` needs, a fraction of the work on a scan with 200,000 dependency edges.
+        """
         import networkx as nx
 
         g: nx.DiGraph[str] = nx.DiGraph()
         builder = _Builder(scan, g)
         with no_cyclic_gc():
-            builder.build()
+            if lineage_only:
+                builder.lineage()
+            else:
+                builder.build()
         return cls(scan, g, builder.derives)
 
     # --- typed access -------------------------------------------------------------------
@@ -491,6 +499,10 @@ class ProvenanceGraph:
         a fine-tune traces to its base's country too. A component counts once per value."""
         if by not in FACETS:
             raise ValueError(f"cannot group by {by!r}; one of {', '.join(FACETS)}")
+        with no_cyclic_gc():  # 100,000s of small tuples on top of a huge, acyclic heap
+            return self._origins(by)
+
+    def _origins(self, by: str) -> tuple[OriginGroup, ...]:
         lineage = by in ("country", "organisation")
         origins = self.scan.origins_by_purl()
         groups: dict[str | None, list[Traced]] = {}
@@ -634,6 +646,14 @@ class _Builder:
             known = self.cids.get(origin.purl)
             if known is not None:
                 self._origin(origin, known)
+
+    def lineage(self) -> None:
+        """Components and `derived_from` edges only."""
+        for c in self.scan.components:
+            cid = self.cids[c.purl] = "component:" + c.purl
+            self.node(cid, {"kind": NodeKind.COMPONENT, "component": c})
+        lineage = tuple(d for d in self.scan.dependencies if d.kind is DependencyKind.DERIVED_FROM)
+        self._dependencies(lineage, [])
 
     def _cid(self, purl: str, flag: str) -> str:
         cid = self.cids.get(purl)

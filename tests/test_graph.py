@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.config import Config
-from auditor.graph import EdgeKind, NodeKind, ProvenanceGraph, component_id, node_id
+from auditor.graph import FACETS, EdgeKind, NodeKind, ProvenanceGraph, component_id, node_id
 from auditor.graph_render import export, origins_json, origins_table, sentence
 from auditor.model import (
     Claim,
@@ -477,3 +477,12 @@ def test_focus_is_the_neighbourhood_both_ways(example_scan: Scan) -> None:
     expected |= {e.source for e in graph.in_edges(component_id(requests))}
     assert {n.id for n in near.nodes()} == expected
     assert len(graph.focus(requests, 0)) == 1
+
+
+@pytest.mark.parametrize("by", FACETS)
+def test_lineage_only_graph_answers_origins_like_the_full_graph(
+    by: str, example_scan: Scan
+) -> None:
+    for scan in (lineage_scan(), example_scan):
+        full = ProvenanceGraph.from_scan(scan).origins(by)
+        assert ProvenanceGraph.from_scan(scan, lineage_only=True).origins(by) == full

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from importlib.resources import as_file, files
 from typing import Any
 
+import orjson
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import (
@@ -58,7 +59,9 @@ def make_engine(url: str | None) -> Engine:
             hint="the store works with SQLite and PostgreSQL",
         )
     try:
-        engine = create_engine(parsed)
+        # orjson: a 100,000-component scan has ~600,000 JSON column values to (de)code, and
+        # the stdlib's json was a quarter of loading one.
+        engine = create_engine(parsed, json_serializer=_json_text, json_deserializer=orjson.loads)
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(
             f"{parsed.render_as_string()}: database driver missing: {exc}",
@@ -68,6 +71,10 @@ def make_engine(url: str | None) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
