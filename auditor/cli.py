@@ -204,15 +204,8 @@ def _emit(result: Scan, fmt: str, output: Path | None) -> None:
 @click.pass_obj
 def report(debug: bool, scan_id: str, fmt: str, output: Path | None, db: str | None) -> None:
     """Render a stored scan (SCAN_ID or a unique prefix of it)."""
-    from auditor.store import open_store
-
     try:
-        store = open_store(db_url(db, os.environ))
-        try:
-            stored = store.load_scan(scan_id)
-        finally:
-            store.close()
-        _emit(stored, fmt, output)
+        _emit(_load_scan(scan_id, db), fmt, output)
     except AuditorError as exc:
         _fail(exc, debug)
 
@@ -259,14 +252,12 @@ def rules_list(debug: bool) -> None:
 ORIGIN_FACETS = ("country", "organisation", "publisher", "repository")
 
 
-def _load_scan(scan_id: str, db: str | None) -> Scan:
+def _load_scan(scan_id: str, db: str | None, detail: bool = True) -> Scan:
+    """A stored scan (see Store.load_scan for `detail`); AuditorError when it cannot be."""
     from auditor.store import open_store
 
-    store = open_store(db_url(db, os.environ))
-    try:
-        return store.load_scan(scan_id)
-    finally:
-        store.close()
+    with open_store(db_url(db, os.environ)) as store:
+        return store.load_scan(scan_id, detail)
 
 
 def _write_text(text: str, output: Path | None, what: str) -> None:
@@ -304,7 +295,7 @@ def origins(
     from auditor.graph_render import origins_json, origins_table
 
     try:
-        stored = _load_scan(scan_id, db)
+        stored = _load_scan(scan_id, db, detail=False)
     except AuditorError as exc:
         _fail(exc, debug)
     groups = ProvenanceGraph.from_scan(stored, lineage_only=True).origins(by)
@@ -385,11 +376,9 @@ def graph(
 def show(debug: bool, scan_id: str, purl: str, db: str | None) -> None:
     """One component of a stored scan: its origin and every piece of evidence."""
     from auditor.render.show import component_report, find_component
-    from auditor.store import open_store
 
     try:
-        with open_store(db_url(db, os.environ)) as store:
-            stored = store.load_scan(scan_id)
+        stored = _load_scan(scan_id, db)
         click.echo(component_report(stored, find_component(stored, purl)), nl=False)
     except AuditorError as exc:
         _fail(exc, debug)

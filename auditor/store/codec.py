@@ -225,7 +225,9 @@ def decode(
     findings: Iterable[Any],
     diagnostics: Iterable[Any],
 ) -> Scan:
-    """The Scan that `encode` turned into these rows (each iterable in position order)."""
+    """The Scan that `encode` turned into these rows (each iterable in position order).
+
+    A NULL list column (a summary load leaves them out) decodes as empty."""
     sid: str = scan.id
     return Scan(
         id=sid,
@@ -245,14 +247,14 @@ def decode(
                 kind=decode_enum(ComponentKind, c.kind, sid),
                 name=c.name,
                 version=c.version,
-                hashes=tuple(c.hashes),
+                hashes=tuple(c.hashes or ()),
                 license=c.license,
                 locations=tuple(
                     Location(loc["target"], loc["path"], loc["line"], loc["layer"])
-                    for loc in c.locations
+                    for loc in c.locations or ()
                 ),
                 direct=c.direct,
-                evidence=_decode_evidence(c.evidence, sid),
+                evidence=_decode_evidence(c.evidence or (), sid),
                 found_by=c.found_by,
             )
             for c in components
@@ -270,7 +272,7 @@ def decode(
                     Root(r["purl"], r["relation"], r["organisation"], r["country"]) for r in o.roots
                 ),
                 conflicts=tuple(o.conflicts),
-                evidence=_decode_evidence(o.evidence, sid),
+                evidence=_decode_evidence(o.evidence or (), sid),
             )
             for o in origins
         ),
@@ -287,7 +289,7 @@ def decode(
                 action=decode_enum(Action, f.action, sid),
                 purl=f.purl,
                 message=f.message,
-                evidence=_decode_evidence(f.evidence, sid),
+                evidence=_decode_evidence(f.evidence or (), sid),
                 waiver=f.waiver,
             )
             for f in findings

@@ -490,3 +490,21 @@ def test_concurrent_first_use_migrates_once(db_url: str) -> None:
         for future in [threads.submit(first_use) for _ in range(5)]:
             future.result()
     assert version_rows(db_url) == [SCHEMA_HEAD]
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(scan=SCANS)
+def test_summary_load_is_the_scan_without_details(store: Store, scan: Scan) -> None:
+    scan = replace(scan, id=f"{scan.id}{uuid4()}")
+    store.save_scan(scan)
+    summary = store.load_scan(scan.id, detail=False)
+    expected = replace(
+        scan,
+        components=tuple(replace(c, hashes=(), locations=(), evidence=()) for c in scan.components),
+        origins=tuple(replace(o, evidence=()) for o in scan.origins),
+        dependencies=tuple(d for d in scan.dependencies if d.kind is DependencyKind.DERIVED_FROM),
+        findings=tuple(replace(f, evidence=()) for f in scan.findings),
+    )
+    assert summary == expected
