@@ -21,12 +21,18 @@ demo: $(STAMP)
 	$(BIN)/auditor scan examples/ --offline --format json --output out/scan.json --db $(DEMO_DB)
 	$(BIN)/auditor report "$$($(BIN)/python -c 'import json; print(json.load(open("out/scan.json"))["scan"]["id"])')" \
 		--format markdown --output out/report.md --db $(DEMO_DB)
+	$(BIN)/auditor report "$$($(BIN)/python -c 'import json; print(json.load(open("out/scan.json"))["scan"]["id"])')" \
+		--format html --output out/report.html --db $(DEMO_DB)
 	$(BIN)/auditor scan examples/ --offline --no-store --db $(DEMO_DB)
-	@echo "demo: wrote out/scan.json and out/report.md"
+	@echo "demo: wrote out/scan.json, out/report.html and out/report.md"
 
 # What the tests need from the machine. Outside CI a missing one skips those tests loudly;
 # with CI=true it fails the run (tests/prereqs.py decides, so both paths are one code).
+# Under CI=true a missing chromium (the HTML report's browser tests; Playwright drives Debian's
+# package, never a browser of its own) is installed first.
 prereqs: $(STAMP)
+	@if [ "$$CI" = "true" ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; fi
 	@$(BIN)/python tests/prereqs.py
 
 lint: $(STAMP)

@@ -121,3 +121,27 @@ def graphviz_dot() -> str:
             pytest.fail(f"{reason} (CI=true: the Graphviz export tests must run)", pytrace=False)
         pytest.skip(reason)
     return found
+
+
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's chromium: the HTML report's browser tests drive it through Playwright (never a
+browser Playwright downloads itself)."""
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Debian's `chromium` and the `playwright` package: a skip when missing, a failure
+    under CI=true (tests/prereqs.py says so up front and tries to install chromium)."""
+    import importlib.util
+    import os
+
+    reason = None
+    if not os.access(CHROMIUM, os.X_OK):
+        reason = f"{CHROMIUM} not found (apt-get install chromium)"
+    elif importlib.util.find_spec("playwright") is None:
+        reason = "the playwright package is not installed (pip install -e '.[test]')"
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true: the HTML browser tests must run)", pytrace=False)
+        pytest.skip(reason)
+    return CHROMIUM

@@ -48,12 +48,33 @@ def graphviz_ready() -> str | None:
 def try_install_graphviz() -> None:
     """As root on Debian, install the graphviz package (quietly; a failure is reported by
     the check that follows)."""
+    _apt_install("graphviz")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def chromium_ready() -> str | None:
+    """None when Debian's chromium runs, else why not (the HTML report's browser tests)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} not found (Debian package chromium)"
+    ran = subprocess.run([CHROMIUM, "--version"], check=False, capture_output=True, text=True)
+    return None if ran.returncode == 0 else (ran.stderr.strip() or "`chromium --version` failed")
+
+
+def try_install_chromium() -> None:
+    """As root on Debian, install the chromium package (a failure is reported by the check
+    that follows). Playwright drives this browser; it never downloads its own."""
+    _apt_install("chromium")
+
+
+def _apt_install(package: str) -> None:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return
     for argv in (
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "graphviz"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
         ["apt-get", "update", "-qq"],
-        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "graphviz"],
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
     ):
         ran = subprocess.run(argv, check=False, capture_output=True)
         if argv[1] == "install" and ran.returncode == 0:
@@ -89,6 +110,14 @@ def main() -> int:
         print("prereqs: Graphviz dot runs")
     else:
         status |= _missing("Graphviz missing", problem, "the DOT export tests")
+    problem = chromium_ready()
+    if problem is not None:
+        try_install_chromium()
+        problem = chromium_ready()
+    if problem is None:
+        print("prereqs: chromium runs")
+    else:
+        status |= _missing("chromium missing", problem, "the HTML report browser tests")
     return status
 
 

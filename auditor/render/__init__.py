@@ -31,14 +31,20 @@ def renderer(name: str) -> Renderer:
 # The registry sits below the interface it registers because its modules import it.
 from auditor.render.cyclonedx import CycloneDxRenderer  # noqa: E402
 from auditor.render.json import JsonRenderer  # noqa: E402
+from auditor.render.markdown import MarkdownRenderer  # noqa: E402
+from auditor.render.sarif import SarifRenderer  # noqa: E402
+from auditor.render.spdx import SpdxRenderer  # noqa: E402
 from auditor.render.table import TableRenderer  # noqa: E402
-from auditor.render.template import TemplateRenderer  # noqa: E402
+from auditor.render.template import TemplateRenderer as TemplateRenderer  # noqa: E402
 
 RENDERERS: tuple[Renderer, ...] = (
     TableRenderer(),
     JsonRenderer(),
     CycloneDxRenderer(),
-    TemplateRenderer("markdown", "report.md.j2"),
+    MarkdownRenderer(),
+    SarifRenderer(),
+    SpdxRenderer(),
+    TemplateRenderer("html", "report.html.j2"),
 )
 """Every output format; the first is the default."""
 

@@ -15,12 +15,20 @@ What goes where:
   metadata component, which depends on it, so the graph stays complete; an edge to a purl
   the inventory lacks keeps its target as a component marked `auditor:inventory=referenced`.
 
+ML-BOM (models and datasets): the uploader (publisher) is the `supplier` and the lineage
+root's organisation the `manufacturer`, each with `address.country` when known; lineage
+(`derived_from` edges and the origin's roots) is `pedigree.ancestors`; attested evidence with
+a URL is an `attestation` external reference; every piece of origin evidence is an
+`auditor:evidence` property; the task, architecture and training datasets, when known, form
+a `modelCard`, added to the serialised JSON because cyclonedx-python-lib has no model for it.
+Findings from vulnerability rules (`vuln.*`, `vulnerability.*`) are `vulnerabilities`.
+
 The library is slow to import (~0.2 s), so it is imported only when this format is used.
-Models, pedigree, suppliers and vulnerabilities extend `bom_components` and `build_bom`.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -33,8 +41,11 @@ from auditor.model import (
     Component,
     ComponentKind,
     DependencyKind,
+    Evidence,
+    Finding,
     Origin,
     Scan,
+    Strength,
     Target,
     TargetKind,
 )
@@ -45,7 +56,9 @@ if TYPE_CHECKING:
     from cyclonedx.model.bom import Bom, BomMetaData
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType
+    from cyclonedx.model.contact import OrganizationalEntity
     from cyclonedx.model.license import License
+    from cyclonedx.model.vulnerability import Vulnerability
 
 PREFIX = "auditor"
 """Namespace of every property we add (CycloneDX property taxonomy style: `ns:name`)."""
@@ -61,6 +74,16 @@ HASH_ALGORITHMS = {  # our `algorithm:hex` names -> CycloneDX's names, with the 
     "blake2b_256": ("BLAKE2b-256", 64),
 }
 _HEX = frozenset("0123456789abcdefABCDEF")
+ML_KINDS = frozenset({ComponentKind.MODEL, ComponentKind.DATASET})
+"""Hub uploads: these get supplier, manufacturer, pedigree and evidence properties."""
+VULNERABILITY_RULES = ("vuln.", "vulnerability.")
+"""Rule id prefixes whose findings are vulnerabilities, not policy findings."""
+CARD_FIELDS = {  # evidence field -> modelCard.modelParameters key
+    "pipeline_tag": "task",
+    "task": "task",
+    "model_type": "architectureFamily",
+    "architecture": "modelArchitecture",
+}
 
 
 class CycloneDxRenderer(Renderer):
@@ -79,7 +102,47 @@ class CycloneDxRenderer(Renderer):
             # The library warns when the described component has no dependencies; a scan
             # that found nothing, or only a dependency cycle, is still a valid BOM.
             warnings.filterwarnings("ignore", message="The Component this BOM is describing")
-            return JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+            text = JsonV1Dot6(bom).output_as_string(indent=2)
+        cards = model_cards(scan)
+        if cards:
+            text = _add_model_cards(text, cards)
+        return text + "\n"
+
+
+def model_cards(scan: Scan) -> dict[str, dict[str, object]]:
+    """CycloneDX `modelCard`s by bom-ref, for the models whose task, architecture or
+    training datasets the scan knows; the library cannot express them yet."""
+    datasets = {c.purl for c in scan.components if c.kind is ComponentKind.DATASET}
+    trained_on: dict[str, list[str]] = {}
+    for d in scan.dependencies:
+        if d.kind is DependencyKind.DERIVED_FROM and d.target in datasets:
+            trained_on.setdefault(d.source, []).append(d.target)
+    origins = scan.origins_by_purl()
+    cards: dict[str, dict[str, object]] = {}
+    for c in scan.components:
+        if c.kind is not ComponentKind.MODEL:
+            continue
+        origin = origins.get(c.purl)
+        evidence = origin.evidence if origin else c.evidence
+        parameters: dict[str, object] = {}
+        for e in sorted(evidence, key=lambda e: -e.strength.rank):  # strongest wins
+            key = CARD_FIELDS.get(e.field)
+            if key and e.value.strip():
+                parameters.setdefault(key, e.value.strip())
+        if c.purl in trained_on:
+            parameters["datasets"] = [{"ref": ref} for ref in dict.fromkeys(trained_on[c.purl])]
+        if parameters:
+            cards[c.purl] = {"bom-ref": f"{c.purl}#model-card", "modelParameters": parameters}
+    return cards
+
+
+def _add_model_cards(text: str, cards: dict[str, dict[str, object]]) -> str:
+    bom = json.loads(text)
+    for component in bom.get("components", []):
+        card = cards.get(component.get("bom-ref", ""))
+        if card is not None:
+            component["modelCard"] = card
+    return json.dumps(bom, indent=2)
 
 
 def build_bom(scan: Scan) -> Bom:
@@ -110,11 +173,39 @@ def build_bom(scan: Scan) -> Bom:
         Dependency(ref=refs[ref], dependencies=[Dependency(ref=refs[t]) for t in set(targets)])
         for ref, targets in edges.items()
     ]
+    known = set(refs)
     return Bom(
         serial_number=serial_number(scan.id),
         metadata=metadata,
         components=components,
         dependencies=dependencies,
+        vulnerabilities=[
+            _vulnerability(f, n)
+            for n, f in enumerate(scan.findings, 1)
+            if f.rule.startswith(VULNERABILITY_RULES) and f.purl in known
+        ],
+    )
+
+
+def _vulnerability(f: Finding, n: int) -> Vulnerability:
+    """A finding from a vulnerability rule: its advisory id when the evidence names one."""
+    from cyclonedx.model.vulnerability import (
+        BomTarget,
+        Vulnerability,
+        VulnerabilityRating,
+        VulnerabilitySeverity,
+        VulnerabilitySource,
+    )
+
+    advisory = next((e for e in f.evidence if e.field in ("id", "advisory")), None)
+    return Vulnerability(
+        bom_ref=f"{f.purl}#vulnerability-{n}",
+        id=advisory.value if advisory else f.rule,
+        source=VulnerabilitySource(name=advisory.source) if advisory else None,
+        description=f.message,
+        ratings=[VulnerabilityRating(severity=VulnerabilitySeverity(f.severity.value))],
+        affects=[BomTarget(ref=f.purl)],
+        properties=_properties([("rule", f.rule), ("action", f.action.value)]),
     )
 
 
@@ -154,7 +245,84 @@ def serial_number(scan_id: str) -> uuid.UUID:
 def bom_components(scan: Scan) -> list[CdxComponent]:
     """One CycloneDX component per inventory entry, bom-ref = purl."""
     origins = scan.origins_by_purl()
-    return [_component(c, origins.get(c.purl)) for c in scan.components]
+    lineage: dict[str, list[str]] = {}
+    for d in scan.dependencies:
+        if d.kind is DependencyKind.DERIVED_FROM:
+            lineage.setdefault(d.source, []).append(d.target)
+    listed = {c.purl: c for c in scan.components}
+    out = []
+    for c in scan.components:
+        component = _component(c, origins.get(c.purl))
+        if c.kind in ML_KINDS:
+            _add_ml_facts(component, c, origins.get(c.purl), lineage.get(c.purl, []), listed)
+        out.append(component)
+    return out
+
+
+def _add_ml_facts(
+    component: CdxComponent,
+    c: Component,
+    origin: Origin | None,
+    parents: list[str],
+    listed: dict[str, Component],
+) -> None:
+    """Supplier, manufacturer, pedigree, attestations and evidence for a hub upload."""
+    from cyclonedx.model import ExternalReference, ExternalReferenceType, XsUri
+    from cyclonedx.model.component import Pedigree
+
+    country = origin.country.value if origin and origin.country else None
+    if origin and origin.publisher:
+        component.supplier = _entity(origin.publisher.value, country)
+    roots = [r for r in (origin.roots if origin else ()) if r.relation != "self"]
+    root = next((r for r in roots if r.organisation), None)
+    if root is not None:
+        component.manufacturer = _entity(root.organisation or "", root.country)
+    elif origin and origin.organisation:  # no lineage: it is its own root
+        component.manufacturer = _entity(origin.organisation.value, country)
+    ancestors = list(dict.fromkeys([*parents, *(r.purl for r in roots)]))
+    if ancestors:
+        component.pedigree = Pedigree(
+            ancestors=[_ancestor(purl, c.purl, listed.get(purl)) for purl in ancestors]
+        )
+    evidence: tuple[Evidence, ...] = origin.evidence if origin else c.evidence
+    for url in dict.fromkeys(
+        e.where for e in evidence if e.strength is Strength.ATTESTED and _is_web(e.where)
+    ):
+        component.external_references.add(
+            ExternalReference(type=ExternalReferenceType.ATTESTATION, url=XsUri(url))
+        )
+    component.properties.update(
+        _properties(
+            ("evidence", f"{e.strength.value} {e.source} {e.field}={e.value} ({e.where})")
+            for e in evidence
+        )
+    )
+
+
+def _entity(name: str, country: str | None) -> OrganizationalEntity:
+    from cyclonedx.model.contact import OrganizationalEntity, PostalAddress
+
+    address = PostalAddress(country=country) if country else None
+    return OrganizationalEntity(name=name, address=address)
+
+
+def _ancestor(purl: str, child: str, known: Component | None) -> CdxComponent:
+    """A lineage parent as pedigree wants it: a copy, with a bom-ref of its own."""
+    from cyclonedx.model.component import Component as CdxComponent
+
+    parsed = _purl(purl)
+    kind = known.kind if known else ComponentKind.MODEL
+    return CdxComponent(
+        type=_component_type(kind),
+        name=known.name if known else (parsed.name if parsed else purl),
+        version=known.version if known else (parsed.version if parsed else None),
+        bom_ref=f"{child}#ancestor:{purl}",
+        purl=parsed,
+    )
+
+
+def _is_web(text: str) -> bool:
+    return text.startswith(("https://", "http://")) and not any(ch.isspace() for ch in text)
 
 
 def _component(c: Component, origin: Origin | None) -> CdxComponent:

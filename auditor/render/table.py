@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import ClassVar
 
-from auditor.model import Component, ComponentKind, OriginStatus, Scan
+from auditor.model import Component, Scan
 from auditor.render import Renderer
+from auditor.render.rollup import origin_rollup
 
 MAX_CELL = 60
-MODEL_KINDS = frozenset({ComponentKind.MODEL, ComponentKind.DATASET, ComponentKind.WEIGHTS})
 
 
 class TableRenderer(Renderer):
@@ -106,27 +106,15 @@ def columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[st
 
 def _rollup(scan: Scan) -> list[str]:
     """Where things come from, at a glance: statuses, strengths, top values per facet."""
-    origins = scan.origins_by_purl()
-    kinds = {c.purl: c.kind for c in scan.components}
-    statuses = Counter(o.status.value for o in origins.values())
-    strengths = Counter(o.repository.strength.value if o.repository else "none"
-                        for o in origins.values())  # fmt: skip
-    by_status = ", ".join(f"{statuses.get(s.value, 0)} {s.value}" for s in OriginStatus)
-    by_strength = ", ".join(f"{n} {s}" for s, n in strengths.most_common())
+    rollup = origin_rollup(scan)
+    by_status = ", ".join(f"{n} {s}" for s, n in rollup.statuses)
+    by_strength = ", ".join(f"{n} {s}" for s, n in rollup.strengths)
     lines = ["", f"ORIGINS {by_status}; repository {by_strength}"]
-    for facet in ("country", "organisation", "publisher"):
-        values: Counter[str] = Counter()
-        models: Counter[str] = Counter()
-        for purl, origin in origins.items():
-            claim = getattr(origin, facet)
-            value = claim.value if claim is not None else "unknown"
-            values[value] += 1
-            if kinds.get(purl) in MODEL_KINDS:
-                models[value] += 1
+    for facet, counts in rollup.facets:
         shown = ", ".join(
-            f"{cell(v, 40)} {n}" + (f" ({models[v]} models)" if models[v] else "")
-            for v, n in values.most_common(8)
+            f"{cell(c.value, 40)} {c.total}" + (f" ({c.models} models)" if c.models else "")
+            for c in counts[:8]
         )
-        more = f", +{len(values) - 8} more" if len(values) > 8 else ""
+        more = f", +{len(counts) - 8} more" if len(counts) > 8 else ""
         lines.append(f"  by {facet}: {shown}{more}")
     return lines

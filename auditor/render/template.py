@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from auditor.model import Scan
 from auditor.render import Renderer
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 # Only characters that mean something mid-line: values never start a line in our templates,
 # so `.`, `-`, `+` and `#` (list and heading markers) can stay readable.
@@ -17,6 +20,70 @@ def markdown_escape(text: object) -> str:
     """Package metadata is attacker-controlled: neutralise Markdown and HTML in it."""
     flat = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
     return _MARKDOWN_SPECIAL.sub(r"\\\1", flat).replace("&", "&amp;")
+
+
+def script_json(value: object) -> Markup:
+    """JSON for a `<script type="application/json">` body: `<`, `>` and `&` become `\\u003c`
+    and so on, so no metadata can close the script element or open a comment in it."""
+    import json
+
+    from markupsafe import Markup
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for ch, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e")):
+        text = text.replace(ch, escaped)
+    # Line and paragraph separators are valid JSON but end lines in some readers.
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return chr(0x2400 + code) if code < 0x20 else ("\u2421" if code == 0x7F else "\ufffd")
+
+
+def visible_controls(value: object) -> object:
+    """jinja2 `finalize` for HTML: control characters in output (terminal escapes, NUL)
+    become visible symbols (ESC -> U+241B), so what a page shows is what the data holds."""
+    if isinstance(value, str) and not hasattr(value, "__html__") and _CONTROL.search(value):
+        return _CONTROL.sub(_control_picture, value)
+    return value
+
+
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\u200b-\u200f]")
+
+
+def safe_url(value: object) -> str | None:
+    """`value` when it is an absolute http(s) URL a link may point at, else None.
+
+    Metadata URLs are attacker-controlled: `javascript:`, `data:` and friends, and anything
+    with whitespace or control characters (browsers strip those to find a scheme), never
+    become links; the caller shows them as text.
+    """
+    from urllib.parse import urlsplit
+
+    text = str(value)
+    if not text or _URL_UNSAFE.search(text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return text
+
+
+def link(value: object) -> Markup:
+    """`value` as escaped text, inside a link when it is a safe URL (`safe_url`)."""
+    from markupsafe import Markup, escape
+
+    text = escape(visible_controls(value))
+    if safe_url(value) is None:
+        return text
+    return Markup('<a href="{0}" rel="noopener noreferrer nofollow">{0}</a>').format(text)
 
 
 class TemplateRenderer(Renderer):
@@ -42,9 +109,18 @@ class TemplateRenderer(Renderer):
             ),
             undefined=jinja2.StrictUndefined,
             autoescape=jinja2.select_autoescape(["html", "html.j2"]),
+            finalize=visible_controls if self.template.endswith(".html.j2") else None,
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
         )
         env.filters["md"] = markdown_escape
-        return env.get_template(self.template).render(scan=scan, doc=scan_document(scan))
+        env.filters["script_json"] = script_json
+        env.filters["safe_url"] = safe_url
+        env.filters["link"] = link
+        extra: dict[str, Any] = {}
+        if self.template.endswith(".html.j2"):
+            from auditor.render.html_view import html_view
+
+            extra["view"] = html_view(scan)
+        return env.get_template(self.template).render(scan=scan, doc=scan_document(scan), **extra)

@@ -1,4 +1,4 @@
-"""Every scan, kept in SQLite (default) or PostgreSQL: save, load, list, history.
+"""Every scan, kept in SQLite (default) or PostgreSQL: save, load, list, history, prune.
 
 Public API: `open_store`, `upgrade`, `Store`, `ScanSummary`, `SCHEMA_HEAD`. Callers see
 `auditor.model` values only; the SQLAlchemy rows stay inside this package.
@@ -19,9 +19,11 @@ Decisions callers can rely on:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +45,9 @@ SUMMARY_SKIPS = frozenset({"hashes", "locations", "evidence"})
 
 MIN_PREFIX = 4
 """Shortest scan id prefix accepted, as with git's abbreviated hashes."""
+
+SAVE_ATTEMPTS = 4
+"""Tries of one save when concurrent writers conflict (see Store.save_scan)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +119,32 @@ class Store:
         return StoredHttpCache(self._engine)
 
     def save_scan(self, scan: Scan) -> None:
-        """Store `scan` in one transaction; StoreError if its id is taken or a text holds NUL."""
-        from sqlalchemy import insert
-        from sqlalchemy.exc import IntegrityError
+        """Store `scan` in one transaction; StoreError if its id is taken or a text holds NUL.
 
+        Many scanners may save at once: a transaction that loses a deadlock or serialization
+        conflict (PostgreSQL) or outwaits SQLite's busy timeout is run again, up to
+        SAVE_ATTEMPTS times, so the conflict never reaches the user.
+        """
         from auditor.store import codec, models
-        from auditor.store.engine import first_line
 
         rows = codec.encode(scan)
         tables = models.metadata.tables
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                return self._save_rows(scan, rows, tables)
+            except StoreError as exc:
+                # The transaction was rolled back whole, so running it again is safe.
+                if attempt + 1 == SAVE_ATTEMPTS or not _transient(exc.__cause__):
+                    raise
+                time.sleep(0.05 * 2**attempt)
+
+    def _save_rows(self, scan: Scan, rows: Any, tables: Any) -> None:
+        """One attempt at save_scan's transaction."""
+        from sqlalchemy import insert
+        from sqlalchemy.exc import IntegrityError
+
+        from auditor.store.engine import first_line
+
         try:
             with self._begin(write=True) as conn:
                 conn.execute(insert(tables["scans"]), [rows.scan])
@@ -259,6 +281,107 @@ class Store:
             found: str | None = conn.execute(query).scalar()
             return found
 
+    def prune(
+        self,
+        keep_last: int | None = None,
+        older_than: datetime | None = None,
+        dry_run: bool = False,
+    ) -> tuple[ScanSummary, ...]:
+        """Delete whole scans (their rows cascade); the deleted (or, dry run, doomed) ones.
+
+        `keep_last`: a scan goes unless it is among the `keep_last` newest of at least one
+        of its targets (a scan with no target counts as its own target). `older_than`: a
+        scan goes when it started before this time; a scan whose start time is not ISO 8601
+        is kept. Both given: a scan goes when both say so. Target rows stay (an identity
+        registry of a few bytes each): deleting them would race with a scanner that is
+        saving a new scan of that target.
+        """
+        from sqlalchemy import delete, select
+
+        from auditor.store import models
+
+        if keep_last is None and older_than is None:
+            raise ValueError("prune needs keep_last or older_than")
+        if keep_last is not None and keep_last < 0:
+            raise ValueError(f"keep_last must be >= 0, not {keep_last}")
+        if older_than is not None and older_than.tzinfo is None:
+            raise ValueError("older_than must be an aware datetime")
+        t = models.metadata.tables
+        scans, st = t["scans"], t["scan_targets"]
+        # One write transaction: what is chosen is what is deleted, even with other writers.
+        with self._begin(write=True) as conn:
+            rows = conn.execute(_newest_first(select(scans.c.id, scans.c.started_ts), None)).all()
+            doomed = {r.id for r in rows}
+            if older_than is not None:
+                doomed = {
+                    r.id
+                    for r in rows
+                    if r.started_ts is not None and _aware(r.started_ts) < older_than
+                }
+            if keep_last is not None:
+                targets_of: dict[str, list[int]] = {}
+                for scan_id, target_id in conn.execute(select(st.c.scan_id, st.c.target_id)):
+                    targets_of.setdefault(scan_id, []).append(target_id)
+                seen: dict[object, int] = {}
+                for r in rows:  # newest first
+                    keys: list[object] = list(targets_of.get(r.id, ())) or [("alone", r.id)]
+                    kept = False
+                    for key in keys:
+                        seen[key] = seen.get(key, 0) + 1
+                        kept |= seen[key] <= keep_last
+                    if kept:
+                        doomed.discard(r.id)
+            order = [r.id for r in rows if r.id in doomed]
+            summaries = self._summaries(conn, order)
+            if not dry_run:
+                for start in range(0, len(order), 500):  # bounded IN lists
+                    chunk = order[start : start + 500]
+                    conn.execute(delete(scans).where(scans.c.id.in_(chunk)))
+        return summaries
+
+    def _summaries(self, conn: Connection, ids: list[str]) -> tuple[ScanSummary, ...]:
+        """Summaries of these scans, in this order (on an open transaction)."""
+        from sqlalchemy import func, select
+
+        from auditor.store import codec, models
+
+        t = models.metadata.tables
+        scans, st, tg = t["scans"], t["scan_targets"], t["targets"]
+        found: dict[str, ScanSummary] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            targets: dict[str, list[str]] = {}
+            for scan_id, ident in conn.execute(
+                select(st.c.scan_id, tg.c.identity)
+                .join(tg, tg.c.id == st.c.target_id)
+                .where(st.c.scan_id.in_(chunk))
+                .order_by(st.c.scan_id, st.c.position)
+            ):
+                targets.setdefault(scan_id, []).append(ident)
+
+            def count(name: str) -> Any:
+                table = t[name]
+                return select(func.count()).where(table.c.scan_id == scans.c.id).scalar_subquery()
+
+            for r in conn.execute(
+                select(
+                    scans.c.id,
+                    scans.c.started_at,
+                    scans.c.status,
+                    count("components").label("components"),
+                    count("findings").label("findings"),
+                ).where(scans.c.id.in_(chunk))
+            ):
+                found[r.id] = ScanSummary(
+                    id=r.id,
+                    started_at=r.started_at,
+                    status=codec.decode_enum(ScanStatus, r.status, r.id),
+                    targets=tuple(targets.get(r.id, ())),
+                    component_count=r.components,
+                    finding_count=r.findings,
+                )
+        return tuple(found[i] for i in ids)
+
     @contextmanager
     def _begin(self, write: bool = False) -> Iterator[Connection]:
         """A connection in a transaction, database errors as StoreError; a read sees one
@@ -277,6 +400,19 @@ class Store:
 
 
 # --- queries -----------------------------------------------------------------------------
+
+
+def _transient(cause: BaseException | None) -> bool:
+    """A database error that a new attempt of the same transaction can get past."""
+    orig = getattr(cause, "orig", None)
+    if getattr(orig, "sqlstate", None) in ("40001", "40P01"):  # serialization, deadlock
+        return True
+    return "database is locked" in str(orig)  # SQLite: busy timeout ran out
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; started_ts is always UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _newest_first(query: Any, target_identity: str | None) -> Any:

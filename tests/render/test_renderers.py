@@ -99,7 +99,9 @@ def test_every_renderer_handles_hostile_metadata() -> None:
         text = r.render(_scan())
         # Terminal escapes could rewrite a reader's screen; markup matters where it renders.
         assert "\x1b" not in text or r.name == "json", r.name
-        assert "<script>" not in text or r.name in ("json", "table", "cyclonedx"), r.name
+        # JSON formats (json, cyclonedx, sarif, spdx) keep values exactly; consumers escape.
+        data_formats = ("json", "table", "cyclonedx", "sarif", "spdx")
+        assert "<script>" not in text or r.name in data_formats, r.name
     # JSON keeps the value exactly (escaping is the consumer's job) but as valid JSON.
     doc = json.loads(renderer("json").render(_scan()))
     assert doc["findings"][0]["message"] == HOSTILE

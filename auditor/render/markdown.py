@@ -1,0 +1,77 @@
+"""`--format markdown`: a pull-request comment (GitHub caps a comment at 65,536 characters).
+
+Summary first, then findings highest severity first (waived ones last), the origin roll-up,
+and the inventory in collapsible `<details>`. When the whole text would pass `MAX_CHARS`
+the lists are cut to the longest length that fits, each with a "truncated: N more rows"
+note, so the comment is always postable and says what it left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from auditor.model import Scan, Severity
+from auditor.render.rollup import origin_rollup
+from auditor.render.template import TemplateRenderer, markdown_escape
+
+MAX_CHARS = 65_000
+TEMPLATE = "report.md.j2"
+TOP_VALUES = 10
+"""Facet values shown per roll-up facet; the rest are counted."""
+
+
+class MarkdownRenderer(TemplateRenderer):
+    """Renders `templates/report.md.j2` with the scan, its JSON document and its roll-up."""
+
+    name: ClassVar[str] = "markdown"
+
+    def __init__(self, max_chars: int = MAX_CHARS) -> None:
+        super().__init__(self.name, TEMPLATE)
+        self.max_chars = max_chars
+
+    def render(self, scan: Scan) -> str:
+        """The comment, every list complete when it fits, else cut to the longest that does."""
+        import jinja2  # imported on use, as in TemplateRenderer
+
+        from auditor.config import data_path
+        from auditor.render.json import scan_document
+
+        env = jinja2.Environment(
+            loader=jinja2.FunctionLoader(
+                lambda name: (data_path("templates") / name).read_text(encoding="utf-8")
+            ),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,  # Markdown: every metadata value goes through `md` instead
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters["md"] = markdown_escape
+        template = env.get_template(self.template)
+        doc = scan_document(scan)
+        context: dict[str, Any] = {
+            "scan": scan,
+            "doc": doc,
+            "findings": sorted(
+                doc["findings"], key=lambda f: (f["waived"], -Severity(f["severity"]).rank)
+            ),
+            "rollup": origin_rollup(scan),
+            "top": TOP_VALUES,
+        }
+        longest = max(len(doc["findings"]), len(doc["components"]), len(doc["diagnostics"]))
+        text = template.render(context, limit=longest)
+        if len(text) <= self.max_chars:
+            return text
+        # Binary search for the largest per-list row limit that fits.
+        low, high = 0, longest
+        while low < high:
+            middle = (low + high + 1) // 2
+            if len(template.render(context, limit=middle)) <= self.max_chars:
+                low = middle
+            else:
+                high = middle - 1
+        text = template.render(context, limit=low)
+        if len(text) > self.max_chars:  # even the bare summary is too long: cut it, say so
+            note = "\n\n_truncated: the comment was cut at its length limit_\n"
+            text = text[: self.max_chars - len(note)] + note
+        return text
