@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import tomli
 from packaging.markers import Marker
@@ -17,10 +17,7 @@ from packaging.utils import canonicalize_name
 
 from auditor import purls
 from auditor.errors import ParseError
-from auditor.model import (
-    Evidence,
-    Finding,
-)
+from auditor.model import Component, ComponentKind, Evidence, Finding, Location
 from auditor.policy.builtin import finding
 from auditor.sources import Tree
 
@@ -188,3 +185,29 @@ def source_findings(
 def clean_hashes(values: Sequence[str]) -> tuple[str, ...]:
     """`algorithm:hex`, lower-case, sorted, duplicates and malformed values dropped."""
     return tuple(sorted({v.lower() for v in values if _HASH.fullmatch(v.lower())}))
+
+
+class LockedEntry:
+    """What a pdm or pylock entry becomes in the inventory (subclasses set the fields)."""
+
+    found_by: ClassVar[str]
+    name: str
+    version: str | None
+    purl: str
+    hashes: tuple[str, ...]
+    location: Location
+    evidence: tuple[Evidence, ...]
+
+    def component(self, direct: bool | None) -> Component:
+        """The entry as a component; `direct` comes from the project beside the lock."""
+        return Component(
+            purl=self.purl,
+            kind=ComponentKind.LIBRARY,
+            name=self.name,
+            version=self.version,
+            hashes=self.hashes,
+            locations=(self.location,),
+            direct=direct,
+            evidence=self.evidence,
+            found_by=self.found_by,
+        )

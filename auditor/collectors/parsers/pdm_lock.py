@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -29,6 +29,7 @@ from auditor import purls
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
 from auditor.collectors.python_lock import (
+    LockedEntry,
     clean_hashes,
     headers,
     load_toml,
@@ -38,8 +39,6 @@ from auditor.collectors.python_lock import (
 )
 from auditor.errors import ParseError
 from auditor.model import (
-    Component,
-    ComponentKind,
     Dependency,
     Evidence,
     Finding,
@@ -101,8 +100,10 @@ def parse(tree: Tree, path: str) -> Collected:
     return Collected(components, tuple(dict.fromkeys(edges)), findings)
 
 
-class _Entry:
+class _Entry(LockedEntry):
     """One `[[package]]` table, checked; ParseError names its key path and header line."""
+
+    found_by: ClassVar[str] = "pdm-lock"
 
     def __init__(
         self, path: str, ref: str, index: int, package: dict[str, Any], line: int | None
@@ -157,18 +158,7 @@ class _Entry:
                                             self.evidence)  # fmt: skip
         self.location = Location(ref, path, line)
 
-    def component(self, direct: bool | None) -> Component:
-        return Component(
-            purl=self.purl,
-            kind=ComponentKind.LIBRARY,
-            name=self.name,
-            version=self.version,
-            hashes=self.hashes,
-            locations=(self.location,),
-            direct=direct,
-            evidence=self.evidence,
-            found_by=PARSER.name,
-        )
 
-
-PARSER: FileParser = FileParser(name="pdm-lock", patterns=("pdm.lock",), parse=parse, sniff=sniff)
+PARSER: FileParser = FileParser(
+    name=_Entry.found_by, patterns=("pdm.lock",), parse=parse, sniff=sniff
+)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
@@ -28,6 +28,7 @@ from auditor import purls
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
 from auditor.collectors.python_lock import (
+    LockedEntry,
     clean_hashes,
     headers,
     load_toml,
@@ -36,7 +37,7 @@ from auditor.collectors.python_lock import (
     source_findings,
 )
 from auditor.errors import Diagnostic, ParseError
-from auditor.model import Component, ComponentKind, Dependency, Evidence, Location, Strength
+from auditor.model import Dependency, Evidence, Location, Strength
 from auditor.sources import Tree
 from auditor.urls import redact
 
@@ -104,8 +105,10 @@ def _hashes(table: dict[str, Any], at: str, path: str, line: int | None) -> list
     return [f"{algorithm}:{value}" for algorithm, value in hashes.items()]
 
 
-class _Entry:
+class _Entry(LockedEntry):
     """One `[[packages]]` table, checked; ParseError names its key path and header line."""
+
+    found_by: ClassVar[str] = "pylock-toml"
 
     def __init__(
         self, path: str, ref: str, index: int, package: dict[str, Any], line: int | None
@@ -176,20 +179,7 @@ class _Entry:
         self.evidence = tuple(evidence)
         self.location = Location(ref, path, line)
 
-    def component(self, direct: bool | None) -> Component:
-        return Component(
-            purl=self.purl,
-            kind=ComponentKind.LIBRARY,
-            name=self.name,
-            version=self.version,
-            hashes=self.hashes,
-            locations=(self.location,),
-            direct=direct,
-            evidence=self.evidence,
-            found_by=PARSER.name,
-        )
-
 
 PARSER: FileParser = FileParser(
-    name="pylock-toml", patterns=("pylock.toml", "pylock.*.toml"), parse=parse, sniff=sniff
+    name=_Entry.found_by, patterns=("pylock.toml", "pylock.*.toml"), parse=parse, sniff=sniff
 )

@@ -17,6 +17,7 @@ from auditor.collectors import Collected
 from auditor.collectors.parsers import pdm_lock
 from auditor.errors import ParseError
 from auditor.sources.directory import DirectoryTree
+from tests.collectors.parsers.mutations import toml_line_mutations
 
 DATA = Path(__file__).parents[2] / "data" / "python" / "pdm"
 
@@ -210,25 +211,13 @@ _VALUES = st.sampled_from(
 )  # fmt: skip
 
 
-@st.composite
-def _mutated_locks(draw: st.DrawFn) -> str:
-    lines = _LOCK.splitlines()
-    for _ in range(draw(st.integers(1, 4))):
-        index = draw(st.integers(0, len(lines) - 1))
-        action = draw(st.sampled_from(["value", "drop", "garble"]))
-        if action == "value" and " = " in lines[index]:
-            lines[index] = f"{lines[index].split(' = ')[0]} = {draw(_VALUES)}"
-        elif action == "drop":
-            del lines[index]
-        else:
-            lines[index] = draw(st.text(max_size=20))
-    return "\n".join(lines)
-
-
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(text=st.one_of(_mutated_locks(), st.text(max_size=200)), with_project=st.booleans())
+@given(
+    text=st.one_of(toml_line_mutations(_LOCK, _VALUES), st.text(max_size=200)),
+    with_project=st.booleans(),
+)
 def test_only_parse_errors_escape(tmp_path: Path, text: str, with_project: bool) -> None:
     (tmp_path / "pdm.lock").write_text(text, encoding="utf-8", errors="surrogatepass")
     project = tmp_path / "pyproject.toml"
