@@ -47,29 +47,16 @@ cp "$work/fork/pdm.lock" "$work/fork/export.txt" "$here/fork/"
 
 # 4. Git, URL, path and editable sources, from a local git repository, a loopback HTTP server
 # and folders next to the project. Fixed dates make the commit sha reproducible.
-export SOURCE_DATE_EPOCH=1700000000 GIT_AUTHOR_DATE="2023-11-14T22:13:20Z" \
-    GIT_COMMITTER_DATE="2023-11-14T22:13:20Z"
-make_project() {  # name version dependencies
-    mkdir -p "$work/$1/src/$1"
-    touch "$work/$1/src/$1/__init__.py"
-    printf '[project]\nname = "%s"\nversion = "%s"\nrequires-python = ">=3.11"\ndependencies = [%s]\n\n[build-system]\nrequires = ["pdm-backend"]\nbuild-backend = "pdm.backend"\n' \
-        "$1" "$2" "$3" > "$work/$1/pyproject.toml"
-}
-make_project gitdep 2.0.0 '"six"'
+BUILD_REQUIRES="pdm-backend" BUILD_BACKEND="pdm.backend"
+source "$here/../local_sources.sh"
+make_git_project gitdep 2.0.0 '"six"'
 make_project urldep 1.5.0 ''
-git -C "$work/gitdep" init --quiet
-git -C "$work/gitdep" add .
-git -C "$work/gitdep" -c user.name=test -c user.email=test@example.invalid commit --quiet -m init
-git -C "$work/gitdep" tag v2.0.0
 mkdir -p "$work/serve"
 (cd "$work/urldep" && "$pdm" build --quiet --no-wheel --dest "$work/serve")
 # pdm cannot fetch git+file URLs, so the repository is served over git's dumb HTTP protocol.
 git clone --quiet --bare "$work/gitdep" "$work/serve/gitdep.git"
 git -C "$work/serve/gitdep.git" update-server-info
-port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$python" -m http.server "$port" --bind 127.0.0.1 --directory "$work/serve" >/dev/null 2>&1 &
-server_pid=$!
-sleep 1
+serve_folder "$work/serve"
 rm -rf "$work/sources"; cp -r "$here/sources" "$work/sources"
 sed -e "s#@WORK@#$work#g" -e "s#@PORT@#$port#g" "$here/sources/pyproject.toml.in" \
     > "$work/sources/pyproject.toml"

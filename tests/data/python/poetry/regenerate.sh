@@ -48,27 +48,14 @@ done
 
 # 3. Git, URL, file and directory sources, from a local git repository, a loopback HTTP
 # server, a local wheel and a folder here. Dates are fixed so shas and archives repeat.
-export SOURCE_DATE_EPOCH=1700000000 GIT_AUTHOR_DATE="2023-11-14T22:13:20Z" \
-    GIT_COMMITTER_DATE="2023-11-14T22:13:20Z"
-make_project() {  # name version dependencies
-    mkdir -p "$work/$1/src/$1"
-    touch "$work/$1/src/$1/__init__.py"
-    printf '[project]\nname = "%s"\nversion = "%s"\nrequires-python = ">=3.11"\ndependencies = [%s]\n\n[build-system]\nrequires = ["poetry-core>=2"]\nbuild-backend = "poetry.core.masonry.api"\n' \
-        "$1" "$2" "$3" > "$work/$1/pyproject.toml"
-}
-make_project gitdep 2.0.0 '"six"'
+BUILD_REQUIRES="poetry-core>=2" BUILD_BACKEND="poetry.core.masonry.api"
+source "$here/../local_sources.sh"
+make_git_project gitdep 2.0.0 '"six"'
 make_project urldep 1.5.0 ''
 make_project wheeldep 0.4.0 ''
-git -C "$work/gitdep" init --quiet
-git -C "$work/gitdep" add .
-git -C "$work/gitdep" -c user.name=test -c user.email=test@example.invalid commit --quiet -m init
-git -C "$work/gitdep" tag v2.0.0
 "$uv" build --quiet --sdist "$work/urldep" --out-dir "$work/serve"
 "$uv" build --quiet --wheel "$work/wheeldep" --out-dir "$work/wheels"
-port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$python" -m http.server "$port" --bind 127.0.0.1 --directory "$work/serve" >/dev/null 2>&1 &
-server_pid=$!
-sleep 1
+serve_folder "$work/serve"
 mkdir -p "$work/app"
 cp -r "$here/sources/vendor" "$work/app/"
 sed -e "s#@WORK@#$work#g" -e "s#@PORT@#$port#g" -e "s#https://registry.invalid/simple/#$index#" \
