@@ -77,6 +77,7 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
 @_output_options
 @click.option("--offline", is_flag=True, help="Use only the local metadata cache.")
 @click.option("--no-resolve", is_flag=True, help="Inventory only; look nothing up.")
+@click.option("--no-verify", is_flag=True, help="Do not hash files against their recorded digests.")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching paths (repeatable).")
 @click.option(
     "--fail-on",
@@ -112,6 +113,7 @@ def scan(
     output: Path | None,
     offline: bool,
     no_resolve: bool,
+    no_verify: bool,
     exclude: tuple[str, ...],
     fail_on: str | None,
     strict: bool,
@@ -132,6 +134,7 @@ def scan(
         db_url=db_url(db, os.environ),
         offline=offline,
         no_resolve=no_resolve,
+        verify=not no_verify,
         excludes=exclude,
         fail_on=Severity(fail_on) if fail_on else None,
         strict=strict,

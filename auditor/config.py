@@ -23,6 +23,8 @@ class Config:
     """SQLAlchemy URL; None means SQLite in the user data dir."""
     offline: bool = False
     no_resolve: bool = False
+    verify: bool = True
+    """False with `--no-verify`: file contents are not hashed against their names/records."""
     excludes: tuple[str, ...] = ()
     fail_on: Severity | None = None
     strict: bool = False

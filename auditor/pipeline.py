@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor import __version__
-from auditor.collectors import COLLECTORS, Collected
+from auditor.collectors import COLLECTORS, CollectContext, Collected
 from auditor.collectors.parsers import parser_for
 from auditor.config import Config
 from auditor.errors import AuditorError, ParseError, TargetError
@@ -70,10 +70,11 @@ def run_scan(
     """
     started = _now()
     opened, errors = _open_all(refs, config)
+    context = CollectContext(verify=config.verify)
     parts: list[Collected] = []
     for target in opened:
         try:
-            parts.append(_collect(target))
+            parts.append(_collect(target, context))
         except ParseError as exc:  # a named lockfile that is malformed
             errors.append(exc.message)
     if errors:
@@ -163,9 +164,9 @@ def _is_environment(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file() or path.name in ("site-packages", "dist-packages")
 
 
-def _collect(target: OpenTarget) -> Collected:
+def _collect(target: OpenTarget, context: CollectContext) -> Collected:
     if target.file is None:
-        return Collected.merge(c.collect(target.tree) for c in COLLECTORS)
+        return Collected.merge(c.collect(target.tree, context) for c in COLLECTORS)
     head = target.path.read_bytes()[:SNIFF_BYTES]
     parser = parser_for(target.file, head)
     assert parser is not None  # checked when the target was opened

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from auditor.errors import Diagnostic
+from auditor.hashing import Hasher
 from auditor.model import Component, Dependency, Finding
 from auditor.sources import Tree
 
@@ -37,13 +38,22 @@ class Collected:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class CollectContext:
+    """What a scan tells every collector beyond the tree itself."""
+
+    verify: bool = True
+    """False with `--no-verify`: file contents are not hashed against their names/records."""
+    hasher: Hasher = field(default_factory=Hasher)
+
+
 class Collector(ABC):
     """Reads one kind of thing from a tree."""
 
     name: ClassVar[str]
 
     @abstractmethod
-    def collect(self, tree: Tree) -> Collected:
+    def collect(self, tree: Tree, context: CollectContext) -> Collected:
         """Everything of this collector's kind in `tree`."""
 
 

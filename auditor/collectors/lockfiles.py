@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from auditor.collectors import Collected, Collector
+from auditor.collectors import CollectContext, Collected, Collector
 from auditor.collectors.parsers import parser_for
 from auditor.errors import Diagnostic, ParseError
 from auditor.sources import Tree
@@ -15,7 +15,7 @@ class LockfileCollector(Collector):
 
     name: ClassVar[str] = "lockfiles"
 
-    def collect(self, tree: Tree) -> Collected:
+    def collect(self, tree: Tree, context: CollectContext) -> Collected:
         """Every lockfile the registered parsers recognise by name."""
         results: list[Collected] = []
         for entry in tree.index().values():  # the tree lists itself once for every collector

@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
 from auditor import purls
-from auditor.collectors import Collected, Collector
+from auditor.collectors import CollectContext, Collected, Collector
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -73,7 +73,7 @@ class PythonEnvironmentCollector(Collector):
 
     name: ClassVar[str] = "python-env"
 
-    def collect(self, tree: Tree) -> Collected:
+    def collect(self, tree: Tree, context: CollectContext) -> Collected:
         """Components, Requires-Dist edges, direct-reference findings and diagnostics."""
         paths = list(tree.index())
         root_is_site = any(re.fullmatch(r"[^/]+\.dist-info/METADATA", p) for p in paths)

@@ -7,9 +7,11 @@ unpacked root filesystem and (later) a merged image.
 from __future__ import annotations
 
 import hashlib
+import io
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from auditor.errors import ParseError
 
@@ -29,6 +31,11 @@ class Entry:
     link: str | None = None
     """The symlink's target as stored, when the entry is a symlink."""
     layer: str | None = None
+    streamer: Callable[[], BinaryIO] | None = field(default=None, compare=False, repr=False)
+    """Opens the bytes as a stream (large files: weights, layers); None: `opener` is used."""
+    stat_key: tuple[str, int, int, int] | None = None
+    """(real path, size, mtime_ns, inode) on a local filesystem: what a memo of this file's
+    digest is keyed by, so an unchanged file is never hashed twice. None inside archives."""
 
     @property
     def name(self) -> str:
@@ -70,6 +77,18 @@ class Tree(ABC):
         data = entry.opener()
         self.read_digests[path] = hashlib.sha256(data).hexdigest()
         return data
+
+    def open(self, path: str) -> BinaryIO:
+        """A stream of the file's bytes, with no size limit (hashing, weight headers).
+
+        Not recorded in the target digest: streams are for data files, not metadata.
+        """
+        entry = self.entry(path)
+        if entry is None:
+            raise ParseError(path, "no such file in the target")
+        if entry.streamer is not None:
+            return entry.streamer()
+        return io.BytesIO(entry.opener())
 
     def read_text(self, path: str) -> str:
         """The file decoded as UTF-8 (a BOM is dropped); ParseError on bad encoding."""

@@ -8,6 +8,7 @@ import stat
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from auditor.errors import ParseError
 from auditor.sources import Entry, Tree
@@ -90,19 +91,34 @@ class DirectoryTree(Tree):
                 return Entry(rel, 0, partial(self._read, rel), link=link)  # dangling: reportable
             if not stat.S_ISREG(target.st_mode):
                 return None  # links to folders are never followed (loops, escapes)
-            size = target.st_size
-            return Entry(rel, size, partial(self._read, rel), link=link)
+            return self._regular(rel, link, target, os.path.realpath(full))
         if not stat.S_ISREG(st.st_mode):
             return None
-        return Entry(rel, st.st_size, partial(self._read, rel))
+        return self._regular(rel, None, st, os.path.abspath(full))
+
+    def _regular(self, rel: str, link: str | None, st: os.stat_result, real: str) -> Entry:
+        return Entry(
+            rel,
+            st.st_size,
+            partial(self._read, rel),
+            link=link,
+            streamer=partial(self._stream, rel),
+            stat_key=(real, st.st_size, st.st_mtime_ns, st.st_ino),
+        )
 
     def _read(self, rel: str) -> bytes:
+        with self._stream(rel) as fh:
+            try:
+                return fh.read()
+            except OSError as exc:
+                raise ParseError(rel, f"cannot read: {exc.strerror}") from None
+
+    def _stream(self, rel: str) -> BinaryIO:
         full = os.path.join(self.root, rel)
         real = os.path.realpath(full)
         if os.path.commonpath([real, self._real_root]) != self._real_root:
             raise ParseError(rel, "symlink points outside the target; not read")
         try:
-            with open(real, "rb") as fh:
-                return fh.read()
+            return open(real, "rb")
         except OSError as exc:
             raise ParseError(rel, f"cannot read: {exc.strerror}") from None

@@ -21,7 +21,7 @@ from packageurl import PackageURL
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from auditor.collectors import Collected
+from auditor.collectors import CollectContext, Collected
 from auditor.collectors.python_env import PythonEnvironmentCollector
 from auditor.sources.directory import DirectoryTree
 
@@ -30,7 +30,7 @@ ASKED = ("requests[socks]", "six", "attrs")
 
 
 def _collect(root: Path) -> Collected:
-    return PythonEnvironmentCollector().collect(DirectoryTree("t", root))
+    return PythonEnvironmentCollector().collect(DirectoryTree("t", root), CollectContext())
 
 
 # --- a real venv -------------------------------------------------------------------------

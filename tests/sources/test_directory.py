@@ -74,3 +74,30 @@ def test_digest_covers_exactly_what_was_read(tmp_path: Path) -> None:
     assert one.digest() == two.digest()
     two.read_bytes("b")
     assert one.digest() != two.digest()
+
+
+def test_streams_and_hashes_without_reading_whole(tmp_path: Path) -> None:
+    import hashlib
+
+    from auditor.hashing import Hasher
+
+    data = os.urandom(3 * 1024 * 1024 + 7)
+    (tmp_path / "w.bin").write_bytes(data)
+    tree = DirectoryTree("t", tmp_path)
+    entry = tree.entry("w.bin")
+    assert entry is not None and entry.stat_key is not None
+    assert entry.stat_key[1:] == (len(data), (tmp_path / "w.bin").stat().st_mtime_ns,
+                                  (tmp_path / "w.bin").stat().st_ino)  # fmt: skip
+    with tree.open("w.bin") as fh:
+        assert fh.read() == data
+    assert Hasher().sha256(tree, ["w.bin"]) == {"w.bin": hashlib.sha256(data).hexdigest()}
+    assert tree.read_digests == {}  # streams are data, not metadata: not in the target digest
+
+
+def test_stream_refuses_a_link_out_of_the_tree(tmp_path: Path) -> None:
+    (tmp_path / "outside").write_bytes(b"secret")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "escape").symlink_to(tmp_path / "outside")
+    with pytest.raises(ParseError, match="outside the target"):
+        DirectoryTree("t", root).open("escape")
