@@ -155,6 +155,21 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class ComponentFile:
+    """One file of a multi-file component (a model or dataset revision), as found on disk."""
+
+    path: str
+    """Path inside the component (e.g. `model.safetensors`, `onnx/model.onnx`)."""
+    size: int | None = None
+    sha256: str | None = None
+    """Hex sha256 of the content (an LFS/Xet blob is named by it)."""
+    git_sha1: str | None = None
+    """Hex git blob id (sha1 of `blob <len>\\0` + content): what a hub lists for non-LFS files."""
+    location: str | None = None
+    """Where the bytes are inside the target (the snapshot path), when they are present."""
+
+
+@dataclass(frozen=True, slots=True)
 class Component:
     """One thing we depend on, identified by its purl."""
 
@@ -172,6 +187,8 @@ class Component:
     """What the collector read about its origin (always `declared` or weaker)."""
     found_by: str = ""
     """The collector or parser name that produced it."""
+    files: tuple[ComponentFile, ...] = ()
+    """The files of a model/dataset revision, sorted by path; () for single-artifact packages."""
 
 
 @dataclass(frozen=True, slots=True)
