@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.errors import ConfigError
 from auditor.http import HttpSettings
 from auditor.model import Severity
+
+if TYPE_CHECKING:
+    from auditor.policy.engine import Policy
 
 DB_ENV = "AUDITOR_DB"
 
@@ -34,6 +39,10 @@ class Config:
     """Components resolved at once (threads)."""
     http: HttpSettings | None = None
     """Timeouts, retries, TTL and per-host limits; None: HttpSettings' defaults."""
+    policy: Policy | None = None
+    """Rule packs, settings and waivers (policy/engine.py); None: the default policy."""
+    today: date | None = None
+    """The day waivers and release ages are judged on; None: today (UTC)."""
 
 
 def db_url(flag: str | None, environ: Mapping[str, str]) -> str | None:

@@ -33,7 +33,7 @@ def parse_condition(node: Y, depth: int = 0) -> Predicate:
         raise node.error(f"a condition needs exactly one of: {names} (found {found})")
     kind = keywords[0]
     if kind in (AllOf, AnyOf, Not):
-        return kind(node, depth)  # type: ignore[call-arg]
+        return kind(node, depth)
     return kind(node)
 
 

@@ -98,11 +98,10 @@ def load_policy(settings: PolicySettings | None = None) -> Policy:
     names = {**default_names(), "restrictive_licences": restrictive_licences(), **settings.names}
     packs: list[Pack] = []
     errors: list[PolicyError] = []
-    for name in settings.packs:
-        path = pack_path(name)
+    for path in dict.fromkeys(pack_path(name).resolve() for name in settings.packs):
         if not path.is_file():
             errors.append(
-                PolicyError(name, None, "no such rule pack (a shipped pack name or a YAML file)")
+                PolicyError(str(path), None, "no such rule pack (a shipped pack name or YAML file)")
             )
             continue
         pack, problems = read_pack(path)

@@ -220,7 +220,7 @@ def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -
 
 def _enum(kind: type[Severity] | type[Action], value: object, where: str, key: str) -> Any:
     try:
-        return kind(value)
+        return kind(str(value))
     except ValueError:
         allowed = ", ".join(e.value for e in kind)
         raise PolicyError(where, None, f"{key}: {value!r} is not one of {allowed}") from None
