@@ -2,7 +2,8 @@
 
 The lists (rules/data/popular-pypi.txt, popular-npm.txt) are trimmed from the ranked
 registry listings named in rules/data/README.md. Candidates are bucketed by length, since
-an edit distance of d allows a length difference of at most d: each lookup compares a name
+an edit distance (optimal string alignment: insert, delete, substitute,
+swap two neighbours) of d allows a length difference of at most d: each lookup compares a name
 with a few hundred others instead of thousands.
 """
 
@@ -42,7 +43,7 @@ def popular(ecosystem: str) -> tuple[frozenset[str], dict[int, tuple[str, ...]]]
 def near_miss(ecosystem: str, name: str, max_distance: int = 1) -> str | None:
     """The popular name within `max_distance` edits of `name`, unless `name` is popular
     itself (or too short for a distance to mean anything)."""
-    from rapidfuzz.distance import Levenshtein
+    from rapidfuzz.distance import OSA
 
     names, by_length = popular(ecosystem)
     wanted = _normal(ecosystem, name)
@@ -51,7 +52,7 @@ def near_miss(ecosystem: str, name: str, max_distance: int = 1) -> str | None:
     best: tuple[int, str] | None = None
     for length in range(len(wanted) - max_distance, len(wanted) + max_distance + 1):
         for candidate in by_length.get(length, ()):
-            d = Levenshtein.distance(wanted, candidate, score_cutoff=max_distance)
+            d = OSA.distance(wanted, candidate, score_cutoff=max_distance)
             if d <= max_distance and (best is None or d < best[0]):
                 best = (d, candidate)
     return None if best is None else best[1]
