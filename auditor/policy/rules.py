@@ -180,9 +180,8 @@ def parse_rule(entry: Y) -> Rule:
     for key, value in fields.items():
         if key not in RULE_KEYS:
             raise value.error(f"unexpected key {key!r} (allowed: {', '.join(sorted(RULE_KEYS))})")
-    for key in ("id", "title", "severity", "action", "when", "message"):
-        if key not in fields:
-            raise entry.error(f"rule without `{key}`")
+    if "id" not in fields:
+        raise entry.error("rule without `id`")
     rule_id = _text(fields["id"], "id")
     if not RULE_ID.fullmatch(rule_id):
         raise fields["id"].error(
@@ -194,6 +193,9 @@ def parse_rule(entry: Y) -> Rule:
         raise fields["id"].error(
             f"id {rule_id} is a built-in rule: override it with `builtin: {rule_id}`"
         )
+    for key in ("title", "severity", "action", "when", "message"):
+        if key not in fields:
+            raise entry.error(f"rule {rule_id} without `{key}`")
     message = _text(fields["message"], "message")
     for name in PLACEHOLDER.findall(message):
         if name not in FACTS:

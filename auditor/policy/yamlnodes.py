@@ -73,6 +73,8 @@ def load_yaml(text: str, file: str) -> Y | None:
         raise PolicyError(file, None, "nested too deeply (or a self-referencing alias)") from None
 
 
+PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+"""Collections may only be plain mappings and lists (no python/object, omap, set …)."""
 MAX_NODES = 200_000
 """Aliases can make a few lines expand to billions of values; a rule file never needs this."""
 
@@ -82,6 +84,8 @@ def _convert(node: yaml.Node, file: str, budget: list[int]) -> Y:
     budget[0] -= 1
     if budget[0] < 0:
         raise PolicyError(file, line, f"more than {MAX_NODES} values (alias expansion?)")
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in PLAIN_TAGS:
+        raise PolicyError(file, line, f"unreadable value: unsupported tag {node.tag}")
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Y] = {}
         for key_node, value_node in node.value:
