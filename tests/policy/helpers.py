@@ -16,7 +16,6 @@ from auditor.model import (
     Finding,
     Origin,
     OriginStatus,
-    Root,
     Scan,
     ScanStatus,
     Strength,
@@ -73,7 +72,9 @@ def policy_from(tmp: Path, toml: str = "") -> Policy:
     return load_policy(load_settings(path, None))
 
 
-def judge(s: Scan, policy: Policy | None = None, previous: Scan | None = None, today: date = TODAY) -> Scan:
+def judge(
+    s: Scan, policy: Policy | None = None, previous: Scan | None = None, today: date = TODAY
+) -> Scan:
     return evaluate(s, policy or load_policy(PolicySettings()), previous, today)
 
 

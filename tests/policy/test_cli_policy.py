@@ -11,7 +11,9 @@ from tests.conftest import Ran, write_files
 SQUAT = "reqeusts==2.32.3\nclick==8.5.1\n"
 
 
-def test_block_action_fails_with_a_clear_account(auditor: Callable[..., Ran], tmp_path: Path) -> None:
+def test_block_action_fails_with_a_clear_account(
+    auditor: Callable[..., Ran], tmp_path: Path
+) -> None:
     write_files(
         tmp_path / "app",
         {"requirements.txt": SQUAT, "auditor.toml": '[action]\n"package.typosquat" = "block"\n'},
@@ -21,15 +23,20 @@ def test_block_action_fails_with_a_clear_account(auditor: Callable[..., Ran], tm
     assert "policy failed: 1 finding(s) block this run" in ran.stderr
     assert "package.typosquat  pkg:pypi/reqeusts@2.32.3" in ran.stderr
     assert "why: action block" in ran.stderr and "near miss of the popular requests" in ran.stderr
-    assert 'waive: [[tool.auditor.waivers]] rule = "package.typosquat", purl = "pkg:pypi/reqeusts@2.32.3"' in ran.stderr
+    assert (
+        'waive: [[tool.auditor.waivers]] rule = "package.typosquat", purl = "pkg:pypi/reqeusts@2.32.3"'  # noqa: E501
+        in ran.stderr
+    )
 
 
-def test_waiver_lets_it_pass_and_stays_visible(auditor: Callable[..., Ran], tmp_path: Path, validate) -> None:  # type: ignore[no-untyped-def]
+def test_waiver_lets_it_pass_and_stays_visible(
+    auditor: Callable[..., Ran], tmp_path: Path, validate
+) -> None:  # type: ignore[no-untyped-def]
     write_files(
         tmp_path / "app",
         {
             "requirements.txt": SQUAT,
-            "pyproject.toml": '[project]\nname = "app"\n[tool.auditor.action]\n"package.typosquat" = "block"\n'
+            "pyproject.toml": '[project]\nname = "app"\n[tool.auditor.action]\n"package.typosquat" = "block"\n'  # noqa: E501
             '[[tool.auditor.waivers]]\nrule = "package.typosquat"\npurl = "pkg:pypi/reqeusts@*"\n'
             'reason = "ours"\napprover = "sec"\nexpires = 2999-01-01\n',
         },
@@ -59,15 +66,17 @@ def test_bad_policy_is_exit_2(auditor: Callable[..., Ran], tmp_path: Path) -> No
     assert ran.code == 2 and "auditor.toml" in ran.stderr and "unknown key 'colour'" in ran.stderr
 
 
-def test_rules_validate_names_every_problem_with_file_and_line(auditor: Callable[..., Ran], tmp_path: Path) -> None:
+def test_rules_validate_names_every_problem_with_file_and_line(
+    auditor: Callable[..., Ran], tmp_path: Path
+) -> None:
     write_files(
         tmp_path / "rules",
         {
-            "good.yaml": "rules:\n  - {id: a.good, title: t, severity: low, action: warn, when: {fact: component.kind, eq: model}, message: m}\n",
-            "bad.yaml": "rules:\n  - id: a.one\n    title: t\n    severity: low\n    action: warn\n    message: m\n"
-            "    when: {fact: nope, eq: 1}\n  - id: a.two\n    title: t\n    severity: low\n    action: maybe\n"
+            "good.yaml": "rules:\n  - {id: a.good, title: t, severity: low, action: warn, when: {fact: component.kind, eq: model}, message: m}\n",  # noqa: E501
+            "bad.yaml": "rules:\n  - id: a.one\n    title: t\n    severity: low\n    action: warn\n    message: m\n"  # noqa: E501
+            "    when: {fact: nope, eq: 1}\n  - id: a.two\n    title: t\n    severity: low\n    action: maybe\n"  # noqa: E501
             "    message: m\n    when: {fact: component.kind, eq: model}\n",
-            "names.yaml": "rules:\n  - {id: a.three, title: t, severity: low, action: warn, when: {fact: component.name, in: $nowhere}, message: m}\n",
+            "names.yaml": "rules:\n  - {id: a.three, title: t, severity: low, action: warn, when: {fact: component.name, in: $nowhere}, message: m}\n",  # noqa: E501
         },
     )
     ran = auditor("rules", "validate", tmp_path / "rules")
@@ -81,7 +90,10 @@ def test_rules_validate_names_every_problem_with_file_and_line(auditor: Callable
 
 
 def test_rules_list_shows_the_configured_state(auditor: Callable[..., Ran], tmp_path: Path) -> None:
-    write_files(tmp_path, {"auditor.toml": 'disable = ["release.young"]\n[severity]\n"pypi.yanked" = "critical"\n'})
+    write_files(
+        tmp_path,
+        {"auditor.toml": 'disable = ["release.young"]\n[severity]\n"pypi.yanked" = "critical"\n'},
+    )
     ran = auditor("rules", "list", "--policy", tmp_path / "auditor.toml")
     assert ran.code == 0
     lines = {line.split()[0]: line.split() for line in ran.stdout.splitlines()}

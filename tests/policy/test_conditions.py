@@ -16,6 +16,8 @@ from auditor.policy.yamlnodes import PolicyError, load_yaml
 from tests.policy.helpers import SHA, TODAY, claim, component, origin, scan
 
 LIB = "pkg:pypi/requests@2.32.3"
+HEAD = "rules:\n  - id: a.b\n    title: t\n    severity: low\n    action: warn\n    message: m\n"
+"""A valid rule up to its `when` (lines 1-6)."""
 ROOT = Root(f"pkg:huggingface/lab/base@{SHA}", "finetune", "Lab", "XX")
 
 
@@ -50,8 +52,14 @@ def _cond(text: str):  # type: ignore[no-untyped-def]
         ("{fact: component.license, eq: mit}", False),
         ("{fact: origin.publisher, eq: psf}", True),
         ("{fact: origin.conflicts, exists: true}", False),
-        ("{all: [{fact: component.kind, eq: library}, {not: {fact: origin.status, eq: unknown}}]}", True),
-        ("{any: [{fact: component.kind, eq: model}, {fact: component.name, matches: '^req'}]}", True),
+        (
+            "{all: [{fact: component.kind, eq: library}, {not: {fact: origin.status, eq: unknown}}]}",  # noqa: E501
+            True,
+        ),
+        (
+            "{any: [{fact: component.kind, eq: model}, {fact: component.name, matches: '^req'}]}",
+            True,
+        ),
         ("{strength: publisher, at_least: registry}", True),
         ("{strength: publisher, at_least: attested}", False),
         ("{strength: repository, at_least: inferred}", False),
@@ -103,14 +111,42 @@ def test_graph_predicates_walk_the_provenance_graph() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
-        ("rules:\n  - id: a.b\n    title: t\n    severity: low\n    action: warn\n    message: m\n    when:\n      fact: origin.statuz\n      eq: x\n", 8, "unknown fact 'origin.statuz'"),
-        ("rules:\n  - id: a.b\n    title: t\n    severity: loud\n    action: warn\n    message: m\n    when: {fact: origin.status, eq: x}\n", 4, "'loud' is not one of"),
-        ("rules:\n  - id: a.b\n    title: t\n    severity: low\n    action: warn\n    message: m\n    when:\n      all: []\n", 8, "non-empty list"),
-        ("rules:\n  - id: a.b\n    title: t\n    severity: low\n    action: warn\n    message: m\n    when: {fact: component.name, matches: '('}\n", 7, "invalid regular expression"),
-        ("rules:\n  - id: a.b\n    title: t\n    severity: low\n    action: warn\n    message: m\n    when: {fact: component.name, eq: x, ne: y}\n", 7, "exactly one of"),
-        ("rules:\n  - id: a.b\n    title: t\n    severity: low\n    action: warn\n    message: m\n    when: {fact: component.name}\n    colour: red\n", 8, "unexpected key 'colour'"),
+        (
+            HEAD + "    when:\n      fact: origin.statuz\n      eq: x\n",
+            8,
+            "unknown fact 'origin.statuz'",
+        ),
+        (
+            "rules:\n  - id: a.b\n    title: t\n    severity: loud\n    action: warn\n    message: m\n    when: {fact: origin.status, eq: x}\n",  # noqa: E501
+            4,
+            "'loud' is not one of",
+        ),
+        (
+            HEAD + "    when:\n      all: []\n",
+            8,
+            "non-empty list",
+        ),
+        (
+            HEAD + "    when: {fact: component.name, matches: '('}\n",
+            7,
+            "invalid regular expression",
+        ),
+        (
+            HEAD + "    when: {fact: component.name, eq: x, ne: y}\n",
+            7,
+            "exactly one of",
+        ),
+        (
+            HEAD + "    when: {fact: component.name}\n    colour: red\n",
+            8,
+            "unexpected key 'colour'",
+        ),
         ("rules:\n  - id: Bad Id\n", 2, "id"),
-        ("rules:\n  - id: pypi.yanked\n    title: t\n    severity: low\n    action: warn\n    message: m\n    when: {fact: component.name, eq: x}\n", 2, "built-in rule"),
+        (
+            "rules:\n  - id: pypi.yanked\n    title: t\n    severity: low\n    action: warn\n    message: m\n    when: {fact: component.name, eq: x}\n",  # noqa: E501
+            2,
+            "built-in rule",
+        ),
         ("rules: [\n", 2, "not valid YAML"),
         ("rules:\n  - !!python/object:os.system {}\n", 2, "unreadable value"),
     ],
@@ -131,7 +167,7 @@ KEYWORDS = ["all", "any", "not", "fact", "eq", "ne", "in", "not_in", "matches", 
             "origin.status", "release.age_days", "__import__", "!!python/object"]  # fmt: skip
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
-    st.sampled_from(KEYWORDS), st.text(max_size=12), st.sampled_from(["$x", "$review_countries", "(", ".*"]),
+    st.sampled_from(KEYWORDS), st.text(max_size=12), st.sampled_from(["$x", "$review_countries", "(", ".*"]),  # noqa: E501
 )  # fmt: skip
 trees = st.recursive(
     scalars,

@@ -83,7 +83,10 @@ def test_repository_conflict() -> None:
     result = judge(
         scan(
             [component(p1), component(p2)],
-            [origin(p1, conflicts=("metadata says github.com/x/a, attestation github.com/y/a",)), origin(p2)],
+            [
+                origin(p1, conflicts=("metadata says github.com/x/a, attestation github.com/y/a",)),
+                origin(p2),
+            ],
         )
     )
     hit = [f for f in result.findings if f.rule == "origin.repository-conflict"]
@@ -232,7 +235,11 @@ def test_review_country_on_own_origin_and_on_lineage_roots(tmp_path: Path) -> No
     other = Root(f"pkg:huggingface/lab2/base@{SHA}", "quantized", "Lab 2", "YY")
     result = judge(
         scan(
-            [component(own), component(quant, ComponentKind.MODEL), component(clean, ComponentKind.MODEL)],
+            [
+                component(own),
+                component(quant, ComponentKind.MODEL),
+                component(clean, ComponentKind.MODEL),
+            ],
             [
                 origin(own, country=claim("xx", Strength.INFERRED)),
                 # the uploader is elsewhere; the lineage root is what is judged
@@ -253,7 +260,9 @@ def test_review_country_on_own_origin_and_on_lineage_roots(tmp_path: Path) -> No
 def test_code_emitted_findings_are_restamped_by_the_pack(tmp_path: Path) -> None:
     weights = "pkg:generic/model.bin?checksum=sha256:" + "0" * 64
     lib = "pkg:pypi/click@8.5.1"
-    pickle = Finding("weights.unsafe-pickle", Severity.MEDIUM, Action.WARN, weights, "GLOBAL os.system")
+    pickle = Finding(
+        "weights.unsafe-pickle", Severity.MEDIUM, Action.WARN, weights, "GLOBAL os.system"
+    )
     mismatch = finding("pypi.hash-mismatch", lib, "no file matches")
     yanked = finding("pypi.yanked", lib, "yanked: broken")
     result = judge(scan([component(lib)], findings=[pickle, mismatch, yanked]))
@@ -280,14 +289,20 @@ def test_code_emitted_findings_are_restamped_by_the_pack(tmp_path: Path) -> None
 def test_no_code_findings_no_builtin_output() -> None:
     lib = "pkg:pypi/click@8.5.1"
     result = judge(scan([component(lib)], [origin(lib)]))
-    assert not {f.rule for f in result.findings} & {"pypi.yanked", "pypi.hash-mismatch", "weights.unsafe-pickle"}
+    assert not {f.rule for f in result.findings} & {
+        "pypi.yanked",
+        "pypi.hash-mismatch",
+        "weights.unsafe-pickle",
+    }
 
 
 # --- package.typosquat ---------------------------------------------------------------------
 
 
 def test_typosquat_on_a_real_lockfile(tmp_path: Path) -> None:
-    result = _lockfile_scan(tmp_path, "reqeusts==2.32.3\nrequests==2.32.3\nnumpyy==2.0\n", no_resolve=True)
+    result = _lockfile_scan(
+        tmp_path, "reqeusts==2.32.3\nrequests==2.32.3\nnumpyy==2.0\n", no_resolve=True
+    )
     hit = {f.purl: f for f in result.findings if f.rule == "package.typosquat"}
     assert set(hit) == {"pkg:pypi/reqeusts@2.32.3", "pkg:pypi/numpyy@2.0"}
     assert "requests" in hit["pkg:pypi/reqeusts@2.32.3"].message

@@ -18,7 +18,7 @@ def test_nearest_to_the_target_then_cwd(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
-            "repo/pyproject.toml": '[project]\nname = "x"\n[tool.auditor]\nreview_countries = ["XX"]\n',
+            "repo/pyproject.toml": '[project]\nname = "x"\n[tool.auditor]\nreview_countries = ["XX"]\n',  # noqa: E501
             "repo/sub/app/requirements.txt": "click==8.5.1\n",
             "repo/sub/pyproject.toml": '[project]\nname = "no-auditor-table"\n',
             "elsewhere/auditor.toml": "young_release_days = 3\n",
@@ -26,9 +26,13 @@ def test_nearest_to_the_target_then_cwd(tmp_path: Path) -> None:
         },
     )
     target = str(tmp_path / "repo/sub/app/requirements.txt")
-    assert discover_policy_file((target,), tmp_path / "elsewhere") == tmp_path / "repo/pyproject.toml"
+    assert (
+        discover_policy_file((target,), tmp_path / "elsewhere") == tmp_path / "repo/pyproject.toml"
+    )
     bare = str(tmp_path / "bare/requirements.txt")
-    assert discover_policy_file((bare,), tmp_path / "elsewhere") == tmp_path / "elsewhere/auditor.toml"
+    assert (
+        discover_policy_file((bare,), tmp_path / "elsewhere") == tmp_path / "elsewhere/auditor.toml"
+    )
     write_files(tmp_path, {"repo/sub/auditor.toml": ""})
     assert discover_policy_file((target,), tmp_path) == tmp_path / "repo/sub/auditor.toml"
 
@@ -81,7 +85,7 @@ def test_policy_flag_overlays(tmp_path: Path) -> None:
         {
             "auditor.toml": 'review_countries = ["XX"]\ndisable = ["release.young"]\n',
             "ci/auditor.toml": 'review_countries = ["YY"]\ndisable = ["origin.unknown"]\n',
-            "ci/more.yaml": "rules:\n  - {id: a.b, title: t, severity: low, action: warn, when: {fact: component.kind, eq: model}, message: m}\n",
+            "ci/more.yaml": "rules:\n  - {id: a.b, title: t, severity: low, action: warn, when: {fact: component.kind, eq: model}, message: m}\n",  # noqa: E501
         },
     )
     settings = load_settings(tmp_path / "auditor.toml", tmp_path / "ci")
@@ -98,7 +102,7 @@ def test_policy_flag_overlays(tmp_path: Path) -> None:
         ('review_countries = "XX"\n', "review_countries: must be a list"),
         ("young_release_days = -1\n", "young_release_days"),
         ('[severity]\n"a.b" = "huge"\n', "'huge' is not one of"),
-        ("packs = [\"nope\"]\n", "no such rule pack"),
+        ('packs = ["nope"]\n', "no such rule pack"),
         ("x = [\n", "not valid TOML"),
     ],
 )

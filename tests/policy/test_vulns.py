@@ -26,7 +26,10 @@ FAST = HttpSettings(backoff=0.01, connect_timeout=1, read_timeout=2, attempts=2)
 REQUESTS = component("pkg:pypi/requests@2.31.0")
 CLICK = component("pkg:pypi/click@8.5.1")
 LODASH = component("pkg:npm/lodash@4.17.20")
-OPENSSL = component("pkg:deb/debian/openssl@1.1.1n-0%2Bdeb11u1?arch=amd64&distro=debian-11", ComponentKind.OS_PACKAGE)
+OPENSSL = component(
+    "pkg:deb/debian/openssl@1.1.1n-0%2Bdeb11u1?arch=amd64&distro=debian-11",
+    ComponentKind.OS_PACKAGE,
+)
 OPENSSL = type(OPENSSL)(OPENSSL.purl, OPENSSL.kind, "openssl", "1.1.1n-0+deb11u1")
 MODEL = component("pkg:huggingface/acme/m@main", ComponentKind.MODEL)
 ALL = (REQUESTS, CLICK, LODASH, OPENSSL, MODEL)
@@ -74,7 +77,9 @@ def test_every_ecosystem_through_the_real_query_shapes(osv: OsvState) -> None:
     assert {q["package"]["ecosystem"] for q in batch["queries"]} == {"npm", "Debian:11"}
 
 
-def test_cached_in_the_store_then_offline_and_from_a_snapshot(osv: OsvState, tmp_path: Path) -> None:
+def test_cached_in_the_store_then_offline_and_from_a_snapshot(
+    osv: OsvState, tmp_path: Path
+) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
     online, _ = lookup(ALL, Config(http=FAST), store.http_cache())
     sent = len(osv.log)
@@ -110,11 +115,19 @@ def test_enabled_by_configuration_in_a_real_scan(
     from auditor.policy.settings import load_settings
 
     _, base = pypi
-    write_files(tmp_path / "app", {"requirements.txt": "requests==2.31.0\nclick==8.5.1\n", "auditor.toml": "vulnerabilities = true\n"})
+    write_files(
+        tmp_path / "app",
+        {
+            "requirements.txt": "requests==2.31.0\nclick==8.5.1\n",
+            "auditor.toml": "vulnerabilities = true\n",
+        },
+    )
     policy = load_policy(load_settings(tmp_path / "app" / "auditor.toml", None))
     config = Config(pypi_url=base, http=FAST, store=False, today=TODAY, policy=policy)
     result = run_scan([str(tmp_path / "app")], config)
     hits = [f for f in result.findings if f.rule == "vulnerability.osv"]
     assert [f.purl for f in hits] == ["pkg:pypi/requests@2.31.0"]
-    off = run_scan([str(tmp_path / "app")], Config(pypi_url=base, http=FAST, store=False, today=TODAY))
+    off = run_scan(
+        [str(tmp_path / "app")], Config(pypi_url=base, http=FAST, store=False, today=TODAY)
+    )
     assert not [f for f in off.findings if f.rule == "vulnerability.osv"]

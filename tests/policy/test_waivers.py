@@ -35,7 +35,9 @@ def test_waiver_applies_until_its_expiry_day(tmp_path: Path, today: date, waived
     assert squat.waived is waived
     expired = [f for f in result.findings if f.rule == "policy.waiver-expired"]
     if waived:
-        assert "internal fork" in (squat.waiver or "") and "security@example.test" in (squat.waiver or "")
+        assert "internal fork" in (squat.waiver or "") and "security@example.test" in (
+            squat.waiver or ""
+        )
         assert not expired
     else:
         (note,) = expired
@@ -56,7 +58,9 @@ def test_waiver_matches_rule_and_purl(tmp_path: Path) -> None:
     policy = policy_from(tmp_path, WAIVER)
     other = "pkg:pypi/numpyy@2.0"
     yanked = finding("pypi.yanked", LIB, "yanked")
-    result = judge(scan([component(LIB), component(other)], findings=[yanked]), policy, today=date(2026, 12, 1))
+    result = judge(
+        scan([component(LIB), component(other)], findings=[yanked]), policy, today=date(2026, 12, 1)
+    )
     by = {(f.rule, f.purl): f for f in result.findings}
     assert by[("package.typosquat", LIB)].waived
     assert not by[("package.typosquat", other)].waived
@@ -67,10 +71,22 @@ def test_waiver_matches_rule_and_purl(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ('[[waivers]]\nrule = "x.y"\npurl = "p"\nreason = "r"\napprover = "a"\n', "missing expires"),
-        ('[[waivers]]\nrule = "x.y"\npurl = "p"\nreason = "r"\napprover = "a"\nexpires = "soon"\n', "not a YYYY-MM-DD"),
-        ('[[waivers]]\nrule = "x.y"\npurl = "p"\nreason = ""\napprover = "a"\nexpires = 2026-01-01\n', "reason"),
-        ('[[waivers]]\nrule = "x.y"\npurl = "p"\nreason = "r"\napprover = "a"\nexpires = 2026-01-01\nwho = 1\n', "unknown who"),
+        (
+            '[[waivers]]\nrule = "x.y"\npurl = "p"\nreason = "r"\napprover = "a"\n',
+            "missing expires",
+        ),
+        (
+            '[[waivers]]\nrule = "x.y"\npurl = "p"\nreason = "r"\napprover = "a"\nexpires = "soon"\n',  # noqa: E501
+            "not a YYYY-MM-DD",
+        ),
+        (
+            '[[waivers]]\nrule = "x.y"\npurl = "p"\nreason = ""\napprover = "a"\nexpires = 2026-01-01\n',  # noqa: E501
+            "reason",
+        ),
+        (
+            '[[waivers]]\nrule = "x.y"\npurl = "p"\nreason = "r"\napprover = "a"\nexpires = 2026-01-01\nwho = 1\n',  # noqa: E501
+            "unknown who",
+        ),
     ],
 )
 def test_malformed_waivers_name_file_and_waiver(tmp_path: Path, body: str, message: str) -> None:
