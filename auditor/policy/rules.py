@@ -60,14 +60,20 @@ class Rule:
 
     def render(self, subject: Subject) -> str:
         """The message with `{fact.name}` placeholders filled (unknown values: `unknown`)."""
-
-        def fill(match: re.Match[str]) -> str:
-            value = FACTS[match.group(1)](subject)
+        parts = PLACEHOLDER.split(self.message)
+        if len(parts) == 1:
+            return self.message
+        out = []
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                out.append(part)
+                continue
+            value = FACTS[part](subject)
             if isinstance(value, tuple):
-                return ", ".join(str(v) for v in value) or "none"
-            return "unknown" if value is None else str(value)
-
-        return PLACEHOLDER.sub(fill, self.message)
+                out.append(", ".join(str(v) for v in value) or "none")
+            else:
+                out.append("unknown" if value is None else str(value))
+        return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
