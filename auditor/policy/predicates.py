@@ -140,19 +140,23 @@ class FactTest(Predicate):
 
     def test(self, subject: Subject) -> bool:
         raw = self.read(subject)
-        # The common case, one text value, skips the tuple and the generic paths.
+        op = self.op
+        if op == "eq" or op == "in":  # the common case first, with plain loops
+            wanted = self.operand.texts(subject.context)
+            if type(raw) is str:
+                return raw.casefold() in wanted
+            for v in raw if isinstance(raw, tuple) else (() if raw is None else (raw,)):
+                if _fold(v) in wanted:
+                    return True
+            return False
         values: tuple[Value, ...] = (
             raw if isinstance(raw, tuple) else (() if raw is None else (raw,))
         )
-        op = self.op
         if op == "exists":
             return bool(values) is self.flag
         if op == "matches":
             assert self.regex is not None
             return any(self.regex.search(_fold(v)[:10_000]) for v in values)
-        if op == "eq" or op == "in":
-            wanted = self.operand.texts(subject.context)
-            return any(_fold(v) in wanted for v in values)
         if op == "ne" or op == "not_in":
             wanted = self.operand.texts(subject.context)
             return bool(values) and not any(_fold(v) in wanted for v in values)
@@ -301,9 +305,12 @@ class Changed(Predicate):
 
 def changed_facets(subject: Subject, facets: tuple[str, ...] = ORIGIN_FACETS) -> tuple[str, ...]:
     """The facets whose known value differs from the previous scan's."""
-    before = subject.context.previous.get(versionless(subject.component.purl))
+    previous = subject.context.previous
     now = subject.origin
-    if before is None or now is None:
+    if not previous or now is None:
+        return ()
+    before = previous.get(versionless(subject.component.purl))
+    if before is None:
         return ()
     out = []
     for facet in facets:

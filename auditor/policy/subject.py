@@ -20,7 +20,10 @@ Fact = Value | tuple[Value, ...]
 
 def versionless(purl: str) -> str:
     """`pkg:pypi/requests@2.32.3?x=y` -> `pkg:pypi/requests`: the same package over time."""
-    return purl.partition("?")[0].partition("#")[0].partition("@")[0]
+    at = purl.find("@")  # `@` in a namespace or name is percent-encoded in a purl
+    if at >= 0:
+        return purl[:at]
+    return purl.partition("?")[0].partition("#")[0]
 
 
 class Context:
@@ -88,11 +91,15 @@ class Subject:
 
     def release_age_days(self) -> int | None:
         """Days since the release was uploaded (registry evidence), None when unknown."""
-        evidence = self.origin.evidence if self.origin is not None else ()
-        times = [e.value for e in evidence if e.field == "upload_time"]
-        if not times:
+        if self.origin is None:
             return None
-        day = _upload_day(min(times))
+        first: str | None = None
+        for e in self.origin.evidence:
+            if e.field == "upload_time" and (first is None or e.value < first):
+                first = e.value
+        if first is None:
+            return None
+        day = _upload_day(first)
         return None if day is None else (self.context.today - day).days
 
 

@@ -18,7 +18,12 @@ LISTS = {"pypi": "popular-pypi.txt", "npm": "popular-npm.txt"}
 
 
 def _normal(ecosystem: str, name: str) -> str:
-    return str(canonicalize_name(name)) if ecosystem == "pypi" else name.lower()
+    if ecosystem != "pypi":
+        return name.lower()
+    lowered = name.lower()
+    if "_" not in lowered and "." not in lowered and "--" not in lowered:
+        return lowered  # already canonical: skips packaging's regex on the common case
+    return str(canonicalize_name(name))
 
 
 @cache
