@@ -540,8 +540,10 @@ def rules_validate(debug: bool, path: Path) -> None:
                 click.echo(f"ok   {file}: policy with {len(checked.rules)} rules in effect")
                 continue
             pack, errors = read_pack(file)
-            if pack is not None:  # then its `$name`s, against the settings every policy has
-                load_policy(replace(load_settings(None, file), packs=(str(file.resolve()),)))
+            if pack is not None:  # then its `$name`s, against its folder's auditor.toml
+                own = file.parent / "auditor.toml"
+                settings = load_settings(own if own.is_file() else None, file)
+                load_policy(replace(settings, packs=(str(file.resolve()),)))
                 click.echo(
                     f"ok   {file}: pack {pack.name}, {len(pack.rules)} rules, "
                     f"{len(pack.overrides)} built-in overrides"
