@@ -12,6 +12,7 @@ user), `email` (address domains) and `web` (site domains). Domains match their s
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -109,7 +110,7 @@ def parse(text: str, name: str = KB_FILE) -> tuple[KnowledgeBase, tuple[str, ...
     import yaml
 
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_loader())  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
@@ -147,6 +148,22 @@ def parse(text: str, name: str = KB_FILE) -> tuple[KnowledgeBase, tuple[str, ...
     return KnowledgeBase(tuple(organisations), MappingProxyType(index)), tuple(problems)
 
 
+@cache
+def _loader() -> type[Any]:
+    """yaml's SafeLoader, except that dates stay text (so a bad date is a problem to report,
+    not an exception inside the parser)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
+
+
 def _organisation(item: dict[str, Any], where: str) -> tuple[Organisation | None, list[str]]:
     problems: list[str] = []
     key, name, country, source = (item.get(k) for k in ("id", "name", "country", "source"))
@@ -159,6 +176,11 @@ def _organisation(item: dict[str, Any], where: str) -> tuple[Organisation | None
         problems.append(f"{where}: country {country!r} is not an ISO 3166-1 alpha-2 code")
     if not isinstance(source, str) or urlsplit(source).scheme != "https":
         problems.append(f"{where}: `source` must be an https URL of a public page")
+    elif _on_registry(source):
+        problems.append(
+            f"{where}: `source` is a package registry's page; cite the organisation's"
+            " own site, its code-host page or an encyclopedia"
+        )
     checked = item.get("checked")
     if isinstance(checked, date):
         checked = checked.isoformat()
@@ -199,6 +221,30 @@ def _organisation(item: dict[str, Any], where: str) -> tuple[Organisation | None
         accounts=tuple(accounts),
     )
     return org, []
+
+
+@cache
+def registry_hosts() -> frozenset[str]:
+    """Hosts of the registries the tool knows, from the client libraries' own constants
+    (never spelled here): pip's default index and file host, the Hub's endpoint."""
+    hosts: set[str] = set()
+    try:
+        from pip._internal.models.index import PyPI
+
+        hosts |= {urlsplit(PyPI.url).hostname or "", PyPI.file_storage_domain}
+    except ImportError:
+        pass
+    try:  # by name: the Hub client is optional here
+        constants = importlib.import_module("huggingface_hub.constants")
+        hosts.add(urlsplit(str(constants.ENDPOINT)).hostname or "")
+    except ImportError:
+        pass
+    return frozenset(h.lower() for h in hosts if h)
+
+
+def _on_registry(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in registry_hosts())
 
 
 def _is_country(code: str) -> bool:
