@@ -4,7 +4,8 @@ Applied by the resolution engine to every origin of every ecosystem, after its r
 The accounts an origin's evidence names are looked up in the publisher knowledge base, in
 this order of strength: the attested repository owner (PEP 740 / Sigstore certificate) >
 the registry's own ownership (PyPI organisation and owners, the npm scope, the Hub
-namespace) > the declared repository's owner and author e-mail / home-page domains. The
+namespace) > the declared repository's owner and author e-mail / home-page domains > the
+exact name an organisation signs with in an Author field (a heuristic: `inferred`). The
 organisation claim is never stronger than the evidence that named the account, and a
 knowledge-base entry marked unverified only ever gives `inferred`. Each match is kept as an
 Evidence step. Nothing matched means `null`: an individual is never given a country by
@@ -38,6 +39,7 @@ HOST_PLATFORMS = {
 NAMESPACE_PLATFORMS = {"npm": "npm", "huggingface": "huggingface"}
 
 _EMAIL_FIELD = re.compile(r"e-?mail", re.IGNORECASE)
+_NAME_FIELD = re.compile(r"author|maintainer", re.IGNORECASE)
 _HOME_FIELD = re.compile(r"home[-_ ]?page|^url$|project_urls\.home|Project-URL\.home", re.I)
 _ATTESTED_OWNER = ("attestation.certificate.source_repository_owner_uri",
                    "attestation.certificate.source_repository_uri",
@@ -139,6 +141,14 @@ def candidates(component: Component, origin: Origin) -> Iterator[Candidate]:
             site = domain_of_url(e.value)
             if site is not None:
                 yield Candidate("web", site, e.strength, e.field)
+    # 4. knowledge-base inference: the exact name an organisation signs with
+    for e in evidence:
+        if _NAME_FIELD.search(e.field) and not _EMAIL_FIELD.search(e.field):
+            yield Candidate("name", e.value, Strength.INFERRED, e.field)
+        elif _EMAIL_FIELD.search(e.field) and "<" in e.value:
+            for name, _ in email.utils.getaddresses([e.value]):
+                if name:
+                    yield Candidate("name", name, Strength.INFERRED, e.field)
 
 
 def _repository_owner(url: str) -> tuple[str, str] | None:

@@ -7,7 +7,9 @@ the public page that says so (`source`) and the date that page was checked. Entr
 
 Platforms: `huggingface`, `github`, `gitlab`, `gitee`, `gitcode` (organisation or user
 namespaces), `pypi` (index users), `pypi-org` (index organisations), `npm` (`@scope` or
-user), `email` (address domains) and `web` (site domains). Domains match their subdomains.
+user), `email` (address domains) and `web` (site domains); domains match their subdomains.
+`name` lists the exact names the organisation signs with (an Author field reading `Zhipu
+AI`); a name match is a heuristic and only ever gives `inferred` evidence.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ KB_FILE = "publishers.yaml"
 
 PLATFORMS = frozenset(
     {"huggingface", "github", "gitlab", "gitee", "gitcode", "pypi", "pypi-org", "npm", "email",
-     "web"}
+     "web", "name"}
 )  # fmt: skip
 DOMAIN_PLATFORMS = frozenset({"email", "web"})
 
@@ -87,6 +89,9 @@ class KnowledgeBase:
 def normalise_account(platform: str, account: str) -> str | None:
     """The comparable form: lower case; a domain without `www.` or a trailing dot."""
     value = account.strip().lower()
+    if platform == "name":
+        words = re.sub(r"[^\w]+", " ", value).split()
+        return " ".join(words) if words else None
     if platform in DOMAIN_PLATFORMS:
         value = value.rstrip(".").removeprefix("www.")
         return value if _DOMAIN.match(value) else None
