@@ -18,6 +18,7 @@ import email.utils
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from auditor.model import Claim, Component, Evidence, Origin, Strength
@@ -40,6 +41,7 @@ NAMESPACE_PLATFORMS = {"npm": "npm", "huggingface": "huggingface"}
 
 _EMAIL_FIELD = re.compile(r"e-?mail", re.IGNORECASE)
 _NAME_FIELD = re.compile(r"author|maintainer", re.IGNORECASE)
+_ADDRESS = re.compile(r"[\w.%+-]+@((?:[\w-]+\.)+[A-Za-z]{2,63})\b")
 _HOME_FIELD = re.compile(r"home[-_ ]?page|^url$|project_urls\.home|Project-URL\.home", re.I)
 _ATTESTED_OWNER = ("attestation.certificate.source_repository_owner_uri",
                    "attestation.certificate.source_repository_uri",
@@ -132,10 +134,8 @@ def candidates(component: Component, origin: Origin) -> Iterator[Candidate]:
             yield Candidate(owner[0], owner[1], e.strength, e.field)
     for e in evidence:
         if _EMAIL_FIELD.search(e.field):
-            for _, address in email.utils.getaddresses([e.value]):
-                domain = address.rpartition("@")[2]
-                if "@" in address and domain:
-                    yield Candidate("email", domain, e.strength, e.field)
+            for domain in _email_domains(e.value):
+                yield Candidate("email", domain, e.strength, e.field)
     for e in evidence:
         if _HOME_FIELD.search(e.field):
             site = domain_of_url(e.value)
@@ -146,11 +146,22 @@ def candidates(component: Component, origin: Origin) -> Iterator[Candidate]:
         if _NAME_FIELD.search(e.field) and not _EMAIL_FIELD.search(e.field):
             yield Candidate("name", e.value, Strength.INFERRED, e.field)
         elif _EMAIL_FIELD.search(e.field) and "<" in e.value:
-            for name, _ in email.utils.getaddresses([e.value]):
-                if name:
-                    yield Candidate("name", name, Strength.INFERRED, e.field)
+            for name in _display_names(e.value):
+                yield Candidate("name", name, Strength.INFERRED, e.field)
 
 
+# Cached: a scan repeats the same authors and repositories across many components.
+@lru_cache(maxsize=65536)
+def _email_domains(value: str) -> tuple[str, ...]:
+    return tuple(m.lower() for m in _ADDRESS.findall(value))
+
+
+@lru_cache(maxsize=65536)
+def _display_names(value: str) -> tuple[str, ...]:
+    return tuple(name for name, _ in email.utils.getaddresses([value]) if name)
+
+
+@lru_cache(maxsize=65536)
 def _repository_owner(url: str) -> tuple[str, str] | None:
     """(platform, owner) for a repository or owner URL on a known code host."""
     repo = normalise_repository(url)

@@ -17,10 +17,13 @@ def test_every_labelled_package_has_real_metadata() -> None:
     assert len(names) >= 60
     # Both kinds are in the set: organisations, and individuals who must get no country.
     assert sum(org is None for org, _ in labels().values()) >= 10
+    held_out = {canonicalize_name(c.name) for c in components("held-out")}
+    assert held_out == set(labels("held-out")) and not held_out & names
 
 
-def test_precision_and_coverage() -> None:
-    result = score()
+@pytest.mark.parametrize("which", list(SETS))
+def test_precision_and_coverage(which: str) -> None:
+    result = score(which)
     wrong = [o for o in result.outcomes if o.org and (o.org, o.country) != (o.expected_org,
              o.expected_country)]  # fmt: skip
     assert result.precision >= 0.99, wrong
