@@ -133,3 +133,16 @@ def test_idempotent_and_keeps_a_stronger_existing_claim() -> None:
                        country=Claim("US", Strength.ATTESTED))  # fmt: skip
     kept = attribute(c, stronger, kb())
     assert (kept.organisation, kept.country) == (stronger.organisation, stronger.country)
+
+
+def test_hosting_for_anyone_under_an_organisation_domain_says_nothing() -> None:
+    extended = KB_TEXT.replace(
+        "email: [north.example]", "email: [north.example], web: [google.com]"
+    )
+    found, problems = parse(extended)
+    assert problems == ()
+    for url in ("https://code.google.com/p/someones-project/", "https://x.appspot.com/"):
+        c = component("pkg:pypi/x@1.0", ev("Home-page", url))
+        assert attribute(c, origin_of(c), found).organisation is None, url
+    c = component("pkg:pypi/x@1.0", ev("Home-page", "https://developers.google.com/x"))
+    assert attribute(c, origin_of(c), found).organisation == Claim("North Ltd", Strength.DECLARED)

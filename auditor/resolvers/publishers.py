@@ -41,7 +41,11 @@ SHARED_DOMAINS = frozenset(
      "163.com", "126.com", "foxmail.com", "icloud.com", "me.com", "protonmail.com",
      "proton.me", "github.io", "gitlab.io", "readthedocs.io", "readthedocs.org",
      "googlegroups.com", "users.noreply.github.com", "noreply.github.com", "python.org",
-     "sourceforge.net", "pages.dev", "netlify.app", "vercel.app", "web.app", "medium.com"}
+     "sourceforge.net", "pages.dev", "netlify.app", "vercel.app", "web.app", "medium.com",
+     # hosting for anyone under an organisation's own domain
+     "code.google.com", "sites.google.com", "groups.google.com", "storage.googleapis.com",
+     "blogspot.com", "appspot.com", "amazonaws.com", "cloudfront.net", "azurewebsites.net",
+     "herokuapp.com", "myqcloud.com", "gitee.io"}
 )  # fmt: skip
 
 _ACCOUNT = re.compile(r"^@?[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*$")
@@ -78,6 +82,8 @@ class KnowledgeBase:
             return None
         if platform not in DOMAIN_PLATFORMS:
             return self.index.get((platform, key))
+        if shared_domain(key):
+            return None
         labels = key.split(".")
         for start in range(len(labels) - 1):
             found = self.index.get((platform, ".".join(labels[start:])))
@@ -96,6 +102,11 @@ def normalise_account(platform: str, account: str) -> str | None:
         value = value.rstrip(".").removeprefix("www.")
         return value if _DOMAIN.match(value) else None
     return value if value and _ACCOUNT.match(value) else None
+
+
+def shared_domain(domain: str) -> bool:
+    """Whether addresses or sites at this domain belong to unrelated people."""
+    return any(domain == d or domain.endswith("." + d) for d in SHARED_DOMAINS)
 
 
 def domain_of_url(url: str) -> str | None:
@@ -213,7 +224,7 @@ def _organisation(item: dict[str, Any], where: str) -> tuple[Organisation | None
             normal = normalise_account(platform, str(account))
             if not isinstance(account, str) or normal is None:
                 problems.append(f"{where}: {platform}: {account!r} is not a valid account")
-            elif platform in DOMAIN_PLATFORMS and normal in SHARED_DOMAINS:
+            elif platform in DOMAIN_PLATFORMS and shared_domain(normal):
                 problems.append(f"{where}: {platform}: {account} is shared by unrelated people")
             else:
                 accounts.append((platform, account))
