@@ -61,27 +61,29 @@ class Candidate:
 
 def attribute(component: Component, origin: Origin, kb: KnowledgeBase) -> Origin:
     """The origin with `organisation` and `country` chosen from the strongest match."""
-    best: tuple[Strength, Organisation, Candidate] | None = None
+    strongest: dict[str, tuple[Strength, int, Organisation]] = {}
     steps: list[Evidence] = []
-    seen: set[tuple[str, str]] = set()
-    for candidate in candidates(component, origin):
+    seen: set[tuple[str, str, Strength]] = set()
+    for order, candidate in enumerate(candidates(component, origin)):
         org = kb.lookup(candidate.platform, candidate.account)
-        if org is None or (org.key, candidate.platform) in seen:
+        if org is None:
             continue
-        seen.add((org.key, candidate.platform))
         strength = candidate.strength if org.verified else Strength.INFERRED
-        strength = min(strength, candidate.strength, key=lambda s: s.rank)
+        if (org.key, candidate.platform, strength) in seen:
+            continue  # the same support again (another address at the same domain …)
+        seen.add((org.key, candidate.platform, strength))
         account = f"{candidate.platform}:{candidate.account}"
         steps.append(Evidence(SOURCE, f"organisation[{account} via {candidate.because}]",
                               org.name, org.source, strength, org.checked))  # fmt: skip
-        if not any(s.field == f"country[{org.key}]" for s in steps):
-            steps.append(Evidence(SOURCE, f"country[{org.key}]", org.country, org.source,
-                                  strength, org.checked))  # fmt: skip
-        if best is None or strength.rank > best[0].rank:
-            best = (strength, org, candidate)
-    if best is None:
+        if org.key not in strongest or strength.rank > strongest[org.key][0].rank:
+            strongest[org.key] = (strength, order, org)
+    if not strongest:
         return origin
-    strength, org, _ = best
+    # The first organisation reaching the highest strength: candidates come strongest kind
+    # first, so ties go to the attested owner, then the registry's account, and so on.
+    strength, _, org = max(strongest.values(), key=lambda found: (found[0].rank, -found[1]))
+    steps += [Evidence(SOURCE, f"country[{o.key}]", o.country, o.source, s, o.checked)
+              for s, _, o in strongest.values()]  # fmt: skip
     organisation, country = origin.organisation, origin.country
     if organisation is None or organisation.strength.rank < strength.rank:
         organisation = Claim(org.name, strength)

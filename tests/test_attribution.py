@@ -146,3 +146,16 @@ def test_hosting_for_anyone_under_an_organisation_domain_says_nothing() -> None:
         assert attribute(c, origin_of(c), found).organisation is None, url
     c = component("pkg:pypi/x@1.0", ev("Home-page", "https://developers.google.com/x"))
     assert attribute(c, origin_of(c), found).organisation == Claim("North Ltd", Strength.DECLARED)
+
+
+def test_an_unverified_attestation_does_not_weaken_the_declared_repository() -> None:
+    c = component(
+        "pkg:pypi/x@1.0",
+        Evidence("attestation", "attestation.publisher.repository_url",
+                 "https://github.com/north/x", "pypi:/integrity/x", Strength.INFERRED),
+        ev("info.project_urls.Source", "https://github.com/north/x"),
+    )  # fmt: skip
+    result = attribute(c, origin_of(c), kb())
+    assert result.organisation == Claim("North Ltd", Strength.DECLARED)
+    steps = {(e.field, e.strength) for e in result.evidence if e.source == "knowledge-base"}
+    assert ("country[north]", Strength.DECLARED) in steps
