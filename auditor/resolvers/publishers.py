@@ -41,6 +41,7 @@ SHARED_DOMAINS = frozenset(
      "163.com", "126.com", "foxmail.com", "icloud.com", "me.com", "protonmail.com",
      "proton.me", "github.io", "gitlab.io", "readthedocs.io", "readthedocs.org",
      "googlegroups.com", "users.noreply.github.com", "noreply.github.com", "python.org",
+     "users.noreply.gitlab.com", "noreply.gitlab.com",
      "sourceforge.net", "pages.dev", "netlify.app", "vercel.app", "web.app", "medium.com",
      # hosting for anyone under an organisation's own domain
      "code.google.com", "sites.google.com", "groups.google.com", "storage.googleapis.com",
