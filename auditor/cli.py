@@ -777,3 +777,43 @@ def cache_import(debug: bool, file: Path, db: str | None) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="auditor")
+
+
+# --- the publisher knowledge base (auditor/resolvers/publishers.py) --------------------------
+
+
+@cli.group()
+def publishers() -> None:
+    """The publisher knowledge base (organisations, countries, accounts)."""
+
+
+@publishers.command("validate")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def publishers_validate(debug: bool, path: Path | None) -> None:
+    """Check PATH (default: the shipped rules/publishers.yaml): unique accounts, ISO 3166
+    countries, an https source and a checked date for every organisation. Exit 1 on problems."""
+    from auditor.errors import UsageError
+    from auditor.resolvers import publishers as kb
+
+    try:
+        path = path or kb.default_path()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        found, problems = kb.parse(text, str(path))
+    except AuditorError as exc:
+        _fail(exc, debug)
+    for problem in problems:
+        click.echo(problem)
+    accounts = sum(len(o.accounts) for o in found.organisations)
+    unverified = sum(not o.verified for o in found.organisations)
+    countries = len({o.country for o in found.organisations})
+    click.echo(
+        f"{path}: {len(found.organisations)} organisations in {countries} countries,"
+        f" {accounts} accounts, {unverified} unverified; {len(problems)} problem(s)",
+        err=bool(problems),
+    )
+    if problems:
+        sys.exit(1)
