@@ -107,7 +107,7 @@ def config_references(path: str, text: str) -> Extracted:
                     repo = repo_id(value, need_namespace=True)
                     if repo:
                         found.append(ModelReference(repo, path, line, f"config:{key}", revision))
-            return Extracted(tuple(found))
+            return Extracted(tuple(sorted(found, key=lambda r: (r.line, r.repo_id))))
         data = tomllib.loads(text) if lower.endswith(".toml") else json.loads(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError, RecursionError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -45,19 +45,23 @@ def _name(func: ast.expr) -> str | None:
     return None
 
 
-def _modelscope_names(tree: ast.Module) -> set[str]:
-    """Local names bound to ModelScope's downloader (and the `modelscope` module itself)."""
+def _imports(tree: ast.Module) -> tuple[set[str], dict[str, str]]:
+    """Local names bound to ModelScope (its downloader, the module itself), and every
+    `from x import name as alias` alias with the name it stands for."""
     names: set[str] = set()
+    aliases: dict[str, str] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("modelscope"):
-            names.update(alias.asname or alias.name for alias in node.names)
+        if isinstance(node, ast.ImportFrom):
+            aliases.update({a.asname: a.name for a in node.names if a.asname})
+            if (node.module or "").startswith("modelscope"):
+                names.update(alias.asname or alias.name for alias in node.names)
         elif isinstance(node, ast.Import):
             names.update(
                 alias.asname or alias.name
                 for alias in node.names
                 if alias.name.startswith("modelscope")
             )
-    return names
+    return names, aliases
 
 
 def _constants(tree: ast.Module) -> dict[str, str]:
@@ -113,12 +117,13 @@ def python_references(path: str, text: str) -> Extracted:
     except (ValueError, RecursionError, MemoryError) as exc:
         return Extracted(diagnostics=(Diagnostic(path, f"not valid Python: {exc}"),))
     constants = _constants(tree)
-    modelscope = _modelscope_names(tree)
+    modelscope, aliases = _imports(tree)
     found: list[ModelReference] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        name = _name(node.func)
+        local = _name(node.func)
+        name = aliases.get(local, local) if local is not None else None
         if name not in _CALLS:
             continue
         index, keywords = _CALLS[name]
