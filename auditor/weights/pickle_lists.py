@@ -150,6 +150,10 @@ HARMLESS: dict[str, str | frozenset[str]] = {
     "numpy": frozenset({"dtype", "ndarray"}),
     "numpy._core.multiarray": frozenset({"_reconstruct", "scalar"}),
     "numpy.core.multiarray": frozenset({"_reconstruct", "scalar"}),
+    # ndarray.__reduce_ex__ at protocol 5 rebuilds contiguous arrays from their bytes
+    # (numpy/_core/numeric.py `_frombuffer`).
+    "numpy._core.numeric": frozenset({"_frombuffer"}),
+    "numpy.core.numeric": frozenset({"_frombuffer"}),
     "numpy.dtypes": ALL,
     "torch._utils": frozenset(
         {

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from auditor.collectors import CollectContext
@@ -119,27 +116,26 @@ def test_collector_components_and_findings(tmp_path: Path) -> None:
     assert (loc.path, loc.line) == ("app.py", 16)
 
 
-def test_fifty_files_whole_cli_under_a_second(tmp_path: Path) -> None:
-    # The pre-commit hook's budget: the whole CLI on 50 changed files. Measured, not mocked.
-    for i in range(50):
-        (tmp_path / f"m{i}.py").write_text(PY * 3)
-    start = time.perf_counter()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "auditor",
-            "scan",
-            str(tmp_path),
-            "--no-resolve",
-            "--no-store",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+def test_only_the_statements_that_matter_are_parsed_yet_lines_stay_true() -> None:
+    text = (
+        "import os\n"
+        'NAME = "org/const"\n'
+        "\n"
+        "@decorator\n"
+        "def load():\n"
+        '    """Docstring\n'
+        "with a column-0 line inside it\n"
+        '    """\n'
+        "    return AutoModel.from_pretrained(NAME)\n"
+        "\n"
+        "class A:\n"
+        "    def f(self):\n"
+        "        try:\n"
+        "            pass\n"
+        "        except Exception:\n"
+        '            hf_hub_download("org/in-class", "x")\n'
     )
-    elapsed = time.perf_counter() - start
-    assert result.returncode == 0, result.stderr
-    assert elapsed < 3.0  # generous for a loaded 2-core box; bench/ records the real figure
+    assert refs("x.py", text) == [
+        ("org/const", 9, "huggingface", False, "model"),
+        ("org/in-class", 16, "huggingface", False, "model"),
+    ]

@@ -34,9 +34,13 @@ class Ref:
 class Call:
     """`func(*args)` written as REDUCE, for objects we do not have (tensors, exploits)."""
 
-    def __init__(self, func: Ref, args: tuple[Any, ...]) -> None:
+    def __init__(self, func: Ref | Call, args: tuple[Any, ...]) -> None:
         self.func = func
         self.args = args
+
+    def __call__(self, *args: Any) -> Any:
+        """Never called: a Call may itself be the callable of another (partial(...)())."""
+        raise AssertionError("a Call is written, never called")
 
 
 class _Pickler(pickle._Pickler):  # type: ignore[name-defined,misc]
