@@ -10,7 +10,7 @@ import pytest
 
 from auditor.config import Config
 from auditor.http import HttpSettings
-from auditor.model import OriginStatus, Scan, ScanStatus, Strength
+from auditor.model import Origin, OriginStatus, Scan, ScanStatus, Strength
 from auditor.pipeline import run_scan
 from auditor.store import Store, open_store
 from tests.conftest import write_files
@@ -181,9 +181,18 @@ def test_cache_warm_then_revalidated_then_offline(
     revalidations = state.log[sent:]
     assert len(revalidations) == 4 and all("if-none-match" in h for _, h in revalidations)
     offline = _scan(tmp_path, "http://127.0.0.1:9", requirements, store, offline=True)
-    for scan in (warm, stale, offline):
-        assert scan.origins == cold.origins  # same answers, same retrieval times
+    assert warm.origins == cold.origins  # same answers, same retrieval times
+    # A 304 confirms the answer at revalidation time: only retrieved_at moves on.
+    assert _timeless(stale.origins) == _timeless(cold.origins)
+    assert offline.origins == stale.origins
     assert len(state.log) == sent + 4
+
+
+def _timeless(origins: tuple[Origin, ...]) -> tuple[Origin, ...]:
+    return tuple(
+        replace(o, evidence=tuple(replace(e, retrieved_at=None) for e in o.evidence))
+        for o in origins
+    )
 
 
 def test_offline_without_cache_is_skipped(tmp_path: Path, store: Store) -> None:
