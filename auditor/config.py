@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -11,6 +11,7 @@ from pathlib import Path
 from auditor.errors import ConfigError
 from auditor.http import HttpSettings
 from auditor.model import Severity
+from auditor.signatures import SignatureTrust
 
 DB_ENV = "AUDITOR_DB"
 
@@ -36,6 +37,8 @@ class Config:
     """Components resolved at once (threads)."""
     http: HttpSettings | None = None
     """Timeouts, retries, TTL and per-host limits; None: HttpSettings' defaults."""
+    signatures: SignatureTrust = field(default_factory=SignatureTrust)
+    """`--signature-*`: what model and image signatures are verified against."""
 
 
 def db_url(flag: str | None, environ: Mapping[str, str]) -> str | None:
