@@ -105,6 +105,13 @@ def model_roots(paths: Iterable[str], ref: str) -> list[ModelRoot]:
             continue
         seen = roots.get(root.path, root)
         roots[root.path] = replace(seen, weights=seen.weights or is_weight)
+    # A weights subfolder (onnx/, 1_Pooling/) belongs to the model folder above it.
+    folders = [p for p, r in roots.items() if r.purl is None]
+    for path in sorted(folders, key=len, reverse=True):
+        outer = next((o for o in sorted(folders, key=len) if o != path and _within(path, o)), None)
+        if outer is not None:
+            inner = roots.pop(path)
+            roots[outer] = replace(roots[outer], weights=roots[outer].weights or inner.weights)
     return [roots[p] for p in sorted(roots)]
 
 
