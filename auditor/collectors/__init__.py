@@ -61,6 +61,7 @@ class Collector(ABC):
 
 
 # The registry sits below the interface it registers because its modules import it.
+from auditor.collectors.image_signatures import ImageSignatureCollector  # noqa: E402
 from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
 from auditor.collectors.model_signatures import ModelSignatureCollector  # noqa: E402
 from auditor.collectors.node_modules import NodeModulesCollector  # noqa: E402
@@ -72,5 +73,6 @@ COLLECTORS: tuple[Collector, ...] = (
     NodeModulesCollector(),
     # Last: a model's own collector (hf_cache, model_files) names the component first.
     ModelSignatureCollector(),
+    ImageSignatureCollector(),
 )
 """Every collector, in the order they run."""
