@@ -153,7 +153,8 @@ SLSA_V1 = {
                          "path": ".github/workflows/release.yml"}
         },
         "resolvedDependencies": [{"uri": "git+https://github.com/acme/app@refs/heads/main",
-                                  "digest": {"gitCommit": "aabbccddeeff00112233445566778899aabbccdd"}}],
+                                  "digest": {"gitCommit": "aabbccddeeff0011223344556677"
+                                                          "8899aabbccdd"}}],
     },
     "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"},
                    "metadata": {"invocationId": "https://github.com/acme/app/actions/runs/1/attempts/1"}},
