@@ -141,6 +141,8 @@ def _check(
 ) -> Collected:
     excluded = (SIGNATURE_NAME, *DEFAULT_IGNORED)
     files = model_files(tree.index(), root.path, excluded)
+    if signature is None and root.purl is None:
+        return _unsigned_weights(tree, root, files, context)
     try:
         digests = {} if root.purl else _sha256(tree, root.path, files, context)
     except ParseError as exc:
@@ -174,6 +176,39 @@ def _check(
         components=(replace(component, evidence=evidence),),
         findings=findings,
     )
+
+
+def _unsigned_weights(
+    tree: Tree, root: ModelRoot, files: list[str], context: CollectContext
+) -> Collected:
+    """An unsigned folder is not given an identity of its own (that would mean hashing every
+    file next to a stray weight file, a whole checkout at worst): the finding goes on each
+    weight file, under the loose-file purl the weight-file reader gives it."""
+    weights = [f for f in files if PurePosixPath(f).suffix.lower() in WEIGHT_SUFFIXES]
+    try:
+        digests = _sha256(tree, root.path, weights, context)
+    except ParseError as exc:
+        return Collected(diagnostics=(Diagnostic(f"{tree.ref}:{exc.path}", exc.reason),))
+    components, findings = [], []
+    for rel in weights:
+        path = _join(root.path, rel)
+        name = PurePosixPath(rel).name
+        purl = PackageURL(
+            type="generic", name=name, qualifiers={"checksum": f"sha256:{digests[rel]}"}
+        )
+        component = Component(
+            purl=str(purl.to_string()),
+            kind=ComponentKind.WEIGHTS,
+            name=name,
+            version=None,
+            hashes=(f"sha256:{digests[rel]}",),
+            locations=(Location(tree.ref, path),),
+            found_by=ModelSignatureCollector.name,
+        )
+        message = f"{path}: no OpenSSF model signature ({SIGNATURE_NAME}) in {root.path or '.'}"
+        components.append(component)
+        findings.append(finding("signature.missing", component.purl, message))
+    return Collected(tuple(components), findings=tuple(findings))
 
 
 def _verify(

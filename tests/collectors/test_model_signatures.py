@@ -139,13 +139,19 @@ def test_a_forged_payload_is_invalid(tmp_path: Path) -> None:
     assert rules(result) == ["signature.invalid"]
 
 
-def test_no_signature_next_to_weights_is_reported(tmp_path: Path) -> None:
-    make_model(tmp_path / "scan" / "m")
+def test_no_signature_next_to_weights_is_reported_on_each_weight_file(tmp_path: Path) -> None:
+    import hashlib
+
+    model = make_model(tmp_path / "scan" / "m")
     result = collect(tmp_path / "scan", SignatureTrust())
-    [found] = result.findings
-    assert (found.rule, found.severity, found.action) == ("signature.missing", "info", "report")
-    assert found.purl == result.components[0].purl
-    assert found.purl.startswith("pkg:generic/m?checksum=sha256:")
+    assert [(f.rule, f.severity, f.action) for f in result.findings] == [
+        ("signature.missing", "info", "report")
+    ] * 2
+    onnx = hashlib.sha256((model / "onnx" / "model.onnx").read_bytes()).hexdigest()
+    assert {f.purl for f in result.findings} == {c.purl for c in result.components}
+    assert f"pkg:generic/model.onnx?checksum=sha256:{onnx}" in {c.purl for c in result.components}
+    # Only weights are hashed for an unsigned folder: config.json and tokenizer.json are not.
+    assert sorted(c.name for c in result.components) == ["model.onnx", "model.safetensors"]
 
 
 def test_folders_without_weights_or_signatures_are_not_models(tmp_path: Path) -> None:
