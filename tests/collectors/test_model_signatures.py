@@ -340,3 +340,48 @@ def test_model_roots_never_overlap_and_contain_their_files(paths: list[str]) -> 
     assert len({r.path for r in roots}) == len(roots)
     for root in roots:
         assert root.purl is None or root.purl.startswith("pkg:huggingface/")
+
+
+def _public_trust_config(path: Path) -> Path:
+    from importlib import resources
+
+    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
+    path.write_text(
+        json.dumps(
+            {
+                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                "trustedRoot": json.loads((store / "trusted_root.json").read_text()),
+                "signingConfig": json.loads((store / "signing_config.v0.2.json").read_text()),
+            }
+        )
+    )
+    return path
+
+
+def test_keyless_signature_is_checked_by_sigstore_against_identity(tmp_path: Path) -> None:
+    """A bundle that claims a keyless (Fulcio) certificate, here from our own CA: with an
+    identity configured, sigstore-python checks it against the public trust root and refuses
+    it; without one, it is reported as unverified."""
+    from cryptography.hazmat.primitives import serialization
+
+    pki = chain(tmp_path / "pki")
+    model = make_model(tmp_path / "scan" / "m")
+    signature = sign_with_key(model, pki.leaf_key)
+    bundle = json.loads(signature.read_text())
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(pki.leaf_cert.read_bytes())
+    raw = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    bundle["verificationMaterial"] = {"certificate": {"rawBytes": raw}, "tlogEntries": []}
+    signature.write_text(json.dumps(bundle))
+    [unverified] = collect(tmp_path / "scan", SignatureTrust()).findings
+    assert (
+        unverified.rule == "signature.unverified" and "--signature-identity" in unverified.message
+    )
+    trust = SignatureTrust(
+        identities=("signer@example.test",),
+        issuer="https://issuer.invalid",
+        trust_config=_public_trust_config(tmp_path / "trust.json"),
+    )
+    [found] = collect(tmp_path / "scan", trust).findings
+    assert found.rule == "signature.invalid"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given
@@ -221,9 +222,6 @@ def test_keyless_bundle_not_from_the_public_ca_is_invalid(
     digest = layout.image(REFERENCE)
     leaf = _leaf_key(pki.leaf_key)
     bundle = oci.key_bundle_dsse(leaf, oci.statement(digest, "https://slsa.dev/provenance/v1", {}))
-    der = serialization.load_pem_public_key  # noqa: F841 (keeps the import used for clarity)
-    from cryptography import x509
-
     cert = x509.load_pem_x509_certificate(pki.leaf_cert.read_bytes())
     raw = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
     bundle["verificationMaterial"] = {"certificate": {"rawBytes": raw}, "tlogEntries": []}
