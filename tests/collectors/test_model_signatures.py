@@ -385,3 +385,24 @@ def test_keyless_signature_is_checked_by_sigstore_against_identity(tmp_path: Pat
     )
     [found] = collect(tmp_path / "scan", trust).findings
     assert found.rule == "signature.invalid"
+
+
+def test_partial_hub_download_is_attested_for_the_files_present(tmp_path: Path) -> None:
+    keys = key_pair(tmp_path / "keys", "publisher")
+    published = make_model(tmp_path / "published")
+    sign_with_key(published, keys.private)
+    files = {
+        p.relative_to(published).as_posix(): p.read_bytes()
+        for p in published.rglob("*")
+        if p.is_file() and p.name != "model.onnx"  # downloaded with allow_patterns
+    }
+    hf_cache(tmp_path / "hub", "acme/bert-tiny", files)
+    result = collect(tmp_path / "hub", SignatureTrust(keys=(keys.public,)))
+    assert result.findings == ()
+    [component] = result.components
+    assert [e.field for e in component.evidence] == ["signer", "signature.partial"]
+    assert "missing: onnx/model.onnx" in component.evidence[1].value
+    # In a plain folder the same absence is a mismatch: a copy of a model must be whole.
+    (published / "onnx" / "model.onnx").unlink()
+    [found] = collect(published.parent, SignatureTrust(keys=(keys.public,))).findings
+    assert found.rule == "signature.file-mismatch"
