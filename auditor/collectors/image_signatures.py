@@ -15,7 +15,8 @@ from packageurl import PackageURL
 from auditor.collectors import CollectContext, Collected, Collector
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import Component, ComponentKind, Finding, Location
-from auditor.signatures.image import REF_NAME, image_signature_evidence, layout_index
+from auditor.signatures.image import image_signature_evidence
+from auditor.signatures.oci_layout import REF_NAME, layout_index
 from auditor.sources import Tree
 
 LAYOUT_MARKER = "oci-layout"

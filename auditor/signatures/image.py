@@ -17,8 +17,6 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,8 +33,9 @@ from auditor.model import Evidence, Finding, Strength
 from auditor.policy.builtin import finding
 from auditor.signatures import SignatureTrust
 from auditor.signatures.model_signature import certificate_signer
+from auditor.signatures.oci_layout import Artifact, artifacts, blob_path
+from auditor.signatures.slsa import at, objects, slsa_provenance
 from auditor.sources import Tree
-from auditor.urls import normalise_repository
 
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 DSSE_ENVELOPE = "application/vnd.dsse.envelope.v1+json"
@@ -44,13 +43,8 @@ BUNDLE_PREFIX = "application/vnd.dev.sigstore.bundle"
 SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature"
 CERTIFICATE_ANNOTATION = "dev.sigstore.cosign/certificate"
 CHAIN_ANNOTATION = "dev.sigstore.cosign/chain"
-REF_NAME = "org.opencontainers.image.ref.name"
 IN_TOTO = "application/vnd.in-toto+json"
-SLSA_V02 = "https://slsa.dev/provenance/v0.2"
-SLSA_V1 = "https://slsa.dev/provenance/v1"
 SOURCE = "cosign"
-MAX_ARTIFACTS = 256
-"""Signature manifests read per image; more is hostile, not a real signing history."""
 
 
 class _Invalid(Exception):
@@ -61,15 +55,6 @@ class _Invalid(Exception):
 
 class _Unverifiable(Exception):
     """No key, chain or identity is configured that this signature could be checked with."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Artifact:
-    path: str
-    """Tree path of the signature/attestation manifest blob."""
-    manifest: dict[str, Any]
-    problem: str | None = None
-    """Why the manifest could not be read."""
 
 
 def image_signature_evidence(
@@ -92,54 +77,11 @@ def image_signature_evidence(
     checker = _Checker(layout, root, manifest_digest, image_purl, trust, now or datetime.now(UTC))
     evidence: list[Evidence] = []
     findings: list[Finding] = []
-    for artifact in _artifacts(layout, root, manifest_digest):
+    for artifact in artifacts(layout, root, manifest_digest):
         found, problems = checker.check(artifact)
         evidence += found
         findings += problems
     return tuple(dict.fromkeys(evidence)), tuple(dict.fromkeys(findings))
-
-
-def layout_index(tree: Tree, root: str) -> dict[str, Any]:
-    """`index.json` of the layout; ParseError when it is not an OCI image index."""
-    path = _join(root, "index.json")
-    index = _json(tree, path)
-    if not isinstance(index.get("manifests"), list):
-        raise ParseError(path, "not an OCI image index: no 'manifests' list")
-    return index
-
-
-def _artifacts(tree: Tree, root: str, digest: str) -> Iterator[_Artifact]:
-    """Signature manifests about `digest`: by tag, by referrers-tag index, by subject."""
-    tag = digest.replace(":", "-", 1)
-    seen: set[str] = set()
-    candidates: list[dict[str, Any]] = []
-    for entry in layout_index(tree, root)["manifests"]:
-        if not isinstance(entry, dict):
-            continue
-        ref = str(_at(entry, "annotations", REF_NAME) or "")
-        if ref.endswith(tag) and "index" in str(entry.get("mediaType", "")):
-            nested = _json(tree, _blob_path(root, str(entry.get("digest", ""))))
-            candidates += _list(nested, "manifests")
-        elif entry.get("digest") != digest:
-            candidates.append(entry)
-    for entry in candidates[:MAX_ARTIFACTS]:
-        blob = str(entry.get("digest", ""))
-        if blob in seen or "manifest" not in str(entry.get("mediaType", "manifest")):
-            continue
-        seen.add(blob)
-        ref = str(_at(entry, "annotations", REF_NAME) or "")
-        named = ref.endswith((f"{tag}.sig", f"{tag}.att"))
-        try:
-            path = _blob_path(root, blob)
-            manifest = _json(tree, path)
-        except ParseError as exc:
-            if named:  # a signature that is there but cannot be read verifies nothing
-                yield _Artifact(exc.path, {}, exc.reason)
-            continue
-        subject = manifest.get("subject")
-        about = isinstance(subject, dict) and subject.get("digest") == digest
-        if about or named:
-            yield _Artifact(path, manifest)
 
 
 class _Checker:
@@ -156,13 +98,13 @@ class _Checker:
         self.trust, self.now = trust, now
         self.keys = tuple((p, _public_key(p)) for p in trust.keys)
 
-    def check(self, artifact: _Artifact) -> tuple[list[Evidence], list[Finding]]:
+    def check(self, artifact: Artifact) -> tuple[list[Evidence], list[Finding]]:
         evidence: list[Evidence] = []
         findings: list[Finding] = []
         if artifact.problem is not None:
             message = f"{artifact.path}: image signature unreadable: {artifact.problem}"
             return evidence, [finding("signature.invalid", self.purl, message)]
-        for layer in _list(artifact.manifest, "layers"):
+        for layer in objects(artifact.manifest, "layers"):
             media = str(layer.get("mediaType", ""))
             if media not in (SIMPLE_SIGNING, DSSE_ENVELOPE) and not media.startswith(BUNDLE_PREFIX):
                 continue
@@ -183,7 +125,7 @@ class _Checker:
 
     def _blob(self, digest: str) -> bytes:
         try:
-            path = _blob_path(self.root, digest)
+            path = blob_path(self.root, digest)
             data = self.tree.read_bytes(path)
         except ParseError as exc:
             raise _Invalid(f"{exc.path}: {exc.reason}") from None
@@ -196,7 +138,7 @@ class _Checker:
     ) -> list[Evidence]:
         if media == SIMPLE_SIGNING:
             payload = _loads(data, "simple-signing payload")
-            signed = _at(payload, "critical", "image", "docker-manifest-digest")
+            signed = at(payload, "critical", "image", "docker-manifest-digest")
             if signed != self.digest:
                 raise _Invalid(f"signs {signed}, not this image")
             signature = _b64(str(annotations.get(SIGNATURE_ANNOTATION, "")), "signature")
@@ -257,7 +199,7 @@ class _Checker:
         message = pae(payload_type, payload)
         signer: str | None = None
         reasons: list[str] = []
-        for entry in _list(envelope, "signatures"):
+        for entry in objects(envelope, "signatures"):
             try:
                 signer = verify(message, _b64(str(entry.get("sig", "")), "DSSE signature"))
                 break
@@ -274,7 +216,7 @@ class _Checker:
             raise _Invalid(f"payload type {payload_type!r} is not an in-toto statement")
         statement = _loads(payload, "in-toto statement")
         hexdigest = self.digest.partition(":")[2]
-        if not any(_at(s, "digest", "sha256") == hexdigest for s in _list(statement, "subject")):
+        if not any(at(s, "digest", "sha256") == hexdigest for s in objects(statement, "subject")):
             raise _Invalid("the attestation's subject is another artifact, not this image")
         predicate_type = str(statement.get("predicateType", ""))
         found = [
@@ -286,7 +228,7 @@ class _Checker:
         return found
 
     def _bundle(self, bundle: dict[str, Any], raw: bytes, where: str) -> list[Evidence]:
-        material = _at(bundle, "verificationMaterial")
+        material = at(bundle, "verificationMaterial")
         material = material if isinstance(material, dict) else {}
         if "certificate" in material and self.trust.identities:
             return self._keyless(raw, bundle, where)
@@ -296,11 +238,11 @@ class _Checker:
             envelope = bundle["dsseEnvelope"]
             return self._envelope(envelope, lambda m, s: self._verify(
                 m, s, annotations, ec.ECDSA(hashes.SHA256())), where)  # fmt: skip
-        digest = _b64(str(_at(bundle, "messageSignature", "messageDigest", "digest")), "digest")
-        algorithm = _at(bundle, "messageSignature", "messageDigest", "algorithm")
+        digest = _b64(str(at(bundle, "messageSignature", "messageDigest", "digest")), "digest")
+        algorithm = at(bundle, "messageSignature", "messageDigest", "algorithm")
         if algorithm != "SHA2_256" or digest.hex() != self.digest.partition(":")[2]:
             raise _Invalid("the bundle signs another artifact, not this image's manifest")
-        signature = _b64(str(_at(bundle, "messageSignature", "signature")), "signature")
+        signature = _b64(str(at(bundle, "messageSignature", "signature")), "signature")
         algo = ec.ECDSA(Prehashed(hashes.SHA256()))
         signer = self._verify(digest, signature, annotations, algo)
         return [Evidence(SOURCE, "signer", signer, where, Strength.ATTESTED)]
@@ -351,57 +293,9 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
 
 
-def slsa_provenance(predicate_type: str, predicate: Any) -> list[tuple[str, str]]:
-    """(field, value) pairs: builder id, source repository and commit of SLSA provenance.
-
-    Any shape is accepted: a field of the wrong type is treated as absent.
-    """
-    found: list[tuple[str, str]] = []
-    if predicate_type.startswith(SLSA_V02):
-        builder = _at(predicate, "builder", "id")
-        sources = [_at(predicate, "invocation", "configSource"), *_list(predicate, "materials")]
-    elif predicate_type.startswith(SLSA_V1):
-        builder = _at(predicate, "runDetails", "builder", "id")
-        sources = _list(_at(predicate, "buildDefinition"), "resolvedDependencies")
-        workflow = _at(predicate, "buildDefinition", "externalParameters", "workflow")
-        if isinstance(_at(workflow, "repository"), str):
-            sources.insert(0, {"uri": workflow["repository"]})
-    else:
-        return found
-    if isinstance(builder, str) and builder:
-        found.append(("slsa.builder.id", builder))
-    for source in sources:
-        uri = _at(source, "uri")
-        if not isinstance(uri, str):
-            continue
-        repository = normalise_repository(uri.removeprefix("git+").partition("@")[0])
-        if repository is None:
-            continue
-        found.append(("slsa.source.repository", repository))
-        commit = _at(source, "digest", "gitCommit") or _at(source, "digest", "sha1")
-        if isinstance(commit, str) and commit:
-            found.append(("slsa.source.commit", commit))
-            break
-    return list(dict.fromkeys(found))
-
-
-def _at(doc: Any, *keys: str) -> Any:
-    """doc[k1][k2]…, or None where a level is missing or not an object."""
-    for key in keys:
-        if not isinstance(doc, dict):
-            return None
-        doc = doc.get(key)
-    return doc
-
-
-def _list(doc: Any, key: str) -> list[dict[str, Any]]:
-    value = _at(doc, key)
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
 def _bundle_certificate(material: dict[str, Any]) -> bytes | None:
-    chain = _list(material.get("x509CertificateChain"), "certificates")
-    raw = _at(chain[0] if chain else material.get("certificate"), "rawBytes")
+    chain = objects(material.get("x509CertificateChain"), "certificates")
+    raw = at(chain[0] if chain else material.get("certificate"), "rawBytes")
     if not raw:
         return None
     try:
@@ -430,16 +324,6 @@ def _ec_verify(key: object, signature: bytes, message: bytes, algo: Any) -> None
         raise _Invalid("the signature does not match the signing certificate's key") from None
 
 
-def _json(tree: Tree, path: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(tree.read_bytes(path))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(path, f"invalid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ParseError(path, "expected a JSON object")
-    return doc
-
-
 def _loads(data: bytes, what: str) -> dict[str, Any]:
     try:
         doc = json.loads(data)
@@ -455,14 +339,3 @@ def _b64(text: str, what: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise _Invalid(f"{what}: not base64") from None
-
-
-def _blob_path(root: str, digest: str) -> str:
-    algorithm, _, hexdigest = digest.partition(":")
-    if not algorithm.isalnum() or not hexdigest.isalnum():
-        raise ParseError(_join(root, "index.json"), f"bad descriptor digest {digest!r}")
-    return _join(root, f"blobs/{algorithm}/{hexdigest}")
-
-
-def _join(root: str, path: str) -> str:
-    return f"{root}/{path}" if root else path

@@ -20,7 +20,8 @@ from auditor.collectors import CollectContext
 from auditor.collectors.image_signatures import ImageSignatureCollector, image_name
 from auditor.model import Strength
 from auditor.signatures import SignatureTrust
-from auditor.signatures.image import image_signature_evidence, slsa_provenance
+from auditor.signatures.image import image_signature_evidence
+from auditor.signatures.slsa import slsa_provenance
 from auditor.sources.directory import DirectoryTree
 from tests.signatures import oci
 from tests.signatures.pki import chain, key_pair
