@@ -341,3 +341,28 @@ def test_any_signature_layer_gives_findings_never_exceptions(
     evidence, findings = check(layout, digest, SignatureTrust(keys=(keys.public,)))
     assert evidence == ()
     assert [f.rule for f in findings] in (["signature.invalid"], ["signature.unverified"])
+
+
+_INDEX_KEYS = st.sampled_from(
+    ["manifests", "mediaType", "digest", "annotations", "org.opencontainers.image.ref.name",
+     "artifactType", "subject", "size"]
+)  # fmt: skip
+_INDEX_JSON = st.recursive(
+    st.none()
+    | st.integers()
+    | st.sampled_from(["sha256:" + "0" * 64, oci.MANIFEST, oci.INDEX, "sha256-00.sig", "../x"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_INDEX_KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(doc=_INDEX_JSON)
+def test_any_index_json_is_read_or_diagnosed(
+    tmp_path_factory: pytest.TempPathFactory, doc: Any
+) -> None:
+    root = tmp_path_factory.mktemp("layout")
+    oci.Layout(root)  # oci-layout and blobs/, then an index.json of any shape
+    (root / "index.json").write_text(json.dumps(doc))
+    result = ImageSignatureCollector().collect(DirectoryTree("t", root), CollectContext())
+    assert all(d.location.startswith("t:") for d in result.diagnostics)
+    assert len(result.diagnostics) <= 1
