@@ -51,6 +51,8 @@ class Rule:
     """Names of lists: while all are empty the rule only reports (`vetted_publishers` …)."""
     where: str = ""
     """`file:line` of its definition."""
+    parts: tuple[str, ...] = ()
+    """The message split at its placeholders (odd items are fact names), split once."""
 
     def applies(self, kind: str, ecosystem: str) -> bool:
         """The `applies_to` filter."""
@@ -60,7 +62,7 @@ class Rule:
 
     def render(self, subject: Subject) -> str:
         """The message with `{fact.name}` placeholders filled (unknown values: `unknown`)."""
-        parts = PLACEHOLDER.split(self.message)
+        parts = self.parts or tuple(PLACEHOLDER.split(self.message))
         if len(parts) == 1:
             return self.message
         out = []
@@ -239,6 +241,7 @@ def parse_rule(entry: Y) -> Rule:
             else ()
         ),
         where=entry.where,
+        parts=tuple(PLACEHOLDER.split(message)),
     )
 
 
