@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from auditor import purls
@@ -116,6 +116,11 @@ class ModelFilesCollector(Collector):
             )
         for path in paths:
             _read_sidecar(tree, path, folders, diagnostics)
+        # A weight file that names no licence carries its model card's.
+        components = [
+            replace(c, license=c.license or _folder_license(folders, c.locations[0].path))
+            for c in components
+        ]
         lineage_components, edges = _lineage(tree, folders, self.name)
         return Collected(
             components=tuple(components + lineage_components),
@@ -123,6 +128,11 @@ class ModelFilesCollector(Collector):
             findings=tuple(findings),
             diagnostics=tuple(diagnostics),
         )
+
+
+def _folder_license(folders: dict[str, _Folder], path: str) -> str | None:
+    folder = folders.get(posixpath.dirname(path))
+    return folder.license if folder is not None else None
 
 
 def _read_sidecar(
