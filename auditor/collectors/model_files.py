@@ -20,6 +20,7 @@ from typing import ClassVar
 
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
+from auditor.collectors.model_refs import is_site_packages
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -72,6 +73,8 @@ class ModelFilesCollector(Collector):
 
     def collect(self, tree: Tree, context: CollectContext) -> Collected:
         """One component per weight file; lineage edges per model folder."""
+        if is_site_packages(tree):
+            return Collected()  # installed packages' data files are not the target's models
         paths = [p for p in tree.index() if not in_hf_cache(p) and not _FOREIGN.search(p)]
         folders: dict[str, _Folder] = {}
         components: list[Component] = []
