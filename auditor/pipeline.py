@@ -29,6 +29,7 @@ from auditor.model import (
 from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree
+from auditor.weights.inspect import is_weight_path
 
 if TYPE_CHECKING:
     from auditor.http import HttpCache
@@ -178,6 +179,10 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
             head = fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise TargetError(f"{ref}: cannot read: {exc.strerror}") from None
+    if parser_for(path.name, head) is None and is_weight_path(path.name):
+        # A named weight file: the collectors see a tree holding only it (kind `file`).
+        tree = DirectoryTree(ref, path.parent, only=(path.name,))
+        return OpenTarget(ref, TargetKind.FILE, path, tree, None)
     if parser_for(path.name, head) is None:
         raise TargetError(
             f"{ref}: not a lockfile, environment or directory of any kind this version reads",
