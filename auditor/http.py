@@ -161,6 +161,26 @@ class Http:
                 future.set_exception(exc)
         return future.result()
 
+    def post(self, role: str, path: str, payload: bytes) -> Response:
+        """One POST of a JSON query (OSV's `querybatch`), retried like a GET; never cached
+        or memoised here: the caller keeps each item of the answer under a key of its own.
+        Raises FetchError or NotCached (offline) like `get`."""
+        key = f"{role}:{path}"
+        if self.settings.offline:
+            raise NotCached(key)
+        base = self.endpoints.get(role)
+        if base is None:
+            raise FetchError(key, f"no endpoint configured for {role}")
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        status, body, _ = self._send(key, base.rstrip("/") + path, headers, True, payload)
+        if status != 200:
+            raise FetchError(key, f"HTTP {status}")
+        return Response(key, status, body, datetime.now(UTC), from_cache=False)
+
     def prefetch(self, requests: Iterable[tuple[str, str]]) -> None:
         """Warm the cache for (role, path) requests a scan is about to make: one query for
         all of them instead of one per component."""
@@ -231,7 +251,12 @@ class Http:
             self.cache.put(key, response)
 
     def _send(
-        self, key: str, url: str, headers: dict[str, str], expect_json: bool
+        self,
+        key: str,
+        url: str,
+        headers: dict[str, str],
+        expect_json: bool,
+        payload: bytes | None = None,
     ) -> tuple[int, bytes, Mapping[str, str]]:
         """One request with retries; returns (status, body, lower-cased headers)."""
         import requests  # ~60 ms: paid only by scans that resolve
@@ -244,8 +269,10 @@ class Http:
                 with self._host_slot(url):
                     with self._lock:
                         self.requests_sent += 1
-                    reply = self._session().get(
+                    reply = self._session().request(
+                        "GET" if payload is None else "POST",
                         url,
+                        data=payload,
                         headers=headers,
                         timeout=(settings.connect_timeout, settings.read_timeout),
                     )

@@ -27,7 +27,7 @@ loopback server fails fast instead of reaching the internet."""
 
 @pytest.fixture(autouse=True)
 def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT"):
+    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_OSV_URL"):
         monkeypatch.setenv(variable, DEAD_ENDPOINT)
 
 
