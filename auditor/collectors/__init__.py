@@ -59,6 +59,8 @@ class Collector(ABC):
 
 # The registry sits below the interface it registers because its modules import it.
 from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
+from auditor.collectors.model_files import ModelFilesCollector  # noqa: E402
+from auditor.collectors.model_refs import ModelRefsCollector  # noqa: E402
 from auditor.collectors.node_modules import NodeModulesCollector  # noqa: E402
 from auditor.collectors.python_env import PythonEnvironmentCollector  # noqa: E402
 
@@ -66,5 +68,7 @@ COLLECTORS: tuple[Collector, ...] = (
     LockfileCollector(),
     PythonEnvironmentCollector(),
     NodeModulesCollector(),
+    ModelFilesCollector(),
+    ModelRefsCollector(),
 )
 """Every collector, in the order they run."""
