@@ -79,13 +79,12 @@ def judge(
     today: date | None = None,
 ) -> tuple[Blocked, ...]:
     """Every blocking, unwaived finding the policy makes on each model."""
-    blocked: list[Blocked] = []
-    for component in components:
-        origin = origins.get(component.purl)
-        for f in check_model(component, policy, origin, today):
-            if f.action is Action.BLOCK and not f.waived:
-                blocked.append(Blocked(component, origin, f))
-    return tuple(blocked)
+    return tuple(
+        Blocked(component, origins.get(component.purl), f)
+        for component in components
+        for f in check_model(component, policy, origins.get(component.purl), today)
+        if f.action is Action.BLOCK and not f.waived
+    )
 
 
 def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
@@ -102,12 +101,12 @@ def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
             lines.append(f"{at}: {c.name} blocked by {f.rule} ({f.severity.value})")
         lines.append(f"  publisher: {_claim(o, 'publisher')} · organisation: "
                      f"{_claim(o, 'organisation')} · country: {_claim(o, 'country')}")  # fmt: skip
-        for root in o.roots if o is not None else ():
-            if root.purl != c.purl:
-                lines.append(
-                    f"  lineage root ({root.relation}): {root.purl} · organisation: "
-                    f"{root.organisation or 'unknown'} · country: {root.country or 'unknown'}"
-                )
+        lines.extend(
+            f"  lineage root ({root.relation}): {root.purl} · organisation: "
+            f"{root.organisation or 'unknown'} · country: {root.country or 'unknown'}"
+            for root in (o.roots if o is not None else ())
+            if root.purl != c.purl
+        )
         lines.append(f"  why: {f.message}")
         namespace = c.name.rpartition("/")[0]
         vet = f'"{namespace}" to vetted_publishers, or ' if namespace else ""
