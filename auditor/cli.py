@@ -6,13 +6,14 @@ the commands that need them: start-up time is most of a small scan's wall time.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -21,6 +22,7 @@ from auditor.config import Config, db_url
 from auditor.errors import AuditorError
 from auditor.model import Action, Scan, ScanStatus, Severity
 from auditor.render import FORMAT_NAMES
+from auditor.signatures import SignatureTrust, signature_trust
 
 if TYPE_CHECKING:
     from auditor.policy.engine import Policy
@@ -71,6 +73,47 @@ def _policy_option(func: F) -> F:
     )(func)
 
 
+_SIGNATURE_FLAGS = (
+    ("signature_key", "--signature-key", "PATH", "A PEM public key signatures may use."),
+    ("signature_cert_chain", "--signature-cert-chain", "PATH", "PEM CA certificates a signing "
+     "certificate must chain to."),
+    ("signature_identity", "--signature-identity", "ID", "A Sigstore signer identity (email or "
+     "workflow URI) to accept."),
+)  # fmt: skip
+
+
+def _signature_options(func: F) -> F:
+    """`--signature-*` flags (env: AUDITOR_SIGNATURE_*), handed over as one SignatureTrust."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:  # click passes what the options parse
+        raw = {name: kwargs.pop(name) for name in ("signature_key", "signature_cert_chain",
+               "signature_identity", "signature_issuer", "signature_trust_config")}  # fmt: skip
+        try:
+            kwargs["signatures"] = signature_trust(
+                keys=tuple(raw["signature_key"]),
+                certificate_chains=tuple(raw["signature_cert_chain"]),
+                identities=tuple(raw["signature_identity"]),
+                issuer=raw["signature_issuer"],
+                trust_config=raw["signature_trust_config"],
+            )
+        except AuditorError as exc:
+            _fail(exc, bool(args[0]) if args else False)
+        return func(*args, **kwargs)
+
+    decorated: Callable[..., object] = wrapper
+    decorated = click.option(
+        "--signature-trust-config", metavar="PATH",
+        help="Sigstore trust config JSON for a private Sigstore (default: the public one).",
+    )(decorated)  # fmt: skip
+    decorated = click.option(
+        "--signature-issuer", metavar="URL", help="OIDC issuer of --signature-identity."
+    )(decorated)
+    for name, flag, metavar, text in reversed(_SIGNATURE_FLAGS):
+        decorated = click.option(flag, name, multiple=True, metavar=metavar, help=text)(decorated)
+    return decorated  # type: ignore[return-value]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="auditor")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
@@ -117,6 +160,7 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
 )  # fmt: skip
 @_policy_option
 @_db_option
+@_signature_options
 @click.pass_obj
 def scan(
     debug: bool,
@@ -136,6 +180,7 @@ def scan(
     notify_format: str,
     policy: Path | None,
     db: str | None,
+    signatures: SignatureTrust,
 ) -> None:
     """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments).
 
@@ -154,6 +199,7 @@ def scan(
         store=not no_store,
         pypi_url=pypi_url,
         concurrency=concurrency,
+        signatures=signatures,
     )
     try:
         config = replace(config, policy=_policy(targets, policy))
@@ -589,8 +635,10 @@ def rules_validate(debug: bool, path: Path) -> None:
                 click.echo(f"ok   {file}: policy with {len(checked.rules)} rules in effect")
                 continue
             pack, errors = read_pack(file)
-            if pack is not None:  # then its `$name`s, against the settings every policy has
-                load_policy(replace(load_settings(None, file), packs=(str(file.resolve()),)))
+            if pack is not None:  # then its `$name`s, against its folder's auditor.toml
+                own = file.parent / "auditor.toml"
+                settings = load_settings(own if own.is_file() else None, file)
+                load_policy(replace(settings, packs=(str(file.resolve()),)))
                 click.echo(
                     f"ok   {file}: pack {pack.name}, {len(pack.rules)} rules, "
                     f"{len(pack.overrides)} built-in overrides"
@@ -821,3 +869,43 @@ def cache_import(debug: bool, file: Path, db: str | None) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="auditor")
+
+
+# --- the publisher knowledge base (auditor/resolvers/publishers.py) --------------------------
+
+
+@cli.group()
+def publishers() -> None:
+    """The publisher knowledge base (organisations, countries, accounts)."""
+
+
+@publishers.command("validate")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def publishers_validate(debug: bool, path: Path | None) -> None:
+    """Check PATH (default: the shipped rules/publishers.yaml): unique accounts, ISO 3166
+    countries, an https source and a checked date for every organisation. Exit 1 on problems."""
+    from auditor.errors import UsageError
+    from auditor.resolvers import publishers as kb
+
+    try:
+        path = path or kb.default_path()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        found, problems = kb.parse(text, str(path))
+    except AuditorError as exc:
+        _fail(exc, debug)
+    for problem in problems:
+        click.echo(problem)
+    accounts = sum(len(o.accounts) for o in found.organisations)
+    unverified = sum(not o.verified for o in found.organisations)
+    countries = len({o.country for o in found.organisations})
+    click.echo(
+        f"{path}: {len(found.organisations)} organisations in {countries} countries,"
+        f" {accounts} accounts, {unverified} unverified; {len(problems)} problem(s)",
+        err=bool(problems),
+    )
+    if problems:
+        sys.exit(1)

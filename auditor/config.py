@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from auditor.errors import ConfigError
 from auditor.http import HttpSettings
 from auditor.model import Severity
+from auditor.signatures import SignatureTrust
 
 if TYPE_CHECKING:
     from auditor.policy.engine import Policy
@@ -45,6 +46,8 @@ class Config:
     """Rule packs, settings and waivers (policy/engine.py); None: the default policy."""
     today: date | None = None
     """The day waivers and release ages are judged on; None: today (UTC)."""
+    signatures: SignatureTrust = field(default_factory=SignatureTrust)
+    """`--signature-*`: what model and image signatures are verified against."""
 
 
 def db_url(flag: str | None, environ: Mapping[str, str]) -> str | None:

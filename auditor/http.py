@@ -187,6 +187,15 @@ class Http:
         if self.cache is not None:
             self.cache.prefetch(f"{role}:{path}" for role, path in requests)
 
+    def peek(self, role: str, path: str) -> Response | None:
+        """The kept answer for `role:path` without any request (None when nothing is kept):
+        for comparing with what earlier scans saw."""
+        key = f"{role}:{path}"
+        kept = self.cache.get(key) if self.cache is not None else None
+        if kept is None:
+            return None
+        return Response(key, kept.status, kept.body, kept.fetched_at, from_cache=True)
+
     def probe(self, role: str, path: str) -> tuple[bool, str]:
         """One uncached request, for `auditor doctor`: (answered, what happened)."""
         import requests

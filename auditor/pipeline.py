@@ -72,7 +72,7 @@ def run_scan(
     """
     started = _now()
     opened, errors = _open_all(refs, config)
-    context = CollectContext(verify=config.verify)
+    context = CollectContext(verify=config.verify, signatures=config.signatures)
     parts: list[Collected] = []
     for target in opened:
         try:

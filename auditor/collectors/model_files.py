@@ -84,6 +84,9 @@ class ModelFilesCollector(Collector):
             except ParseError as exc:
                 diagnostics.append(Diagnostic(path, exc.reason))
                 continue
+            # Streams are not recorded in the target digest; a weight file's bytes are its
+            # identity, so a changed weight changes the target's digest too.
+            tree.read_digests[path] = digest
             name = posixpath.basename(path)
             purl = purls.generic_file(name, digest)
             inspection = inspect_weight_file(tree, path, purl)

@@ -17,13 +17,12 @@ from auditor.collectors import CollectContext, Collected, Collector
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import Component, ComponentKind, Evidence, Finding, Location, Strength
 from auditor.policy.builtin import finding
-from auditor.references import ModelReference, kind_of, references_in_text
+from auditor.references import MAX_FILE, ModelReference, kind_of, references_in_text
 from auditor.sources import Tree
 
 _FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.venv|venv)/")
 """Installed packages' own sources and fixtures name models the target does not download."""
 _HF_CACHE = re.compile(r"(?:^|/)(?:models|datasets|spaces)--[^/]+/")
-MAX_FILE = 4 * 1024 * 1024
 
 
 def reference_purl(ref: ModelReference) -> str:

@@ -29,7 +29,7 @@ ORIGIN_FACETS = ("publisher", "repository", "organisation", "country")
 class Operand:
     """A literal (scalar or list) or a `$name` reference, as the rule wrote it."""
 
-    __slots__ = ("items", "name", "node")
+    __slots__ = ("folded", "items", "name", "node")
 
     def __init__(self, node: Y, want_list: bool) -> None:
         self.node = node
@@ -52,12 +52,13 @@ class Operand:
             raise node.error("expected a value or a list of values, not a mapping")
         else:
             self.items = (raw,)
+        self.folded = frozenset(_fold(v) for v in self.items if v is not None)
 
     def texts(self, context: Context) -> frozenset[str]:
         """The values as case-folded text."""
         if self.name is not None:
             return context.text_set(self.name)
-        return frozenset(_fold(v) for v in self.items if v is not None)
+        return self.folded
 
     def number(self, context: Context) -> float | None:
         """The value as a number (None when it is not one)."""
@@ -68,6 +69,8 @@ class Operand:
 
 
 def _fold(value: object) -> str:
+    if type(value) is str:
+        return value.casefold()
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value).casefold()
@@ -136,32 +139,39 @@ class FactTest(Predicate):
         return (self.operand,) if self.operand.name is not None else ()
 
     def test(self, subject: Subject) -> bool:
-        values = _as_tuple(self.read(subject))
+        raw = self.read(subject)
         op = self.op
+        if op == "eq" or op == "in":  # the common case first, with plain loops
+            wanted = self.operand.texts(subject.context)
+            if type(raw) is str:
+                return raw.casefold() in wanted
+            for v in raw if isinstance(raw, tuple) else (() if raw is None else (raw,)):
+                if _fold(v) in wanted:
+                    return True
+            return False
+        values: tuple[Value, ...] = (
+            raw if isinstance(raw, tuple) else (() if raw is None else (raw,))
+        )
         if op == "exists":
             return bool(values) is self.flag
         if op == "matches":
             assert self.regex is not None
             return any(self.regex.search(_fold(v)[:10_000]) for v in values)
-        if op in ("eq", "in"):
-            wanted = self.operand.texts(subject.context)
-            return any(_fold(v) in wanted for v in values)
-        if op in ("ne", "not_in"):
+        if op == "ne" or op == "not_in":
             wanted = self.operand.texts(subject.context)
             return bool(values) and not any(_fold(v) in wanted for v in values)
         limit = self.operand.number(subject.context)
         if limit is None:
             return False
-        numbers = [
-            float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)
-        ]
-        compare = {
-            "lt": float.__lt__,
-            "le": float.__le__,
-            "gt": float.__gt__,
-            "ge": float.__ge__,
-        }[op]
-        return any(compare(n, limit) for n in numbers)
+        compare = _COMPARE[op]
+        return any(
+            compare(float(v), limit)
+            for v in values
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        )
+
+
+_COMPARE = {"lt": float.__lt__, "le": float.__le__, "gt": float.__gt__, "ge": float.__ge__}
 
 
 class _Globs(Predicate):
@@ -295,9 +305,12 @@ class Changed(Predicate):
 
 def changed_facets(subject: Subject, facets: tuple[str, ...] = ORIGIN_FACETS) -> tuple[str, ...]:
     """The facets whose known value differs from the previous scan's."""
-    before = subject.context.previous.get(versionless(subject.component.purl))
+    previous = subject.context.previous
     now = subject.origin
-    if before is None or now is None:
+    if not previous or now is None:
+        return ()
+    before = previous.get(versionless(subject.component.purl))
+    if before is None:
         return ()
     out = []
     for facet in facets:

@@ -51,6 +51,8 @@ class Rule:
     """Names of lists: while all are empty the rule only reports (`vetted_publishers` …)."""
     where: str = ""
     """`file:line` of its definition."""
+    parts: tuple[str, ...] = ()
+    """The message split at its placeholders (odd items are fact names), split once."""
 
     def applies(self, kind: str, ecosystem: str) -> bool:
         """The `applies_to` filter."""
@@ -60,14 +62,20 @@ class Rule:
 
     def render(self, subject: Subject) -> str:
         """The message with `{fact.name}` placeholders filled (unknown values: `unknown`)."""
-
-        def fill(match: re.Match[str]) -> str:
-            value = FACTS[match.group(1)](subject)
+        parts = self.parts or tuple(PLACEHOLDER.split(self.message))
+        if len(parts) == 1:
+            return self.message
+        out = []
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                out.append(part)
+                continue
+            value = FACTS[part](subject)
             if isinstance(value, tuple):
-                return ", ".join(str(v) for v in value) or "none"
-            return "unknown" if value is None else str(value)
-
-        return PLACEHOLDER.sub(fill, self.message)
+                out.append(", ".join(str(v) for v in value) or "none")
+            else:
+                out.append("unknown" if value is None else str(value))
+        return "".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +241,7 @@ def parse_rule(entry: Y) -> Rule:
             else ()
         ),
         where=entry.where,
+        parts=tuple(PLACEHOLDER.split(message)),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from auditor.model import Component, Origin
@@ -20,7 +20,10 @@ Fact = Value | tuple[Value, ...]
 
 def versionless(purl: str) -> str:
     """`pkg:pypi/requests@2.32.3?x=y` -> `pkg:pypi/requests`: the same package over time."""
-    return purl.partition("?")[0].partition("#")[0].partition("@")[0]
+    at = purl.find("@")  # `@` in a namespace or name is percent-encoded in a purl
+    if at >= 0:
+        return purl[:at]
+    return purl.partition("?")[0].partition("#")[0]
 
 
 class Context:
@@ -60,13 +63,15 @@ class Context:
         """The popular name `component`'s name is a near miss of, if any (memoised)."""
         from auditor.policy.typosquat import near_miss
 
-        eco = component.purl[4:].partition("/")[0]
-        key = f"{eco}/{component.name}"
-        if key not in self._squats:
-            distance = self.names.get("typosquat_distance", 1)
-            limit = distance if isinstance(distance, int) and not isinstance(distance, bool) else 1
-            self._squats[key] = near_miss(eco, component.name, limit)
-        return self._squats[key]
+        purl = component.purl
+        key = purl[4 : purl.find("@")] if "@" in purl else purl
+        found: str | bool | None = self._squats.get(key, False)
+        if found is not False:  # memoised: a name repeats across versions and targets
+            return found  # type: ignore[return-value]
+        distance = self.names.get("typosquat_distance", 1)
+        limit = distance if isinstance(distance, int) and not isinstance(distance, bool) else 1
+        near = self._squats[key] = near_miss(purl[4:].partition("/")[0], component.name, limit)
+        return near
 
     @cached_property
     def graph(self) -> ProvenanceGraph | None:
@@ -86,14 +91,25 @@ class Subject:
 
     def release_age_days(self) -> int | None:
         """Days since the release was uploaded (registry evidence), None when unknown."""
-        evidence = self.origin.evidence if self.origin is not None else ()
-        times = [e.value for e in evidence if e.field == "upload_time"]
-        if not times:
+        if self.origin is None:
             return None
-        try:
-            uploaded = datetime.fromisoformat(min(times).replace("Z", "+00:00"))
-        except ValueError:
+        first: str | None = None
+        for e in self.origin.evidence:
+            if e.field == "upload_time" and (first is None or e.value < first):
+                first = e.value
+        if first is None:
             return None
-        if uploaded.tzinfo is None:
-            uploaded = uploaded.replace(tzinfo=UTC)
-        return (self.context.today - uploaded.astimezone(UTC).date()).days
+        day = _upload_day(first)
+        return None if day is None else (self.context.today - day).days
+
+
+@lru_cache(maxsize=65536)
+def _upload_day(stamp: str) -> date | None:
+    """The UTC day of an ISO 8601 upload time (memoised: releases share upload days)."""
+    try:
+        uploaded = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if uploaded.tzinfo is None:
+        uploaded = uploaded.replace(tzinfo=UTC)
+    return uploaded.astimezone(UTC).date()

@@ -1,6 +1,7 @@
 """Model references in code and configuration: which hub models a project downloads.
 
-`references_in_text(path, text)` is the whole extraction for one file (Python through `ast`,
+`references_in_text(path, text)` (and `references_in_files(paths)` for files on disk) is the
+whole extraction for one file (Python through `ast`,
 YAML/JSON/TOML configs, Dockerfiles and shell scripts); it needs no Tree and no scan, so the
 pre-commit hook (`auditor check-models FILES…`) calls it on changed files directly. The
 `model-refs` collector calls it on every candidate file of a target. Each reference keeps
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from auditor.errors import Diagnostic
 
@@ -88,3 +91,32 @@ def references_in_text(path: str, text: str) -> Extracted:
 
         return shell_references(path, text)
     return Extracted()
+
+
+MAX_FILE = 4 * 1024 * 1024
+"""Larger files are generated or data, not code or configuration someone wrote."""
+
+
+def references_in_files(paths: Iterable[Path]) -> Extracted:
+    """References in files on disk (the pre-commit hook's changed files); a file that cannot
+    be read or decoded is a diagnostic naming it, never an exception."""
+    references: list[ModelReference] = []
+    diagnostics: list[Diagnostic] = []
+    for path in paths:
+        name = path.as_posix()
+        if kind_of(name) is None:
+            continue
+        try:
+            if path.stat().st_size > MAX_FILE:
+                continue
+            text = path.read_bytes().decode("utf-8-sig")
+        except OSError as exc:
+            diagnostics.append(Diagnostic(name, f"cannot read: {exc.strerror}"))
+            continue
+        except UnicodeDecodeError as exc:
+            diagnostics.append(Diagnostic(name, f"not UTF-8 text (byte {exc.start})"))
+            continue
+        extracted = references_in_text(name, text)
+        references.extend(extracted.references)
+        diagnostics.extend(extracted.diagnostics)
+    return Extracted(tuple(references), tuple(diagnostics))

@@ -210,10 +210,16 @@ def _statements_near(text: str, hits: list[int]) -> ast.Module | None:
     )
     body: list[ast.stmt] = []
     covered = -1
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
     for start, end in sorted({_span(lines, i) for i in wanted if i < len(lines)}):
         if start < covered:
             continue
         covered = end
+        before = text[: offsets[start]]
+        if before.count('"""') % 2 or before.count("'''") % 2:
+            return None  # the piece may start inside a triple-quoted string
         try:
             piece = ast.parse("".join(lines[start:end]))
         except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -86,3 +86,14 @@ def test_malicious_checkpoint_finding_names_its_purl(tmp_path: Path) -> None:
     (component,) = found.components
     (finding,) = found.findings
     assert finding.purl == component.purl and finding.rule == "weights.unsafe-pickle"
+
+
+def test_a_changed_weight_changes_the_target_digest(tmp_path: Path) -> None:
+    path = makers.torch_zip(tmp_path / "model.pt", makers.state_dict())
+    first = DirectoryTree("t", tmp_path)
+    ModelFilesCollector().collect(first, CollectContext())
+    with path.open("ab") as fh:
+        fh.write(b"\0")
+    second = DirectoryTree("t", tmp_path)
+    ModelFilesCollector().collect(second, CollectContext())
+    assert first.digest() != second.digest()

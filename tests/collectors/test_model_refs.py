@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from auditor.collectors import CollectContext
 from auditor.collectors.model_refs import ModelRefsCollector
 from auditor.references import references_in_text
@@ -139,3 +142,64 @@ def test_only_the_statements_that_matter_are_parsed_yet_lines_stay_true() -> Non
         ("org/const", 9, "huggingface", False, "model"),
         ("org/in-class", 16, "huggingface", False, "model"),
     ]
+
+
+def test_files_on_disk_for_the_hook(tmp_path: Path) -> None:
+    from auditor.references import references_in_files
+
+    (tmp_path / "a.py").write_text('pipeline("x", model="org/a")\n')
+    (tmp_path / "b.py").write_bytes(b"\xff\xfe bad")
+    (tmp_path / "notes.txt").write_text('from_pretrained("org/ignored")\n')
+    found = references_in_files(
+        [tmp_path / "a.py", tmp_path / "b.py", tmp_path / "notes.txt", tmp_path / "gone.py"]
+    )
+    assert [(r.repo_id, r.line) for r in found.references] == [("org/a", 1)]
+    assert sorted(Path(d.location).name for d in found.diagnostics) == ["b.py", "gone.py"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(max_size=300),
+    st.sampled_from(["a.py", "c.yaml", "c.json", "c.toml", "Dockerfile", "x.sh"]),
+)
+def test_every_reference_parser_takes_any_text(text: str, name: str) -> None:
+    extracted = references_in_text(name, text)
+    for ref in extracted.references:
+        assert 1 <= ref.line <= text.count("\n") + 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "x = 1\n",
+                '"""doc\nfrom_pretrained("a/b")\n"""\n',
+                "def f():\n    return 1\n",
+                'M = "org/m"\n',
+                "AutoModel.from_pretrained(M)\n",
+                "@d\ndef g():\n    pipeline('t', model='org/p')\n",
+                "try:\n    import modelscope\nexcept ImportError:\n    pass\n",
+                "if x:\n    hf_hub_download('org/h', 'f')\nelse:\n    pass\n",
+            ]
+        ),
+        max_size=8,
+    )
+)
+def test_partial_parsing_agrees_with_a_full_parse(pieces: list[str]) -> None:
+    from auditor.references import python_refs
+
+    text = "".join(pieces)
+    fast = python_refs.python_references("a.py", text)
+    hits = python_refs._hit_lines(text)
+    full: list[tuple[str, int]] = []
+    if hits:
+        original = python_refs._statements_near
+        python_refs._statements_near = lambda _t, _h: None  # type: ignore[assignment]
+        try:
+            full = [
+                (r.repo_id, r.line) for r in python_refs.python_references("a.py", text).references
+            ]
+        finally:
+            python_refs._statements_near = original
+    assert [(r.repo_id, r.line) for r in fast.references] == full

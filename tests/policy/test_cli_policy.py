@@ -100,3 +100,10 @@ def test_rules_list_shows_the_configured_state(auditor: Callable[..., Ran], tmp_
     assert lines["pypi.yanked"][1] == "critical"
     assert lines["release.young"][3] == "disabled"
     assert lines["origin.changed"][3] == "default"
+
+
+def test_the_example_policies_validate(auditor: Callable[..., Ran]) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "policies"
+    ran = auditor("rules", "validate", examples)
+    assert ran.code == 0, ran.stderr
+    assert "org-rules.yaml: pack org-rules, 2 rules" in ran.stdout

@@ -89,7 +89,7 @@ def test_repository_conflict() -> None:
             ],
         )
     )
-    hit = [f for f in result.findings if f.rule == "origin.repository-conflict"]
+    hit = [f for f in result.findings if f.rule == "origin.conflict"]
     assert [f.purl for f in hit] == [p1]
     assert "attestation github.com/y/a" in hit[0].message
 

@@ -155,8 +155,19 @@ def keras_zip(path: Path, layers: list[dict[str, Any]]) -> Path:
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("config.json", json.dumps(config))
         z.writestr("metadata.json", json.dumps({"keras_version": "3.6.0", "date_saved": "x"}))
-        z.writestr("model.weights.h5", b"")
+        z.writestr("model.weights.h5", _empty_h5())
     return path
+
+
+def _empty_h5() -> bytes:
+    """An HDF5 file with Keras 3's weights layout root (`layers`, `vars` groups)."""
+    import h5py
+
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f.create_group("layers")
+        f.create_group("vars")
+    return buffer.getvalue()
 
 
 def lambda_layer(name: str) -> dict[str, Any]:
