@@ -99,7 +99,11 @@ def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
         for loc in c.locations or (None,):
             at = f"{loc.path}:{loc.line}" if loc and loc.line else (loc.path if loc else c.name)
             lines.append(f"{at}: {c.name} blocked by {f.rule} ({f.severity.value})")
-        lines.append(f"  publisher: {_claim(o, 'publisher')} · organisation: "
+        namespace = c.name.rpartition("/")[0]
+        publisher = _claim(o, "publisher")
+        if publisher == "unknown" and namespace:
+            publisher = f"{namespace} (the repo id's namespace)"
+        lines.append(f"  publisher: {publisher} · organisation: "
                      f"{_claim(o, 'organisation')} · country: {_claim(o, 'country')}")  # fmt: skip
         lines.extend(
             f"  lineage root ({root.relation}): {root.purl} · organisation: "
@@ -108,7 +112,6 @@ def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
             if root.purl != c.purl
         )
         lines.append(f"  why: {f.message}")
-        namespace = c.name.rpartition("/")[0]
         vet = f'"{namespace}" to vetted_publishers, or ' if namespace else ""
         lines.append(f'  to vet: add {vet}"{c.name}" to vetted_models in {where_set}')
         pattern = c.purl.partition("@")[0].partition("?")[0] + "*"
