@@ -242,6 +242,52 @@ def scan(
     sys.exit(code)
 
 
+@cli.command("check-models")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@_policy_option
+@click.option("--online", is_flag=True, help="Ask the hub; by default only the cache is used.")
+@_db_option
+@click.pass_obj
+def check_models(
+    debug: bool, files: tuple[Path, ...], policy: Path | None, online: bool, db: str | None
+) -> None:
+    """Refuse models in FILES whose publisher or lineage root is not vetted (pre-commit hook).
+
+    Reads model references in code, configs and scripts, and weight files; judges each with
+    the policy (vetted_publishers, vetted_models, waivers). Prints nothing and exits 0 when
+    nothing is blocked; exits 1 with what to vet or waive otherwise.
+    """
+    from auditor.check_models import explain, judge, models_in
+    from auditor.pipeline import merge_components
+
+    found = models_in(files)
+    for d in found.diagnostics:
+        click.echo(f"warning: {d.location}: {d.message}", err=True)
+    components = merge_components(found.components)
+    if not components:
+        return
+    try:
+        effective = _policy(tuple(str(f) for f in files), policy)
+    except AuditorError as exc:
+        _fail(exc, debug)
+    config = Config(db_url=db_url(db, os.environ), offline=not online)
+    store, _ = _open_store(config, needed=False)
+    try:
+        from auditor.resolution import resolve_all
+
+        cache = store.http_cache() if store is not None else None
+        origins, _ = resolve_all(components, config, cache)
+    finally:
+        if store is not None:
+            store.close()
+    by_purl = {o.purl: o for o in origins}
+    blocked = judge(components, by_purl, effective, config.today)
+    if blocked:
+        sources = effective.settings.sources
+        click.echo(explain(blocked, sources[-1] if sources else None), err=True, nl=False)
+        sys.exit(EXIT_POLICY)
+
+
 def _policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
     """The policy in effect: configuration discovered near the target (or the working
     directory), `--policy` laid over it, every pack read and checked."""
