@@ -33,6 +33,7 @@ from auditor.weights.inspect import is_weight_path
 
 if TYPE_CHECKING:
     from auditor.http import HttpCache
+    from auditor.policy.engine import Policy
     from auditor.resolution import Progress
 
 PREFIXES: dict[str, TargetKind | None] = {
@@ -128,8 +129,25 @@ def judge(
             diagnostics=scan.diagnostics + problems,
             status=status,
         )
+    scan = _signatures_required(scan, policy)
     previous = history(scan.targets[0].identity) if history and scan.targets else None
     return evaluate(scan, policy, previous, config.today)
+
+
+def _signatures_required(scan: Scan, policy: Policy) -> Scan:
+    """`require_signatures` (publishers or organisations): their components must carry a
+    verified model or image signature; evaluate() then stamps and waives like any finding."""
+    listed = policy.names.get("require_signatures")
+    names = frozenset(str(n) for n in listed) if isinstance(listed, list) else frozenset()
+    if not names:
+        return scan
+    from auditor.policy.signatures import SignatureRequirement, signature_required_findings
+
+    origins = {o.purl: o for o in scan.origins}
+    found = signature_required_findings(
+        scan.components, origins, SignatureRequirement(publishers=names, organisations=names)
+    )
+    return replace(scan, findings=scan.findings + found)
 
 
 def _now() -> str:
