@@ -95,6 +95,15 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     help="Components resolved at once.",
 )  # fmt: skip
 @click.option(
+    "--npm-registry",
+    metavar="URL",
+    help="npm registry URL (default: AUDITOR_NPM_REGISTRY, else npm's own configuration).",
+)
+@click.option(
+    "--deps-dev", is_flag=True,
+    help="Ask deps.dev (AUDITOR_DEPSDEV_URL) for a second opinion on source repositories.",
+)  # fmt: skip
+@click.option(
     "--notify",
     metavar="URL",
     help="POST what is new since the previous scan of the same target to this webhook.",
@@ -118,6 +127,8 @@ def scan(
     no_store: bool,
     pypi_url: str | None,
     concurrency: int,
+    npm_registry: str | None,
+    deps_dev: bool,
     notify: str | None,
     notify_format: str,
     db: str | None,
@@ -138,6 +149,8 @@ def scan(
         store=not no_store,
         pypi_url=pypi_url,
         concurrency=concurrency,
+        npm_registry=npm_registry,
+        deps_dev=deps_dev,
     )
     store, store_error = _open_store(config, needed=notify is not None)
     notice: str | None = None
@@ -600,6 +613,7 @@ def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
     healthy &= answered
     mark = "ok  " if answered else "FAIL"
     click.echo(f"{mark} pypi   {redact(pypi.url)}  ({pypi.source}): {detail}")
+    healthy &= _doctor_npm()
     url = db_url(db, os.environ)
     try:
         with open_store(url):
@@ -608,6 +622,33 @@ def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
         healthy = False
         click.echo(f"FAIL store  {exc.message}")
     sys.exit(0 if healthy else 1)
+
+
+def _doctor_npm() -> bool:
+    """The npm registry (and GitHub, when configured): a missing npm endpoint is reported
+    with its hint, not fatal, since only scans with npm components need it."""
+    from auditor import endpoints
+    from auditor.http import Http, HttpSettings
+    from auditor.urls import redact
+
+    try:
+        npm = endpoints.npm(None, os.environ)
+    except AuditorError as exc:
+        click.echo(f"FAIL npm    {exc.message} ({exc.hint})")
+        return False
+    probes = [("npm", npm, "/npm")]
+    if (hub := endpoints.github(os.environ)) is not None:
+        probes.append(("github", hub, "/rate_limit"))
+    else:
+        click.echo(f"skip github {endpoints.GITHUB_ENV} is not set: owner lookups are skipped")
+    healthy = True
+    for role, endpoint, path in probes:
+        http = Http({role: endpoint.url}, settings=HttpSettings(attempts=1, read_timeout=10))
+        answered, detail = http.probe(role, path)
+        healthy &= answered
+        mark = "ok  " if answered else "FAIL"
+        click.echo(f"{mark} {role:<6} {redact(endpoint.url)}  ({endpoint.source}): {detail}")
+    return healthy
 
 
 @cli.group()

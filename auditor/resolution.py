@@ -16,7 +16,9 @@ from auditor import endpoints as registry
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Finding, Origin, OriginStatus
-from auditor.resolvers import RESOLVERS, Resolution, Resolver
+from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, github
+from auditor.resolvers.depsdev import DepsDevResolver
+from auditor.resolvers.github import GitHubResolver
 from auditor.resolvers.local import local_origin
 
 Progress = Callable[[int, int], None]
@@ -33,7 +35,22 @@ def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
     found: dict[str, registry.Endpoint] = {}
     if "pypi" in needed:
         found["pypi"] = registry.pypi(config.pypi_url, os.environ)
+    if "npm" in needed:
+        for scoped in registry.npm_scopes(os.environ).values():
+            found[scoped.role] = scoped
+        found["npm"] = registry.npm(config.npm_registry, os.environ)
+    if needed & {"npm", "pypi"} and (hub := registry.github(os.environ)) is not None:
+        found["github"] = hub
+    if config.deps_dev:
+        found["depsdev"] = registry.depsdev(os.environ)
     return found
+
+
+def _request_headers() -> dict[str, dict[str, str]]:
+    """GITHUB_TOKEN, when set, authenticates GitHub requests (higher rate limits); it is
+    read here, handed to Http, and never logged, cached or stored."""
+    token = os.environ.get("GITHUB_TOKEN", "").strip()
+    return {"github": {"Authorization": f"Bearer {token}"}} if token else {}
 
 
 def resolve_all(
@@ -46,11 +63,15 @@ def resolve_all(
     if config.no_resolve:
         return tuple(local_origin(c, OriginStatus.SKIPPED, "--no-resolve") for c in components), ()
     needed = {ecosystem(c) for c in components}
-    bases = {role: e.url for role, e in endpoints(config, needed).items()}
-    http = Http(bases, cache, replace(config.http or HttpSettings(), offline=config.offline))
+    found = endpoints(config, needed)
+    bases = {role: e.url for role, e in found.items()}
+    settings = replace(config.http or HttpSettings(), offline=config.offline)
+    http = Http(bases, cache, settings, headers=_request_headers())
     resolvers: dict[str, Resolver] = {
         eco: cls(http) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
     }
+    hub = GitHubResolver(http) if "github" in found else None
+    second = DepsDevResolver(http) if "depsdev" in found else None
     http.prefetch(
         request
         for c in components
@@ -65,12 +86,13 @@ def resolve_all(
             reason = f"no registry resolver for {ecosystem(component)} components in this version"
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
         try:
-            return resolver.resolve(component)
+            resolution = resolver.resolve(component)
         except FetchError as exc:
             return Resolution(local_origin(component, OriginStatus.UNREACHABLE, exc.reason))
         except NotCached:
             reason = "offline, and no cached answer"
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
+        return _enriched(resolution, component, hub, second)
 
     results: list[Resolution] = []
     with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool:
@@ -85,3 +107,18 @@ def resolve_all(
         tuple(r.origin for r in results),
         tuple(f for r in results for f in r.findings),
     )
+
+
+def _enriched(
+    resolution: Resolution,
+    component: Component,
+    hub: GitHubResolver | None,
+    second: DepsDevResolver | None,
+) -> Resolution:
+    """The source host's facts about the repository, then deps.dev's second opinion."""
+    origin = github.enrich(resolution.origin, hub)
+    findings = resolution.findings
+    if second is not None:
+        origin, extra = depsdev.second_opinion(origin, second, component)
+        findings += extra
+    return Resolution(origin, findings)

@@ -27,8 +27,11 @@ loopback server fails fast instead of reaching the internet."""
 
 @pytest.fixture(autouse=True)
 def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT"):
+    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_NPM_REGISTRY"):
         monkeypatch.setenv(variable, DEAD_ENDPOINT)
+    # GitHub lookups and deps.dev only when a test asks for them (their servers are loopback).
+    for variable in ("GITHUB_API_URL", "GITHUB_TOKEN", "AUDITOR_DEPSDEV_URL"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture(scope="session")
