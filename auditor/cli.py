@@ -594,9 +594,10 @@ def show(debug: bool, scan_id: str, purl: str, db: str | None) -> None:
 
 @cli.command()
 @click.option("--pypi-url", metavar="URL", help="Check this PyPI base URL instead.")
+@click.option("--npm-registry", metavar="URL", help="Check this npm registry instead.")
 @_db_option
 @click.pass_obj
-def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
+def doctor(debug: bool, pypi_url: str | None, npm_registry: str | None, db: str | None) -> None:
     """The endpoints and store in effect, and whether each answers (exit 1 if not)."""
     from auditor import endpoints
     from auditor.http import Http, HttpSettings
@@ -613,7 +614,7 @@ def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
     healthy &= answered
     mark = "ok  " if answered else "FAIL"
     click.echo(f"{mark} pypi   {redact(pypi.url)}  ({pypi.source}): {detail}")
-    healthy &= _doctor_npm()
+    healthy &= _doctor_npm(npm_registry)
     url = db_url(db, os.environ)
     try:
         with open_store(url):
@@ -624,7 +625,7 @@ def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
     sys.exit(0 if healthy else 1)
 
 
-def _doctor_npm() -> bool:
+def _doctor_npm(flag: str | None) -> bool:
     """The npm registry (and GitHub, when configured): a missing npm endpoint is reported
     with its hint, not fatal, since only scans with npm components need it."""
     from auditor import endpoints
@@ -632,7 +633,7 @@ def _doctor_npm() -> bool:
     from auditor.urls import redact
 
     try:
-        npm = endpoints.npm(None, os.environ)
+        npm = endpoints.npm(flag, os.environ)
     except AuditorError as exc:
         click.echo(f"FAIL npm    {exc.message} ({exc.hint})")
         return False

@@ -49,7 +49,9 @@ class GitHubResolver(Resolver):
             reason = f"{owner}/{name} is not on GitHub (or not public)"
             return Resolution(Origin(component.purl, OriginStatus.UNKNOWN, reason))
         repo = _object(repo_reply)
-        account = repo.get("owner", {}).get("login") if isinstance(repo.get("owner"), dict) else None
+        account = (
+            repo.get("owner", {}).get("login") if isinstance(repo.get("owner"), dict) else None
+        )
         account = account if isinstance(account, str) and account else owner
         user_reply = self.http.get("github", f"/users/{quote(account)}")
         user = _object(user_reply) if user_reply.status not in MISSING_STATUSES else {}
@@ -87,9 +89,12 @@ def _repo_evidence(reply: Response, repo: Mapping[str, Any]) -> Iterator[Evidenc
         if isinstance(repo.get(key), bool):
             yield _ev(reply, key, str(repo[key]).lower(), Strength.REGISTRY)
     parent = repo.get("parent")
-    if repo.get("fork") is True and isinstance(parent, dict):
-        if isinstance(parent.get("full_name"), str):
-            yield _ev(reply, "parent.full_name", parent["full_name"], Strength.REGISTRY)
+    if (
+        repo.get("fork") is True
+        and isinstance(parent, dict)
+        and isinstance(parent.get("full_name"), str)
+    ):
+        yield _ev(reply, "parent.full_name", parent["full_name"], Strength.REGISTRY)
 
 
 def _user_evidence(reply: Response, user: Mapping[str, Any]) -> Iterator[Evidence]:

@@ -122,7 +122,8 @@ class NpmResolver(Resolver):
         )
         found = []
         for predicate_type, bundle in provenance_bundles(reply.json()):
-            result = verify(predicate_type, bundle, subject, sha512)
+            digest = ("sha512", sha512) if sha512 else None
+            result = verify(predicate_type, bundle, subject, digest)
             note = Evidence(
                 "npm-provenance",
                 "verification",

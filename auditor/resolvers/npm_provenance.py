@@ -71,9 +71,13 @@ def provenance_bundles(doc: Any) -> list[tuple[str, Mapping[str, Any]]]:
 
 
 def verify(
-    predicate_type: str, bundle: Mapping[str, Any], subject: str, sha512_hex: str | None
+    predicate_type: str,
+    bundle: Mapping[str, Any],
+    subject: str,
+    digest: tuple[str, str] | None,
 ) -> Provenance:
-    """Verify `bundle` and bind it to `subject` (a purl) and its sha512 (hex)."""
+    """Verify `bundle` and bind it to `subject` (npm: the version's purl) and `digest`
+    ((algorithm, hex); npm: the sha512 of `dist.integrity`). No digest: never bound."""
     from sigstore.errors import Error as SigstoreError
     from sigstore.models import Bundle
 
@@ -84,8 +88,9 @@ def verify(
     except (SigstoreError, ValueError) as exc:
         return Provenance(predicate_type, False, _first_line(exc), claimed)
     statement = json.loads(payload)
-    if not _binds(statement, subject, sha512_hex):
-        reason = f"signed statement is not about {subject} with the registry's sha512"
+    if not _binds(statement, subject, digest):
+        algorithm = digest[0] if digest else "digest"
+        reason = f"signed statement is not about {subject} with the registry's {algorithm}"
         return Provenance(predicate_type, False, reason, claimed)
     facts = tuple(_certificate_facts(parsed.signing_certificate))
     return Provenance(predicate_type, True, None, facts)
@@ -120,14 +125,14 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def _binds(statement: Any, subject: str, sha512_hex: str | None) -> bool:
+def _binds(statement: Any, subject: str, digest: tuple[str, str] | None) -> bool:
     subjects = statement.get("subject") if isinstance(statement, dict) else None
     for item in subjects or ():
         if not isinstance(item, dict) or item.get("name") != subject:
             continue
-        digest = item.get("digest")
-        if sha512_hex is not None and isinstance(digest, dict):
-            return str(digest.get("sha512", "")).lower() == sha512_hex
+        signed = item.get("digest")
+        if digest is not None and isinstance(signed, dict):
+            return str(signed.get(digest[0], "")).lower() == digest[1].lower()
     return False
 
 
@@ -142,13 +147,14 @@ def _statement_claims(bundle: Mapping[str, Any]) -> list[tuple[str, str]]:
     predicate = statement.get("predicate") if isinstance(statement, dict) else None
     if not isinstance(predicate, dict):
         return []
-    claims: list[tuple[str, str]] = []
     materials = predicate.get("materials") or predicate.get("buildDefinition", {}).get(
         "resolvedDependencies"
     )
-    for material in materials or ():
-        if isinstance(material, dict) and isinstance(material.get("uri"), str):
-            claims.append(("source_repository_uri", material["uri"].split("@", 1)[0]))
+    claims = [
+        ("source_repository_uri", material["uri"].split("@", 1)[0])
+        for material in materials or ()
+        if isinstance(material, dict) and isinstance(material.get("uri"), str)
+    ]
     source = predicate.get("invocation", {}).get("configSource", {})
     if isinstance(source, dict) and isinstance(source.get("entryPoint"), str):
         claims.append(("build_signer_uri", source["entryPoint"]))

@@ -20,7 +20,6 @@ from tests.servers.jsonapi import JsonApiState, load, serve
 from tests.servers.pypi import Fault
 
 FAST = HttpSettings(backoff=0.01, connect_timeout=1, read_timeout=0.5, attempts=3)
-ABBREV_SRI = "sha512-nne9/IiQ/hzIhY6pdDnbBtz7DjPTKrY00P/zvPSm5pOFkl6xuGrGnXn/VtTNNfNtAfZ9/1RtehkszU9qcTii0Q=="
 
 
 def npm_routes() -> dict[str, object]:
@@ -44,10 +43,17 @@ def integrity(name: str, version: str) -> str:
     return str(doc["versions"][version]["dist"]["integrity"])
 
 
+ABBREV_SRI = integrity("abbrev", "1.1.1")
+
+
 def lockfile(packages: dict[str, tuple[str, str]]) -> str:
     """A package-lock.json v3 pinning name -> (version, integrity)."""
     entries: dict[str, object] = {
-        "": {"name": "app", "version": "1.0.0", "dependencies": {n: v for n, (v, _) in packages.items()}}
+        "": {
+            "name": "app",
+            "version": "1.0.0",
+            "dependencies": {n: v for n, (v, _) in packages.items()},
+        }
     }
     for name, (version, sri) in packages.items():
         entries[f"node_modules/{name}"] = {
@@ -183,10 +189,18 @@ def test_missing_package_and_version_are_unknown(
         (Fault("500"), OriginStatus.UNREACHABLE, "HTTP 500 after 3 attempt(s)"),
         (Fault("503", times=2), OriginStatus.RESOLVED, None),
         (Fault("429", times=1, retry_after="1"), OriginStatus.RESOLVED, None),
-        (Fault("429", retry_after="3600"), OriginStatus.UNREACHABLE, "HTTP 429, Retry-After 3600 s"),
+        (
+            Fault("429", retry_after="3600"),
+            OriginStatus.UNREACHABLE,
+            "HTTP 429, Retry-After 3600 s",
+        ),
         (Fault("hang", seconds=3), OriginStatus.UNREACHABLE, "timed out after 3 attempt(s)"),
         (Fault("truncate"), OriginStatus.UNREACHABLE, "after 3 attempt(s)"),
-        (Fault("malformed"), OriginStatus.UNREACHABLE, "malformed JSON response after 3 attempt(s)"),
+        (
+            Fault("malformed"),
+            OriginStatus.UNREACHABLE,
+            "malformed JSON response after 3 attempt(s)",
+        ),
         (Fault("malformed", times=1), OriginStatus.RESOLVED, None),
         (Fault("404"), OriginStatus.UNKNOWN, "abbrev is not on the registry"),
     ],
@@ -222,9 +236,7 @@ def test_malformed_packument_shape_is_unreachable(
     assert origin.reason == "malformed packument (no `versions` object)"
 
 
-def test_cache_warm_then_offline(
-    npm: tuple[JsonApiState, str], tmp_path: Path
-) -> None:
+def test_cache_warm_then_offline(npm: tuple[JsonApiState, str], tmp_path: Path) -> None:
     state, base = npm
     store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     cold = scan(tmp_path, base, ALL, store)
@@ -243,7 +255,9 @@ def test_scoped_registry_from_npmrc(
 ) -> None:
     """`@scope:registry=` in the project's .npmrc sends that scope to its own registry."""
     state, base = npm
-    private = JsonApiState(routes={"/@sigstore/protobuf-specs": npm_routes()["/@sigstore/protobuf-specs"]})
+    private = JsonApiState(
+        routes={"/@sigstore/protobuf-specs": npm_routes()["/@sigstore/protobuf-specs"]}
+    )
     for private_base in serve(private):
         write_files(tmp_path, {".npmrc": f"@sigstore:registry={private_base}/\n"})
         monkeypatch.chdir(tmp_path)

@@ -46,8 +46,9 @@ def registry_host() -> str:
 
 def packument(spec: str, host: str) -> dict[str, object]:
     view = json.loads(
-        subprocess.run(["npm", "view", spec, "--json"], capture_output=True, text=True,
-                       check=True).stdout  # fmt: skip
+        subprocess.run(
+            ["npm", "view", spec, "--json"], capture_output=True, text=True, check=True
+        ).stdout  # fmt: skip
     )
     version = view["version"]
     manifest = {k: v for k, v in view.items() if k not in DROP}
