@@ -8,8 +8,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from auditor.endpoints import depsdev, github, npm, npm_scopes
+from auditor.endpoints import _parse_npmrc, depsdev, github, npm, npm_scopes
 from auditor.errors import ConfigError
 
 
@@ -86,3 +88,18 @@ def test_github_and_depsdev_only_from_the_environment() -> None:
     with pytest.raises(ConfigError):
         depsdev({})
     assert os.environ.get("GITHUB_API_URL") is None  # conftest keeps tests off real hosts
+
+
+@given(st.text(max_size=300))
+def test_npmrc_parser_never_fails(text: str) -> None:
+    settings = _parse_npmrc(text, {"HOME": "/nowhere"})
+    for key, value in settings.items():
+        assert "\n" not in key and "\n" not in value
+        assert key == key.strip() and not key.startswith(("#", ";"))
+
+
+@given(st.dictionaries(st.from_regex(r"@?[a-z][a-z0-9:_-]{0,20}", fullmatch=True),
+                       st.from_regex(r"[a-z0-9:/._-]{0,30}", fullmatch=True), max_size=5))  # fmt: skip
+def test_npmrc_round_trip(settings: dict[str, str]) -> None:
+    text = "".join(f"{key} = {value}\n" for key, value in settings.items())
+    assert _parse_npmrc(text, {}) == settings
