@@ -190,12 +190,12 @@ def enrich(origin: Origin, resolver: GitHubResolver | None) -> Origin:
     hosted = hosting_evidence(origin.repository.value)
     if hosted is not None:
         added.append(hosted)
-    stand_in = github_repository(origin.repository.value)
-    if stand_in is not None:
+    if origin.repository.value.startswith("https://github.com/"):
+        stand_in = github_repository(origin.repository.value) if resolver is not None else None
         if resolver is None:
             added.append(Evidence("github", "lookup", "skipped: GITHUB_API_URL is not set",
                                   origin.repository.value, Strength.INFERRED))  # fmt: skip
-        else:
+        elif stand_in is not None:
             added.extend(_github_evidence(resolver, stand_in, origin.repository.value))
     return replace(origin, evidence=origin.evidence + tuple(added)) if added else origin
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from packageurl import PackageURL
 
 from auditor.collectors.npm_common import integrity_hashes
+from auditor.endpoints import npm_role
 from auditor.http import MISSING_STATUSES, FetchError, Response
 from auditor.model import Claim, Component, Evidence, Finding, Origin, OriginStatus, Strength
 from auditor.policy.builtin import finding
@@ -55,20 +56,18 @@ class NpmResolver(Resolver):
 
     def resolve(self, component: Component) -> Resolution:
         """Ask the registry (the scope's own one when configured) for the packument."""
-        purl = PackageURL.from_string(component.purl)
-        name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
-        qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
-        if "vcs_url" in qualifiers or "download_url" in qualifiers:
+        name, version, direct = _identity(component.purl)
+        if direct:
             reason = "direct reference: not published through the registry"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
-        role = self._role(purl.namespace)
+        role = self._role(name)
         reply = self.http.get(role, packument_path(name), accept=FULL)
         if reply.status in MISSING_STATUSES:
             reason = f"{name} is not on the registry"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
-        entry = _version(reply, name, purl.version)
+        entry = _version(reply, name, version)
         if entry is None:
-            reason = f"{name} {purl.version} is not on the registry"
+            reason = f"{name} {version} is not on the registry"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
         evidence = tuple(_evidence(entry))
         provenance = self._provenance(role, entry)
@@ -82,17 +81,14 @@ class NpmResolver(Resolver):
 
     def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
         """The packument of a registry component."""
-        purl = PackageURL.from_string(component.purl)
-        qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
-        if "vcs_url" in qualifiers or "download_url" in qualifiers:
-            return ()
-        name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
-        return ((self._role(purl.namespace), packument_path(name)),)
+        name, _, direct = _identity(component.purl)
+        return () if direct else ((self._role(name), packument_path(name)),)
 
-    def _role(self, scope: str | None) -> str:
-        from auditor.endpoints import npm_role
-
-        role = npm_role(scope)
+    def _role(self, name: str) -> str:
+        """The scope's own registry when one is configured, else the default one."""
+        if not name.startswith("@"):
+            return "npm"
+        role = npm_role(name.partition("/")[0])
         return role if role in self.http.endpoints else "npm"
 
     def _provenance(
@@ -134,6 +130,17 @@ class NpmResolver(Resolver):
             )
             found.append((result, note))
         return tuple(found)
+
+
+def _identity(purl: str) -> tuple[str, str | None, bool]:
+    """(npm name, version, is a direct reference) of a `pkg:npm/…` purl as purls.npm writes
+    it; plain string work, since packageurl's parser is the slowest part of a warm scan."""
+    body, _, qualifiers = purl.removeprefix("pkg:npm/").partition("#")[0].partition("?")
+    path, at, version = body.rpartition("@")
+    if not at:  # no version
+        path, version = body, ""
+    direct = any(q.partition("=")[0] in ("vcs_url", "download_url") for q in qualifiers.split("&"))
+    return unquote(path), unquote(version) or None, direct
 
 
 def packument_path(name: str) -> str:
