@@ -206,6 +206,20 @@ def github(environ: Mapping[str, str]) -> Endpoint | None:
     return Endpoint("github", value.rstrip("/"), GITHUB_ENV) if value else None
 
 
+GITLAB_ENV = "CI_API_V4_URL"
+GITLAB_OWN_ENV = "AUDITOR_GITLAB_API_URL"
+
+
+def gitlab(environ: Mapping[str, str]) -> Endpoint | None:
+    """GitLab's REST API v4 root: AUDITOR_GITLAB_API_URL, else CI_API_V4_URL (GitLab CI sets
+    it); None means GitLab lookups are skipped."""
+    for name in (GITLAB_OWN_ENV, GITLAB_ENV):
+        value = environ.get(name, "").strip()
+        if value:
+            return Endpoint("gitlab", value.rstrip("/"), name)
+    return None
+
+
 def depsdev(environ: Mapping[str, str]) -> Endpoint:
     """The deps.dev API base (for `--deps-dev`): only ever from AUDITOR_DEPSDEV_URL."""
     value = environ.get(DEPSDEV_ENV, "").strip()

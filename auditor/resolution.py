@@ -16,9 +16,10 @@ from auditor import endpoints as registry
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Finding, Origin, OriginStatus
-from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, github
+from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, source_hosts
 from auditor.resolvers.depsdev import DepsDevResolver
 from auditor.resolvers.github import GitHubResolver
+from auditor.resolvers.gitlab import GitLabResolver
 from auditor.resolvers.local import local_origin
 
 Progress = Callable[[int, int], None]
@@ -41,16 +42,22 @@ def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
         found["npm"] = registry.npm(config.npm_registry, os.environ)
     if needed & {"npm", "pypi"} and (hub := registry.github(os.environ)) is not None:
         found["github"] = hub
+    if needed & {"npm", "pypi"} and (lab := registry.gitlab(os.environ)) is not None:
+        found["gitlab"] = lab
     if config.deps_dev:
         found["depsdev"] = registry.depsdev(os.environ)
     return found
 
 
 def _request_headers() -> dict[str, dict[str, str]]:
-    """GITHUB_TOKEN, when set, authenticates GitHub requests (higher rate limits); it is
-    read here, handed to Http, and never logged, cached or stored."""
-    token = os.environ.get("GITHUB_TOKEN", "").strip()
-    return {"github": {"Authorization": f"Bearer {token}"}} if token else {}
+    """GITHUB_TOKEN / GITLAB_TOKEN, when set, authenticate requests to those hosts (higher
+    rate limits); read here, handed to Http, and never logged, cached or stored."""
+    headers: dict[str, dict[str, str]] = {}
+    if token := os.environ.get("GITHUB_TOKEN", "").strip():
+        headers["github"] = {"Authorization": f"Bearer {token}"}
+    if token := os.environ.get("GITLAB_TOKEN", "").strip():
+        headers["gitlab"] = {"PRIVATE-TOKEN": token}
+    return headers
 
 
 def resolve_all(
@@ -70,7 +77,14 @@ def resolve_all(
     resolvers: dict[str, Resolver] = {
         eco: cls(http) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
     }
-    hub = GitHubResolver(http) if "github" in found else None
+    hosts = (
+        source_hosts.Host(
+            "github.com", GitHubResolver(http) if "github" in found else None, registry.GITHUB_ENV
+        ),
+        source_hosts.Host(
+            "gitlab.com", GitLabResolver(http) if "gitlab" in found else None, registry.GITLAB_ENV
+        ),
+    )
     second = DepsDevResolver(http) if "depsdev" in found else None
     http.prefetch(
         request
@@ -92,7 +106,7 @@ def resolve_all(
         except NotCached:
             reason = "offline, and no cached answer"
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
-        return _enriched(resolution, component, hub, second)
+        return _enriched(resolution, component, hosts, second)
 
     results: list[Resolution] = []
     with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool:
@@ -112,11 +126,11 @@ def resolve_all(
 def _enriched(
     resolution: Resolution,
     component: Component,
-    hub: GitHubResolver | None,
+    hosts: tuple[source_hosts.Host, ...],
     second: DepsDevResolver | None,
 ) -> Resolution:
     """The source host's facts about the repository, then deps.dev's second opinion."""
-    origin = github.enrich(resolution.origin, hub)
+    origin = source_hosts.enrich(resolution.origin, hosts)
     findings = resolution.findings
     if second is not None:
         origin, extra = depsdev.second_opinion(origin, second, component)

@@ -30,7 +30,8 @@ def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_NPM_REGISTRY"):
         monkeypatch.setenv(variable, DEAD_ENDPOINT)
     # GitHub lookups and deps.dev only when a test asks for them (their servers are loopback).
-    for variable in ("GITHUB_API_URL", "GITHUB_TOKEN", "AUDITOR_DEPSDEV_URL"):
+    for variable in ("GITHUB_API_URL", "GITHUB_TOKEN", "AUDITOR_DEPSDEV_URL", "CI_API_V4_URL",
+                     "AUDITOR_GITLAB_API_URL", "GITLAB_TOKEN"):  # fmt: skip
         monkeypatch.delenv(variable, raising=False)
 
 

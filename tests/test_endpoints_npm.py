@@ -98,8 +98,11 @@ def test_npmrc_parser_never_fails(text: str) -> None:
         assert key == key.strip() and not key.startswith(("#", ";"))
 
 
-@given(st.dictionaries(st.from_regex(r"@?[a-z][a-z0-9:_-]{0,20}", fullmatch=True),
-                       st.from_regex(r"[a-z0-9:/._-]{0,30}", fullmatch=True), max_size=5))  # fmt: skip
+KEYS = st.from_regex(r"@?[a-z][a-z0-9:_-]{0,20}", fullmatch=True)
+VALUES = st.from_regex(r"[a-z0-9:/._-]{0,30}", fullmatch=True)
+
+
+@given(st.dictionaries(KEYS, VALUES, max_size=5))
 def test_npmrc_round_trip(settings: dict[str, str]) -> None:
     text = "".join(f"{key} = {value}\n" for key, value in settings.items())
     assert _parse_npmrc(text, {}) == settings

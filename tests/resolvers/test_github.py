@@ -13,12 +13,8 @@ from hypothesis import strategies as st
 
 from auditor.http import Http, HttpSettings
 from auditor.model import Claim, Component, ComponentKind, Origin, OriginStatus, Strength
-from auditor.resolvers.github import (
-    GitHubResolver,
-    enrich,
-    hosting_evidence,
-    location_country,
-)
+from auditor.resolvers.github import GitHubResolver
+from auditor.resolvers.source_hosts import Host, enrich, hosting_evidence, location_country
 from auditor.store import open_store
 from tests.resolvers.test_npm import ALL, FAST, npm_routes, scan
 from tests.servers.jsonapi import JsonApiState, load, serve
@@ -154,7 +150,7 @@ def test_gitee_and_gitcode_are_hosted_in_cn() -> None:
     assert hosting_evidence("https://gitee.com.evil.invalid/a/b") is None
     claim = Claim("https://gitee.com/a/b", Strength.DECLARED)
     origin = Origin("pkg:npm/x@1", OriginStatus.RESOLVED, repository=claim)
-    enriched = enrich(origin, None)
+    enriched = enrich(origin, (Host("github.com", None, "GITHUB_API_URL"),))
     assert [(e.source, e.value) for e in enriched.evidence] == [("source-host", "CN")]
 
 

@@ -1,8 +1,9 @@
-"""Loopback npm registry, GitHub REST API and deps.dev API: JSON documents by path, in the
-real shapes (tests/data/npm/README.md names the sources), with pypi.py's faults.
+"""Loopback npm registry, GitHub and GitLab REST APIs and deps.dev API: JSON documents by
+path, in the real shapes (tests/data/npm/README.md names the sources), with pypi.py's faults.
 
-One handler serves all three, because what differs is only which documents sit at which
-paths: `routes` maps a decoded request path to a document. The npm registry also answers
+One handler serves all of them (GitLab's too), because what differs is only which documents
+sit at which paths: `routes` maps a decoded request path (with its query, when a route names
+one; else without) to a document. The npm registry also answers
 the abbreviated install document when asked for it (`Accept:
 application/vnd.npm.install-v1+json`) or when `abbreviated_only` imitates a mirror that
 keeps only those.
@@ -65,7 +66,7 @@ class _JsonHandler(_Handler):
         if fault is not None:
             return self._fail(fault)
         path = unquote(self.path.split("?")[0])
-        doc = state.routes.get(path)
+        doc = state.routes.get(unquote(self.path), state.routes.get(path))
         if doc is None:
             return self._send(404, b'{"error": "Not found"}')
         wants_corgi = CORGI in (self.headers.get("Accept") or "")
