@@ -270,3 +270,18 @@ def test_scoped_registry_from_npmrc(
         assert {e.where for e in scoped.evidence if e.source == "npm"} == {
             "npm-sigstore:/@sigstore%2Fprotobuf-specs"
         }
+
+
+def test_attestations_trouble_is_unreachable_and_a_gone_document_is_no_provenance(
+    npm: tuple[JsonApiState, str], tmp_path: Path
+) -> None:
+    state, base = npm
+    state.faults["/-/npm/v1/attestations/"] = Fault("500")
+    [origin] = scan(tmp_path, base, {"sigstore": ALL["sigstore"]}).origins
+    assert origin.status is OriginStatus.UNREACHABLE
+    assert origin.reason is not None and origin.reason.endswith("HTTP 500 after 3 attempt(s)")
+    del state.faults["/-/npm/v1/attestations/"]
+    del state.routes["/-/npm/v1/attestations/sigstore@0.4.0"]
+    [origin] = scan(tmp_path, base, {"sigstore": ALL["sigstore"]}).origins
+    assert origin.status is OriginStatus.RESOLVED
+    assert not [e for e in origin.evidence if e.source == "npm-provenance"]
