@@ -100,8 +100,13 @@ def verify(
 def _verifier() -> Verifier:
     """The public-good verifier with the trust root shipped in the sigstore wheel; built once
     per process (it parses the trust root), never refreshed over the network mid-scan."""
+    import logging
+
     from sigstore.verify import Verifier
 
+    # Offline is our choice (a scan never refreshes the trust root); sigstore warns about it
+    # on every construction, which would reach the user's terminal as noise.
+    logging.getLogger("sigstore._internal.tuf").setLevel(logging.ERROR)
     return Verifier.production(offline=True)
 
 
