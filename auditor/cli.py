@@ -626,22 +626,26 @@ def doctor(debug: bool, pypi_url: str | None, npm_registry: str | None, db: str 
 
 
 def _doctor_npm(flag: str | None) -> bool:
-    """The npm registry (and GitHub, when configured): a missing npm endpoint is reported
-    with its hint, not fatal, since only scans with npm components need it."""
+    """The npm registry, GitHub and GitLab: a missing endpoint is reported (npm's with its
+    hint), not fatal, since only scans that need one use it; a configured one must answer."""
     from auditor import endpoints
     from auditor.http import Http, HttpSettings
     from auditor.urls import redact
 
     try:
         npm = endpoints.npm(flag, os.environ)
-    except AuditorError as exc:
-        click.echo(f"FAIL npm    {exc.message} ({exc.hint})")
-        return False
-    probes = [("npm", npm, "/npm")]
+    except AuditorError as exc:  # only scans with npm components need one
+        click.echo(f"skip npm    {exc.message} ({exc.hint})")
+        npm = None
+    probes = [("npm", npm, "/npm")] if npm is not None else []
     if (hub := endpoints.github(os.environ)) is not None:
         probes.append(("github", hub, "/rate_limit"))
     else:
         click.echo(f"skip github {endpoints.GITHUB_ENV} is not set: owner lookups are skipped")
+    if (lab := endpoints.gitlab(os.environ)) is not None:
+        probes.append(("gitlab", lab, "/version"))
+    else:
+        click.echo(f"skip gitlab {endpoints.GITLAB_ENV} is not set: owner lookups are skipped")
     healthy = True
     for role, endpoint, path in probes:
         http = Http({role: endpoint.url}, settings=HttpSettings(attempts=1, read_timeout=10))

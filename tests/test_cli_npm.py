@@ -53,3 +53,25 @@ def test_no_npm_registry_is_a_usage_error_with_a_hint(
     assert "Traceback" not in ran.stderr
     inventory = auditor("scan", app, "--no-store", "--no-resolve")
     assert inventory.code == 0
+
+
+def test_doctor_reports_npm_and_source_hosts(
+    auditor: Auditor,
+    npm: tuple[JsonApiState, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = npm[1]
+    monkeypatch.setenv("GITHUB_API_URL", base)
+    ran = auditor("doctor", "--pypi-url", base, "--npm-registry", base)
+    assert f"ok   npm    {base}  (--npm-registry): HTTP 404" in ran.stdout
+    assert f"ok   github {base}  (GITHUB_API_URL): HTTP 404" in ran.stdout
+    assert "skip gitlab CI_API_V4_URL is not set" in ran.stdout
+    assert ran.code == 0, ran.stdout
+    monkeypatch.delenv("AUDITOR_NPM_REGISTRY")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("npm_config_globalconfig", str(tmp_path / "none"))
+    monkeypatch.chdir(tmp_path)
+    unset = auditor("doctor", "--pypi-url", base)
+    assert "skip npm    npm: no registry configured" in unset.stdout and unset.code == 0
