@@ -100,21 +100,32 @@ def resolve_all(
             reason = f"no registry resolver for {ecosystem(component)} components in this version"
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
         try:
-            resolution = resolver.resolve(component)
+            return resolver.resolve(component)
         except FetchError as exc:
             return Resolution(local_origin(component, OriginStatus.UNREACHABLE, exc.reason))
         except NotCached:
             reason = "offline, and no cached answer"
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
-        return _enriched(resolution, component, hosts, second)
 
-    results: list[Resolution] = []
+    primary: list[Resolution] = []
     with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool:
         for result in pool.map(one, components):
-            results.append(result)
+            primary.append(result)
             done += 1
             if progress is not None:
                 progress(done, len(components))
+        # Enrichment is a second pass, so that its cached answers (source hosts, deps.dev)
+        # load in one batch too, now that every repository is known.
+        http.prefetch(
+            request
+            for resolution, component in zip(primary, components, strict=True)
+            for request in _enrichment_requests(resolution.origin, component, hosts, second)
+        )
+        pairs = zip(primary, components, strict=True)
+        looks_up = second is not None or any(h.resolver is not None for h in hosts)
+        results = list(  # without a lookup to make, enrichment is too cheap for threads
+            (pool.map if looks_up else map)(lambda p: _enriched(p[0], p[1], hosts, second), pairs)
+        )
     if cache is not None:
         cache.flush()
     return (
@@ -136,3 +147,20 @@ def _enriched(
         origin, extra = depsdev.second_opinion(origin, second, component)
         findings += extra
     return Resolution(origin, findings)
+
+
+def _enrichment_requests(
+    origin: Origin,
+    component: Component,
+    hosts: tuple[source_hosts.Host, ...],
+    second: DepsDevResolver | None,
+) -> list[tuple[str, str]]:
+    """(role, path) requests enrichment will make first for one origin (a cache hint)."""
+    found: list[tuple[str, str]] = []
+    if origin.status is not OriginStatus.RESOLVED:
+        return found
+    if origin.repository is not None:
+        found += source_hosts.first_requests(origin.repository.value, hosts)
+    if second is not None:
+        found += second.first_requests(component)
+    return found

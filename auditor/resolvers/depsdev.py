@@ -44,19 +44,14 @@ class DepsDevResolver(Resolver):
 
     def resolve(self, component: Component) -> Resolution:
         """An origin holding only deps.dev's repository evidence for the version."""
-        purl = PackageURL.from_string(component.purl)
-        system = SYSTEMS.get(purl.type)
-        if system is None or not purl.version:
-            reason = f"deps.dev has no {purl.type} versions"
+        found = _version_path(component.purl)
+        if found is None:
+            reason = "deps.dev has no such versions"
             return Resolution(Origin(component.purl, OriginStatus.SKIPPED, reason))
-        name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
-        path = (
-            f"/v3/systems/{system}/packages/{quote(name, safe='')}"
-            f"/versions/{quote(purl.version, safe='')}"
-        )
+        name, version, path = found
         reply = self.http.get("depsdev", path)
         if reply.status in MISSING_STATUSES:
-            reason = f"deps.dev does not know {name} {purl.version}"
+            reason = f"deps.dev does not know {name} {version}"
             return Resolution(Origin(component.purl, OriginStatus.UNKNOWN, reason))
         doc = reply.json()
         if not isinstance(doc, dict) or not isinstance(doc.get("versionKey"), dict):
@@ -75,6 +70,25 @@ class DepsDevResolver(Resolver):
         origin = Origin(component.purl, OriginStatus.RESOLVED, repository=repository,
                         evidence=evidence)  # fmt: skip
         return Resolution(origin)
+
+    def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
+        """The version document."""
+        found = _version_path(component.purl)
+        return (("depsdev", found[2]),) if found is not None else ()
+
+
+def _version_path(purl_text: str) -> tuple[str, str, str] | None:
+    """(name, version, GetVersion path) for a purl deps.dev knows the system of."""
+    purl = PackageURL.from_string(purl_text)
+    system = SYSTEMS.get(purl.type)
+    if system is None or not purl.version:
+        return None
+    name = f"{purl.namespace}/{purl.name}" if purl.namespace else purl.name
+    path = (
+        f"/v3/systems/{system}/packages/{quote(name, safe='')}"
+        f"/versions/{quote(purl.version, safe='')}"
+    )
+    return name, purl.version, path
 
 
 def _evidence(reply: Response, doc: Mapping[str, Any]) -> Iterator[Evidence]:

@@ -55,6 +55,12 @@ class GitHubResolver(Resolver):
         )
         return Resolution(origin)
 
+    def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
+        """The repository and (usually) its owner's profile."""
+        purl = PackageURL.from_string(component.purl)
+        owner, name = quote(purl.namespace or ""), quote(purl.name)
+        return (("github", f"/repos/{owner}/{name}"), ("github", f"/users/{owner}"))
+
 
 def _object(reply: Response) -> Mapping[str, Any]:
     doc = reply.json()

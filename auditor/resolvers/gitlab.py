@@ -53,6 +53,11 @@ class GitLabResolver(Resolver):
         )
         return Resolution(origin)
 
+    def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
+        """The project document."""
+        path = component.purl.removeprefix("pkg:gitlab/").partition("@")[0]
+        return (("gitlab", f"/projects/{quote(path, safe='')}"),)
+
     def _group(self, group_id: int) -> list[Evidence]:
         reply = self.http.get("gitlab", f"/groups/{group_id}")
         if reply.status in MISSING_STATUSES:

@@ -117,6 +117,16 @@ def stand_in(repository: str, web: str, purl_type: str) -> Component | None:
     return Component(purl, ComponentKind.APPLICATION, segments[1], None)
 
 
+def first_requests(repository: str, hosts: tuple[Host, ...]) -> list[tuple[str, str]]:
+    """The requests the configured host of `repository` will make first (a cache hint)."""
+    for host in hosts:
+        if host.resolver is not None and repository.startswith(f"https://{host.web}/"):
+            component = stand_in(repository, host.web, host.web.partition(".")[0])
+            if component is not None:
+                return list(host.resolver.first_requests(component))
+    return []
+
+
 def enrich(origin: Origin, hosts: tuple[Host, ...]) -> Origin:
     """Add what the repository's host says to a resolved origin's evidence."""
     if origin.repository is None or origin.status is not OriginStatus.RESOLVED:
