@@ -101,6 +101,11 @@ def test_npm_scan_with_github_configured(
     assert "ghp_secret" not in json.dumps([list(e) for e in store.http_cache().entries()],
                                           default=str)  # fmt: skip
     assert "ghp_secret" not in repr(result)
+    # Warm: every answer (registry and GitHub) comes from the cache, none is asked again.
+    sent = len(hub.log), len(npm[0].log)
+    again = scan(tmp_path, npm[1], {"abbrev": ALL["abbrev"], "sigstore": ALL["sigstore"]}, store)
+    assert (len(hub.log), len(npm[0].log)) == sent
+    assert again.origins == result.origins
 
 
 def test_github_not_configured_is_skipped_evidence(
