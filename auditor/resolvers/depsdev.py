@@ -91,13 +91,18 @@ def _version_path(purl_text: str) -> tuple[str, str, str] | None:
     return name, purl.version, path
 
 
+def _list(value: Any) -> list[Any]:
+    """A repeated field: a JSON list, else nothing (odd shapes give no evidence)."""
+    return value if isinstance(value, list) else []
+
+
 def _evidence(reply: Response, doc: Mapping[str, Any]) -> Iterator[Evidence]:
     stamp = reply.fetched_at.isoformat(timespec="seconds")
 
     def ev(field: str, value: str, strength: Strength) -> Evidence:
         return Evidence("deps.dev", field, value, reply.key, strength, stamp)
 
-    for item in (*(doc.get("attestations") or ()), *(doc.get("slsaProvenances") or ())):
+    for item in (*_list(doc.get("attestations")), *_list(doc.get("slsaProvenances"))):
         if isinstance(item, dict) and isinstance(item.get("sourceRepository"), str):
             verified = item.get("verified") is True
             label = "attestations" if "type" in item else "slsaProvenances"
@@ -105,7 +110,7 @@ def _evidence(reply: Response, doc: Mapping[str, Any]) -> Iterator[Evidence]:
             yield ev(f"{label}.sourceRepository", item["sourceRepository"], strength)
             if not verified:
                 yield ev(f"{label}.verified", "false", Strength.INFERRED)
-    for project in doc.get("relatedProjects") or ():
+    for project in _list(doc.get("relatedProjects")):
         if not isinstance(project, dict) or project.get("relationType") != "SOURCE_REPO":
             continue
         key = project.get("projectKey")

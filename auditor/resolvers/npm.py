@@ -95,7 +95,8 @@ class NpmResolver(Resolver):
         self, role: str, entry: _Version
     ) -> tuple[tuple[Provenance, Evidence], ...] | None:
         """Each SLSA bundle of the version, verified; None when it has no attestations."""
-        attestations = entry.manifest.get("dist", {}).get("attestations")
+        dist = entry.manifest.get("dist")
+        attestations = dist.get("attestations") if isinstance(dist, dict) else None
         url = attestations.get("url") if isinstance(attestations, dict) else None
         if not isinstance(url, str) or ATTESTATIONS_PATH not in url:
             return None
@@ -156,7 +157,8 @@ def _version(reply: Response, name: str, version: str | None) -> _Version | None
     doc = reply.json()
     if not isinstance(doc, dict) or not isinstance(doc.get("versions"), dict):
         raise FetchError(reply.key, "malformed packument (no `versions` object)")
-    wanted = version or (doc.get("dist-tags") or {}).get("latest")
+    tags = doc.get("dist-tags")
+    wanted = version or (tags.get("latest") if isinstance(tags, dict) else None)
     manifest = doc["versions"].get(wanted) if isinstance(wanted, str) else None
     if not isinstance(manifest, dict):
         return None
@@ -192,7 +194,8 @@ def _evidence(entry: _Version) -> Iterator[Evidence]:
         yield ev("document", "abbreviated: no publisher or author fields", Strength.INFERRED)
     for key, value in _person(manifest.get("_npmUser")):
         yield ev(f"_npmUser.{key}", value, Strength.REGISTRY)
-    for maintainer in manifest.get("maintainers") or ():
+    maintainers = manifest.get("maintainers")
+    for maintainer in maintainers if isinstance(maintainers, list) else ():
         for key, value in _person(maintainer):
             if key == "name":
                 yield ev("maintainers.name", value, Strength.REGISTRY)
@@ -222,7 +225,11 @@ def _expand_shorthand(url: str) -> str:
 
 def _publisher(manifest: Mapping[str, Any]) -> Claim | None:
     """The account that published this version, else its first maintainer."""
-    for value in (manifest.get("_npmUser"), *(manifest.get("maintainers") or ())):
+    maintainers = manifest.get("maintainers")
+    for value in (
+        manifest.get("_npmUser"),
+        *(maintainers if isinstance(maintainers, list) else ()),
+    ):
         name = dict(_person(value)).get("name")
         if name:
             return Claim(name, Strength.REGISTRY)

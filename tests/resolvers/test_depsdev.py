@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.errors import ConfigError
 from auditor.model import OriginStatus, ScanStatus, Strength
-from tests.resolvers.test_npm import ALL, npm_routes, scan
+from tests.resolvers.test_npm import ALL, JSON, npm_routes, scan
 from tests.servers.jsonapi import JsonApiState, load, serve
 from tests.servers.pypi import Fault
 
@@ -91,3 +94,18 @@ def test_depsdev_needs_an_endpoint(
     with pytest.raises(ConfigError) as caught:
         scan(tmp_path, npm[1], {"abbrev": ALL["abbrev"]}, deps_dev=True)
     assert "AUDITOR_DEPSDEV_URL" in (caught.value.hint or "")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.sampled_from(["attestations", "slsaProvenances", "relatedProjects",
+                                        "links"]), JSON, max_size=4))  # fmt: skip
+def test_any_version_shape_is_read_without_crashing(fields: dict[str, object]) -> None:
+    from datetime import UTC, datetime
+
+    from auditor.http import Response
+    from auditor.resolvers.depsdev import _evidence
+
+    doc = {"versionKey": {"system": "NPM", "name": "x", "version": "1"}, **fields}
+    reply = Response("depsdev:/v3/x", 200, json.dumps(doc).encode(), datetime.now(UTC), False)
+    for evidence in _evidence(reply, doc):
+        assert evidence.field.endswith(("repository", "verified"))

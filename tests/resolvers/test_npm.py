@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.config import Config
 from auditor.http import HttpSettings
@@ -285,3 +287,40 @@ def test_attestations_trouble_is_unreachable_and_a_gone_document_is_no_provenanc
     [origin] = scan(tmp_path, base, {"sigstore": ALL["sigstore"]}).origins
     assert origin.status is OriginStatus.RESOLVED
     assert not [e for e in origin.evidence if e.source == "npm-provenance"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+MANIFEST_KEYS = st.sampled_from(["_npmUser", "maintainers", "author", "repository", "homepage",
+                                 "dist", "deprecated", "name", "version"])  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(MANIFEST_KEYS, JSON, max_size=9),
+    st.dictionaries(st.sampled_from(["time", "dist-tags", "name"]), JSON, max_size=3),
+)
+def test_any_packument_shape_is_read_without_crashing(
+    manifest: dict[str, object], top: dict[str, object]
+) -> None:
+    """Registry documents are input: odd shapes give less evidence, never a traceback."""
+    from datetime import UTC, datetime
+
+    from auditor.http import Response
+    from auditor.model import Component, ComponentKind
+    from auditor.resolvers.npm import _evidence, _findings, _publisher, _version
+
+    doc = {**top, "versions": {"1.0.0": manifest}}
+    reply = Response("npm:/x", 200, json.dumps(doc).encode(), datetime.now(UTC), False)
+    entry = _version(reply, "x", "1.0.0")
+    assert entry is not None
+    list(_evidence(entry))
+    _publisher(entry.manifest)
+    component = Component("pkg:npm/x@1.0.0", ComponentKind.LIBRARY, "x", "1.0.0",
+                          hashes=("sha512:" + "00" * 64,))  # fmt: skip
+    list(_findings(component, entry))
