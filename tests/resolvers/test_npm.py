@@ -116,6 +116,8 @@ def test_publisher_repository_time_and_scoped_names(
     assert scoped.status is OriginStatus.RESOLVED
     assert scoped.repository is not None
     assert scoped.repository.value == "https://github.com/sigstore/protobuf-specs"
+    # The full document is asked for (the abbreviated one has no publisher fields).
+    assert {h["accept"] for p, h in state.log if p == "/abbrev"} == {"application/json"}
     # npm's clients escape the scope's slash; every URL is asked once.
     assert "/@sigstore%2Fprotobuf-specs" in state.paths()
     assert len(state.paths()) == len(set(state.paths()))
