@@ -123,8 +123,11 @@ class Http:
         cache: HttpCache | None = None,
         settings: HttpSettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.endpoints = dict(endpoints)
+        # Per-role request headers (a GitHub token): sent, never part of a key, log or cache.
+        self._headers = {role: dict(h) for role, h in (headers or {}).items()}
         self.cache = cache
         self.settings = settings or HttpSettings()
         self._sleep = sleep
@@ -229,7 +232,7 @@ class Http:
         base = self.endpoints.get(role)
         if base is None:
             raise FetchError(key, f"no endpoint configured for {role}")
-        headers = {"Accept": accept, "User-Agent": USER_AGENT}
+        headers = {**self._headers.get(role, {}), "Accept": accept, "User-Agent": USER_AGENT}
         if kept is not None and kept.etag:
             headers["If-None-Match"] = kept.etag
         if kept is not None and kept.last_modified:

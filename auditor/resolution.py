@@ -17,7 +17,10 @@ from auditor.attribution import attribute
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Finding, Origin, OriginStatus
-from auditor.resolvers import RESOLVERS, Resolution, Resolver
+from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, source_hosts
+from auditor.resolvers.depsdev import DepsDevResolver
+from auditor.resolvers.github import GitHubResolver
+from auditor.resolvers.gitlab import GitLabResolver
 from auditor.resolvers.local import local_origin
 from auditor.resolvers.publishers import load as load_publishers
 
@@ -35,7 +38,28 @@ def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
     found: dict[str, registry.Endpoint] = {}
     if "pypi" in needed:
         found["pypi"] = registry.pypi(config.pypi_url, os.environ)
+    if "npm" in needed:
+        for scoped in registry.npm_scopes(os.environ).values():
+            found[scoped.role] = scoped
+        found["npm"] = registry.npm(config.npm_registry, os.environ)
+    if needed & {"npm", "pypi"} and (hub := registry.github(os.environ)) is not None:
+        found["github"] = hub
+    if needed & {"npm", "pypi"} and (lab := registry.gitlab(os.environ)) is not None:
+        found["gitlab"] = lab
+    if config.deps_dev:
+        found["depsdev"] = registry.depsdev(os.environ)
     return found
+
+
+def _request_headers() -> dict[str, dict[str, str]]:
+    """GITHUB_TOKEN / GITLAB_TOKEN, when set, authenticate requests to those hosts (higher
+    rate limits); read here, handed to Http, and never logged, cached or stored."""
+    headers: dict[str, dict[str, str]] = {}
+    if token := os.environ.get("GITHUB_TOKEN", "").strip():
+        headers["github"] = {"Authorization": f"Bearer {token}"}
+    if token := os.environ.get("GITLAB_TOKEN", "").strip():
+        headers["gitlab"] = {"PRIVATE-TOKEN": token}
+    return headers
 
 
 def resolve_all(
@@ -50,11 +74,22 @@ def resolve_all(
         skipped = (local_origin(c, OriginStatus.SKIPPED, "--no-resolve") for c in components)
         return tuple(attribute(c, o, kb) for c, o in zip(components, skipped, strict=True)), ()
     needed = {ecosystem(c) for c in components}
-    bases = {role: e.url for role, e in endpoints(config, needed).items()}
-    http = Http(bases, cache, replace(config.http or HttpSettings(), offline=config.offline))
+    found = endpoints(config, needed)
+    bases = {role: e.url for role, e in found.items()}
+    settings = replace(config.http or HttpSettings(), offline=config.offline)
+    http = Http(bases, cache, settings, headers=_request_headers())
     resolvers: dict[str, Resolver] = {
         eco: cls(http) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
     }
+    hosts = (
+        source_hosts.Host(
+            "github.com", GitHubResolver(http) if "github" in found else None, registry.GITHUB_ENV
+        ),
+        source_hosts.Host(
+            "gitlab.com", GitLabResolver(http) if "gitlab" in found else None, registry.GITLAB_ENV
+        ),
+    )
+    second = DepsDevResolver(http) if "depsdev" in found else None
     http.prefetch(
         request
         for c in components
@@ -80,16 +115,60 @@ def resolve_all(
             reason = "offline, and no cached answer"
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
 
-    results: list[Resolution] = []
+    primary: list[Resolution] = []
     with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool:
         for result in pool.map(one, components):
-            results.append(result)
+            primary.append(result)
             done += 1
             if progress is not None:
                 progress(done, len(components))
+        # Enrichment is a second pass, so that its cached answers (source hosts, deps.dev)
+        # load in one batch too, now that every repository is known.
+        http.prefetch(
+            request
+            for resolution, component in zip(primary, components, strict=True)
+            for request in _enrichment_requests(resolution.origin, component, hosts, second)
+        )
+        pairs = zip(primary, components, strict=True)
+        looks_up = second is not None or any(h.resolver is not None for h in hosts)
+        results = list(  # without a lookup to make, enrichment is too cheap for threads
+            (pool.map if looks_up else map)(lambda p: _enriched(p[0], p[1], hosts, second), pairs)
+        )
     if cache is not None:
         cache.flush()
     return (
         tuple(r.origin for r in results),
         tuple(f for r in results for f in r.findings),
     )
+
+
+def _enriched(
+    resolution: Resolution,
+    component: Component,
+    hosts: tuple[source_hosts.Host, ...],
+    second: DepsDevResolver | None,
+) -> Resolution:
+    """The source host's facts about the repository, then deps.dev's second opinion."""
+    origin = source_hosts.enrich(resolution.origin, hosts)
+    findings = resolution.findings
+    if second is not None:
+        origin, extra = depsdev.second_opinion(origin, second, component)
+        findings += extra
+    return Resolution(origin, findings)
+
+
+def _enrichment_requests(
+    origin: Origin,
+    component: Component,
+    hosts: tuple[source_hosts.Host, ...],
+    second: DepsDevResolver | None,
+) -> list[tuple[str, str]]:
+    """(role, path) requests enrichment will make first for one origin (a cache hint)."""
+    found: list[tuple[str, str]] = []
+    if origin.status is not OriginStatus.RESOLVED:
+        return found
+    if origin.repository is not None:
+        found += source_hosts.first_requests(origin.repository.value, hosts)
+    if second is not None:
+        found += second.first_requests(component)
+    return found

@@ -30,8 +30,13 @@ loopback server fails fast instead of reaching the internet."""
 
 @pytest.fixture(autouse=True)
 def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_OSV_URL"):
+    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_OSV_URL",
+                     "AUDITOR_NPM_REGISTRY"):  # fmt: skip
         monkeypatch.setenv(variable, DEAD_ENDPOINT)
+    # GitHub lookups and deps.dev only when a test asks for them (their servers are loopback).
+    for variable in ("GITHUB_API_URL", "GITHUB_TOKEN", "AUDITOR_DEPSDEV_URL", "CI_API_V4_URL",
+                     "AUDITOR_GITLAB_API_URL", "GITLAB_TOKEN"):  # fmt: skip
+        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture(scope="session")
