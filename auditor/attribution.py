@@ -60,7 +60,26 @@ class Candidate:
 
 
 def attribute(component: Component, origin: Origin, kb: KnowledgeBase) -> Origin:
-    """The origin with `organisation` and `country` chosen from the strongest match."""
+    """The origin with `organisation` and `country` chosen from the strongest match; with
+    no match, an organisation account's own profile location may still give the country."""
+    return _profile_country(_from_knowledge_base(component, origin, kb))
+
+
+def _profile_country(origin: Origin) -> Origin:
+    """The country an organisation's source-host profile names (free text matched only
+    unambiguously: resolvers/source_hosts.py), as `inferred` — never for a personal account,
+    whose location says where a person is, not where a publisher is established."""
+    if origin.country is not None:
+        return origin
+    types = {e.value for e in origin.evidence if e.field == "profile.type"}
+    countries = {e.value for e in origin.evidence if e.field == "profile.location.country"}
+    if types != {"Organization"} or len(countries) != 1:
+        return origin
+    return replace(origin, country=Claim(countries.pop(), Strength.INFERRED))
+
+
+def _from_knowledge_base(component: Component, origin: Origin, kb: KnowledgeBase) -> Origin:
+    """Organisation and country from the knowledge base's strongest match."""
     strongest: dict[str, tuple[Strength, int, Organisation]] = {}
     steps: list[Evidence] = []
     seen: set[tuple[str, str, Strength]] = set()

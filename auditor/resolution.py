@@ -98,10 +98,6 @@ def resolve_all(
     )
     done = 0
 
-    def one(component: Component) -> Resolution:
-        found = _resolve(component)
-        return replace(found, origin=attribute(component, found.origin, kb))
-
     def _resolve(component: Component) -> Resolution:
         resolver = resolvers.get(ecosystem(component))
         if resolver is None:
@@ -117,7 +113,7 @@ def resolve_all(
 
     primary: list[Resolution] = []
     with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool:
-        for result in pool.map(one, components):
+        for result in pool.map(_resolve, components):
             primary.append(result)
             done += 1
             if progress is not None:
@@ -134,6 +130,11 @@ def resolve_all(
         results = list(  # without a lookup to make, enrichment is too cheap for threads
             (pool.map if looks_up else map)(lambda p: _enriched(p[0], p[1], hosts, second), pairs)
         )
+    # Attribution last: it weighs every account the registry and the source host named.
+    results = [
+        replace(r, origin=attribute(c, r.origin, kb))
+        for r, c in zip(results, components, strict=True)
+    ]
     if cache is not None:
         cache.flush()
     return (

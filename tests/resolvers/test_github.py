@@ -194,3 +194,24 @@ def test_http_headers_never_reach_cache_keys() -> None:
     with pytest.raises(Exception) as caught:
         http.get("github", "/users/x")
     assert "t0ken" not in str(caught.value)
+
+
+def test_profile_location_gives_an_organisation_a_country_never_a_person(
+    github: tuple[JsonApiState, str],
+) -> None:
+    from dataclasses import replace
+
+    from auditor.attribution import attribute
+    from auditor.resolvers.publishers import load as load_publishers
+
+    _, base = github
+    resolver = GitHubResolver(Http({"github": base}, settings=FAST))
+    component = _repo("pkg:github/octo-fork/protobuf-specs")
+    person = resolver.resolve(component).origin  # a User whose profile says Hangzhou, China
+    assert attribute(component, person, load_publishers()).country is None
+    as_org = replace(person, evidence=tuple(
+        replace(e, value="Organization") if e.field == "profile.type" else e
+        for e in person.evidence
+    ))  # fmt: skip
+    country = attribute(component, as_org, load_publishers()).country
+    assert country is not None and (country.value, country.strength) == ("CN", Strength.INFERRED)
