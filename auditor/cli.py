@@ -104,6 +104,10 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     "--notify-format", type=click.Choice(("json", "slack")), default="json", show_default=True,
     help="Webhook payload: our JSON summary or a Slack incoming-webhook message.",
 )  # fmt: skip
+@click.option(
+    "--platform", metavar="OS/ARCH[/VARIANT]",
+    help="Which image of a multi-platform image index to scan (default: this machine's).",
+)  # fmt: skip
 @_db_option
 @click.pass_obj
 def scan(
@@ -123,10 +127,13 @@ def scan(
     notify: str | None,
     notify_format: str,
     db: str | None,
+    platform: str | None = None,
 ) -> None:
-    """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments).
+    """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments,
+    container images: docker-save archives and OCI layouts).
 
-    A target's kind is detected; force it with a prefix: lockfile:PATH, dir:PATH, env:PATH.
+    A target's kind is detected; force it with a prefix: lockfile:PATH, dir:PATH, env:PATH,
+    image:PATH.
     """
     from auditor.pipeline import run_scan
 
@@ -141,6 +148,7 @@ def scan(
         store=not no_store,
         pypi_url=pypi_url,
         concurrency=concurrency,
+        platform=platform,
     )
     store, store_error = _open_store(config, needed=notify is not None)
     notice: str | None = None
