@@ -60,11 +60,13 @@ class Collector(ABC):
 # The registry sits below the interface it registers because its modules import it.
 from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
 from auditor.collectors.node_modules import NodeModulesCollector  # noqa: E402
+from auditor.collectors.os_packages import OsPackagesCollector  # noqa: E402
 from auditor.collectors.python_env import PythonEnvironmentCollector  # noqa: E402
 
 COLLECTORS: tuple[Collector, ...] = (
     LockfileCollector(),
     PythonEnvironmentCollector(),
     NodeModulesCollector(),
+    OsPackagesCollector(),
 )
 """Every collector, in the order they run."""

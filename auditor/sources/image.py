@@ -355,13 +355,18 @@ class ImageTree(Tree):
         )
 
     def attribute(self, component: Component) -> Component:
-        """The component with each of its locations in this image tagged with its layer."""
+        """The component with each of its locations in this image tagged with its layer
+        (unless the collector knew better), plus that layer's history command."""
         locations, extra = [], []
         for loc in component.locations:
-            if loc.target != self.ref or loc.layer is not None or component is self.component:
+            if loc.target != self.ref:
                 locations.append(loc)
                 continue
-            layer = self.layer_of(loc.path)
+            layer = (
+                self.layer_digests.index(loc.layer)
+                if loc.layer in self.layer_digests
+                else self.layer_of(loc.path)
+            )
             if layer is None:
                 locations.append(loc)
                 continue
@@ -382,7 +387,6 @@ class ImageTree(Tree):
             locations=tuple(locations),
             evidence=tuple(dict.fromkeys(component.evidence + tuple(extra))),
         )
-
 
 def _safe(name: str) -> str | None:
     """A member name as a merged-view path; None when absolute or climbing with `..`."""
