@@ -145,3 +145,18 @@ def chromium() -> str:
             pytest.fail(f"{reason} (CI=true: the HTML browser tests must run)", pytrace=False)
         pytest.skip(reason)
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def image_tools() -> None:
+    """umoci, skopeo, rpm and rpmbuild (Debian packages umoci, skopeo, rpm): a skip when
+    missing, a failure under CI=true (tests/prereqs.py says so up front and installs them)."""
+    import os
+
+    from tests.prereqs import image_tools_ready
+
+    reason = image_tools_ready()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true: the image tests must run)", pytrace=False)
+        pytest.skip(reason)

@@ -71,6 +71,8 @@ class ImageTree(Tree):
         self.layer_digests: list[str] = []
         self._readers: list[LayerReader] = []
         self._nodes: dict[str, _Node] = {}
+        self._dirs: set[str] = set()
+        """Every folder that has held something (tars need not list folders themselves)."""
         self._paths: list[str] = []
         self._build(verify)
         self.component = self._component()
@@ -134,10 +136,13 @@ class ImageTree(Tree):
             node = self._node(layer, m, path, label)
             if node is None:
                 continue
-            old = self._nodes.get(path)
-            if old is not None and old.kind == "dir" and node.kind != "dir":
-                emptied.add(path)
+            if node.kind != "dir" and path in self._dirs:
+                emptied.add(path)  # a file replacing a folder hides what was below it
             self._nodes[path] = node
+            parent = folder
+            while parent and parent not in self._dirs:  # stops at the first known folder
+                self._dirs.add(parent)
+                parent = parent.rpartition("/")[0]
         if hidden or emptied:
             self._hide(layer, hidden, emptied)
 
