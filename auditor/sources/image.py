@@ -323,10 +323,13 @@ class ImageTree(Tree):
             if isinstance(value, list):
                 value = " ".join(str(v) for v in value)
             if value is not None and str(value).strip():
-                evidence.append(Evidence("image-config", field, str(value), where, Strength.DECLARED))
+                evidence.append(
+                    Evidence("image-config", field, str(value), where, Strength.DECLARED)
+                )
 
-        labels = inner.get("Labels") if isinstance(inner.get("Labels"), dict) else {}
-        for key in sorted(labels or {}):
+        found = inner.get("Labels")
+        labels: dict[str, Any] = found if isinstance(found, dict) else {}
+        for key in sorted(labels):
             claim(f"label.{key}", labels[key])
         claim("Entrypoint", inner.get("Entrypoint"))
         claim("Cmd", inner.get("Cmd"))
@@ -346,13 +349,13 @@ class ImageTree(Tree):
                         Strength.DECLARED,
                     )
                 )
-        version = (labels or {}).get("org.opencontainers.image.version")
+        version = labels.get("org.opencontainers.image.version")
         return Component(
             purl=self.purl,
             kind=ComponentKind.APPLICATION,
             name=source.repository or image_name(source),
             version=str(version) if version else source.digest,
-            license=_opt((labels or {}).get("org.opencontainers.image.licenses")),
+            license=_opt(labels.get("org.opencontainers.image.licenses")),
             locations=(Location(self.ref, "", layer=None),),
             evidence=tuple(evidence),
             found_by="image",
@@ -393,6 +396,7 @@ class ImageTree(Tree):
             evidence=tuple(dict.fromkeys(component.evidence + tuple(extra))),
         )
 
+
 def _safe(name: str) -> str | None:
     """A member name as a merged-view path; None when absolute or climbing with `..`."""
     if name.startswith("/") or "\0" in name:
@@ -409,4 +413,3 @@ def _unreadable(path: str, why: str) -> bytes:
 
 def _opt(value: Any) -> str | None:
     return str(value) if value else None
-

@@ -223,8 +223,9 @@ def _docker_save(archive: _Archive) -> ImageSource:
         diff_id = diff_ids[i] if i < len(diff_ids) else None
         command, index = history[i] if i < len(history) else (None, None)
         layers.append(LayerRef(blob, _named_digest(name), diff_id, command, index))
-    tags = entry.get("RepoTags") or []
-    repository, tag = _split_tag(tags[0]) if tags and isinstance(tags[0], str) else (None, None)
+    repo_tags = entry.get("RepoTags") or []
+    first = repo_tags[0] if isinstance(repo_tags, list) and repo_tags else None
+    repository, tag = _split_tag(first) if isinstance(first, str) else (None, None)
     return ImageSource(
         ref=archive.ref,
         format="docker-save",
@@ -282,7 +283,7 @@ def _oci_layout(archive: _Archive, platform: str | None) -> ImageSource:
         "org.opencontainers.image.ref.name"
     )
     repository, tag = _split_tag(name) if name else (None, None)
-    if repository is not None and tag is None and "/" not in repository and ":" not in name:
+    if repository is not None and tag is None and "/" not in repository:
         repository, tag = None, repository  # skopeo's `oci:dir:latest` names only the tag
     return ImageSource(
         ref=archive.ref,

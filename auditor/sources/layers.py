@@ -27,6 +27,7 @@ import zlib_ng.zlib_ng as zng
 
 from auditor.errors import ParseError
 
+ZNG_ERROR: Any = zng.error  # the stubs call it an instance; it is the class
 IN_CHUNK = 1 << 20
 OUT_CHUNK = 1 << 20
 SPAN = 4 << 20
@@ -130,7 +131,7 @@ class _Inflate:
 
     def __init__(self, blob: Blob, start: _Checkpoint) -> None:
         self.blob = blob
-        self.d = start.state.copy() if start.state is not None else zng.decompressobj(31)
+        self.d: Any = start.state.copy() if start.state is not None else zng.decompressobj(31)
         self.pending = b""
         self.pending_at = start.inp
         self.next_in = start.inp
@@ -151,8 +152,8 @@ class _Inflate:
                     raise ParseError(self.blob.label, "truncated gzip stream")
             data = self.pending
             try:
-                piece = self.d.decompress(data, limit)
-            except zng.error as exc:
+                piece: bytes = self.d.decompress(data, limit)
+            except ZNG_ERROR as exc:
                 raise ParseError(self.blob.label, f"corrupt gzip data: {exc}") from None
             rest = self.d.unused_data if self.d.eof else self.d.unconsumed_tail
             self.pending_at += len(data) - len(rest)
@@ -282,7 +283,9 @@ class _ZstdReader:
 
         self.raw = _BlobFile(blob)
         self.reader = zstandard.ZstdDecompressor().stream_reader(
-            self.raw, read_size=IN_CHUNK, read_across_frames=True
+            self.raw,  # type: ignore[arg-type]  # any object with read() is accepted
+            read_size=IN_CHUNK,
+            read_across_frames=True,
         )
         self.label = blob.label
         self.pos = 0
@@ -349,18 +352,10 @@ class LayerReader:
         stream = _IndexStream(self)
         members: list[Member] = []
         try:
-            with tarfile.open(fileobj=stream, mode="r:") as tar:  # type: ignore[call-overload]
-                for info in tar:
-                    members.append(
-                        Member(
-                            info.name,
-                            info.type,
-                            info.offset_data,
-                            info.size,
-                            info.linkname,
-                            info.mode,
-                        )
-                    )
+            with tarfile.open(fileobj=stream, mode="r:") as tar:
+                members.extend(
+                    Member(i.name, i.type, i.offset_data, i.size, i.linkname, i.mode) for i in tar
+                )
         except tarfile.TarError as exc:
             raise ParseError(self.blob.label, f"not a readable tar layer: {exc}") from None
         except OSError as exc:
@@ -492,4 +487,3 @@ class _MemberStream(io.RawIOBase):
         b[: len(data)] = data
         self.pos += len(data)
         return len(data)
-

@@ -139,8 +139,8 @@ def test_umoci_layers_merge_whiteouts_and_attribute_layers(built: Path) -> None:
         (layout / "blobs/sha256" / index["manifests"][0]["digest"][7:]).read_text()
     )
     digests = [layer["digest"] for layer in manifest["layers"]]
-    upper = tarfile.open(layout / "blobs/sha256" / digests[1][7:])
-    names = upper.getnames()
+    with tarfile.open(layout / "blobs/sha256" / digests[1][7:]) as upper:
+        names = upper.getnames()
     assert any(n.rpartition("/")[2].startswith(".wh.") for n in names), names  # real whiteouts
 
     tree = ImageTree(str(layout), layout, None)
@@ -271,7 +271,16 @@ def test_hostile_members_are_skipped_with_diagnostics(tmp_path: Path) -> None:
     work.mkdir()
     tree = ImageTree("i.tar", docker_save(work / "i.tar", [layer]), None)
     paths = {e.path for e in tree.entries()}
-    assert paths == {"absolute", "dup", "hard", "lib", "loop1", "loop2", "outside", "usr/lib/real.so"}
+    assert paths == {
+        "absolute",
+        "dup",
+        "hard",
+        "lib",
+        "loop1",
+        "loop2",
+        "outside",
+        "usr/lib/real.so",
+    }
     messages = " | ".join(str(d) for d in tree.diagnostics)
     for expected in ("../../escape: unsafe", "/etc/absolute: unsafe", "block device",
                      "character device", "FIFO", "appears twice"):  # fmt: skip
@@ -313,11 +322,15 @@ def test_missing_layer_is_a_named_error(tmp_path: Path, auditor: Callable[..., R
     path = docker_save(tmp_path / "i.tar", layers, drop_layer=1)
     ran = auditor("scan", path, "--no-resolve", "--no-store")
     assert ran.code == 2
-    assert f"{path}!blobs/sha256/" in ran.stderr and "layer is missing from the archive" in ran.stderr
+    assert (
+        f"{path}!blobs/sha256/" in ran.stderr and "layer is missing from the archive" in ran.stderr
+    )
 
 
 def test_truncated_archive_is_a_named_error(tmp_path: Path, auditor: Callable[..., Ran]) -> None:
-    path = docker_save(tmp_path / "i.tar", [layer_tar([Member("a", b"1" * 50_000)])], compress=False)
+    path = docker_save(
+        tmp_path / "i.tar", [layer_tar([Member("a", b"1" * 50_000)])], compress=False
+    )
     data = path.read_bytes()
     cut = tmp_path / "cut.tar"
     cut.write_bytes(data[: len(data) - 30_000])
@@ -355,7 +368,9 @@ def test_gzip_bomb_stops_early(tmp_path: Path, auditor: Callable[..., Ran]) -> N
     assert "decompression bomb" in ran.stderr
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     files=st.dictionaries(
         st.from_regex(r"[a-z]{1,8}(/[a-z]{1,8}){0,2}", fullmatch=True),
