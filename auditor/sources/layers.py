@@ -28,7 +28,7 @@ import zlib_ng.zlib_ng as zng
 from auditor.errors import ParseError
 
 ZNG_ERROR: Any = zng.error  # the stubs call it an instance; it is the class
-IN_CHUNK = 1 << 20
+IN_CHUNK = 256 << 10
 OUT_CHUNK = 1 << 20
 SPAN = 4 << 20
 """Output bytes between checkpoints: bounds the cost of one random read of a gzip layer."""
