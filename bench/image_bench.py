@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import zlib_ng.zlib_ng as zng
-
 from bench_tools import DEFAULT_AUDITOR, WORK, child_env, find_syft, find_trivy
 
 IMAGE = WORK / "image" / "image.tar"
@@ -54,7 +53,7 @@ class Layer:
         self.out = path.open("wb")
         self.z = zng.compressobj(1, zng.DEFLATED, 31)
         self.written = 0
-        self.tar = tarfile.open(fileobj=self, mode="w", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]
+        self.tar = tarfile.open(fileobj=self, mode="w", format=tarfile.PAX_FORMAT)  # type: ignore[call-overload]  # noqa: SIM115
 
     def tell(self) -> int:
         return self.written
@@ -89,9 +88,8 @@ class Layer:
 
 
 def deb_status(count: int) -> bytes:
-    stanzas = []
-    for i in range(count):
-        stanzas.append(
+    stanzas = [
+        (
             f"Package: libbench{i:03d}\nStatus: install ok installed\nPriority: optional\n"
             f"Section: libs\nInstalled-Size: {100 + i}\n"
             "Maintainer: Bench Maintainers <bench@example.invalid>\n"
@@ -99,6 +97,8 @@ def deb_status(count: int) -> bytes:
             f"Description: benchmark library {i}\n more text\n"
             "Homepage: https://bench.example.invalid/\n"
         )
+        for i in range(count)
+    ]
     return "\n".join(stanzas).encode()
 
 
@@ -117,20 +117,29 @@ def generate(path: Path) -> None:
     work = path.parent
     work.mkdir(parents=True, exist_ok=True)
     layers: list[tuple[str, str]] = []
+    written = 0
 
     def layer(index: int) -> Layer:
         return Layer(work / f"layer{index}.gz")
 
     base = layer(0)
-    base.add("etc/os-release", b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n')
+    base.add(
+        "etc/os-release",
+        b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'
+        b"VERSION_CODENAME=bookworm\n",
+    )
     base.add("etc/debian_version", b"12.7\n")
     base.add("var/lib/dpkg/status", deb_status(DEB_EARLY))
     for i in range(DEB_COUNT):
-        base.add(f"var/lib/dpkg/info/libbench{i:03d}:amd64.list", f"/usr/lib/libbench{i:03d}.so\n".encode())
+        base.add(
+            f"var/lib/dpkg/info/libbench{i:03d}:amd64.list",
+            f"/usr/lib/libbench{i:03d}.so\n".encode(),
+        )
         base.add(f"usr/share/doc/libbench{i:03d}/copyright", b"Copyright: bench\n")
     base.add("tmp/removed-later.bin", b"gone" * 1000)
     base.filler("usr/lib/x86_64-linux-gnu/bench", FILLER_PER_LAYER, 0)
     layers.append(base.close())
+    written += base.written
 
     system = layer(1)
     site = "usr/lib/python3/dist-packages"
@@ -138,6 +147,7 @@ def generate(path: Path) -> None:
         dist(system, site, f"sysdist{i:03d}", f"2.{i}.0")
     system.filler("usr/lib/python3.11/bench", FILLER_PER_LAYER, 1)
     layers.append(system.close())
+    written += system.written
 
     venv = layer(2)
     venv.add("opt/venv/pyvenv.cfg", b"home = /usr/bin\nversion = 3.11.2\n")
@@ -145,23 +155,35 @@ def generate(path: Path) -> None:
         dist(venv, "opt/venv/lib/python3.11/site-packages", f"venvdist{i:03d}", f"3.{i}.1")
     venv.filler("opt/venv/share/bench", FILLER_PER_LAYER, 2)
     layers.append(venv.close())
+    written += venv.written
 
     apt = layer(3)
     apt.add("var/lib/dpkg/status", deb_status(DEB_COUNT))
     apt.add("tmp/.wh.removed-later.bin", b"")
     apt.filler("usr/share/bench", FILLER_PER_LAYER, 3)
     layers.append(apt.close())
+    written += apt.written
 
     data = layer(4)
     data.filler("srv/data", FILLER_PER_LAYER, 4)
     layers.append(data.close())
+    written += data.written
 
-    commands = ["FROM debian:12", "RUN apt-get install python3-*", "RUN python -m venv /opt/venv && pip install ...", "RUN apt-get install ...", "COPY data /srv/data"]
+    commands = [
+        "FROM debian:12",
+        "RUN apt-get install python3-*",
+        "RUN python -m venv /opt/venv && pip install ...",
+        "RUN apt-get install ...",
+        "COPY data /srv/data",
+    ]
     config = json.dumps(
         {
             "architecture": "amd64",
             "os": "linux",
-            "config": {"Env": ["PATH=/usr/bin"], "Labels": {"org.opencontainers.image.vendor": "Bench"}},
+            "config": {
+                "Env": ["PATH=/usr/bin"],
+                "Labels": {"org.opencontainers.image.vendor": "Bench"},
+            },
             "rootfs": {"type": "layers", "diff_ids": [raw for raw, _ in layers]},
             "history": [{"created_by": c} for c in commands],
         }
@@ -176,13 +198,17 @@ def generate(path: Path) -> None:
     ]
     tmp = path.with_suffix(".partial")
     with tarfile.open(tmp, "w") as tar:
-        for name, payload in (("manifest.json", json.dumps(manifest).encode()), (f"blobs/sha256/{config_digest}", config)):
+        for name, payload in (
+            ("manifest.json", json.dumps(manifest).encode()),
+            (f"blobs/sha256/{config_digest}", config),
+        ):
             info = tarfile.TarInfo(name)
             info.size = len(payload)
             tar.addfile(info, io.BytesIO(payload))
         for i, (_, gz) in enumerate(layers):
             tar.add(work / f"layer{i}.gz", f"blobs/sha256/{gz[7:]}")
     tmp.rename(path)
+    path.with_suffix(".json").write_text(json.dumps({"uncompressed_bytes": written}))
     for i in range(len(layers)):
         (work / f"layer{i}.gz").unlink()
 
@@ -266,6 +292,8 @@ def main() -> None:
         print("generating", IMAGE)
         generate(IMAGE)
     size = IMAGE.stat().st_size
+    sidecar = IMAGE.with_suffix(".json")
+    raw = json.loads(sidecar.read_text())["uncompressed_bytes"] if sidecar.exists() else 0
     load = os.getloadavg()
     results: dict[str, list[Run]] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -287,7 +315,8 @@ def main() -> None:
     lines = [
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPUs; load at start {load[0]:.2f}",
-        f"- image: {size / 2**20:.0f} MiB docker-save, 5 gzip layers, "
+        f"- image: {size / 2**20:.0f} MiB docker-save ({raw / 2**20:.0f} MiB of layer tars "
+        "uncompressed), 5 gzip layers, "
         f"{DEB_COUNT} deb + {SYSTEM_DISTS + VENV_DISTS} pypi packages",
         f"- runs: 1 warm-up + {args.rounds} measured per tool, order rotated",
         "",
@@ -296,9 +325,8 @@ def main() -> None:
     ]
     for tool in results:
         counts = {k: sum(1 for p in found[tool] if p[0] == k) for k in ("pypi", "deb")}
-        lines.append(
-            f"| {tool} | {median[tool]:.2f} | {rss[tool]:.0f} | {counts['pypi']} | {counts['deb']} |"
-        )
+        row = (tool, f"{median[tool]:.2f}", f"{rss[tool]:.0f}", counts["pypi"], counts["deb"])
+        lines.append("| " + " | ".join(map(str, row)) + " |")
     checks = [
         ("auditor wall time <= trivy's", median["auditor"] / median["trivy"], 1.0),
         ("auditor wall time <= 0.3x syft's", median["auditor"] / median["syft"], 0.3),

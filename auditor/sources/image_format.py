@@ -84,6 +84,8 @@ class _Archive:
         self.ref = ref
         self.path = path
         self.members: dict[str, Blob] | None = None
+        self.links: dict[str, str] = {}
+        """Symlink members (a legacy docker save links a repeated layer to its first copy)."""
         if path.is_file():
             self.members = {}
             try:
@@ -93,7 +95,19 @@ class _Archive:
                         if name is not None and info.isreg():
                             label = f"{ref}!{name}"
                             self.members[name] = Blob(str(path), info.offset_data, info.size, label)
+                        elif name is not None and info.issym():
+                            joined = posixpath.join(posixpath.dirname(name), info.linkname)
+                            target = _clean(posixpath.normpath(joined))
+                            if target is not None:
+                                self.links[name] = target
             except (tarfile.TarError, OSError) as exc:
+                with path.open("rb") as fh:
+                    magic = fh.read(4)
+                if magic[:2] == b"\x1f\x8b" or magic == b"\x28\xb5\x2f\xfd":
+                    raise TargetError(
+                        f"{ref}: a compressed archive; images are read from the plain tar",
+                        hint="decompress it first (gunzip / zstd -d)",
+                    ) from None
                 raise TargetError(f"{ref}: not a readable tar archive: {exc}") from None
             except EOFError:
                 raise TargetError(f"{ref}: truncated tar archive") from None
@@ -124,6 +138,10 @@ class _Archive:
         if clean is None:
             raise TargetError(f"{self.ref}: {what} {name!r} is not a safe relative path")
         if self.members is not None:
+            for _ in range(8):
+                if clean not in self.links:
+                    break
+                clean = self.links[clean]
             found = self.members.get(clean)
             if found is None:
                 raise TargetError(f"{self.ref}!{clean}: {what} is missing from the archive")

@@ -418,3 +418,49 @@ def test_named_non_image_tar_is_not_an_image(tmp_path: Path) -> None:
 
 def test_sha_helper_matches_layout_names() -> None:
     assert sha(b"") == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_legacy_docker_save_with_linked_layer(tmp_path: Path) -> None:
+    """`<id>/layer.tar` names (one a symlink to another's copy), `<id>.json` config."""
+    import io
+
+    layer = layer_tar([Member("etc/os-release", b"ID=debian\n")])
+    config = json.dumps(
+        {"os": "linux", "architecture": "amd64", "rootfs": {"diff_ids": [sha(layer)] * 2}}
+    ).encode()
+    manifest = [
+        {
+            "Config": f"{sha(config)[7:]}.json",
+            "RepoTags": ["legacy:1"],
+            "Layers": ["aaa/layer.tar", "bbb/layer.tar"],
+        }
+    ]
+    path = tmp_path / "legacy.tar"
+    with tarfile.open(path, "w") as tar:
+        for name, data in (
+            ("manifest.json", json.dumps(manifest).encode()),
+            (f"{sha(config)[7:]}.json", config),
+            ("aaa/layer.tar", layer),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("bbb/layer.tar")
+        link.type, link.linkname = tarfile.SYMTYPE, "../aaa/layer.tar"
+        tar.addfile(link)
+    tree = ImageTree("legacy.tar", path, None)
+    assert tree.read_text("etc/os-release") == "ID=debian\n"
+    assert not tree.findings  # both layers verified against their diff_ids
+    assert tree.layer_digests == [sha(layer), sha(layer)]
+    assert tree.purl == f"pkg:oci/legacy@{sha(config)}?arch=amd64&repository_url=legacy&tag=1"
+
+
+def test_compressed_outer_archive_says_to_decompress(
+    tmp_path: Path, auditor: Callable[..., Ran]
+) -> None:
+    plain = docker_save(tmp_path / "i.tar", [layer_tar([Member("a", b"1")])])
+    packed = tmp_path / "i.tar.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    ran = auditor("scan", f"image:{packed}", "--no-resolve", "--no-store")
+    assert ran.code == 2
+    assert f"{packed}: a compressed archive" in ran.stderr and "gunzip" in ran.stderr
