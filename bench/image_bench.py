@@ -34,7 +34,7 @@ import zlib_ng.zlib_ng as zng
 from bench_tools import DEFAULT_AUDITOR, WORK, child_env, find_syft, find_trivy
 
 IMAGE = WORK / "image" / "image.tar"
-FILLER_PER_LAYER = 190 << 20
+FILLER_PER_LAYER = 200 << 20
 DEB_COUNT, SYSTEM_DISTS, VENV_DISTS = 400, 150, 150
 DEB_EARLY = 360
 """The base layer installs this many packages; a later layer rewrites the status with all."""

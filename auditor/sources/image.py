@@ -36,7 +36,7 @@ from auditor.errors import Diagnostic, ParseError, TargetError
 from auditor.model import Component, ComponentKind, Evidence, Finding, Location, Strength
 from auditor.sources import Entry, Tree
 from auditor.sources.image_format import ImageSource, image_name, load_image
-from auditor.sources.layers import Compression, LayerReader, Member, sniff
+from auditor.sources.layers import Compression, LayerReader, Member, SpanCache, sniff
 
 MAX_LINK_HOPS = 40
 WORKERS = 2
@@ -83,8 +83,9 @@ class ImageTree(Tree):
 
     def _build(self, verify: bool) -> None:
         readers = []
+        spans = SpanCache()
         for ref in self.source.layers:
-            readers.append(LayerReader(ref.blob, sniff(ref.blob), verify))
+            readers.append(LayerReader(ref.blob, sniff(ref.blob), verify, spans))
             self.layer_digests.append(ref.digest or ref.diff_id or f"layer-{len(readers)}")
         self._readers = readers
         try:

@@ -31,8 +31,12 @@ ZNG_ERROR: Any = zng.error  # the stubs call it an instance; it is the class
 IN_CHUNK = 256 << 10
 OUT_CHUNK = 1 << 20
 SPAN = 4 << 20
-"""Output bytes between checkpoints: bounds the cost of one random read of a gzip layer."""
-SPAN_CACHE = 6
+"""Least output between checkpoints: bounds the cost of one random read of a gzip layer."""
+MAX_CHECKPOINTS = 512
+"""Per layer: a huge layer spaces them wider, so their memory (~40 KB each) stays bounded."""
+SPAN_CACHE = 8
+"""Decoded spans kept for the whole image (not per layer), so memory is bounded however
+many layers there are."""
 MAX_RATIO = 200
 RATIO_FLOOR = 64 << 20
 """A layer that inflates past RATIO_FLOOR to over MAX_RATIO times its size is a bomb."""
@@ -221,7 +225,7 @@ class _IndexStream(io.RawIOBase):
         layer = self.layer
         if self.inflate is not None:
             piece = self.inflate.step()
-            if self.inflate.out >= layer.checkpoints[-1].out + SPAN and not self.inflate.done:
+            if self.inflate.out >= layer.checkpoints[-1].out + layer.span and not self.inflate.done:
                 layer.checkpoints.append(self.inflate.checkpoint())
             compressed = self.inflate.pending_at
         elif self.zstd is not None:
@@ -332,16 +336,46 @@ class _BlobFile(io.RawIOBase):
         return len(data)
 
 
+class SpanCache:
+    """The most recently decoded spans of all layers of one image (an LRU)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, layer: LayerReader, k: int) -> bytes | None:
+        with self._lock:
+            found = self._items.get((id(layer), k))
+            if found is not None:
+                self._items.move_to_end((id(layer), k))
+            return found
+
+    def put(self, layer: LayerReader, k: int, span: bytes) -> None:
+        with self._lock:
+            self._items[(id(layer), k)] = span
+            while len(self._items) > SPAN_CACHE:
+                self._items.popitem(last=False)
+
+
 class LayerReader:
     """One layer blob: `index()` lists its members once; `read`/`stream` fetch their bytes."""
 
-    def __init__(self, blob: Blob, compression: Compression, verify: bool = True) -> None:
+    def __init__(
+        self,
+        blob: Blob,
+        compression: Compression,
+        verify: bool = True,
+        spans: SpanCache | None = None,
+    ) -> None:
         self.blob = blob
         self.compression = compression
         self.verify = verify
+        # gzip rarely packs more than ~8:1 outside bombs (refused anyway); spacing by the
+        # compressed size keeps the checkpoint count near MAX_CHECKPOINTS at most.
+        self.span = max(SPAN, blob.size * 8 // MAX_CHECKPOINTS)
         self.checkpoints: list[_Checkpoint] = [_Checkpoint(0, 0, None)]
         self._outs: list[int] = []
-        self._spans: OrderedDict[int, bytes] = OrderedDict()
+        self._spans = spans if spans is not None else SpanCache()
         self._lock = threading.Lock()
         self._zstd: _ZstdReader | None = None
         self.digest: str | None = None
@@ -398,9 +432,8 @@ class LayerReader:
         return bytes(out)
 
     def _span(self, k: int) -> bytes:
-        cached = self._spans.get(k)
+        cached = self._spans.get(self, k)
         if cached is not None:
-            self._spans.move_to_end(k)
             return cached
         start = self.checkpoints[k]
         stop = self.checkpoints[k + 1].out if k + 1 < len(self.checkpoints) else None
@@ -412,9 +445,7 @@ class LayerReader:
                 break
             parts.append(piece)
         span = b"".join(parts)
-        self._spans[k] = span
-        if len(self._spans) > SPAN_CACHE:
-            self._spans.popitem(last=False)
+        self._spans.put(self, k, span)
         return span
 
     def _zstd_read(self, offset: int, size: int) -> bytes:
