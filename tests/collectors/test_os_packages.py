@@ -199,3 +199,8 @@ def test_rpm_header_offsets_are_checked(
     except ParseError:
         return
     assert set(tags) <= {"Name", "Version", "Epoch"}
+
+
+@given(st.text(max_size=300))
+def test_os_release_parser_never_raises(text: str) -> None:
+    assert all(isinstance(v, str) for v in parse_os_release(text).values())

@@ -464,3 +464,76 @@ def test_compressed_outer_archive_says_to_decompress(
     ran = auditor("scan", f"image:{packed}", "--no-resolve", "--no-store")
     assert ran.code == 2
     assert f"{packed}: a compressed archive" in ran.stderr and "gunzip" in ran.stderr
+
+
+def test_dpkg_packages_take_the_layer_that_installed_them(
+    tmp_path: Path, auditor: Callable[..., Ran], validate: Any
+) -> None:
+    first = "Package: a\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n"
+    second = first + "\nPackage: b\nStatus: install ok installed\nVersion: 2\nArchitecture: all\n"
+    lower = layer_tar(
+        [
+            Member("etc/os-release", b"ID=debian\nVERSION_ID=12\n"),
+            Member("var/lib/dpkg/status", first.encode()),
+            Member("var/lib/dpkg/info/a.list", b"/a\n"),
+        ]
+    )
+    upper = layer_tar(
+        [
+            Member("var/lib/dpkg/status", second.encode()),
+            Member("var/lib/dpkg/info/b.list", b"/b\n"),
+        ]
+    )
+    path = docker_save(tmp_path / "i.tar", [lower, upper])
+    with tarfile.open(path) as tar:
+        names = json.load(tar.extractfile("manifest.json"))[0]["Layers"]  # type: ignore[arg-type]
+    digests = ["sha256:" + name.rpartition("/")[2] for name in names]
+    doc = scan_json(auditor, validate, path)
+    layers = {c["name"]: c["locations"][0]["layer"] for c in doc["components"]}
+    assert layers["a"] == digests[0]
+    assert layers["b"] == digests[1]
+    history = {
+        c["name"]: [e["value"] for e in c["origin"]["evidence"] if e["field"] == "layer.created_by"]
+        for c in doc["components"]
+    }
+    assert history["a"] == ["RUN step 0"] and history["b"] == ["RUN step 1"]
+    image = next(c for c in doc["components"] if c["purl"].startswith("pkg:oci/"))
+    env = {e["field"]: e["value"] for e in image["origin"]["evidence"]}
+    assert env["env.PATH"] == "/usr/bin"
+    assert env["env.API_TOKEN"] == "(withheld)"  # secret-looking values never reach reports
+    assert "hunter2" not in json.dumps(doc)
+
+
+JSONS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    manifest=JSONS
+    | st.fixed_dictionaries(
+        {"Config": st.text(max_size=80), "Layers": st.lists(st.text(max_size=80), max_size=3)}
+    ).map(lambda d: [d]),
+    index=JSONS,
+)
+def test_malformed_manifests_and_indexes_are_target_errors(
+    tmp_path_factory: pytest.TempPathFactory, manifest: Any, index: Any
+) -> None:
+    """Whatever manifest.json or index.json holds, the image opens or a TargetError says why."""
+    import io
+
+    work = tmp_path_factory.mktemp("fuzz")
+    for name, doc in (("manifest.json", manifest), ("index.json", index)):
+        path = work / f"{name}.tar"
+        with tarfile.open(path, "w") as tar:
+            for member, data in ((name, json.dumps(doc).encode()), ("oci-layout", b"{}")):
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        try:
+            ImageTree("x", path, None)
+        except TargetError as exc:
+            assert exc.message.startswith("x")
