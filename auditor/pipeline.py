@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from auditor import __version__
 from auditor.collectors import COLLECTORS, CollectContext, Collected
@@ -29,12 +29,11 @@ from auditor.model import (
 from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree
-from auditor.sources.image import ImageTree
-from auditor.sources.image_format import is_image
 
 if TYPE_CHECKING:
     from auditor.http import HttpCache
     from auditor.resolution import Progress
+    from auditor.sources.image import ImageTree
 
 PREFIXES: dict[str, TargetKind | None] = {
     "lockfile": TargetKind.LOCKFILE,
@@ -144,7 +143,12 @@ def open_target(
     path = Path(raw).expanduser()
     if not path.exists():
         raise TargetError(f"{ref}: no such file or directory")
+    # Imported here: the layer readers (tarfile, zlib-ng) cost ~30 ms that no other kind needs.
+    from auditor.sources.image_format import is_image
+
     if forced is TargetKind.IMAGE or (forced is None and is_image(path)):
+        from auditor.sources.image import ImageTree
+
         tree = ImageTree(ref, path, platform, verify)
         return OpenTarget(ref, TargetKind.IMAGE, path, tree, None)
     if path.is_file() or forced is TargetKind.LOCKFILE:
@@ -178,8 +182,8 @@ def _is_environment(path: Path) -> bool:
 
 
 def _collect(target: OpenTarget, context: CollectContext) -> Collected:
-    if isinstance(target.tree, ImageTree):
-        return _collect_image(target.tree, context)
+    if target.kind is TargetKind.IMAGE:
+        return _collect_image(cast("ImageTree", target.tree), context)
     if target.file is None:
         return Collected.merge(c.collect(target.tree, context) for c in COLLECTORS)
     head = target.path.read_bytes()[:SNIFF_BYTES]
