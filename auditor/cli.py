@@ -168,6 +168,10 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     help="Webhook payload: our JSON summary or a Slack incoming-webhook message.",
 )  # fmt: skip
 @_policy_option
+@click.option(
+    "--platform", metavar="OS/ARCH[/VARIANT]",
+    help="Which image of a multi-platform image index to scan (default: this machine's).",
+)  # fmt: skip
 @_db_option
 @_signature_options
 @click.pass_obj
@@ -192,10 +196,13 @@ def scan(
     policy: Path | None,
     db: str | None,
     signatures: SignatureTrust,
+    platform: str | None = None,
 ) -> None:
-    """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments).
+    """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments,
+    container images: docker-save archives and OCI layouts).
 
-    A target's kind is detected; force it with a prefix: lockfile:PATH, dir:PATH, env:PATH.
+    A target's kind is detected; force it with a prefix: lockfile:PATH, dir:PATH, env:PATH,
+    image:PATH.
     """
     from auditor.pipeline import run_scan
 
@@ -213,6 +220,7 @@ def scan(
         signatures=signatures,
         npm_registry=npm_registry,
         deps_dev=deps_dev,
+        platform=platform,
     )
     try:
         config = replace(config, policy=_policy(targets, policy))

@@ -32,6 +32,8 @@ class Config:
     verify: bool = True
     """False with `--no-verify`: file contents are not hashed against their names/records."""
     excludes: tuple[str, ...] = ()
+    platform: str | None = None
+    """`--platform os/arch[/variant]`: which image of a multi-platform index is scanned."""
     fail_on: Severity | None = None
     strict: bool = False
     store: bool = True

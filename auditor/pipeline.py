@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from auditor import __version__
 from auditor.collectors import COLLECTORS, CollectContext, Collected
@@ -35,13 +35,14 @@ if TYPE_CHECKING:
     from auditor.http import HttpCache
     from auditor.policy.engine import Policy
     from auditor.resolution import Progress
+    from auditor.sources.image import ImageTree
 
 PREFIXES: dict[str, TargetKind | None] = {
     "lockfile": TargetKind.LOCKFILE,
     "dir": TargetKind.DIRECTORY,
     "env": TargetKind.ENVIRONMENT,
-    # Named in the design; their readers land with the image and model-cache issues.
-    "image": None,
+    "image": TargetKind.IMAGE,
+    # Named in the design; its reader lands with the model-cache issue.
     "hf-cache": None,
 }
 SNIFF_BYTES = 4096
@@ -159,14 +160,22 @@ def _open_all(refs: Sequence[str], config: Config) -> tuple[list[OpenTarget], li
     errors: list[str] = []
     for ref in refs:
         try:
-            opened.append(open_target(ref, config.excludes))
+            opened.append(open_target(ref, config.excludes, config.platform, config.verify))
         except AuditorError as exc:
             errors.append(exc.message + (f" ({exc.hint})" if exc.hint else ""))
     return opened, errors
 
 
-def open_target(ref: str, excludes: tuple[str, ...] = ()) -> OpenTarget:
-    """Detect a target's kind (or take it from a `kind:` prefix) and open its tree."""
+def open_target(
+    ref: str,
+    excludes: tuple[str, ...] = (),
+    platform: str | None = None,
+    verify: bool = True,
+) -> OpenTarget:
+    """Detect a target's kind (or take it from a `kind:` prefix) and open its tree.
+
+    `platform` picks one image of a multi-platform index; `verify` checks blob digests.
+    """
     forced: TargetKind | None = None
     raw = ref
     prefix, sep, rest = ref.partition(":")
@@ -181,6 +190,14 @@ def open_target(ref: str, excludes: tuple[str, ...] = ()) -> OpenTarget:
     path = Path(raw).expanduser()
     if not path.exists():
         raise TargetError(f"{ref}: no such file or directory")
+    # Imported here: the layer readers (tarfile, zlib-ng) cost ~30 ms that no other kind needs.
+    from auditor.sources.image_format import is_image
+
+    if forced is TargetKind.IMAGE or (forced is None and is_image(path)):
+        from auditor.sources.image import ImageTree
+
+        tree = ImageTree(ref, path, platform, verify)
+        return OpenTarget(ref, TargetKind.IMAGE, path, tree, None)
     if path.is_file() or forced is TargetKind.LOCKFILE:
         return _open_file(ref, path)
     if not os.access(path, os.R_OK | os.X_OK):
@@ -216,6 +233,8 @@ def _is_environment(path: Path) -> bool:
 
 
 def _collect(target: OpenTarget, context: CollectContext) -> Collected:
+    if target.kind is TargetKind.IMAGE:
+        return _collect_image(cast("ImageTree", target.tree), context)
     if target.file is None:
         return Collected.merge(c.collect(target.tree, context) for c in COLLECTORS)
     head = target.path.read_bytes()[:SNIFF_BYTES]
@@ -224,10 +243,24 @@ def _collect(target: OpenTarget, context: CollectContext) -> Collected:
     return parser.parse(target.tree, target.file)
 
 
+def _collect_image(tree: ImageTree, context: CollectContext) -> Collected:
+    """What the collectors find in the merged view, each tagged with its layer, plus the
+    image itself, its digest findings and the layers' diagnostics."""
+    found = Collected.merge(c.collect(tree, context) for c in COLLECTORS)
+    return Collected(
+        components=(tree.component, *(tree.attribute(c) for c in found.components)),
+        dependencies=found.dependencies,
+        findings=(*tree.findings, *found.findings),
+        diagnostics=(*tree.diagnostics, *found.diagnostics),
+    )
+
+
 def _target(target: OpenTarget) -> Target:
     digests = target.tree.read_digests
     # A single file's digest is that file's sha256, so users can check it with sha256sum.
     digest = f"sha256:{next(iter(digests.values()))}" if len(digests) == 1 else target.tree.digest()
+    if target.kind is TargetKind.IMAGE:
+        digest = target.tree.digest()
     identity = f"{target.kind.value}:{target.path.resolve().as_posix()}"
     return Target(target.ref, target.kind, identity, digest)
 

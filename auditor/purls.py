@@ -87,3 +87,27 @@ def local_folder(name: str, path: str) -> str:
             type="generic", name=name, qualifiers={"download_url": f"file:{path}"}
         ).to_string()
     )
+
+
+def os_package(
+    kind: str,
+    namespace: str | None,
+    name: str,
+    version: str | None,
+    *,
+    arch: str | None = None,
+    distro: str | None = None,
+    epoch: str | None = None,
+) -> str:
+    """`pkg:deb/debian/openssl@3.0.15-1?arch=amd64&distro=debian-12` (deb, apk and rpm alike;
+    rpm adds `epoch`). The namespace is the os-release ID; None when the tree has none."""
+    qualifiers = {k: v for k, v in (("arch", arch), ("distro", distro), ("epoch", epoch)) if v}
+    return str(
+        PackageURL(
+            type=kind,
+            namespace=namespace or None,
+            name=name,
+            version=version or None,
+            qualifiers=qualifiers or None,
+        ).to_string()
+    )

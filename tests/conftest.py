@@ -173,3 +173,18 @@ def wheelhouse(request: pytest.FixtureRequest) -> Path:
 def _checked(*args: str | Path) -> None:
     done = subprocess.run([str(a) for a in args], capture_output=True, text=True)
     assert done.returncode == 0, f"{args[0]} exited {done.returncode}:\n{done.stderr}"
+
+
+@pytest.fixture(scope="session")
+def image_tools() -> None:
+    """umoci, skopeo, rpm and rpmbuild (Debian packages umoci, skopeo, rpm): a skip when
+    missing, a failure under CI=true (tests/prereqs.py says so up front and installs them)."""
+    import os
+
+    from tests.prereqs import image_tools_ready
+
+    reason = image_tools_ready()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true: the image tests must run)", pytrace=False)
+        pytest.skip(reason)

@@ -68,6 +68,27 @@ def try_install_chromium() -> None:
     _apt_install("chromium")
 
 
+IMAGE_TOOLS = {"umoci": "umoci", "skopeo": "skopeo", "rpm": "rpm", "rpmbuild": "rpm"}
+"""Command -> Debian package: the image tests build real OCI layouts, docker-save archives
+and rpm databases with them (no container engine needed)."""
+
+
+def image_tools_ready() -> str | None:
+    """None when umoci, skopeo, rpm and rpmbuild are on PATH, else which are missing."""
+    missing = [tool for tool in IMAGE_TOOLS if shutil.which(tool) is None]
+    if not missing:
+        return None
+    packages = sorted({IMAGE_TOOLS[tool] for tool in missing})
+    return f"{', '.join(missing)} not on PATH (Debian packages {' '.join(packages)})"
+
+
+def try_install_image_tools() -> None:
+    """As root on Debian, install the image tools' packages."""
+    for package in sorted(set(IMAGE_TOOLS.values())):
+        if any(shutil.which(t) is None for t, p in IMAGE_TOOLS.items() if p == package):
+            _apt_install(package)
+
+
 def _apt_install(package: str) -> None:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return
@@ -118,6 +139,14 @@ def main() -> int:
         print("prereqs: chromium runs")
     else:
         status |= _missing("chromium missing", problem, "the HTML report browser tests")
+    problem = image_tools_ready()
+    if problem is not None:
+        try_install_image_tools()
+        problem = image_tools_ready()
+    if problem is None:
+        print("prereqs: umoci, skopeo and rpm run")
+    else:
+        status |= _missing("image tools missing", problem, "the container image tests")
     return status
 
 

@@ -133,7 +133,9 @@ def test_prefix_forces_kind(auditor: Auditor, validate: Validate, tmp_path: Path
     )
     assert doc["scan"]["targets"][0]["kind"] == "lockfile"
     ran = auditor("scan", "--no-resolve", f"image:{tmp_path / 'x.tar'}")
-    assert ran.code == 2 and "not supported" in ran.stderr
+    assert ran.code == 2 and "no such file or directory" in ran.stderr
+    ran = auditor("scan", "--no-resolve", f"image:{tmp_path / 'deps.pinned'}")
+    assert ran.code == 2 and "not a readable tar archive" in ran.stderr
 
 
 def test_report_renders_the_stored_scan_identically(auditor: Auditor, validate: Validate) -> None:

@@ -67,6 +67,7 @@ from auditor.collectors.model_files import ModelFilesCollector  # noqa: E402
 from auditor.collectors.model_refs import ModelRefsCollector  # noqa: E402
 from auditor.collectors.model_signatures import ModelSignatureCollector  # noqa: E402
 from auditor.collectors.node_modules import NodeModulesCollector  # noqa: E402
+from auditor.collectors.os_packages import OsPackagesCollector  # noqa: E402
 from auditor.collectors.python_env import PythonEnvironmentCollector  # noqa: E402
 
 COLLECTORS: tuple[Collector, ...] = (
@@ -78,5 +79,6 @@ COLLECTORS: tuple[Collector, ...] = (
     # Last: a model's own collector (hf_cache, model_files) names the component first.
     ModelSignatureCollector(),
     ImageSignatureCollector(),
+    OsPackagesCollector(),
 )
 """Every collector, in the order they run."""

@@ -1,0 +1,520 @@
+"""Random access to the tar inside one image layer blob, without writing it anywhere.
+
+A layer is read once, start to end, to list its members (tarfile over a forward-only
+reader). For a gzip layer that pass also keeps a *checkpoint* every `SPAN` bytes of output:
+a copy of the inflate state (zlib-ng's `Decompress.copy()`, ~40 KB) and the compressed
+offset it resumes at. Reading a member later costs at most one span of inflation from the
+nearest checkpoint, and spans are kept in a small LRU so the metadata files of one package
+(adjacent in the tar) cost one inflation together. An uncompressed layer is read at member
+offsets directly; a zstd layer, whose decoder state cannot be copied, restarts from the
+front when a read goes backwards. Memory stays bounded by the checkpoint count and the LRU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+import threading
+from bisect import bisect_right
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import StrEnum, unique
+from typing import Any, BinaryIO
+
+import zlib_ng.zlib_ng as zng
+
+from auditor.errors import ParseError
+
+ZNG_ERROR: Any = zng.error  # the stubs call it an instance; it is the class
+IN_CHUNK = 256 << 10
+OUT_CHUNK = 1 << 20
+SPAN = 4 << 20
+"""Least output between checkpoints: bounds the cost of one random read of a gzip layer."""
+MAX_CHECKPOINTS = 512
+"""Per layer: a huge layer spaces them wider, so their memory (~40 KB each) stays bounded."""
+SPAN_CACHE = 8
+"""Decoded spans kept for the whole image (not per layer), so memory is bounded however
+many layers there are."""
+MAX_RATIO = 200
+RATIO_FLOOR = 64 << 20
+"""A layer that inflates past RATIO_FLOOR to over MAX_RATIO times its size is a bomb."""
+
+
+@unique
+class Compression(StrEnum):
+    """How a layer blob is stored."""
+
+    NONE = "none"
+    GZIP = "gzip"
+    ZSTD = "zstd"
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """A byte range of a host file: a blob file of an OCI layout or a member of an archive."""
+
+    file: str
+    offset: int
+    size: int
+    label: str
+    """How messages name it: `image.tar!blobs/sha256/ab12…`."""
+
+    def pread(self, pos: int, n: int) -> bytes:
+        """Up to `n` bytes at `pos` (relative to the blob); b"" past its end."""
+        n = max(0, min(n, self.size - pos))
+        if n == 0:
+            return b""
+        try:
+            fd = os.open(self.file, os.O_RDONLY)
+        except OSError as exc:
+            raise ParseError(self.label, f"cannot read: {exc.strerror}") from None
+        try:
+            return os.pread(fd, n, self.offset + pos)
+        finally:
+            os.close(fd)
+
+    def read_all(self, limit: int) -> bytes:
+        """The whole blob (manifests, configs); ParseError when over `limit`."""
+        if self.size > limit:
+            raise ParseError(self.label, f"{self.size} bytes, over the {limit}-byte limit")
+        data = self.pread(0, self.size)
+        if len(data) != self.size:
+            raise ParseError(self.label, "truncated: shorter than its archive header says")
+        return data
+
+    def sha256(self) -> str:
+        """`sha256:<hex>` of the blob, read in chunks (hashlib releases the GIL)."""
+        h = hashlib.sha256()
+        with open(self.file, "rb") as fh:
+            fh.seek(self.offset)
+            left = self.size
+            while left > 0:
+                chunk = fh.read(min(IN_CHUNK * 4, left))
+                if not chunk:
+                    raise ParseError(self.label, "truncated: shorter than its archive header says")
+                h.update(chunk)
+                left -= len(chunk)
+        return f"sha256:{h.hexdigest()}"
+
+
+def sniff(blob: Blob) -> Compression:
+    """The compression, from the first bytes (media types lie more often than magic)."""
+    head = blob.pread(0, 4)
+    if head[:2] == b"\x1f\x8b":
+        return Compression.GZIP
+    if head == b"\x28\xb5\x2f\xfd":
+        return Compression.ZSTD
+    return Compression.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One tar member of a layer, as the index pass saw it."""
+
+    name: str
+    type: bytes
+    offset: int
+    """Offset of its data in the uncompressed tar stream."""
+    size: int
+    linkname: str
+    mode: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Checkpoint:
+    out: int
+    inp: int
+    state: Any
+    """A copy of the zlib-ng decompressor at this point; None: a fresh gzip member starts."""
+
+
+class _Inflate:
+    """Steps a gzip stream forward from a checkpoint, one bounded piece of output at a time."""
+
+    def __init__(self, blob: Blob, start: _Checkpoint) -> None:
+        self.blob = blob
+        self.d: Any = start.state.copy() if start.state is not None else zng.decompressobj(31)
+        self.pending = b""
+        self.pending_at = start.inp
+        self.next_in = start.inp
+        self.out = start.out
+        self.done = False
+        self.hasher: Any = None
+
+    def step(self, limit: int = OUT_CHUNK) -> bytes:
+        """The next piece of output (b"" only at the end of the stream)."""
+        while not self.done:
+            if not self.pending:
+                self.pending = self.blob.pread(self.next_in, IN_CHUNK)
+                if self.hasher is not None:
+                    self.hasher.update(self.pending)
+                self.pending_at = self.next_in
+                self.next_in += len(self.pending)
+                if not self.pending:
+                    raise ParseError(self.blob.label, "truncated gzip stream")
+            data = self.pending
+            try:
+                piece: bytes = self.d.decompress(data, limit)
+            except ZNG_ERROR as exc:
+                raise ParseError(self.blob.label, f"corrupt gzip data: {exc}") from None
+            rest = self.d.unused_data if self.d.eof else self.d.unconsumed_tail
+            self.pending_at += len(data) - len(rest)
+            self.pending = rest
+            if self.d.eof:
+                self._next_member()
+            if piece:
+                self.out += len(piece)
+                return piece
+        return b""
+
+    def _next_member(self) -> None:
+        """Concatenated gzip members form one stream; zero padding after the last is ignored."""
+        if not self.pending:
+            self.pending = self.blob.pread(self.next_in, IN_CHUNK)
+            if self.hasher is not None:
+                self.hasher.update(self.pending)
+            self.pending_at = self.next_in
+            self.next_in += len(self.pending)
+        if not self.pending or self.pending[:1] == b"\0":
+            self.done = True
+            return
+        self.d = zng.decompressobj(31)
+
+    def checkpoint(self) -> _Checkpoint:
+        """Where a later reader can resume: the state has consumed exactly up to pending_at."""
+        return _Checkpoint(self.out, self.pending_at, self.d.copy())
+
+
+class _IndexStream(io.RawIOBase):
+    """The forward-only file object tarfile reads during the index pass."""
+
+    def __init__(self, layer: LayerReader) -> None:
+        super().__init__()
+        self.layer = layer
+        self.buf = b""
+        self.buf_at = 0
+        """Uncompressed offset of buf[0]."""
+        self.pos = 0
+        self.inflate: _Inflate | None = None
+        self.zstd: Any = None
+        if layer.compression is Compression.GZIP:
+            self.inflate = _Inflate(layer.blob, _Checkpoint(0, 0, None))
+            if layer.verify:
+                self.inflate.hasher = hashlib.sha256()
+        elif layer.compression is Compression.ZSTD:
+            self.zstd = _zstd_reader(layer.blob)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence != 0 or offset < self.pos:
+            raise OSError("layer stream only seeks forward")
+        self.pos = offset
+        return self.pos
+
+    def _piece(self) -> bytes:
+        layer = self.layer
+        if self.inflate is not None:
+            piece = self.inflate.step()
+            if self.inflate.out >= layer.checkpoints[-1].out + layer.span and not self.inflate.done:
+                layer.checkpoints.append(self.inflate.checkpoint())
+            compressed = self.inflate.pending_at
+        elif self.zstd is not None:
+            piece = self.zstd.read(OUT_CHUNK)
+            compressed = self.zstd.tell_compressed()
+        else:
+            return layer.blob.pread(self.buf_at + len(self.buf), OUT_CHUNK)
+        end = self.buf_at + len(self.buf) + len(piece)
+        if end > RATIO_FLOOR and end > MAX_RATIO * max(compressed, 1):
+            raise ParseError(
+                layer.blob.label,
+                f"inflates to over {MAX_RATIO} times its compressed size (a decompression "
+                "bomb?); not read further",
+            )
+        return piece
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            raise OSError("unbounded reads are not supported")
+        if self.layer.compression is Compression.NONE:
+            data = self.layer.blob.pread(self.pos, n)
+            self.pos += len(data)
+            return data
+        out = bytearray()
+        while len(out) < n:
+            rel = self.pos - self.buf_at
+            if rel >= len(self.buf):
+                self.buf_at += len(self.buf)
+                self.buf = b""
+                piece = self._piece()
+                if not piece:
+                    break
+                self.buf = piece
+                continue
+            take = self.buf[rel : rel + n - len(out)]
+            out += take
+            self.pos += len(take)
+        return bytes(out)
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+    def drain(self) -> None:
+        """Read the compressed rest after the tar's end marker, for the digest."""
+        if self.inflate is not None and self.inflate.hasher is not None:
+            at = self.inflate.next_in
+            while chunk := self.layer.blob.pread(at, IN_CHUNK * 4):
+                self.inflate.hasher.update(chunk)
+                at += len(chunk)
+
+
+class _ZstdReader:
+    """zstandard's stream reader plus how much compressed input it took."""
+
+    def __init__(self, blob: Blob) -> None:
+        import zstandard
+
+        self.raw = _BlobFile(blob)
+        self.reader = zstandard.ZstdDecompressor().stream_reader(
+            self.raw,  # type: ignore[arg-type]  # any object with read() is accepted
+            read_size=IN_CHUNK,
+            read_across_frames=True,
+        )
+        self.label = blob.label
+        self.pos = 0
+
+    def read(self, n: int) -> bytes:
+        import zstandard
+
+        try:
+            data: bytes = self.reader.read(n)
+        except zstandard.ZstdError as exc:
+            raise ParseError(self.label, f"corrupt zstd data: {exc}") from None
+        if not data and self.raw.pos < self.raw.blob.size:
+            raise ParseError(self.label, "truncated zstd stream")
+        self.pos += len(data)
+        return data
+
+    def tell_compressed(self) -> int:
+        return self.raw.pos
+
+
+def _zstd_reader(blob: Blob) -> _ZstdReader:
+    return _ZstdReader(blob)
+
+
+class _BlobFile(io.RawIOBase):
+    """A blob as a sequential file object (what zstandard's stream reader pulls from)."""
+
+    def __init__(self, blob: Blob) -> None:
+        super().__init__()
+        self.blob = blob
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.blob.pread(self.pos, IN_CHUNK if n is None or n < 0 else n)
+        self.pos += len(data)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+class SpanCache:
+    """The most recently decoded spans of all layers of one image (an LRU)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, layer: LayerReader, k: int) -> bytes | None:
+        with self._lock:
+            found = self._items.get((id(layer), k))
+            if found is not None:
+                self._items.move_to_end((id(layer), k))
+            return found
+
+    def put(self, layer: LayerReader, k: int, span: bytes) -> None:
+        with self._lock:
+            self._items[(id(layer), k)] = span
+            while len(self._items) > SPAN_CACHE:
+                self._items.popitem(last=False)
+
+
+class LayerReader:
+    """One layer blob: `index()` lists its members once; `read`/`stream` fetch their bytes."""
+
+    def __init__(
+        self,
+        blob: Blob,
+        compression: Compression,
+        verify: bool = True,
+        spans: SpanCache | None = None,
+    ) -> None:
+        self.blob = blob
+        self.compression = compression
+        self.verify = verify
+        # gzip rarely packs more than ~8:1 outside bombs (refused anyway); spacing by the
+        # compressed size keeps the checkpoint count near MAX_CHECKPOINTS at most.
+        self.span = max(SPAN, blob.size * 8 // MAX_CHECKPOINTS)
+        self.checkpoints: list[_Checkpoint] = [_Checkpoint(0, 0, None)]
+        self._outs: list[int] = []
+        self._spans = spans if spans is not None else SpanCache()
+        self._lock = threading.Lock()
+        self._zstd: _ZstdReader | None = None
+        self.digest: str | None = None
+        """sha256 of the blob bytes, once `index()` has run with verification on."""
+
+    def index(self) -> list[Member]:
+        """Every member in archive order; ParseError (naming the blob) on a bad stream."""
+        stream = _IndexStream(self)
+        members: list[Member] = []
+        try:
+            with tarfile.open(fileobj=stream, mode="r:") as tar:
+                members.extend(
+                    Member(i.name, i.type, i.offset_data, i.size, i.linkname, i.mode) for i in tar
+                )
+        except tarfile.TarError as exc:
+            raise ParseError(self.blob.label, f"not a readable tar layer: {exc}") from None
+        except OSError as exc:
+            raise ParseError(self.blob.label, f"cannot read layer: {exc}") from None
+        self._outs = [c.out for c in self.checkpoints]
+        if self.verify:
+            if stream.inflate is not None and stream.inflate.hasher is not None:
+                stream.drain()
+                self.digest = f"sha256:{stream.inflate.hasher.hexdigest()}"
+            else:
+                self.digest = self.blob.sha256()
+        return members
+
+    def read(self, offset: int, size: int, label: str) -> bytes:
+        """`size` bytes of the tar stream at `offset` (one member's data)."""
+        if self.compression is Compression.NONE:
+            data = self.blob.pread(offset, size)
+        elif self.compression is Compression.ZSTD:
+            with self._lock:
+                data = self._zstd_read(offset, size)
+        else:
+            with self._lock:
+                data = self._gzip_read(offset, size)
+        if len(data) != size:
+            raise ParseError(label, "truncated: the layer ends inside this file")
+        return data
+
+    def _gzip_read(self, offset: int, size: int) -> bytes:
+        out = bytearray()
+        pos, end = offset, offset + size
+        while pos < end:
+            k = bisect_right(self._outs, pos) - 1
+            span = self._span(k)
+            start = pos - self.checkpoints[k].out
+            take = span[start : start + end - pos]
+            if not take:
+                break
+            out += take
+            pos += len(take)
+        return bytes(out)
+
+    def _span(self, k: int) -> bytes:
+        cached = self._spans.get(self, k)
+        if cached is not None:
+            return cached
+        start = self.checkpoints[k]
+        stop = self.checkpoints[k + 1].out if k + 1 < len(self.checkpoints) else None
+        inflate = _Inflate(self.blob, start)
+        parts: list[bytes] = []
+        while stop is None or inflate.out < stop:
+            piece = inflate.step(OUT_CHUNK if stop is None else min(OUT_CHUNK, stop - inflate.out))
+            if not piece:
+                break
+            parts.append(piece)
+        span = b"".join(parts)
+        self._spans.put(self, k, span)
+        return span
+
+    def _zstd_read(self, offset: int, size: int) -> bytes:
+        if self._zstd is None or self._zstd.pos > offset:
+            self._zstd = _ZstdReader(self.blob)
+        reader = self._zstd
+        while reader.pos < offset:
+            if not reader.read(min(OUT_CHUNK, offset - reader.pos)):
+                return b""
+        parts, left = [], size
+        while left > 0:
+            piece = reader.read(min(OUT_CHUNK, left))
+            if not piece:
+                break
+            parts.append(piece)
+            left -= len(piece)
+        return b"".join(parts)
+
+    def stream(self, offset: int, size: int, label: str) -> BinaryIO:
+        """A stream of one member's bytes (large files: weights), decoded as it is read."""
+        return io.BufferedReader(_MemberStream(self, offset, size, label), OUT_CHUNK)
+
+
+class _MemberStream(io.RawIOBase):
+    """Sequential reads of one member; gzip resumes from the nearest checkpoint."""
+
+    def __init__(self, layer: LayerReader, offset: int, size: int, label: str) -> None:
+        super().__init__()
+        self.layer, self.offset, self.size, self.label = layer, offset, size, label
+        self.pos = 0
+        self.inflate: _Inflate | None = None
+        self.zstd: _ZstdReader | None = None
+        self.buf = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def _next(self, n: int) -> bytes:
+        layer, at = self.layer, self.offset + self.pos
+        if layer.compression is Compression.NONE:
+            return layer.blob.pread(at, n)
+        if layer.compression is Compression.ZSTD:
+            if self.zstd is None:
+                self.zstd = _ZstdReader(layer.blob)
+                while self.zstd.pos < at:
+                    if not self.zstd.read(min(OUT_CHUNK, at - self.zstd.pos)):
+                        return b""
+            return self.zstd.read(n)
+        if self.inflate is None:
+            k = bisect_right(layer._outs, at) - 1
+            self.inflate = _Inflate(layer.blob, layer.checkpoints[k])
+            while self.inflate.out < at:
+                piece = self.inflate.step(min(OUT_CHUNK, at - self.inflate.out))
+                if not piece:
+                    return b""
+        if self.buf:
+            piece, self.buf = self.buf[:n], self.buf[n:]
+            return piece
+        piece = self.inflate.step(OUT_CHUNK)
+        self.buf = piece[n:]
+        return piece[:n]
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.size - self.pos)
+        if n <= 0:
+            return 0
+        data = self._next(n)
+        if not data:
+            raise ParseError(self.label, "truncated: the layer ends inside this file")
+        b[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
