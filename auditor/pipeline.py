@@ -15,9 +15,10 @@ from auditor import __version__
 from auditor.collectors import COLLECTORS, CollectContext, Collected
 from auditor.collectors.parsers import parser_for
 from auditor.config import Config
-from auditor.errors import AuditorError, ParseError, TargetError
+from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError
 from auditor.model import (
     Component,
+    Evidence,
     Finding,
     Origin,
     OriginStatus,
@@ -234,7 +235,7 @@ def _is_environment(path: Path) -> bool:
 
 def _collect(target: OpenTarget, context: CollectContext) -> Collected:
     if target.kind is TargetKind.IMAGE:
-        return _collect_image(cast("ImageTree", target.tree), context)
+        return _collect_image(cast("ImageTree", target.tree), target.path, context)
     if target.file is None:
         return Collected.merge(c.collect(target.tree, context) for c in COLLECTORS)
     head = target.path.read_bytes()[:SNIFF_BYTES]
@@ -243,16 +244,42 @@ def _collect(target: OpenTarget, context: CollectContext) -> Collected:
     return parser.parse(target.tree, target.file)
 
 
-def _collect_image(tree: ImageTree, context: CollectContext) -> Collected:
+def _collect_image(tree: ImageTree, path: Path, context: CollectContext) -> Collected:
     """What the collectors find in the merged view, each tagged with its layer, plus the
-    image itself, its digest findings and the layers' diagnostics."""
+    image itself (with the signatures and attestations stored beside it), its digest
+    findings and the layers' diagnostics."""
     found = Collected.merge(c.collect(tree, context) for c in COLLECTORS)
+    signed = _image_signatures(tree, path, context)
+    image = replace(tree.component, evidence=tree.component.evidence + signed.evidence)
     return Collected(
-        components=(tree.component, *(tree.attribute(c) for c in found.components)),
+        components=(image, *(tree.attribute(c) for c in found.components)),
         dependencies=found.dependencies,
-        findings=(*tree.findings, *found.findings),
-        diagnostics=(*tree.diagnostics, *found.diagnostics),
+        findings=(*tree.findings, *signed.findings, *found.findings),
+        diagnostics=(*tree.diagnostics, *signed.diagnostics, *found.diagnostics),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Signed:
+    evidence: tuple[Evidence, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+def _image_signatures(tree: ImageTree, path: Path, context: CollectContext) -> _Signed:
+    """cosign signatures and attestations an OCI layout folder keeps next to the image
+    (`sha256-<digest>.sig`/`.att` tags, OCI 1.1 referrers). Archives keep none."""
+    if tree.source.format != "oci-layout" or not path.is_dir():
+        return _Signed()
+    from auditor.signatures.image import image_signature_evidence
+
+    try:
+        evidence, findings = image_signature_evidence(
+            path, tree.source.digest, tree.purl, context.signatures
+        )
+    except ParseError as exc:
+        return _Signed(diagnostics=(Diagnostic(exc.path, exc.reason),))
+    return _Signed(evidence, findings)
 
 
 def _target(target: OpenTarget) -> Target:

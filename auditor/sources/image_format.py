@@ -348,7 +348,19 @@ def _walk_index(
         elif media in MANIFEST_TYPES or media is None:
             if notes.get("vnd.docker.reference.type") == "attestation-manifest":
                 continue  # buildkit's provenance attachments are not images
+            if _is_attachment(item, notes):
+                continue  # signatures and attestations about an image (signatures/image.py)
             out.append((item, notes))
+
+
+_COSIGN_TAG = re.compile(r"sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?")
+"""cosign's tag scheme for what it stores beside an image (and the OCI 1.1 referrers tag)."""
+
+
+def _is_attachment(item: dict[str, Any], notes: dict[str, str]) -> bool:
+    """A cosign signature/attestation tag or an OCI 1.1 artifact pointing at an image."""
+    ref = notes.get("org.opencontainers.image.ref.name", "")
+    return bool(_COSIGN_TAG.fullmatch(ref)) or "artifactType" in item or "subject" in item
 
 
 def _choose(

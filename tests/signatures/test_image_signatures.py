@@ -366,3 +366,29 @@ def test_any_index_json_is_read_or_diagnosed(
     result = ImageSignatureCollector().collect(DirectoryTree("t", root), CollectContext())
     assert all(d.location.startswith("t:") for d in result.diagnostics)
     assert len(result.diagnostics) <= 1
+
+
+def test_scan_of_a_signed_oci_layout_attests_the_image(
+    tmp_path: Path, layout: oci.Layout, auditor: Any, validate: Any
+) -> None:
+    """Through the CLI: the image reader finds the image, and the cosign signature stored
+    beside it in the layout becomes attested evidence on that image's component."""
+    keys = key_pair(tmp_path / "keys", "release")
+    digest = layout.image(REFERENCE)
+    oci.sign_tag(layout, digest, keys.key)
+    ran = auditor("scan", layout.root, "--no-resolve", "--format", "json",
+                  "--signature-key", keys.public)  # fmt: skip
+    doc = validate(ran.stdout)
+    [image] = [c for c in doc["components"] if c["purl"].startswith("pkg:oci/")]
+    assert digest in image["purl"]
+    signers = [
+        e for e in image["origin"]["evidence"] if (e["source"], e["field"]) == ("cosign", "signer")
+    ]
+    assert [(e["value"], e["strength"]) for e in signers] == [
+        ("public key release.pub", "attested")
+    ]
+    attacker = key_pair(tmp_path / "keys", "attacker")
+    bad = validate(auditor("scan", layout.root, "--no-resolve", "--format", "json",
+                           "--signature-key", attacker.public).stdout)  # fmt: skip
+    assert any(f["rule"] == "signature.invalid" for f in bad["findings"])
+    assert not any(f["rule"] == "signature.invalid" for f in doc["findings"])
