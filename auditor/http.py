@@ -123,8 +123,11 @@ class Http:
         cache: HttpCache | None = None,
         settings: HttpSettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.endpoints = dict(endpoints)
+        # Extra request headers per role (a hub token): sent, never logged, never cached.
+        self._role_headers = {role: dict(h) for role, h in (headers or {}).items()}
         self.cache = cache
         self.settings = settings or HttpSettings()
         self._sleep = sleep
@@ -142,11 +145,14 @@ class Http:
         accept: str = "application/json",
         immutable: bool = False,
         expect_json: bool = True,
+        answers: frozenset[int] = frozenset(),
     ) -> Response:
         """The answer for `role:path`, fetched at most once per scan.
 
         Raises FetchError (unreachable after retries) or NotCached (offline, nothing kept).
-        A 404/410 is an answer, not an error: callers decide what missing means.
+        A 404/410 is an answer, not an error: callers decide what missing means. Statuses in
+        `answers` (a hub's 401 for a private repo) are answers too, but never kept: they
+        depend on the credentials of the moment.
         """
         key = f"{role}:{path}"
         with self._lock:
@@ -156,10 +162,16 @@ class Http:
                 future = self._memo[key] = Future()
         if owner:
             try:
-                future.set_result(self._fetch(key, role, path, accept, immutable, expect_json))
+                future.set_result(
+                    self._fetch(key, role, path, accept, immutable, expect_json, answers)
+                )
             except (FetchError, NotCached) as exc:
                 future.set_exception(exc)
         return future.result()
+
+    def has_credentials(self, role: str) -> bool:
+        """Whether requests to `role` carry credentials (say, why a hub withheld something)."""
+        return bool(self._role_headers.get(role))
 
     def prefetch(self, requests: Iterable[tuple[str, str]]) -> None:
         """Warm the cache for (role, path) requests a scan is about to make: one query for
@@ -187,7 +199,14 @@ class Http:
         return reply.status_code < 500, f"HTTP {reply.status_code} in {took:.0f} ms"
 
     def _fetch(
-        self, key: str, role: str, path: str, accept: str, immutable: bool, expect_json: bool
+        self,
+        key: str,
+        role: str,
+        path: str,
+        accept: str,
+        immutable: bool,
+        expect_json: bool,
+        answers: frozenset[int] = frozenset(),
     ) -> Response:
         kept = self.cache.get(key) if self.cache is not None else None
         now = datetime.now(UTC)
@@ -200,7 +219,7 @@ class Http:
         base = self.endpoints.get(role)
         if base is None:
             raise FetchError(key, f"no endpoint configured for {role}")
-        headers = {"Accept": accept, "User-Agent": USER_AGENT}
+        headers = {"Accept": accept, "User-Agent": USER_AGENT, **self._role_headers.get(role, {})}
         if kept is not None and kept.etag:
             headers["If-None-Match"] = kept.etag
         if kept is not None and kept.last_modified:
@@ -223,6 +242,8 @@ class Http:
                     immutable=immutable and status == 200,
                 ),
             )
+            return Response(key, status, body, fetched, from_cache=False)
+        if status in answers:
             return Response(key, status, body, fetched, from_cache=False)
         raise FetchError(key, f"HTTP {status}")
 

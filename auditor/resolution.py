@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from auditor import endpoints as registry
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
-from auditor.model import Component, Finding, Origin, OriginStatus
+from auditor.model import Component, Dependency, Finding, Origin, OriginStatus
 from auditor.resolvers import RESOLVERS, Resolution, Resolver
 from auditor.resolvers.local import local_origin
 
@@ -33,7 +33,26 @@ def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
     found: dict[str, registry.Endpoint] = {}
     if "pypi" in needed:
         found["pypi"] = registry.pypi(config.pypi_url, os.environ)
+    if "huggingface" in needed:
+        found["huggingface"] = registry.huggingface(os.environ)
     return found
+
+
+def role_headers(needed: set[str]) -> dict[str, dict[str, str]]:
+    """Credentials per role, from the clients' own configuration (never stored)."""
+    headers: dict[str, dict[str, str]] = {}
+    if "huggingface" in needed and (token := registry.huggingface_token(os.environ)):
+        headers["huggingface"] = {"Authorization": f"Bearer {token}"}
+    return headers
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Everything resolution adds to a scan."""
+
+    origins: tuple[Origin, ...]
+    findings: tuple[Finding, ...]
+    dependencies: tuple[Dependency, ...] = ()
 
 
 def resolve_all(
@@ -43,11 +62,28 @@ def resolve_all(
     progress: Progress | None = None,
 ) -> tuple[tuple[Origin, ...], tuple[Finding, ...]]:
     """Origins in component order, and the findings resolvers made."""
+    resolved = resolve_components(components, config, cache, progress)
+    return resolved.origins, resolved.findings
+
+
+def resolve_components(
+    components: Sequence[Component],
+    config: Config,
+    cache: HttpCache | None = None,
+    progress: Progress | None = None,
+) -> Resolved:
+    """Origins in component order, the findings resolvers made, and the edges they found."""
     if config.no_resolve:
-        return tuple(local_origin(c, OriginStatus.SKIPPED, "--no-resolve") for c in components), ()
+        skipped = OriginStatus.SKIPPED
+        return Resolved(tuple(local_origin(c, skipped, "--no-resolve") for c in components), ())
     needed = {ecosystem(c) for c in components}
     bases = {role: e.url for role, e in endpoints(config, needed).items()}
-    http = Http(bases, cache, replace(config.http or HttpSettings(), offline=config.offline))
+    http = Http(
+        bases,
+        cache,
+        replace(config.http or HttpSettings(), offline=config.offline),
+        headers=role_headers(needed),
+    )
     resolvers: dict[str, Resolver] = {
         eco: cls(http) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
     }
@@ -81,7 +117,8 @@ def resolve_all(
                 progress(done, len(components))
     if cache is not None:
         cache.flush()
-    return (
+    return Resolved(
         tuple(r.origin for r in results),
         tuple(f for r in results for f in r.findings),
+        tuple(dict.fromkeys(d for r in results for d in r.dependencies)),
     )
