@@ -39,7 +39,9 @@ def git_blob_id(data: bytes) -> str:
 def lfs_pointer(data: bytes) -> bytes:
     """The git-lfs pointer file committed in place of an LFS file's content."""
     oid = hashlib.sha256(data).hexdigest()
-    return f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {len(data)}\n".encode()
+    return (
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{oid}\nsize {len(data)}\n".encode()
+    )
 
 
 @dataclass
@@ -90,8 +92,10 @@ class Repo:
         if isinstance(self.card.get("license"), str):
             tags.append(f"license:{self.card['license']}")
         for base in (self.base_models or {}).get("models", []):
-            tags += [f"base_model:{base['id']}",
-                     f"base_model:{self.base_models['relation']}:{base['id']}"]  # type: ignore[index]  # fmt: skip
+            tags += [
+                f"base_model:{base['id']}",
+                f"base_model:{self.base_models['relation']}:{base['id']}",
+            ]  # type: ignore[index]
         tags.append("region:us")
         doc: dict[str, Any] = {
             "_id": hashlib.md5(self.id.encode()).hexdigest()[:24],
@@ -130,8 +134,11 @@ class Repo:
             entry: dict[str, Any] = {"type": "file", "size": len(data), "path": path}
             if self.is_lfs(path):
                 entry["oid"] = git_blob_id(lfs_pointer(data))
-                entry["lfs"] = {"oid": hashlib.sha256(data).hexdigest(), "size": len(data),
-                                "pointerSize": len(lfs_pointer(data))}  # fmt: skip
+                entry["lfs"] = {
+                    "oid": hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                    "pointerSize": len(lfs_pointer(data)),
+                }
             else:
                 entry["oid"] = git_blob_id(data)
             entries.append(entry)
@@ -209,11 +216,14 @@ class _Handler(BaseHTTPRequestHandler):
         repo_id, rest = _split_id(parts[1:])
         repo = state.repos.get(f"{kind}:{repo_id.casefold()}")
         if repo is None or (repo.private and not authorised):
-            return self._json(401, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})
+            return self._json(
+                401, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"}
+            )
         if rest[:1] == ["revision"] and len(rest) == 2:
             if rest[1] not in (repo.sha, "main"):
-                return self._json(404, {"error": "Revision Not Found"},
-                                  {"X-Error-Code": "RevisionNotFound"})  # fmt: skip
+                return self._json(
+                    404, {"error": "Revision Not Found"}, {"X-Error-Code": "RevisionNotFound"}
+                )
             rest = []
         if rest == []:
             blobs = query.get("blobs") == ["true"]
@@ -236,7 +246,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(404, {"error": "Not Found"})
         repo = state.repos.get(f"{kind}:{'/'.join(parts[:at]).casefold()}")
         if repo is None or (repo.private and not authorised):
-            return self._json(401, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})
+            return self._json(
+                401, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"}
+            )
         if repo.gated and not authorised:
             return self._json(401, {"error": "Access restricted"}, {"X-Error-Code": "GatedRepo"})
         path = "/".join(parts[at + 2 :])
