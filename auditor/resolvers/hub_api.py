@@ -89,6 +89,11 @@ def repo_path(kind: str, repo_id: str, revision: str | None, files: bool) -> str
     return path + ("?securityStatus=true&blobs=true" if kind == "model" else "?blobs=true")
 
 
+def organization_path(name: str) -> str:
+    """The path HfApi's `get_organization_overview` requests."""
+    return f"/api/organizations/{quote(name, safe='')}/overview"
+
+
 def fetch_repo(
     http: Http, kind: str, repo_id: str, revision: str | None, files: bool = True
 ) -> HubRepo | Denied:
@@ -112,7 +117,7 @@ def fetch_organization(http: Http, name: str) -> dict[str, Any] | None:
     """The organisation overview's fields (display name, verified); None for a user."""
     from huggingface_hub.hf_api import Organization
 
-    reply = http.get(ROLE, f"/api/organizations/{quote(name, safe='')}/overview")
+    reply = http.get(ROLE, organization_path(name))
     if not reply.ok:
         return None
     doc = reply.json()

@@ -8,13 +8,15 @@ last ancestor reached stands in as the visible end of that chain.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from packageurl import PackageURL
 
+from auditor.http import Http
 from auditor.model import Strength
-from auditor.resolvers.hub_api import Denied, HubRepo
+from auditor.resolvers.hub_api import ROLE, Denied, HubRepo, repo_path
 
 MAX_DEPTH = 8
 
@@ -89,9 +91,59 @@ def walk(start: HubRepo, fetch: Fetch, max_depth: int = MAX_DEPTH) -> Lineage:
     return found
 
 
+def cached_lineage_paths(http: Http, first: Iterable[str], max_depth: int = MAX_DEPTH) -> None:
+    """Load the kept documents of every ancestor of the announced revisions, level by level,
+    in one cache query per level instead of one per ancestor per walk. Reads the cache only:
+    on a cold cache it finds nothing and the walks fetch as usual."""
+    cache = http.cache
+    if cache is None:
+        return
+    paths = list(dict.fromkeys(first))
+    seen: set[str] = set()
+    for _ in range(max_depth + 1):
+        bases: list[str] = []
+        for path in paths:
+            kept = cache.get(f"{ROLE}:{path}")
+            if kept is None or kept.status != 200:
+                continue
+            for base in _bases_of(kept.body):
+                if base.casefold() not in seen:
+                    seen.add(base.casefold())
+                    bases.append(base)
+        if not bases:
+            return
+        paths = [repo_path("model", base, None, files=False) for base in bases]
+        http.prefetch((ROLE, p) for p in paths)
+
+
+def _bases_of(body: bytes) -> list[str]:
+    """Base model ids in a kept repo document (a hint: malformed bodies give none)."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return []
+    if not isinstance(doc, dict):
+        return []
+    computed = doc.get("baseModels")
+    models = computed.get("models") if isinstance(computed, dict) else None
+    ids = [m.get("id") for m in models or () if isinstance(m, dict)]
+    card = doc.get("cardData")
+    declared = card.get("base_model") if isinstance(card, dict) else None
+    ids += (
+        [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    )
+    return [i for i in ids if isinstance(i, str) and i]
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
 def repo_purl(repo_id: str, version: str | None = None, kind: str = "model") -> str:
     """`pkg:huggingface/<ns>/<name>[@<commit>]`, datasets with `?repository_type=dataset`."""
     namespace, _, name = repo_id.rpartition("/")
+    if kind == "model" and version is None and _PLAIN.issuperset(namespace + name):
+        # Hub ids are `[\w\-.]`: nothing to percent-encode (the common case, and hot).
+        return f"pkg:huggingface/{namespace}/{name}" if namespace else f"pkg:huggingface/{name}"
     qualifiers = {"repository_type": kind} if kind != "model" else None
     purl = PackageURL(
         type="huggingface",

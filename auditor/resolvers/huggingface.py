@@ -38,8 +38,10 @@ from auditor.resolvers.hub_api import (
     HubRepo,
     fetch_organization,
     fetch_repo,
+    organization_path,
+    repo_path,
 )
-from auditor.resolvers.hub_lineage import Lineage, repo_purl, walk
+from auditor.resolvers.hub_lineage import MAX_DEPTH, Lineage, cached_lineage_paths, repo_purl, walk
 from auditor.resolvers.local import local_origin
 
 SOURCE = "huggingface"
@@ -67,20 +69,34 @@ class HuggingFaceResolver(Resolver):
         super().__init__(http)
         self._lock = threading.Lock()
         self._orgs: dict[str, dict[str, object] | None] = {}
+        # Parsed ancestors: bases are shared by many cached models, and parsing a document
+        # with huggingface_hub's ModelInfo costs more than reading it from the cache.
+        self._ancestors: dict[str, HubRepo | Denied] = {}
+        self._first: list[str] = []
+        """Paths of the revision documents the engine announced, for `_warm_lineage`."""
+        self._warmed = False
+        self._targets: dict[str, tuple[str, str, str | None] | None] = {}
 
     def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
-        """The revision's repo document."""
-        from auditor.resolvers.hub_api import repo_path
-
-        target = _target(component)
+        """The revision's repo document and its namespace's organisation overview."""
+        target = self._target(component)
         if target is None:
             return ()
         kind, repo_id, revision = target
-        return ((ROLE, repo_path(kind, repo_id, revision, files=True)),)
+        path = repo_path(kind, repo_id, revision, files=True)
+        with self._lock:
+            self._first.append(path)
+        namespace = repo_id.rpartition("/")[0]
+        overview = ((ROLE, organization_path(namespace)),) if namespace else ()
+        return ((ROLE, path), *overview)
 
     def resolve(self, component: Component) -> Resolution:
         """Ask the Hub about the cached revision, then about its ancestors."""
-        target = _target(component)
+        with self._lock:
+            if not self._warmed:
+                self._warmed = True
+                cached_lineage_paths(self.http, self._first, MAX_DEPTH)
+        target = self._target(component)
         if target is None:
             reason = "only Hub models and datasets are resolved"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
@@ -115,10 +131,27 @@ class HuggingFaceResolver(Resolver):
         )
         return Resolution(origin, tuple(findings), tuple(dict.fromkeys(deps)))
 
+    def _target(self, component: Component) -> tuple[str, str, str | None] | None:
+        # Parsing a purl costs as much as a cache read; the engine asks twice per component.
+        with self._lock:
+            if component.purl in self._targets:
+                return self._targets[component.purl]
+        target = _target(component)
+        with self._lock:
+            self._targets[component.purl] = target
+        return target
+
     def _ancestor(self, repo_id: str) -> HubRepo | Denied:
         # The base a model names has no pinned revision: its current document, kept for the
         # cache's time to live (a base can gain a base, or be renamed).
-        return fetch_repo(self.http, "model", repo_id, None, files=False)
+        key = repo_id.casefold()
+        with self._lock:
+            known = self._ancestors.get(key)
+        if known is None:
+            known = fetch_repo(self.http, "model", repo_id, None, files=False)
+            with self._lock:
+                self._ancestors[key] = known
+        return known
 
     def _organisation(self, account: str | None) -> Iterator[Evidence]:
         if not account:
@@ -132,7 +165,7 @@ class HuggingFaceResolver(Resolver):
                 self._orgs[account] = overview
         if overview is None:
             return
-        where = f"{ROLE}:/api/organizations/{account}/overview"
+        where = f"{ROLE}:{organization_path(account)}"
         for field in ("fullname", "isVerified"):
             value = overview.get(field)
             if value not in (None, ""):
