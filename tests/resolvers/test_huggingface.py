@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,8 +28,11 @@ from auditor.model import (
     DependencyKind,
     OriginStatus,
     Root,
+    Scan,
+    ScanStatus,
     Strength,
 )
+from auditor.render import renderer
 from auditor.resolution import Resolved, resolve_components
 from auditor.resolvers import huggingface as hub_resolver
 from auditor.resolvers.hub_api import parse_repo
@@ -503,3 +507,30 @@ def test_repo_parser_never_crashes(doc: dict[str, object], kind: str, named: boo
     else:
         assert repo.id == doc["id"]
         assert all(isinstance(b, str) for b in repo.base_models)
+
+
+def test_lineage_scan_validates_and_survives_the_store(
+    hub: tuple[HubState, str], tmp_path: Path, validate: Callable[[str], dict[str, Any]]
+) -> None:
+    """Roots and `derived_from` edges reach the JSON contract and come back from the store."""
+    state, _ = hub
+    repos = [state.repos["model:bartowski/qwen2.5-7b-instruct-gguf"],
+             state.repos["model:merger/qwstral-merge"]]  # fmt: skip
+    components = tuple(component(r.id, r.sha, files_of(r)) for r in repos)
+    resolved = resolve(*components)
+    scan = Scan(
+        id="hub-scan", started_at="2026-11-28T15:00:00Z", finished_at="2026-11-28T15:00:01Z",
+        status=ScanStatus.COMPLETE, tool_version="0", targets=(), components=components,
+        origins=resolved.origins, dependencies=resolved.dependencies, findings=resolved.findings,
+    )  # fmt: skip
+    doc = validate(renderer("json").render(scan))
+    kinds = {(d["from"], d["to"], d["kind"]) for d in doc["dependencies"]}
+    assert (components[0].purl, "pkg:huggingface/Qwen/Qwen2.5-7B-Instruct", "derived_from") in kinds
+    merge = next(c for c in doc["components"] if c["purl"] == components[1].purl)
+    assert {r["country"] for r in merge["origin"]["roots"]} == {"FR", "CN"}
+    store = open_store(f"sqlite:///{tmp_path / 'scan.db'}")
+    store.save_scan(scan)
+    loaded = store.load_scan("hub-scan")
+    store.close()
+    assert set(loaded.dependencies) == set(scan.dependencies)
+    assert loaded.origins_by_purl()[components[1].purl].roots == resolved.origins[1].roots
