@@ -47,8 +47,18 @@ from tests.servers.hub import HubState, Repo, serve  # noqa: E402
 
 LATENCY = 0.05
 CONCURRENCY = 16  # the CLI's default --concurrency
-LABS = ["Qwen", "deepseek-ai", "meta-llama", "google", "mistralai", "tiiuae", "01-ai",
-        "microsoft", "allenai", "THUDM"]  # fmt: skip
+LABS = [
+    "Qwen",
+    "deepseek-ai",
+    "meta-llama",
+    "google",
+    "mistralai",
+    "tiiuae",
+    "01-ai",
+    "microsoft",
+    "allenai",
+    "THUDM",
+]
 REPACKAGERS = ["bartowski", "unsloth", "TheBloke", "mlx-community", "lmstudio-community"]
 VENV = REPO / ".venv" / "bin"
 
@@ -69,8 +79,7 @@ def corpus() -> list[Repo]:
             "model.safetensors": hashlib.sha256(repo_id.encode()).digest() * 128,
         }
         based = {"relation": relation, "models": [{"id": b} for b in bases]} if bases else None
-        repo = Repo(repo_id, sha(repo_id), files, card={"license": "apache-2.0"},
-                    base_models=based)  # fmt: skip
+        repo = Repo(repo_id, sha(repo_id), files, card={"license": "apache-2.0"}, base_models=based)
         levels[depth].append(repo)
 
     for i in range(20):
@@ -129,16 +138,35 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, subprocess.Complet
     return time.perf_counter() - started, done
 
 
-def scan_command(cache: Path, db: str, out: Path, cli: bool, verify: bool,
-                 resolve: bool = True) -> list[str]:  # fmt: skip
+def scan_command(
+    cache: Path, db: str, out: Path, cli: bool, verify: bool, resolve: bool = True
+) -> list[str]:
     if cli:
-        cmd = [str(VENV / "auditor"), "scan", str(cache), "--format", "json", "--output",
-               str(out), "--db", db, "--concurrency", str(CONCURRENCY)]  # fmt: skip
+        cmd = [
+            str(VENV / "auditor"),
+            "scan",
+            str(cache),
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--db",
+            db,
+            "--concurrency",
+            str(CONCURRENCY),
+        ]
         if not verify:
             cmd.append("--no-verify")
     else:
-        cmd = [str(VENV / "python"), str(REPO / "bench" / "hub_scan.py"), str(cache), "--db", db,
-               "--output", str(out)]  # fmt: skip
+        cmd = [
+            str(VENV / "python"),
+            str(REPO / "bench" / "hub_scan.py"),
+            str(cache),
+            "--db",
+            db,
+            "--output",
+            str(out),
+        ]
         if verify:
             cmd.append("--verify")
     return [*cmd, "--no-resolve"] if not resolve else cmd
@@ -148,8 +176,21 @@ def collector_present(cache: Path, env: dict[str, str], tmp: Path) -> bool:
     """Whether `auditor scan` reports Hub components for a cache (issue 4 landed)."""
     out = tmp / "probe.json"
     db = f"sqlite:///{tmp}/probe.db"
-    _, done = run([str(VENV / "auditor"), "scan", str(cache), "--no-resolve", "--format", "json",
-                   "--output", str(out), "--db", db], env)  # fmt: skip
+    _, done = run(
+        [
+            str(VENV / "auditor"),
+            "scan",
+            str(cache),
+            "--no-resolve",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            "--db",
+            db,
+        ],
+        env,
+    )
     if done.returncode != 0 or not out.exists():
         return False
     doc = json.loads(out.read_text())
@@ -174,8 +215,20 @@ def hf_verify_cli(cache: Path, repos: list[Repo], env: dict[str, str]) -> tuple[
     flagged: set[str] = set()
     started = time.perf_counter()
     for repo in repos:
-        _, done = run([str(VENV / "hf"), "cache", "verify", repo.id, "--revision", repo.sha,
-                       "--cache-dir", str(cache), "--fail-on-extra-files"], env)  # fmt: skip
+        _, done = run(
+            [
+                str(VENV / "hf"),
+                "cache",
+                "verify",
+                repo.id,
+                "--revision",
+                repo.sha,
+                "--cache-dir",
+                str(cache),
+                "--fail-on-extra-files",
+            ],
+            env,
+        )
         section = None
         for line in done.stdout.splitlines():
             if "Checksum verification failed" in line:
@@ -211,8 +264,9 @@ def lineage_depth(doc: dict) -> int:
             bases.setdefault(d["from"], []).append(d["to"])
 
     def longest(purl: str, seen: frozenset[str]) -> int:
-        return max((1 + longest(b, seen | {b}) for b in bases.get(purl, []) if b not in seen),
-                   default=0)  # fmt: skip
+        return max(
+            (1 + longest(b, seen | {b}) for b in bases.get(purl, []) if b not in seen), default=0
+        )
 
     return max((longest(c["purl"], frozenset()) for c in doc["components"]), default=0)
 
@@ -228,8 +282,12 @@ def main() -> None:
     state, mirror = HubState(), HubState()
     for repo in repos:
         state.add(repo)
-        tampered = Repo(repo.id, repo.sha, repo.files, served={
-            "model.safetensors": b"other weights " + repo.id.encode() * 64})  # fmt: skip
+        tampered = Repo(
+            repo.id,
+            repo.sha,
+            repo.files,
+            served={"model.safetensors": b"other weights " + repo.id.encode() * 64},
+        )
         mirror.add(tampered)
     for lab in LABS:
         state.orgs[lab] = {"avatarUrl": "", "name": lab, "fullname": lab, "isVerified": True}
@@ -239,8 +297,13 @@ def main() -> None:
         cache = tmp / "hub-cache"
         hub_server, mirror_server = serve(state), serve(mirror)
         url, mirror_url = next(hub_server), next(mirror_server)
-        env = {**os.environ, "HF_ENDPOINT": url, "HF_HUB_DISABLE_TELEMETRY": "1",
-               "HF_HOME": str(tmp / "hf-home"), "HF_HUB_DISABLE_UPDATE_CHECK": "1"}  # fmt: skip
+        env = {
+            **os.environ,
+            "HF_ENDPOINT": url,
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HOME": str(tmp / "hf-home"),
+            "HF_HUB_DISABLE_UPDATE_CHECK": "1",
+        }
         env.pop("HF_TOKEN", None)
         started = time.perf_counter()
         lay_out(cache, repos, url, mirror_url, mirrored)
@@ -286,9 +349,11 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
     print(f"load average: {' / '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(f"scan path: {'auditor scan (CLI)' if cli else 'bench/hub_scan.py (no cache collector)'}")
-    print(f"cache: {len(repos)} revisions laid out by hf_hub_download in {laid:.1f} s;"
-          f" {LATENCY * 1000:.0f} ms per request, concurrency {CONCURRENCY};"
-          f" {requests:.0f} requests cold; {roots} roots; {opts.rounds} rounds (median)")  # fmt: skip
+    print(
+        f"cache: {len(repos)} revisions laid out by hf_hub_download in {laid:.1f} s;"
+        f" {LATENCY * 1000:.0f} ms per request, concurrency {CONCURRENCY};"
+        f" {requests:.0f} requests cold; {roots} roots; {opts.rounds} rounds (median)"
+    )
     print()
     print(f"{bar} run {bar} median s {bar} min s {bar}")
     if opts.markdown:
@@ -299,19 +364,33 @@ def main() -> None:
     missed_cli = sorted(cli_flags - ours)
     missed_api = sorted(api_flags - ours)
     verdicts = [
-        ("cold <= 2x ideal", med["cold"] / ideal, med["cold"] <= 2 * ideal,
-         f"ideal {ideal:.2f} s"),
+        ("cold <= 2x ideal", med["cold"] / ideal, med["cold"] <= 2 * ideal, f"ideal {ideal:.2f} s"),
         ("warm < 1.2 s", med["warm"] / 1.2, med["warm"] < 1.2, "no requests sent"),
-        ("verify faster than `hf cache verify` x200 (hf/auditor)", cli_s / ours_s,
-         ours_s < cli_s, f"auditor {ours_s:.2f} s, hf {cli_s:.2f} s"),
-        ("verify faster than verify_repo_checksums x200 in-process (peer/auditor)",
-         api_s / ours_s, ours_s < api_s, f"auditor {ours_s:.2f} s, peer {api_s:.2f} s"),
-        ("finds every file `hf cache verify` flags", len(cli_flags & ours) / max(1, len(cli_flags)),
-         not missed_cli, f"hf {len(cli_flags)}, auditor {len(ours)}, missed {missed_cli}"),
-        ("finds every file verify_repo_checksums flags",
-         len(api_flags & ours) / max(1, len(api_flags)), not missed_api,
-         f"peer {len(api_flags)}, missed {missed_api}"),
-    ]  # fmt: skip
+        (
+            "verify faster than `hf cache verify` x200 (hf/auditor)",
+            cli_s / ours_s,
+            ours_s < cli_s,
+            f"auditor {ours_s:.2f} s, hf {cli_s:.2f} s",
+        ),
+        (
+            "verify faster than verify_repo_checksums x200 in-process (peer/auditor)",
+            api_s / ours_s,
+            ours_s < api_s,
+            f"auditor {ours_s:.2f} s, peer {api_s:.2f} s",
+        ),
+        (
+            "finds every file `hf cache verify` flags",
+            len(cli_flags & ours) / max(1, len(cli_flags)),
+            not missed_cli,
+            f"hf {len(cli_flags)}, auditor {len(ours)}, missed {missed_cli}",
+        ),
+        (
+            "finds every file verify_repo_checksums flags",
+            len(api_flags & ours) / max(1, len(api_flags)),
+            not missed_api,
+            f"peer {len(api_flags)}, missed {missed_api}",
+        ),
+    ]
     print(f"{bar} target {bar} ratio {bar} verdict {bar} note {bar}")
     if opts.markdown:
         print("|---|---|---|---|")
@@ -321,10 +400,12 @@ def main() -> None:
         )
     expected = set(planted["flip"]) | set(planted["extra"]) | planted_mirror
     print()
-    print(f"planted: {len(planted['flip'])} bit flips, {len(planted_mirror)} mirror blobs,"
-          f" {len(planted['extra'])} extra files, {len(planted['missing'])} deleted files;"
-          f" auditor flags all planted mismatches: {expected <= ours};"
-          f" auditor extra flags: {sorted(ours - expected)}")  # fmt: skip
+    print(
+        f"planted: {len(planted['flip'])} bit flips, {len(planted_mirror)} mirror blobs,"
+        f" {len(planted['extra'])} extra files, {len(planted['missing'])} deleted files;"
+        f" auditor flags all planted mismatches: {expected <= ours};"
+        f" auditor extra flags: {sorted(ours - expected)}"
+    )
     print(f"lineage: longest derived_from chain from a cached revision: {depth} hops")
 
 
