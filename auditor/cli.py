@@ -6,12 +6,14 @@ the commands that need them: start-up time is most of a small scan's wall time.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -20,8 +22,10 @@ from auditor.config import Config, db_url
 from auditor.errors import AuditorError
 from auditor.model import Action, Scan, ScanStatus, Severity
 from auditor.render import FORMAT_NAMES
+from auditor.signatures import SignatureTrust, signature_trust
 
 if TYPE_CHECKING:
+    from auditor.policy.engine import Policy
     from auditor.store import Store
 
 EXIT_POLICY = 1
@@ -58,6 +62,56 @@ def _output_options(func: F) -> F:
     return click.option(
         "--format", "-f", "fmt", type=click.Choice(FORMAT_NAMES), default="table", show_default=True
     )(func)
+
+
+def _policy_option(func: F) -> F:
+    return click.option(
+        "--policy",
+        type=click.Path(exists=True, path_type=Path),
+        help="A policy file (auditor.toml form), a rule pack (.yaml) or a directory of them; "
+        "laid over the configuration found near the target.",
+    )(func)
+
+
+_SIGNATURE_FLAGS = (
+    ("signature_key", "--signature-key", "PATH", "A PEM public key signatures may use."),
+    ("signature_cert_chain", "--signature-cert-chain", "PATH", "PEM CA certificates a signing "
+     "certificate must chain to."),
+    ("signature_identity", "--signature-identity", "ID", "A Sigstore signer identity (email or "
+     "workflow URI) to accept."),
+)  # fmt: skip
+
+
+def _signature_options(func: F) -> F:
+    """`--signature-*` flags (env: AUDITOR_SIGNATURE_*), handed over as one SignatureTrust."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:  # click passes what the options parse
+        raw = {name: kwargs.pop(name) for name in ("signature_key", "signature_cert_chain",
+               "signature_identity", "signature_issuer", "signature_trust_config")}  # fmt: skip
+        try:
+            kwargs["signatures"] = signature_trust(
+                keys=tuple(raw["signature_key"]),
+                certificate_chains=tuple(raw["signature_cert_chain"]),
+                identities=tuple(raw["signature_identity"]),
+                issuer=raw["signature_issuer"],
+                trust_config=raw["signature_trust_config"],
+            )
+        except AuditorError as exc:
+            _fail(exc, bool(args[0]) if args else False)
+        return func(*args, **kwargs)
+
+    decorated: Callable[..., object] = wrapper
+    decorated = click.option(
+        "--signature-trust-config", metavar="PATH",
+        help="Sigstore trust config JSON for a private Sigstore (default: the public one).",
+    )(decorated)  # fmt: skip
+    decorated = click.option(
+        "--signature-issuer", metavar="URL", help="OIDC issuer of --signature-identity."
+    )(decorated)
+    for name, flag, metavar, text in reversed(_SIGNATURE_FLAGS):
+        decorated = click.option(flag, name, multiple=True, metavar=metavar, help=text)(decorated)
+    return decorated  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -104,7 +158,9 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     "--notify-format", type=click.Choice(("json", "slack")), default="json", show_default=True,
     help="Webhook payload: our JSON summary or a Slack incoming-webhook message.",
 )  # fmt: skip
+@_policy_option
 @_db_option
+@_signature_options
 @click.pass_obj
 def scan(
     debug: bool,
@@ -122,7 +178,9 @@ def scan(
     concurrency: int,
     notify: str | None,
     notify_format: str,
+    policy: Path | None,
     db: str | None,
+    signatures: SignatureTrust,
 ) -> None:
     """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments).
 
@@ -141,14 +199,19 @@ def scan(
         store=not no_store,
         pypi_url=pypi_url,
         concurrency=concurrency,
+        signatures=signatures,
     )
+    try:
+        config = replace(config, policy=_policy(targets, policy))
+    except AuditorError as exc:
+        _fail(exc, debug)
     store, store_error = _open_store(config, needed=notify is not None)
     notice: str | None = None
     try:
         cache = store.http_cache() if store is not None and not no_resolve else None
         progress = _progress if sys.stderr.isatty() and not no_resolve else None
         try:
-            result = run_scan(targets, config, cache, progress)
+            result = run_scan(targets, config, cache, progress, _history(store))
         except AuditorError as exc:
             _fail(exc, debug)
         previous = _previous_scan(store, result) if notify is not None else None
@@ -169,7 +232,42 @@ def scan(
         if config.store:
             _fail(store_error, debug)
         click.echo(f"warning: no metadata cache: {store_error.message}", err=True)
-    sys.exit(exit_code(result, config))
+    code = exit_code(result, config)
+    if code == EXIT_POLICY and config.policy is not None:
+        from auditor.policy.gate import explain, failing
+
+        blocked = failing(result, config.fail_on)
+        remedies = {f.rule: config.policy.remediation(f.rule) for f in blocked}
+        click.echo(explain(blocked, config.fail_on, remedies), err=True, nl=False)
+    sys.exit(code)
+
+
+def _policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
+    """The policy in effect: configuration discovered near the target (or the working
+    directory), `--policy` laid over it, every pack read and checked."""
+    from auditor.config import discover_policy_file
+    from auditor.policy.engine import load_policy
+    from auditor.policy.settings import load_settings
+
+    found = discover_policy_file(targets, Path.cwd())
+    return load_policy(load_settings(found, flag))
+
+
+def _history(store: Store | None) -> Callable[[str], Scan | None] | None:
+    """The previous scan of a target identity, read before this scan is saved (for rules
+    on changed origins); unreadable history is treated as none."""
+    if store is None:
+        return None
+
+    def previous(identity: str) -> Scan | None:
+        try:
+            found = store.latest_scan(identity)
+            return store.load_scan(found, detail=False) if found is not None else None
+        except AuditorError as exc:
+            logging.getLogger(__name__).warning("previous scan unreadable: %s", exc.message)
+            return None
+
+    return previous
 
 
 def _open_store(config: Config, needed: bool) -> tuple[Store | None, AuditorError | None]:
@@ -433,16 +531,80 @@ def rules() -> None:
 
 
 @rules.command("list")
+@_policy_option
+@click.option("--target", metavar="PATH", help="Use the configuration found near PATH.")
 @click.pass_obj
-def rules_list(debug: bool) -> None:
-    """Every built-in rule with its default severity and action."""
+def rules_list(debug: bool, policy: Path | None, target: str | None) -> None:
+    """Every rule in effect: built-in checks and the packs' rules, with their severity and
+    action after the configuration; disabled rules are marked."""
+    import fnmatch
+
     from auditor.policy.builtin import builtin_rules
 
     try:
-        for r in builtin_rules():
-            click.echo(f"{r.id:28} {r.severity.value:8} {r.action.value:6} {r.description}")
+        effective = _policy((target,) if target else (), policy)
+        for b in builtin_rules():
+            judged = effective.stamp(b.id, b.severity, b.action)
+            state = "disabled" if judged is None else "built-in"
+            sev, act = judged or (b.severity, b.action)
+            click.echo(f"{b.id:32} {sev.value:8} {act.value:6} {state:9} {b.description}")
+        active = {r.id for r in effective.rules}
+        for pack in effective.packs:
+            for r in pack.rules:
+                shown = next((x for x in effective.rules if x.id == r.id), r)
+                off = r.id not in active or any(
+                    fnmatch.fnmatchcase(r.id, p) for p in effective.settings.disable
+                )
+                state = "disabled" if off else pack.name
+                click.echo(
+                    f"{r.id:32} {shown.severity.value:8} {shown.action.value:6} {state:9} {r.title}"
+                )
     except AuditorError as exc:
         _fail(exc, debug)
+
+
+@rules.command("validate")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.pass_obj
+def rules_validate(debug: bool, path: Path) -> None:
+    """Check rule packs (.yaml) and policy files (.toml) in PATH (a file or a directory):
+    every problem with its file and line; exit 2 if there is any."""
+    from auditor.policy.engine import load_policy
+    from auditor.policy.rules import read_pack
+    from auditor.policy.settings import PACK_SUFFIXES, load_settings
+
+    tomls = ("auditor.toml", "pyproject.toml")
+
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    files = [
+        f
+        for f in files
+        if f.suffix in PACK_SUFFIXES or (f.suffix == ".toml" and (f == path or f.name in tomls))
+    ]
+    problems: list[str] = []
+    for file in files:
+        try:
+            if file.suffix == ".toml":
+                checked = load_policy(load_settings(None, file))
+                click.echo(f"ok   {file}: policy with {len(checked.rules)} rules in effect")
+                continue
+            pack, errors = read_pack(file)
+            if pack is not None:  # then its `$name`s, against its folder's auditor.toml
+                own = file.parent / "auditor.toml"
+                settings = load_settings(own if own.is_file() else None, file)
+                load_policy(replace(settings, packs=(str(file.resolve()),)))
+                click.echo(
+                    f"ok   {file}: pack {pack.name}, {len(pack.rules)} rules, "
+                    f"{len(pack.overrides)} built-in overrides"
+                )
+            problems.extend(e.message for e in errors)
+        except AuditorError as exc:
+            problems.append(exc.message)
+    if not files:
+        problems.append(f"{path}: no .yaml, .yml or .toml files to check")
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(EXIT_UNUSABLE if problems else 0)
 
 
 # --- the provenance graph (auditor/graph.py): questions on any stored scan ------------------
@@ -661,3 +823,43 @@ def cache_import(debug: bool, file: Path, db: str | None) -> None:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="auditor")
+
+
+# --- the publisher knowledge base (auditor/resolvers/publishers.py) --------------------------
+
+
+@cli.group()
+def publishers() -> None:
+    """The publisher knowledge base (organisations, countries, accounts)."""
+
+
+@publishers.command("validate")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def publishers_validate(debug: bool, path: Path | None) -> None:
+    """Check PATH (default: the shipped rules/publishers.yaml): unique accounts, ISO 3166
+    countries, an https source and a checked date for every organisation. Exit 1 on problems."""
+    from auditor.errors import UsageError
+    from auditor.resolvers import publishers as kb
+
+    try:
+        path = path or kb.default_path()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        found, problems = kb.parse(text, str(path))
+    except AuditorError as exc:
+        _fail(exc, debug)
+    for problem in problems:
+        click.echo(problem)
+    accounts = sum(len(o.accounts) for o in found.organisations)
+    unverified = sum(not o.verified for o in found.organisations)
+    countries = len({o.country for o in found.organisations})
+    click.echo(
+        f"{path}: {len(found.organisations)} organisations in {countries} countries,"
+        f" {accounts} accounts, {unverified} unverified; {len(problems)} problem(s)",
+        err=bool(problems),
+    )
+    if problems:
+        sys.exit(1)

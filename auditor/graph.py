@@ -352,6 +352,12 @@ class ProvenanceGraph:
         seen = self._walk(component_id(base), forward=False, kind=EdgeKind.DERIVED_FROM)
         return tuple(sorted(n[len("component:") :] for n in seen))
 
+    def reachable(self, purl: str, kind: str) -> tuple[str, ...]:
+        """Purls reached from `purl` along `kind` edges (`depends_on`, `derived_from`) at any
+        depth: what it needs, or every model it descends from (policy's graph predicates)."""
+        seen = self._walk(component_id(purl), forward=True, kind=EdgeKind(kind))
+        return tuple(sorted(n[len("component:") :] for n in seen if n.startswith("component:")))
+
     def suggest(self, text: str, limit: int = 5) -> tuple[str, ...]:
         """Inventory purls whose name is `text`'s name or spelled like it."""
         import difflib

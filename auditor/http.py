@@ -173,11 +173,40 @@ class Http:
         """Whether requests to `role` carry credentials (say, why a hub withheld something)."""
         return bool(self._role_headers.get(role))
 
+    def post(self, role: str, path: str, payload: bytes) -> Response:
+        """One POST of a JSON query (OSV's `querybatch`), retried like a GET; never cached
+        or memoised here: the caller keeps each item of the answer under a key of its own.
+        Raises FetchError or NotCached (offline) like `get`."""
+        key = f"{role}:{path}"
+        if self.settings.offline:
+            raise NotCached(key)
+        base = self.endpoints.get(role)
+        if base is None:
+            raise FetchError(key, f"no endpoint configured for {role}")
+        headers = {
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        status, body, _ = self._send(key, base.rstrip("/") + path, headers, True, payload)
+        if status != 200:
+            raise FetchError(key, f"HTTP {status}")
+        return Response(key, status, body, datetime.now(UTC), from_cache=False)
+
     def prefetch(self, requests: Iterable[tuple[str, str]]) -> None:
         """Warm the cache for (role, path) requests a scan is about to make: one query for
         all of them instead of one per component."""
         if self.cache is not None:
             self.cache.prefetch(f"{role}:{path}" for role, path in requests)
+
+    def peek(self, role: str, path: str) -> Response | None:
+        """The kept answer for `role:path` without any request (None when nothing is kept):
+        for comparing with what earlier scans saw."""
+        key = f"{role}:{path}"
+        kept = self.cache.get(key) if self.cache is not None else None
+        if kept is None:
+            return None
+        return Response(key, kept.status, kept.body, kept.fetched_at, from_cache=True)
 
     def probe(self, role: str, path: str) -> tuple[bool, str]:
         """One uncached request, for `auditor doctor`: (answered, what happened)."""
@@ -252,7 +281,12 @@ class Http:
             self.cache.put(key, response)
 
     def _send(
-        self, key: str, url: str, headers: dict[str, str], expect_json: bool
+        self,
+        key: str,
+        url: str,
+        headers: dict[str, str],
+        expect_json: bool,
+        payload: bytes | None = None,
     ) -> tuple[int, bytes, Mapping[str, str]]:
         """One request with retries; returns (status, body, lower-cased headers)."""
         import requests  # ~60 ms: paid only by scans that resolve
@@ -265,8 +299,10 @@ class Http:
                 with self._host_slot(url):
                     with self._lock:
                         self.requests_sent += 1
-                    reply = self._session().get(
+                    reply = self._session().request(
+                        "GET" if payload is None else "POST",
                         url,
+                        data=payload,
                         headers=headers,
                         timeout=(settings.connect_timeout, settings.read_timeout),
                     )

@@ -184,7 +184,8 @@ class Component:
     direct: bool | None = None
     """True when a target asks for it itself; None when the input cannot say."""
     evidence: tuple[Evidence, ...] = ()
-    """What the collector read about its origin (always `declared` or weaker)."""
+    """What the collector read about its origin (`declared` or weaker, except a signature the
+    collector verified itself: `attested`)."""
     found_by: str = ""
     """The collector or parser name that produced it."""
     files: tuple[ComponentFile, ...] = ()

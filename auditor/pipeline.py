@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,15 +63,17 @@ def run_scan(
     config: Config,
     cache: HttpCache | None = None,
     progress: Progress | None = None,
+    history: Callable[[str], Scan | None] | None = None,
 ) -> Scan:
     """Scan every named target; raises one AuditorError naming every unusable target.
 
     `cache` keeps registry answers between scans (the store's); `progress` hears how
-    resolution advances.
+    resolution advances; `history` gives the previous scan of a target identity (the
+    store's), which rules about changed origins compare with.
     """
     started = _now()
     opened, errors = _open_all(refs, config)
-    context = CollectContext(verify=config.verify)
+    context = CollectContext(verify=config.verify, signatures=config.signatures)
     parts: list[Collected] = []
     for target in opened:
         try:
@@ -88,7 +90,7 @@ def run_scan(
     origins, resolved_findings, lineage = _resolve(components, config, cache, progress)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics))
     partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
-    return Scan(
+    scan = Scan(
         id=str(uuid.uuid4()),
         started_at=started,
         finished_at=_now(),
@@ -102,6 +104,32 @@ def run_scan(
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
+    return judge(scan, config, cache, history)
+
+
+def judge(
+    scan: Scan,
+    config: Config,
+    cache: HttpCache | None = None,
+    history: Callable[[str], Scan | None] | None = None,
+) -> Scan:
+    """The policy stage: vulnerability lookups (when enabled), then every rule and waiver."""
+    from auditor.policy.engine import evaluate, load_policy
+
+    policy = config.policy or load_policy()
+    if policy.settings.vulnerabilities and not config.no_resolve:
+        from auditor.policy.vulns import lookup
+
+        found, problems = lookup(scan.components, config, cache)
+        status = ScanStatus.PARTIAL if problems else scan.status
+        scan = replace(
+            scan,
+            findings=scan.findings + found,
+            diagnostics=scan.diagnostics + problems,
+            status=status,
+        )
+    previous = history(scan.targets[0].identity) if history and scan.targets else None
+    return evaluate(scan, policy, previous, config.today)
 
 
 def _now() -> str:

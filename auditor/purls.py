@@ -40,3 +40,50 @@ def npm(
             qualifiers=_qualifiers(vcs_url, download_url),
         ).to_string()
     )
+
+
+def huggingface(repo_id: str, revision: str | None = None, repo_type: str | None = None) -> str:
+    """`pkg:huggingface/<namespace>/<name>@<revision>` (purl-spec huggingface type; names keep
+    their case); datasets and spaces add `?repository_type=`."""
+    namespace, _, name = repo_id.rpartition("/")
+    return str(
+        PackageURL(
+            type="huggingface",
+            namespace=namespace or None,
+            name=name,
+            version=revision or None,
+            qualifiers={"repository_type": repo_type} if repo_type else None,
+        ).to_string()
+    )
+
+
+def modelscope(repo_id: str, revision: str | None = None) -> str:
+    """`pkg:generic/<ns>/<name>@<rev>?repository_url=modelscope` (no purl type exists)."""
+    namespace, _, name = repo_id.rpartition("/")
+    return str(
+        PackageURL(
+            type="generic",
+            namespace=namespace or None,
+            name=name,
+            version=revision or None,
+            qualifiers={"repository_url": "modelscope"},
+        ).to_string()
+    )
+
+
+def generic_file(name: str, sha256: str) -> str:
+    """`pkg:generic/<file name>?checksum=sha256:<hex>`: a loose file known by its bytes."""
+    return str(
+        PackageURL(
+            type="generic", name=name, qualifiers={"checksum": f"sha256:{sha256}"}
+        ).to_string()
+    )
+
+
+def local_folder(name: str, path: str) -> str:
+    """`pkg:generic/<folder name>?download_url=file:<path>`: a local model folder."""
+    return str(
+        PackageURL(
+            type="generic", name=name, qualifiers={"download_url": f"file:{path}"}
+        ).to_string()
+    )

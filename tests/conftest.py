@@ -27,7 +27,7 @@ loopback server fails fast instead of reaching the internet."""
 
 @pytest.fixture(autouse=True)
 def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT"):
+    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_OSV_URL"):
         monkeypatch.setenv(variable, DEAD_ENDPOINT)
 
 
@@ -102,7 +102,7 @@ def purls(doc: dict[str, Any]) -> Sequence[str]:
 def pypi() -> Iterator[tuple[PyPIState, str]]:
     """A loopback PyPI serving the recorded projects; yields (state, base URL)."""
     state = PyPIState()
-    for name in ("requests", "click", "sampleproject"):
+    for name in ("requests", "click", "sampleproject", "pypi-attestations"):
         state.add_project(load_project(name))
     yield from ((state, url) for url in serve(state))
 

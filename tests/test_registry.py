@@ -74,3 +74,15 @@ def test_every_renderer_and_template_is_registered() -> None:
     }
     assert shipped == templates
     assert len({r.name for r in RENDERERS}) == len(RENDERERS)
+
+
+def test_every_condition_kind_is_registered() -> None:
+    from auditor import policy
+    from auditor.policy import PREDICATES, Predicate
+
+    registered = set(PREDICATES)
+    for module in _modules(policy):
+        for cls in _subclasses_defined_in(module, Predicate):
+            if not cls.__name__.startswith("_"):
+                assert cls in registered, f"{cls.__name__} is not in PREDICATES"
+    assert len({p.keyword for p in PREDICATES}) == len(PREDICATES)

@@ -14,6 +14,7 @@ from typing import ClassVar
 from auditor.errors import Diagnostic
 from auditor.hashing import Hasher
 from auditor.model import Component, Dependency, Finding
+from auditor.signatures import SignatureTrust
 from auditor.sources import Tree
 
 
@@ -45,6 +46,8 @@ class CollectContext:
     verify: bool = True
     """False with `--no-verify`: file contents are not hashed against their names/records."""
     hasher: Hasher = field(default_factory=Hasher)
+    signatures: SignatureTrust = field(default_factory=SignatureTrust)
+    """Keys, certificate chains and identities a model or image signature may chain to."""
 
 
 class Collector(ABC):
@@ -58,7 +61,11 @@ class Collector(ABC):
 
 
 # The registry sits below the interface it registers because its modules import it.
+from auditor.collectors.image_signatures import ImageSignatureCollector  # noqa: E402
 from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
+from auditor.collectors.model_files import ModelFilesCollector  # noqa: E402
+from auditor.collectors.model_refs import ModelRefsCollector  # noqa: E402
+from auditor.collectors.model_signatures import ModelSignatureCollector  # noqa: E402
 from auditor.collectors.node_modules import NodeModulesCollector  # noqa: E402
 from auditor.collectors.python_env import PythonEnvironmentCollector  # noqa: E402
 
@@ -66,5 +73,10 @@ COLLECTORS: tuple[Collector, ...] = (
     LockfileCollector(),
     PythonEnvironmentCollector(),
     NodeModulesCollector(),
+    ModelFilesCollector(),
+    ModelRefsCollector(),
+    # Last: a model's own collector (hf_cache, model_files) names the component first.
+    ModelSignatureCollector(),
+    ImageSignatureCollector(),
 )
 """Every collector, in the order they run."""

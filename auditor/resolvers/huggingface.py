@@ -51,12 +51,13 @@ SHOWN = 5
 
 
 def attribute_account(account: str) -> tuple[str | None, str | None]:
-    """(organisation, ISO country) of a Hub account from the publisher knowledge base.
+    """(organisation, ISO country) of a Hub account from the publisher knowledge base
+    (`rules/publishers.yaml`); unknown accounts stay None, never guessed from names or
+    `region:` tags. The one place lineage roots get an organisation and a country."""
+    from auditor.resolvers.publishers import load
 
-    The hook where the knowledge base plugs in; until then nothing is known, and unknown
-    values stay None (never guessed from names or `region:` tags).
-    """
-    return None, None
+    org = load().lookup("huggingface", account)
+    return (org.name, org.country) if org is not None else (None, None)
 
 
 class HuggingFaceResolver(Resolver):

@@ -16,11 +16,12 @@ from urllib.parse import quote
 
 from packageurl import PackageURL
 
-from auditor.http import MISSING_STATUSES, Response
+from auditor.http import MISSING_STATUSES, NotCached, Response
 from auditor.model import Claim, Component, Evidence, Finding, OriginStatus, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
 from auditor.resolvers.local import local_origin
+from auditor.resolvers.pypi_index import index_facts
 
 DECLARED_INFO = ("author", "author_email", "maintainer", "maintainer_email", "home_page",
                  "download_url", "license_expression")  # fmt: skip
@@ -63,7 +64,32 @@ class PyPIResolver(Resolver):
             local_origin(declared, OriginStatus.RESOLVED, reason=None),
             publisher=_publisher(release.ownership),
         )
-        return Resolution(origin, tuple(_findings(component, purl.version, release)))
+        findings = tuple(_findings(component, purl.version, release))
+        if not purl.version:
+            return Resolution(origin, findings)
+        try:
+            facts = index_facts(
+                self.http,
+                component,
+                purl.name,
+                purl.version,
+                (str(f["filename"]) for f in release.files if f.get("filename")),
+                origin.repository.value if origin.repository else None,
+            )
+        except NotCached:
+            # Offline with a cache from before the Simple/Integrity lookups: the JSON
+            # answer still stands; say what was not checked.
+            note = Evidence("pypi", "files.provenance", "not checked: offline, not cached",
+                            release.where, Strength.INFERRED)  # fmt: skip
+            return Resolution(replace(origin, evidence=(*origin.evidence, note)), findings)
+        if facts.attested_repository:
+            origin = replace(origin, repository=Claim(facts.attested_repository, Strength.ATTESTED))
+        origin = replace(
+            origin,
+            evidence=origin.evidence + facts.evidence,
+            conflicts=origin.conflicts + facts.conflicts,
+        )
+        return Resolution(origin, findings + facts.findings)
 
     def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
         """The per-release document for pinned registry components, else the project's."""

@@ -34,19 +34,16 @@ from auditor.model import (
 )
 from auditor.render import renderer
 from auditor.resolution import Resolved, resolve_components
-from auditor.resolvers import huggingface as hub_resolver
 from auditor.resolvers.hub_api import parse_repo
+from auditor.resolvers.publishers import load as load_publishers
 from auditor.store import Store, open_store
 from tests.hub_cache import components_from_cache, hub_purl
 from tests.servers.hub import HubState, Repo, git_blob_id, serve
 from tests.servers.pypi import Fault
 
 FAST = HttpSettings(backoff=0.01, connect_timeout=1, read_timeout=0.5, attempts=3)
-KB = {  # a stand-in for the publisher knowledge base behind the attribution hook
-    "Qwen": ("Alibaba Cloud", "CN"),
-    "mistralai": ("Mistral AI SAS", "FR"),
-    "meta-llama": ("Meta Platforms, Inc.", "US"),
-}
+# Organisations as the shipped publisher knowledge base (rules/publishers.yaml) names them.
+QWEN_ORG = load_publishers().lookup("huggingface", "Qwen").name  # type: ignore[union-attr]
 
 
 def sha(n: int) -> str:
@@ -129,7 +126,6 @@ def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[HubSt
         state.add(_repo(f"deep/m{i}", 100 + i, ("finetune", [f"deep/m{i + 1}"])))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # no token file of the machine's
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.setattr(hub_resolver, "attribute_account", lambda a: KB.get(a, (None, None)))
     for url in serve(state):
         monkeypatch.setenv("HF_ENDPOINT", url)
         yield state, url
@@ -174,9 +170,7 @@ def test_quantisation_by_a_repackager_traces_to_the_chinese_base(
     assert origin.status is OriginStatus.RESOLVED
     assert origin.publisher is not None
     assert (origin.publisher.value, origin.publisher.strength) == ("bartowski", Strength.REGISTRY)
-    assert origin.roots == (
-        Root("pkg:huggingface/Qwen/Qwen2.5-7B", "quantized", "Alibaba Cloud", "CN"),
-    )
+    assert origin.roots == (Root("pkg:huggingface/Qwen/Qwen2.5-7B", "quantized", QWEN_ORG, "CN"),)
     edges = {(d.source, d.target, d.kind) for d in resolved.dependencies}
     assert edges == {
         (c.purl, "pkg:huggingface/Qwen/Qwen2.5-7B-Instruct", DependencyKind.DERIVED_FROM),
@@ -233,7 +227,7 @@ def test_self_root_without_lineage(hub: tuple[HubState, str]) -> None:
     repo = state.repos["model:qwen/qwen2.5-7b"]
     resolved = resolve(component(repo.id, repo.sha))
     origin = resolved.origins[0]
-    assert origin.roots == (Root(resolved.origins[0].purl, "self", "Alibaba Cloud", "CN"),)
+    assert origin.roots == (Root(resolved.origins[0].purl, "self", QWEN_ORG, "CN"),)
     assert not resolved.dependencies
     fields = {(e.field, e.value) for e in origin.evidence}
     assert ("organization.fullname", "Qwen") in fields
@@ -246,9 +240,7 @@ def test_card_base_model_is_declared_when_the_hub_computed_none(hub: tuple[HubSt
     repo = state.repos["model:carded/declared-only"]
     resolved = resolve(component(repo.id, repo.sha))
     origin = resolved.origins[0]
-    assert origin.roots == (
-        Root("pkg:huggingface/Qwen/Qwen2.5-7B", "adapter", "Alibaba Cloud", "CN"),
-    )
+    assert origin.roots == (Root("pkg:huggingface/Qwen/Qwen2.5-7B", "adapter", QWEN_ORG, "CN"),)
     assert ("cardData.base_model", Strength.DECLARED) in {
         (e.field, e.strength) for e in origin.evidence
     }

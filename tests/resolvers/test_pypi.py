@@ -10,7 +10,7 @@ import pytest
 
 from auditor.config import Config
 from auditor.http import HttpSettings
-from auditor.model import OriginStatus, Scan, ScanStatus, Strength
+from auditor.model import Origin, OriginStatus, Scan, ScanStatus, Strength
 from auditor.pipeline import run_scan
 from auditor.store import Store, open_store
 from tests.conftest import write_files
@@ -58,8 +58,14 @@ def test_resolves_publisher_repository_and_evidence(
     # requests has no organisation: its first Owner is the registry-asserted publisher.
     requests = origins["pkg:pypi/requests@2.32.3"]
     assert requests.publisher is not None and requests.publisher.value == "Lukasa"
-    assert not scan.findings
-    assert set(state.paths()) == {"/pypi/click/8.5.1/json", "/pypi/requests/2.32.3/json"}
+    assert not [f for f in scan.findings if f.rule.startswith("pypi.")]  # the resolver's own
+    assert set(state.paths()) == {
+        "/pypi/click/8.5.1/json",
+        "/pypi/requests/2.32.3/json",
+        # the Simple API (JSON) for project status and provenance URLs
+        "/simple/click/",
+        "/simple/requests/",
+    }
 
 
 def test_mirror_without_version_route_falls_back_to_the_project_document(
@@ -70,8 +76,11 @@ def test_mirror_without_version_route_falls_back_to_the_project_document(
     scan = _scan(tmp_path, base, "click==8.1.7\n")
     origin = scan.origins_by_purl()["pkg:pypi/click@8.1.7"]
     assert origin.status is OriginStatus.RESOLVED
-    assert {e.where for e in origin.evidence if e.source == "pypi"} == {"pypi:/pypi/click/json"}
-    assert state.paths() == ["/pypi/click/8.1.7/json", "/pypi/click/json"]
+    assert {e.where for e in origin.evidence if e.source == "pypi"} == {
+        "pypi:/pypi/click/json",
+        "pypi:/simple/click/",
+    }
+    assert state.paths() == ["/pypi/click/8.1.7/json", "/pypi/click/json", "/simple/click/"]
 
 
 def test_missing_project_and_missing_version_are_unknown(
@@ -165,16 +174,25 @@ def test_cache_warm_then_revalidated_then_offline(
     requirements = "click==8.5.1\nrequests==2.34.2\n"
     cold = _scan(tmp_path, base, requirements, store)
     sent = len(state.log)
-    assert sent == 2
+    assert sent == 4  # JSON API and Simple API per project
     warm = _scan(tmp_path, base, requirements, store)
     assert len(state.log) == sent  # all fresh in the cache: no requests
     stale = _scan(tmp_path, base, requirements, store, http=replace(FAST, ttl=timedelta(0)))
     revalidations = state.log[sent:]
-    assert len(revalidations) == 2 and all("if-none-match" in h for _, h in revalidations)
+    assert len(revalidations) == 4 and all("if-none-match" in h for _, h in revalidations)
     offline = _scan(tmp_path, "http://127.0.0.1:9", requirements, store, offline=True)
-    for scan in (warm, stale, offline):
-        assert scan.origins == cold.origins  # same answers, same retrieval times
-    assert len(state.log) == sent + 2
+    assert warm.origins == cold.origins  # same answers, same retrieval times
+    # A 304 confirms the answer at revalidation time: only retrieved_at moves on.
+    assert _timeless(stale.origins) == _timeless(cold.origins)
+    assert offline.origins == stale.origins
+    assert len(state.log) == sent + 4
+
+
+def _timeless(origins: tuple[Origin, ...]) -> tuple[Origin, ...]:
+    return tuple(
+        replace(o, evidence=tuple(replace(e, retrieved_at=None) for e in o.evidence))
+        for o in origins
+    )
 
 
 def test_offline_without_cache_is_skipped(tmp_path: Path, store: Store) -> None:

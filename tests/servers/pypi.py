@@ -5,6 +5,11 @@ per-version route `/pypi/<name>/<version>/json` answers as warehouse does (docs/
 json.md): the project document without `releases`, with `urls` = that version's files and
 `info.version` = that version. Faults: latency, 429 + Retry-After, 500s, hangs, truncated
 and malformed bodies; every request is recorded so tests can count them.
+
+The Simple API's JSON form (PEP 691, chosen by the Accept header, API version 1.4 with PEP 740
+`provenance` and PEP 792 `project-status`; shapes from warehouse `packaging/utils.py`) is
+derived from the same project documents, and the Integrity API serves real provenance
+objects from tests/data/attestations (warehouse `docs/user/api/integrity.md`).
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ class PyPIState:
     """False imitates a mirror without the per-version route (it answers 404)."""
     credentials: tuple[str, str] | None = None
     """When set, requests must carry this Basic auth."""
+    provenance: dict[str, bytes] = field(default_factory=dict)
+    """Integrity API provenance objects by file name."""
+    status: dict[str, dict[str, str]] = field(default_factory=dict)
+    """PEP 792 `project-status` objects by canonical project name."""
+    simple_route: bool = True
+    """False imitates an index without the JSON Simple API (it answers 404)."""
     log: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -80,6 +91,45 @@ def version_document(project: dict[str, Any], version: str) -> dict[str, Any] | 
     if any(f.get("yanked") for f in files) and all(f.get("yanked") for f in files):
         doc["info"]["yanked"] = True
         doc["info"]["yanked_reason"] = files[0].get("yanked_reason")
+    return doc
+
+
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+INTEGRITY_JSON = "application/vnd.pypi.integrity.v1+json"
+
+
+def simple_document(state: PyPIState, project: dict[str, Any], base: str) -> dict[str, Any]:
+    """What warehouse serves at /simple/<name>/ when asked for the JSON form."""
+    name = canonicalize_name(project["info"]["name"])
+    files = [
+        {
+            "filename": f["filename"],
+            "url": f["url"],
+            "hashes": {"sha256": f["digests"]["sha256"]},
+            "requires-python": f.get("requires_python"),
+            "size": f.get("size"),
+            "upload-time": f.get("upload_time_iso_8601"),
+            "yanked": f.get("yanked_reason") or f.get("yanked", False),
+            "data-dist-info-metadata": f.get("core-metadata", False),
+            "core-metadata": f.get("core-metadata", False),
+            "provenance": (
+                f"{base}/integrity/{name}/{version}/{f['filename']}/provenance"
+                if f["filename"] in state.provenance
+                else None
+            ),
+        }
+        for version, release in project.get("releases", {}).items()
+        for f in release
+    ]
+    doc: dict[str, Any] = {
+        "meta": {"api-version": "1.4", "_last-serial": project.get("last_serial", 0)},
+        "name": name,
+        "versions": list(project.get("releases", {})),
+        "alternate-locations": [],
+        "files": files,
+    }
+    if name in state.status:
+        doc["project-status"] = state.status[name]
     return doc
 
 
@@ -120,6 +170,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             return self._fail(fault)
         parts = [p for p in self.path.split("?")[0].split("/") if p]
+        if len(parts) == 2 and parts[0] == "simple" and state.simple_route:
+            return self._simple(state, parts[1])
+        if len(parts) == 5 and parts[0] == "integrity" and parts[-1] == "provenance":
+            return self._integrity(state, parts[3])
         if len(parts) in (3, 4) and parts[0] == "pypi" and parts[-1] == "json":
             project = state.projects.get(canonicalize_name(parts[1]))
             doc: dict[str, Any] | None = project
@@ -128,6 +182,26 @@ class _Handler(BaseHTTPRequestHandler):
             if doc is not None:
                 return self._send(200, json.dumps(doc).encode())
         return self._send(404, b'{"message": "Not Found"}')
+
+    def _simple(self, state: PyPIState, name: str) -> None:
+        project = state.projects.get(canonicalize_name(name))
+        if project is None:
+            return self._send(404, b'{"message": "Not Found"}')
+        if SIMPLE_JSON not in self.headers.get("Accept", ""):
+            html = f"<!DOCTYPE html><html><body><h1>Links for {name}</h1></body></html>"
+            return self._send(200, html.encode(), content_type="text/html")
+        base = f"http://{self.headers.get('Host')}"
+        body = json.dumps(simple_document(state, project, base)).encode()
+        return self._send(200, body, content_type=SIMPLE_JSON)
+
+    def _integrity(self, state: PyPIState, filename: str) -> None:
+        if INTEGRITY_JSON not in self.headers.get("Accept", ""):
+            return self._send(406, b'{"message": "Invalid Accept header"}')
+        body = state.provenance.get(filename)
+        if body is None:
+            message = {"message": f"No provenance available for {filename}"}
+            return self._send(404, json.dumps(message).encode())
+        return self._send(200, body, content_type=INTEGRITY_JSON)
 
     def _fault(self, state: PyPIState) -> Fault | None:
         with state.lock:
@@ -156,7 +230,13 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
         return self._send(int(fault.kind), b'{"message": "injected"}', headers)
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         self._uncount()
         etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
         if status == 200 and self.headers.get("If-None-Match") == etag:
@@ -165,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         if status == 200:
             self.send_header("ETag", etag)

@@ -156,6 +156,8 @@ def sniff(head: bytes) -> bool:
         if exc.start < len(head) - 3:
             return False
         text = head[: exc.start].decode("utf-8-sig")
+    if text.lstrip().startswith(("{", "[")):
+        return False  # JSON (a provenance object, a report): never a requirements file
     if "\n" in text and not text.endswith("\n"):
         text = text[: text.rindex("\n")]  # the last line may be cut short
     parser, seen = _OptionParser(), 0

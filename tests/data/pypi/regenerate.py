@@ -29,6 +29,8 @@ WANTED = {
     "requests": ["2.32.0", "2.32.3", "2.34.2"],  # 2.32.0 was yanked
     "click": ["8.1.7", "8.5.1"],
     "sampleproject": ["4.0.0"],
+    # Its sdist carries real PEP 740 test material (tests/data/attestations/).
+    "pypi-attestations": ["0.0.19", "0.0.20"],
 }
 
 

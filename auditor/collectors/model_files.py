@@ -1,0 +1,228 @@
+"""Loose weight files anywhere in a target, and the lineage local model folders declare.
+
+Each weight file (`auditor.weights.inspect.WEIGHT_SUFFIXES`) is a `weights` component
+`pkg:generic/<file name>?checksum=sha256:<hex>` carrying its header as `declared` evidence
+and its pickle/Keras findings. Files inside a Hugging Face cache (`models--*/blobs|snapshots`)
+belong to the model-cache collector, which calls the same `inspect_weight_file`.
+
+Lineage (`derived_from` edges, relation in the edge's `scope`) comes from model cards,
+`config.json`, `adapter_config.json` and GGUF keys; its source is every weight file in that
+folder, or the folder itself (`pkg:generic/<folder>?download_url=file:<path>`) when it holds
+none.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from auditor import purls
+from auditor.collectors import CollectContext, Collected, Collector
+from auditor.errors import Diagnostic, ParseError
+from auditor.model import (
+    Component,
+    ComponentKind,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Finding,
+    Location,
+    Strength,
+)
+from auditor.sources import Tree
+from auditor.weights.inspect import inspect_weight_file, is_weight_path
+from auditor.weights.lineage import (
+    Lineage,
+    card_lineage,
+    config_lineage,
+    hub_host,
+    repo_from_url,
+)
+
+HF_CACHE_FILE = re.compile(r"(?:^|/)(?:models|datasets|spaces)--[^/]+/(?:blobs|snapshots)/")
+"""Files the model-cache collector reads (huggingface_hub's cache layout)."""
+_FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages)/")
+"""Installed packages ship test fixtures and sample configs that are not the target's models."""
+_SIDECARS = {
+    "config.json": ("_name_or_path", None),
+    "adapter_config.json": ("base_model_name_or_path", "adapter"),
+}
+MAX_SIDECAR = 4 * 1024 * 1024
+
+
+def in_hf_cache(path: str) -> bool:
+    """Inside a Hugging Face cache repo folder."""
+    return HF_CACHE_FILE.search(path) is not None
+
+
+@dataclass(slots=True)
+class _Folder:
+    lineage: list[Lineage] = field(default_factory=list)
+    license: str | None = None
+    weights: list[str] = field(default_factory=list)
+    """purls of the weight files in the folder."""
+
+
+class ModelFilesCollector(Collector):
+    """Weight files, their declared provenance and safety, and local lineage."""
+
+    name: ClassVar[str] = "model-files"
+
+    def collect(self, tree: Tree, context: CollectContext) -> Collected:
+        """One component per weight file; lineage edges per model folder."""
+        paths = [p for p in tree.index() if not in_hf_cache(p) and not _FOREIGN.search(p)]
+        folders: dict[str, _Folder] = {}
+        components: list[Component] = []
+        findings: list[Finding] = []
+        diagnostics: list[Diagnostic] = []
+        host = hub_host()
+        for path in (p for p in paths if is_weight_path(p)):
+            try:
+                digest = context.hasher.sha256(tree, [path])[path]
+            except ParseError as exc:
+                diagnostics.append(Diagnostic(path, exc.reason))
+                continue
+            # Streams are not recorded in the target digest; a weight file's bytes are its
+            # identity, so a changed weight changes the target's digest too.
+            tree.read_digests[path] = digest
+            name = posixpath.basename(path)
+            purl = purls.generic_file(name, digest)
+            inspection = inspect_weight_file(tree, path, purl)
+            diagnostics.extend(inspection.diagnostics)
+            if not inspection.is_weights:
+                continue
+            findings.extend(inspection.findings)
+            folder = folders.setdefault(posixpath.dirname(path), _Folder())
+            folder.weights.append(purl)
+            for url in inspection.base_urls:
+                base = repo_from_url(url, host)
+                if base is not None:
+                    folder.lineage.append(Lineage(base, None, f"{path}:general.base_model"))
+            components.append(
+                Component(
+                    purl=purl,
+                    kind=ComponentKind.WEIGHTS,
+                    name=name,
+                    version=None,
+                    hashes=(f"sha256:{digest}",),
+                    license=inspection.license,
+                    locations=(Location(tree.ref, path),),
+                    direct=True,
+                    evidence=inspection.evidence,
+                    found_by=self.name,
+                )
+            )
+        for path in paths:
+            _read_sidecar(tree, path, folders, diagnostics)
+        lineage_components, edges = _lineage(tree, folders, self.name)
+        return Collected(
+            components=tuple(components + lineage_components),
+            dependencies=tuple(edges),
+            findings=tuple(findings),
+            diagnostics=tuple(diagnostics),
+        )
+
+
+def _read_sidecar(
+    tree: Tree, path: str, folders: dict[str, _Folder], diagnostics: list[Diagnostic]
+) -> None:
+    name = posixpath.basename(path)
+    if name not in _SIDECARS and name.lower() != "readme.md":
+        return
+    entry = tree.entry(path)
+    if entry is None or entry.size > MAX_SIDECAR:
+        return
+    try:
+        text = tree.read_text(path)
+    except ParseError as exc:
+        diagnostics.append(Diagnostic(path, exc.reason))
+        return
+    directory = posixpath.dirname(path)
+    if name in _SIDECARS:
+        field_name, relation = _SIDECARS[name]
+        if field_name not in text:  # cheap: most config.json files are not models'
+            return
+        found = config_lineage(text, path, field_name, relation)
+        if found:
+            folders.setdefault(directory, _Folder()).lineage.extend(found)
+        return
+    found, license_ = card_lineage(text, path)
+    if found or license_:
+        folder = folders.setdefault(directory, _Folder())
+        folder.lineage.extend(found)
+        folder.license = folder.license or license_
+
+
+def _lineage(
+    tree: Tree, folders: dict[str, _Folder], found_by: str
+) -> tuple[list[Component], list[Dependency]]:
+    components: list[Component] = []
+    edges: list[Dependency] = []
+    for directory, folder in sorted(folders.items()):
+        if not folder.lineage:
+            continue
+        sources = folder.weights
+        if not sources:
+            name = posixpath.basename(directory) or tree.ref.rstrip("/").rpartition("/")[2] or "."
+            purl = purls.local_folder(name, directory or ".")
+            sources = [purl]
+            components.append(
+                Component(
+                    purl=purl,
+                    kind=ComponentKind.MODEL,
+                    name=name,
+                    version=None,
+                    license=folder.license,
+                    locations=(Location(tree.ref, directory or "."),),
+                    direct=True,
+                    evidence=tuple(_claims(folder)),
+                    found_by=found_by,
+                )
+            )
+        # One claim per base: the model card's relation wins over a config's silence.
+        relations: dict[str, Lineage] = {}
+        for claim in folder.lineage:
+            if claim.base not in relations or relations[claim.base].relation is None:
+                relations[claim.base] = claim
+        for base, claim in sorted(relations.items()):
+            target = purls.huggingface(base)
+            components.append(
+                Component(
+                    purl=target,
+                    kind=ComponentKind.MODEL,
+                    name=base,
+                    version=None,
+                    locations=(Location(tree.ref, claim.source.rpartition(":")[0]),),
+                    direct=False,
+                    evidence=(
+                        Evidence(
+                            "model-card" if "README" in claim.source.upper() else "config",
+                            claim.source.rpartition(":")[2],
+                            base,
+                            claim.source.rpartition(":")[0],
+                            Strength.DECLARED,
+                        ),
+                    ),
+                    found_by=found_by,
+                )
+            )
+            edges.extend(
+                Dependency(source, target, DependencyKind.DERIVED_FROM, scope=claim.relation)
+                for source in sources
+            )
+    return components, edges
+
+
+def _claims(folder: _Folder) -> list[Evidence]:
+    return [
+        Evidence(
+            "model-card" if "README" in c.source.upper() else "config",
+            c.source.rpartition(":")[2],
+            c.base,
+            c.source.rpartition(":")[0],
+            Strength.DECLARED,
+        )
+        for c in folder.lineage
+    ]

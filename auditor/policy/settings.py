@@ -1,0 +1,259 @@
+"""The policy configuration: `[tool.auditor]` (pyproject.toml) or `auditor.toml`, and `--policy`.
+
+Every key is documented in the README ("Configuration"). A configuration file found near
+the target is read first; `--policy PATH` is laid over it: its scalar keys and tables win,
+its packs, disables and waivers are added. A YAML file or a directory given to `--policy`
+adds its rule packs (and a directory's own auditor.toml).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from auditor.config import POLICY_FILE, PYPROJECT
+from auditor.model import Action, Finding, Severity
+from auditor.policy.yamlnodes import PolicyError
+
+LIST_KEYS = ("vetted_publishers", "vetted_models", "review_countries")
+INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1}
+KEYS = {
+    "packs", "disable", "severity", "action", "lists", "waivers", "vulnerabilities",
+    *LIST_KEYS, *INT_KEYS,
+}  # fmt: skip
+WAIVER_KEYS = {"rule", "purl", "reason", "approver", "expires"}
+PACK_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """Permission to keep a finding without failing on it, until `expires` (inclusive)."""
+
+    rule: str
+    """A rule id or glob."""
+    purl: str
+    """A purl glob: `pkg:pypi/reqeusts@*`."""
+    reason: str
+    approver: str
+    expires: date
+    source: str = ""
+    """Where it was configured (file and waiver number)."""
+
+    def matches(self, finding: Finding) -> bool:
+        """The finding's rule and purl match the waiver's patterns."""
+        return fnmatch.fnmatchcase(finding.rule, self.rule) and fnmatch.fnmatchcase(
+            finding.purl, self.purl
+        )
+
+    def expired(self, today: date) -> bool:
+        """After its expiry day."""
+        return today > self.expires
+
+    def describe(self) -> str:
+        """What Finding.waiver holds."""
+        return f"{self.reason} (approved by {self.approver}, until {self.expires.isoformat()})"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySettings:
+    """The configuration in effect (before the packs are read)."""
+
+    packs: tuple[str, ...] = ("default",)
+    """Shipped pack names (`default`) or YAML files/directories (absolute paths)."""
+    disable: tuple[str, ...] = ()
+    """Rule ids or globs that produce nothing."""
+    severity: dict[str, Severity] = field(default_factory=dict)
+    action: dict[str, Action] = field(default_factory=dict)
+    names: dict[str, object] = field(default_factory=dict)
+    """`$name` values: the lists above, the integer settings, `lists` entries."""
+    waivers: tuple[Waiver, ...] = ()
+    vulnerabilities: bool = False
+    """Look components up in OSV (needs the network or a cache/snapshot)."""
+    sources: tuple[str, ...] = ()
+    """The configuration files read, in order."""
+
+
+def default_names() -> dict[str, object]:
+    """Names every policy has, before configuration."""
+    names: dict[str, object] = {key: [] for key in LIST_KEYS}
+    names.update(INT_KEYS)
+    return names
+
+
+def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
+    """The settings from the discovered file, with `--policy` laid over it."""
+    raw: dict[str, Any] = {}
+    sources: list[str] = []
+    packs: list[str] = ["default"]
+    if discovered is not None:
+        _lay(raw, packs, _read_toml(discovered), discovered)
+        sources.append(str(discovered))
+    if flag is not None:
+        if not flag.exists():
+            raise PolicyError(str(flag), None, "no such file or directory")
+        if flag.is_dir():
+            own = flag / POLICY_FILE
+            if own.is_file():
+                _lay(raw, packs, _read_toml(own), own)
+                sources.append(str(own))
+            found = sorted(p for p in flag.iterdir() if p.suffix in PACK_SUFFIXES)
+            packs.extend(str(p.resolve()) for p in found)
+            sources.extend(str(p) for p in found)
+        elif flag.suffix in PACK_SUFFIXES:
+            packs.append(str(flag.resolve()))
+            sources.append(str(flag))
+        else:
+            _lay(raw, packs, _read_toml(flag), flag)
+            sources.append(str(flag))
+    return _settings(raw, packs, tuple(sources))
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(str(path), None, f"cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(str(path), None, f"not valid TOML: {exc}") from None
+    tool = doc.get("tool")
+    if isinstance(tool, dict) and "auditor" in tool:
+        table = tool["auditor"]
+        where = f"{path} [tool.auditor]"
+    elif path.name == PYPROJECT:
+        raise PolicyError(str(path), None, "no [tool.auditor] table")
+    else:
+        table = {k: v for k, v in doc.items() if k != "tool"}
+        where = str(path)
+    if not isinstance(table, dict):
+        raise PolicyError(str(path), None, "[tool.auditor] must be a table")
+    for key in table:
+        if key not in KEYS:
+            raise PolicyError(
+                where, None, f"unknown key {key!r} (known: {', '.join(sorted(KEYS))})"
+            )
+    return table, where
+
+
+def _lay(
+    raw: dict[str, Any], packs: list[str], found: tuple[dict[str, Any], str], path: Path
+) -> None:
+    table, where = found
+    for key, value in table.items():
+        if key == "packs":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise PolicyError(where, None, "packs: a list of pack names or paths")
+            packs[:] = [
+                v
+                if "/" not in v and not v.endswith(PACK_SUFFIXES)
+                else str((path.parent / v).resolve())
+                for v in value
+            ]
+        elif key in ("disable", "waivers"):
+            if not isinstance(value, list):
+                raise PolicyError(where, None, f"{key}: must be a list")
+            raw.setdefault(key, []).extend((item, where) for item in value)
+        elif key in ("severity", "action", "lists"):
+            if not isinstance(value, dict):
+                raise PolicyError(where, None, f"{key}: must be a table")
+            raw.setdefault(key, {}).update({k: (v, where) for k, v in value.items()})
+        else:
+            raw[key] = (value, where)
+
+
+def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -> PolicySettings:
+    names = default_names()
+    for key in LIST_KEYS:
+        if key in raw:
+            value, where = raw[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise PolicyError(where, None, f"{key}: must be a list of text")
+            names[key] = list(value)
+    for key in INT_KEYS:
+        if key in raw:
+            value, where = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise PolicyError(where, None, f"{key}: must be a whole number >= 0")
+            names[key] = value
+    for name, (value, where) in raw.get("lists", {}).items():
+        if not isinstance(value, list) or name in names:
+            raise PolicyError(
+                where, None, f"lists.{name}: must be a list, named unlike the built-in settings"
+            )
+        names[name] = list(value)
+    disable: list[str] = []
+    for item, where in raw.get("disable", []):
+        if not isinstance(item, str):
+            raise PolicyError(where, None, "disable: a list of rule ids or globs")
+        disable.append(item)
+    severity = {
+        rule: _enum(Severity, v, where, f"severity.{rule}")
+        for rule, (v, where) in raw.get("severity", {}).items()
+    }
+    action = {
+        rule: _enum(Action, v, where, f"action.{rule}")
+        for rule, (v, where) in raw.get("action", {}).items()
+    }
+    waivers = tuple(
+        _waiver(item, where, n) for n, (item, where) in enumerate(raw.get("waivers", []), 1)
+    )
+    vulns = False
+    if "vulnerabilities" in raw:
+        value, where = raw["vulnerabilities"]
+        if not isinstance(value, bool):
+            raise PolicyError(where, None, "vulnerabilities: true or false")
+        vulns = value
+    return PolicySettings(
+        packs=tuple(dict.fromkeys(packs)),
+        disable=tuple(disable),
+        severity=severity,
+        action=action,
+        names=names,
+        waivers=waivers,
+        vulnerabilities=vulns,
+        sources=sources,
+    )
+
+
+def _enum(kind: type[Severity] | type[Action], value: object, where: str, key: str) -> Any:
+    try:
+        return kind(str(value))
+    except ValueError:
+        allowed = ", ".join(e.value for e in kind)
+        raise PolicyError(where, None, f"{key}: {value!r} is not one of {allowed}") from None
+
+
+def _waiver(item: object, where: str, number: int) -> Waiver:
+    subject = f"{where} waivers[{number}]"
+    if not isinstance(item, dict):
+        raise PolicyError(
+            subject, None, "a waiver is a table: rule, purl, reason, approver, expires"
+        )
+    missing = WAIVER_KEYS - set(item)
+    extra = set(item) - WAIVER_KEYS
+    if missing or extra:
+        what = (
+            f"missing {', '.join(sorted(missing))}"
+            if missing
+            else f"unknown {', '.join(sorted(extra))}"
+        )
+        raise PolicyError(
+            subject, None, f"waiver: {what} (needs rule, purl, reason, approver, expires)"
+        )
+    expires = item["expires"]
+    if isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            raise PolicyError(
+                subject, None, f"expires: {expires!r} is not a YYYY-MM-DD date"
+            ) from None
+    if not isinstance(expires, date) or hasattr(expires, "hour"):
+        raise PolicyError(subject, None, "expires: a date such as 2026-12-31")
+    for key in ("rule", "purl", "reason", "approver"):
+        if not isinstance(item[key], str) or not item[key].strip():
+            raise PolicyError(subject, None, f"{key}: must be non-empty text")
+    return Waiver(item["rule"], item["purl"], item["reason"], item["approver"], expires, subject)

@@ -1,0 +1,110 @@
+"""YAML read into values that remember their line, so every policy error names file:line.
+
+PyYAML's `compose` keeps a mark on every node; `safe` loading would drop them. Only the
+plain YAML types are accepted (no tags, no anchors that build objects): a rule file is data.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import yaml
+
+from auditor.errors import ConfigError
+
+Scalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Y:
+    """One YAML value and the 1-based line it starts on."""
+
+    value: Scalar | list[Y] | dict[str, Y]
+    line: int
+    file: str
+
+    @property
+    def where(self) -> str:
+        """`file:line`, the subject of every message about this value."""
+        return f"{self.file}:{self.line}"
+
+    def error(self, message: str) -> PolicyError:
+        """A PolicyError located at this value."""
+        return PolicyError(self.file, self.line, message)
+
+    def plain(self) -> object:
+        """The value without lines (lists and dicts of scalars)."""
+        if isinstance(self.value, list):
+            return [item.plain() for item in self.value]
+        if isinstance(self.value, dict):
+            return {key: item.plain() for key, item in self.value.items()}
+        return self.value
+
+
+class PolicyError(ConfigError):
+    """A rule file or policy setting that cannot be used; names file and line."""
+
+    def __init__(self, file: str, line: int | None, message: str) -> None:
+        subject = f"{file}:{line}" if line is not None else file
+        super().__init__(
+            f"{subject}: {message}",
+            hint="see README 'Policy' for the rule format; `auditor rules validate PATH` checks it",
+        )
+        self.file = file
+        self.line = line
+        self.reason = message
+
+
+def load_yaml(text: str, file: str) -> Y | None:
+    """The document in `text` (None when empty); PolicyError for malformed YAML."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark is not None else None
+        raise PolicyError(file, line, f"not valid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(file, None, f"not valid YAML: {exc}") from None
+    if node is None:
+        return None
+    try:
+        return _convert(node, file, [MAX_NODES])
+    except RecursionError:
+        raise PolicyError(file, None, "nested too deeply (or a self-referencing alias)") from None
+
+
+PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+"""Collections may only be plain mappings and lists (no python/object, omap, set …)."""
+MAX_NODES = 200_000
+"""Aliases can make a few lines expand to billions of values; a rule file never needs this."""
+
+
+def _convert(node: yaml.Node, file: str, budget: list[int]) -> Y:
+    line = node.start_mark.line + 1
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise PolicyError(file, line, f"more than {MAX_NODES} values (alias expansion?)")
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in PLAIN_TAGS:
+        raise PolicyError(file, line, f"unreadable value: unsupported tag {node.tag}")
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Y] = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, file, budget)
+            if not isinstance(key.value, str):
+                raise PolicyError(file, key.line, "mapping keys must be text")
+            if key.value in out:
+                raise PolicyError(file, key.line, f"duplicate key {key.value!r}")
+            out[key.value] = _convert(value_node, file, budget)
+        return Y(out, line, file)
+    if isinstance(node, yaml.SequenceNode):
+        return Y([_convert(item, file, budget) for item in node.value], line, file)
+    assert isinstance(node, yaml.ScalarNode)
+    try:
+        value = yaml.SafeLoader("").construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        raise PolicyError(file, line, f"unreadable value: {exc}") from None
+    if isinstance(value, datetime.date):  # dates stay text: `2026-12-31`
+        value = value.isoformat()
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise PolicyError(file, line, f"unsupported value of type {type(value).__name__}")
+    return Y(value, line, file)

@@ -1,0 +1,99 @@
+"""The model-files collector: loose weights become checksum purls, lineage becomes edges."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from safetensors.numpy import save_file
+
+from auditor.collectors import CollectContext
+from auditor.collectors.model_files import ModelFilesCollector
+from auditor.model import DependencyKind
+from auditor.sources.directory import DirectoryTree
+from tests.weights import makers
+
+
+def collect(root: Path):  # type: ignore[no-untyped-def]
+    return ModelFilesCollector().collect(DirectoryTree("t", root), CollectContext())
+
+
+def test_loose_files_cards_configs_and_cache_skipping(tmp_path: Path) -> None:
+    model = tmp_path / "models" / "tiny"
+    model.mkdir(parents=True)
+    save_file({"w": np.zeros(4, np.float32)}, str(model / "model.safetensors"))
+    (model / "README.md").write_text(
+        "---\nlicense: apache-2.0\nbase_model: Qwen/Qwen2.5-7B\nbase_model_relation: quantized\n"
+        "---\n# tiny\n"
+    )
+    (model / "config.json").write_text('{"_name_or_path": "Qwen/Qwen2.5-7B"}')
+    adapter = tmp_path / "lora"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text(
+        '{"base_model_name_or_path": "meta-llama/Llama-3.1-8B", "peft_type": "LORA"}'
+    )
+    cached = tmp_path / "hub" / "models--org--name" / "snapshots" / ("a" * 40)
+    cached.mkdir(parents=True)
+    makers.torch_zip(cached / "pytorch_model.bin", makers.state_dict())
+    (tmp_path / "firmware.bin").write_bytes(b"\x7fELF")
+
+    found = collect(tmp_path)
+    digest = hashlib.sha256((model / "model.safetensors").read_bytes()).hexdigest()
+    weights = f"pkg:generic/model.safetensors?checksum=sha256:{digest}"
+    purls = sorted(c.purl for c in found.components)
+    assert purls == sorted(
+        [
+            weights,
+            "pkg:huggingface/Qwen/Qwen2.5-7B",
+            "pkg:generic/lora?download_url=file:lora",
+            "pkg:huggingface/meta-llama/Llama-3.1-8B",
+        ]
+    )
+    edges = {(d.source, d.target, d.kind, d.scope) for d in found.dependencies}
+    assert edges == {
+        (weights, "pkg:huggingface/Qwen/Qwen2.5-7B", DependencyKind.DERIVED_FROM, "quantized"),
+        (
+            "pkg:generic/lora?download_url=file:lora",
+            "pkg:huggingface/meta-llama/Llama-3.1-8B",
+            DependencyKind.DERIVED_FROM,
+            "adapter",
+        ),
+    }
+    component = next(c for c in found.components if c.purl == weights)
+    assert component.hashes == (f"sha256:{digest}",)
+    assert component.kind.value == "weights" and component.found_by == "model-files"
+    assert not found.findings and not found.diagnostics
+
+
+def test_gguf_base_model_on_the_configured_hub(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.weights.test_weights import _gguf
+
+    monkeypatch.setenv("HF_ENDPOINT", "https://hub.invalid")
+    _gguf(tmp_path / "m.gguf", repo_url="https://hub.invalid/org/base")
+    found = collect(tmp_path)
+    (edge,) = found.dependencies
+    assert edge.target == "pkg:huggingface/org/base"
+    (weights,) = [c for c in found.components if c.kind.value == "weights"]
+    assert weights.license == "apache-2.0"
+
+
+def test_malicious_checkpoint_finding_names_its_purl(tmp_path: Path) -> None:
+    payload = makers.state_dict()
+    payload["x"] = makers.exploit("id")
+    makers.torch_zip(tmp_path / "model.ckpt", payload)
+    found = collect(tmp_path)
+    (component,) = found.components
+    (finding,) = found.findings
+    assert finding.purl == component.purl and finding.rule == "weights.unsafe-pickle"
+
+
+def test_a_changed_weight_changes_the_target_digest(tmp_path: Path) -> None:
+    path = makers.torch_zip(tmp_path / "model.pt", makers.state_dict())
+    first = DirectoryTree("t", tmp_path)
+    ModelFilesCollector().collect(first, CollectContext())
+    with path.open("ab") as fh:
+        fh.write(b"\0")
+    second = DirectoryTree("t", tmp_path)
+    ModelFilesCollector().collect(second, CollectContext())
+    assert first.digest() != second.digest()

@@ -1,0 +1,109 @@
+"""The CLI's side of policy: --policy, gating with an account of what blocked, rules
+list/validate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import Ran, write_files
+
+SQUAT = "reqeusts==2.32.3\nclick==8.5.1\n"
+
+
+def test_block_action_fails_with_a_clear_account(
+    auditor: Callable[..., Ran], tmp_path: Path
+) -> None:
+    write_files(
+        tmp_path / "app",
+        {"requirements.txt": SQUAT, "auditor.toml": '[action]\n"package.typosquat" = "block"\n'},
+    )
+    ran = auditor("scan", tmp_path / "app", "--no-resolve", "--no-store", "--format", "json")
+    assert ran.code == 1
+    assert "policy failed: 1 finding(s) block this run" in ran.stderr
+    assert "package.typosquat  pkg:pypi/reqeusts@2.32.3" in ran.stderr
+    assert "why: action block" in ran.stderr and "near miss of the popular requests" in ran.stderr
+    assert (
+        'waive: [[tool.auditor.waivers]] rule = "package.typosquat", purl = "pkg:pypi/reqeusts@2.32.3"'  # noqa: E501
+        in ran.stderr
+    )
+
+
+def test_waiver_lets_it_pass_and_stays_visible(
+    auditor: Callable[..., Ran], tmp_path: Path, validate
+) -> None:  # type: ignore[no-untyped-def]
+    write_files(
+        tmp_path / "app",
+        {
+            "requirements.txt": SQUAT,
+            "pyproject.toml": '[project]\nname = "app"\n[tool.auditor.action]\n"package.typosquat" = "block"\n'  # noqa: E501
+            '[[tool.auditor.waivers]]\nrule = "package.typosquat"\npurl = "pkg:pypi/reqeusts@*"\n'
+            'reason = "ours"\napprover = "sec"\nexpires = 2999-01-01\n',
+        },
+    )
+    ran = auditor("scan", tmp_path / "app", "--no-resolve", "--no-store", "--format", "json")
+    assert ran.code == 0, ran.stderr
+    doc = validate(ran.stdout)
+    (squat,) = [f for f in doc["findings"] if f["rule"] == "package.typosquat"]
+    assert squat["waived"] is True
+
+
+def test_fail_on_severity_and_policy_flag(auditor: Callable[..., Ran], tmp_path: Path) -> None:
+    write_files(tmp_path / "app", {"requirements.txt": SQUAT})
+    write_files(tmp_path / "ci", {"strict.toml": 'disable = ["package.typosquat"]\n'})
+    ran = auditor("scan", tmp_path / "app", "--no-resolve", "--no-store", "--fail-on", "high")
+    assert ran.code == 1 and "at or above --fail-on high" in ran.stderr
+    ran = auditor(
+        "scan", tmp_path / "app", "--no-resolve", "--no-store", "--fail-on", "high",
+        "--policy", tmp_path / "ci" / "strict.toml",
+    )  # fmt: skip
+    assert ran.code == 0, ran.stderr
+
+
+def test_bad_policy_is_exit_2(auditor: Callable[..., Ran], tmp_path: Path) -> None:
+    write_files(tmp_path / "app", {"requirements.txt": SQUAT, "auditor.toml": "colour = 1\n"})
+    ran = auditor("scan", tmp_path / "app", "--no-resolve", "--no-store")
+    assert ran.code == 2 and "auditor.toml" in ran.stderr and "unknown key 'colour'" in ran.stderr
+
+
+def test_rules_validate_names_every_problem_with_file_and_line(
+    auditor: Callable[..., Ran], tmp_path: Path
+) -> None:
+    write_files(
+        tmp_path / "rules",
+        {
+            "good.yaml": "rules:\n  - {id: a.good, title: t, severity: low, action: warn, when: {fact: component.kind, eq: model}, message: m}\n",  # noqa: E501
+            "bad.yaml": "rules:\n  - id: a.one\n    title: t\n    severity: low\n    action: warn\n    message: m\n"  # noqa: E501
+            "    when: {fact: nope, eq: 1}\n  - id: a.two\n    title: t\n    severity: low\n    action: maybe\n"  # noqa: E501
+            "    message: m\n    when: {fact: component.kind, eq: model}\n",
+            "names.yaml": "rules:\n  - {id: a.three, title: t, severity: low, action: warn, when: {fact: component.name, in: $nowhere}, message: m}\n",  # noqa: E501
+        },
+    )
+    ran = auditor("rules", "validate", tmp_path / "rules")
+    assert ran.code == 2
+    assert "good.yaml: pack good, 1 rules" in ran.stdout
+    assert "bad.yaml:7: unknown fact 'nope'" in ran.stderr
+    assert "bad.yaml:11: action: 'maybe' is not one of" in ran.stderr
+    assert "names.yaml:2: $nowhere: no such list or setting" in ran.stderr
+    ok = auditor("rules", "validate", tmp_path / "rules" / "good.yaml")
+    assert ok.code == 0
+
+
+def test_rules_list_shows_the_configured_state(auditor: Callable[..., Ran], tmp_path: Path) -> None:
+    write_files(
+        tmp_path,
+        {"auditor.toml": 'disable = ["release.young"]\n[severity]\n"pypi.yanked" = "critical"\n'},
+    )
+    ran = auditor("rules", "list", "--policy", tmp_path / "auditor.toml")
+    assert ran.code == 0
+    lines = {line.split()[0]: line.split() for line in ran.stdout.splitlines()}
+    assert lines["pypi.yanked"][1] == "critical"
+    assert lines["release.young"][3] == "disabled"
+    assert lines["origin.changed"][3] == "default"
+
+
+def test_the_example_policies_validate(auditor: Callable[..., Ran]) -> None:
+    examples = Path(__file__).resolve().parents[2] / "examples" / "policies"
+    ran = auditor("rules", "validate", examples)
+    assert ran.code == 0, ran.stderr
+    assert "org-rules.yaml: pack org-rules, 2 rules" in ran.stdout
