@@ -150,6 +150,15 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     help="Components resolved at once.",
 )  # fmt: skip
 @click.option(
+    "--npm-registry",
+    metavar="URL",
+    help="npm registry URL (default: AUDITOR_NPM_REGISTRY, else npm's own configuration).",
+)
+@click.option(
+    "--deps-dev", is_flag=True,
+    help="Ask deps.dev (AUDITOR_DEPSDEV_URL) for a second opinion on source repositories.",
+)  # fmt: skip
+@click.option(
     "--notify",
     metavar="URL",
     help="POST what is new since the previous scan of the same target to this webhook.",
@@ -176,6 +185,8 @@ def scan(
     no_store: bool,
     pypi_url: str | None,
     concurrency: int,
+    npm_registry: str | None,
+    deps_dev: bool,
     notify: str | None,
     notify_format: str,
     policy: Path | None,
@@ -200,6 +211,8 @@ def scan(
         pypi_url=pypi_url,
         concurrency=concurrency,
         signatures=signatures,
+        npm_registry=npm_registry,
+        deps_dev=deps_dev,
     )
     try:
         config = replace(config, policy=_policy(targets, policy))
@@ -240,6 +253,52 @@ def scan(
         remedies = {f.rule: config.policy.remediation(f.rule) for f in blocked}
         click.echo(explain(blocked, config.fail_on, remedies), err=True, nl=False)
     sys.exit(code)
+
+
+@cli.command("check-models")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@_policy_option
+@click.option("--online", is_flag=True, help="Ask the hub; by default only the cache is used.")
+@_db_option
+@click.pass_obj
+def check_models(
+    debug: bool, files: tuple[Path, ...], policy: Path | None, online: bool, db: str | None
+) -> None:
+    """Refuse models in FILES whose publisher or lineage root is not vetted (pre-commit hook).
+
+    Reads model references in code, configs and scripts, and weight files; judges each with
+    the policy (vetted_publishers, vetted_models, waivers). Prints nothing and exits 0 when
+    nothing is blocked; exits 1 with what to vet or waive otherwise.
+    """
+    from auditor.check_models import explain, judge, models_in
+    from auditor.pipeline import merge_components
+
+    found = models_in(files)
+    for d in found.diagnostics:
+        click.echo(f"warning: {d.location}: {d.message}", err=True)
+    components = merge_components(found.components)
+    if not components:
+        return
+    try:
+        effective = _policy(tuple(str(f) for f in files), policy)
+    except AuditorError as exc:
+        _fail(exc, debug)
+    config = Config(db_url=db_url(db, os.environ), offline=not online)
+    store, _ = _open_store(config, needed=False)
+    try:
+        from auditor.resolution import resolve_all
+
+        cache = store.http_cache() if store is not None else None
+        origins, _ = resolve_all(components, config, cache)
+    finally:
+        if store is not None:
+            store.close()
+    by_purl = {o.purl: o for o in origins}
+    blocked = judge(components, by_purl, effective, config.today)
+    if blocked:
+        sources = effective.settings.sources
+        click.echo(explain(blocked, sources[-1] if sources else None), err=True, nl=False)
+        sys.exit(EXIT_POLICY)
 
 
 def _policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
@@ -746,9 +805,10 @@ def show(debug: bool, scan_id: str, purl: str, db: str | None) -> None:
 
 @cli.command()
 @click.option("--pypi-url", metavar="URL", help="Check this PyPI base URL instead.")
+@click.option("--npm-registry", metavar="URL", help="Check this npm registry instead.")
 @_db_option
 @click.pass_obj
-def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
+def doctor(debug: bool, pypi_url: str | None, npm_registry: str | None, db: str | None) -> None:
     """The endpoints and store in effect, and whether each answers (exit 1 if not)."""
     from auditor import endpoints
     from auditor.http import Http, HttpSettings
@@ -765,6 +825,7 @@ def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
     healthy &= answered
     mark = "ok  " if answered else "FAIL"
     click.echo(f"{mark} pypi   {redact(pypi.url)}  ({pypi.source}): {detail}")
+    healthy &= _doctor_npm(npm_registry)
     url = db_url(db, os.environ)
     try:
         with open_store(url):
@@ -773,6 +834,37 @@ def doctor(debug: bool, pypi_url: str | None, db: str | None) -> None:
         healthy = False
         click.echo(f"FAIL store  {exc.message}")
     sys.exit(0 if healthy else 1)
+
+
+def _doctor_npm(flag: str | None) -> bool:
+    """The npm registry, GitHub and GitLab: a missing endpoint is reported (npm's with its
+    hint), not fatal, since only scans that need one use it; a configured one must answer."""
+    from auditor import endpoints
+    from auditor.http import Http, HttpSettings
+    from auditor.urls import redact
+
+    try:
+        npm = endpoints.npm(flag, os.environ)
+    except AuditorError as exc:  # only scans with npm components need one
+        click.echo(f"skip npm    {exc.message} ({exc.hint})")
+        npm = None
+    probes = [("npm", npm, "/npm")] if npm is not None else []
+    if (hub := endpoints.github(os.environ)) is not None:
+        probes.append(("github", hub, "/rate_limit"))
+    else:
+        click.echo(f"skip github {endpoints.GITHUB_ENV} is not set: owner lookups are skipped")
+    if (lab := endpoints.gitlab(os.environ)) is not None:
+        probes.append(("gitlab", lab, "/version"))
+    else:
+        click.echo(f"skip gitlab {endpoints.GITLAB_ENV} is not set: owner lookups are skipped")
+    healthy = True
+    for role, endpoint, path in probes:
+        http = Http({role: endpoint.url}, settings=HttpSettings(attempts=1, read_timeout=10))
+        answered, detail = http.probe(role, path)
+        healthy &= answered
+        mark = "ok  " if answered else "FAIL"
+        click.echo(f"{mark} {role:<6} {redact(endpoint.url)}  ({endpoint.source}): {detail}")
+    return healthy
 
 
 @cli.group()

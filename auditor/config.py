@@ -38,6 +38,10 @@ class Config:
     """False with `--no-store`: nothing is written (one-off checks, read-only media)."""
     pypi_url: str | None = None
     """`--pypi-url`; None: AUDITOR_PYPI_URL, then pip's own configuration (endpoints.py)."""
+    npm_registry: str | None = None
+    """`--npm-registry`; None: AUDITOR_NPM_REGISTRY, then npm's own configuration."""
+    deps_dev: bool = False
+    """`--deps-dev`: ask deps.dev (AUDITOR_DEPSDEV_URL) for a second opinion on repositories."""
     concurrency: int = 16
     """Components resolved at once (threads)."""
     http: HttpSettings | None = None

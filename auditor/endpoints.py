@@ -90,6 +90,145 @@ def _pip_default() -> str:
     return str(PyPI.url)
 
 
+NPM_ENV = "AUDITOR_NPM_REGISTRY"
+GITHUB_ENV = "GITHUB_API_URL"
+DEPSDEV_ENV = "AUDITOR_DEPSDEV_URL"
+NPM_HINT = (
+    f"pass --npm-registry, set {NPM_ENV}, or set `registry=` in an .npmrc"
+    " (or install npm, whose `npm config get registry` says where its default is)"
+)
+
+
+def npm(flag: str | None, environ: Mapping[str, str], project: Path | None = None) -> Endpoint:
+    """The npm registry base URL, in npm's own order of precedence: flag, our variable,
+    npm's `npm_config_registry`, the project / user / global .npmrc, else npm's default
+    as `npm config get registry` reports it. ConfigError (with the hint) when none is known.
+    """
+    for source, value in (
+        ("--npm-registry", flag),
+        (NPM_ENV, environ.get(NPM_ENV)),
+        ("npm_config_registry", environ.get("npm_config_registry")),
+        ("NPM_CONFIG_REGISTRY", environ.get("NPM_CONFIG_REGISTRY")),
+    ):
+        if value:
+            return Endpoint("npm", value.strip().rstrip("/"), source)
+    for path, settings in reversed(_npmrc_files(environ, project)):
+        if settings.get("registry"):
+            return Endpoint("npm", settings["registry"].rstrip("/"), f"npmrc {path}")
+    default = _npm_default(environ)
+    if default is None:
+        raise ConfigError("npm: no registry configured and npm is not installed", hint=NPM_HINT)
+    return Endpoint("npm", default.rstrip("/"), "npm config get registry")
+
+
+def npm_scopes(environ: Mapping[str, str], project: Path | None = None) -> dict[str, Endpoint]:
+    """`@scope:registry=` settings from the .npmrc files: scope -> its own registry."""
+    found: dict[str, Endpoint] = {}
+    for path, settings in _npmrc_files(environ, project):  # later (more specific) files win
+        for key, value in settings.items():
+            scope, _, tail = key.partition(":")
+            if scope.startswith("@") and tail == "registry" and value:
+                found[scope] = Endpoint(npm_role(scope), value.rstrip("/"), f"npmrc {path}")
+    return found
+
+
+def npm_role(scope: str | None) -> str:
+    """The Http role of a scope's own registry (`npm` for the default one)."""
+    return f"npm-{scope.lstrip('@')}" if scope else "npm"
+
+
+def _npmrc_files(
+    environ: Mapping[str, str], project: Path | None
+) -> list[tuple[Path, dict[str, str]]]:
+    """(file, settings) for the global, user and project .npmrc, lowest priority first
+    (npm's config docs: project > user > global > builtin)."""
+    home = Path(environ.get("HOME", str(Path.home())))
+    prefix = environ.get("npm_config_prefix") or environ.get("PREFIX")
+    candidates = [
+        Path(environ["npm_config_globalconfig"])
+        if environ.get("npm_config_globalconfig")
+        else Path(prefix or "/usr/local") / "etc" / "npmrc",
+        Path(environ.get("npm_config_userconfig") or environ.get("NPM_CONFIG_USERCONFIG")
+             or home / ".npmrc"),
+        (project or Path.cwd()) / ".npmrc",
+    ]  # fmt: skip
+    found = []
+    for path in candidates:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # absent or unreadable: npm itself carries on without it
+        found.append((path, _parse_npmrc(text, environ)))
+    return found
+
+
+def _parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """ini-style `key = value` lines; `${VAR}` expanded as npm does; comments dropped."""
+    import re
+
+    settings: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;" or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = re.sub(r"\$\{([^}]+)\}", lambda m: environ.get(m.group(1), ""), value.strip())
+        settings[key.strip()] = value.strip().strip("\"'")
+    return settings
+
+
+def _npm_default(environ: Mapping[str, str]) -> str | None:
+    """What the installed npm says (its default lives in npm's config definitions)."""
+    import shutil
+    import subprocess
+
+    npm_bin = shutil.which("npm", path=environ.get("PATH"))
+    if npm_bin is None:
+        return None
+    try:
+        done = subprocess.run(
+            [npm_bin, "config", "get", "registry"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    value = done.stdout.strip()
+    return value if done.returncode == 0 and value.startswith(("http://", "https://")) else None
+
+
+def github(environ: Mapping[str, str]) -> Endpoint | None:
+    """GitHub's REST API base from GITHUB_API_URL (GitHub Actions sets it; GitHub Enterprise
+    users set theirs); None means GitHub lookups are skipped, not guessed."""
+    value = environ.get(GITHUB_ENV, "").strip()
+    return Endpoint("github", value.rstrip("/"), GITHUB_ENV) if value else None
+
+
+GITLAB_ENV = "CI_API_V4_URL"
+GITLAB_OWN_ENV = "AUDITOR_GITLAB_API_URL"
+
+
+def gitlab(environ: Mapping[str, str]) -> Endpoint | None:
+    """GitLab's REST API v4 root: AUDITOR_GITLAB_API_URL, else CI_API_V4_URL (GitLab CI sets
+    it); None means GitLab lookups are skipped."""
+    for name in (GITLAB_OWN_ENV, GITLAB_ENV):
+        value = environ.get(name, "").strip()
+        if value:
+            return Endpoint("gitlab", value.rstrip("/"), name)
+    return None
+
+
+def depsdev(environ: Mapping[str, str]) -> Endpoint:
+    """The deps.dev API base (for `--deps-dev`): only ever from AUDITOR_DEPSDEV_URL."""
+    value = environ.get(DEPSDEV_ENV, "").strip()
+    if not value:
+        raise ConfigError(
+            "--deps-dev: no deps.dev endpoint configured",
+            hint=f"set {DEPSDEV_ENV} to the deps.dev API base URL (without /v3)",
+        )
+    return Endpoint("depsdev", value.rstrip("/"), DEPSDEV_ENV)
 HF_ENV = "HF_ENDPOINT"
 
 

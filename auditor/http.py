@@ -126,8 +126,8 @@ class Http:
         headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.endpoints = dict(endpoints)
-        # Extra request headers per role (a hub token): sent, never logged, never cached.
-        self._role_headers = {role: dict(h) for role, h in (headers or {}).items()}
+        # Per-role request headers (a GitHub or Hub token): sent, never part of a key, log or cache.
+        self._headers = {role: dict(h) for role, h in (headers or {}).items()}
         self.cache = cache
         self.settings = settings or HttpSettings()
         self._sleep = sleep
@@ -171,7 +171,7 @@ class Http:
 
     def has_credentials(self, role: str) -> bool:
         """Whether requests to `role` carry credentials (say, why a hub withheld something)."""
-        return bool(self._role_headers.get(role))
+        return bool(self._headers.get(role))
 
     def post(self, role: str, path: str, payload: bytes) -> Response:
         """One POST of a JSON query (OSV's `querybatch`), retried like a GET; never cached
@@ -248,7 +248,7 @@ class Http:
         base = self.endpoints.get(role)
         if base is None:
             raise FetchError(key, f"no endpoint configured for {role}")
-        headers = {"Accept": accept, "User-Agent": USER_AGENT, **self._role_headers.get(role, {})}
+        headers = {**self._headers.get(role, {}), "Accept": accept, "User-Agent": USER_AGENT}
         if kept is not None and kept.etag:
             headers["If-None-Match"] = kept.etag
         if kept is not None and kept.last_modified:

@@ -30,9 +30,11 @@ from auditor.model import (
 from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree
+from auditor.weights.inspect import is_weight_path
 
 if TYPE_CHECKING:
     from auditor.http import HttpCache
+    from auditor.policy.engine import Policy
     from auditor.resolution import Progress
 
 PREFIXES: dict[str, TargetKind | None] = {
@@ -128,8 +130,25 @@ def judge(
             diagnostics=scan.diagnostics + problems,
             status=status,
         )
+    scan = _signatures_required(scan, policy)
     previous = history(scan.targets[0].identity) if history and scan.targets else None
     return evaluate(scan, policy, previous, config.today)
+
+
+def _signatures_required(scan: Scan, policy: Policy) -> Scan:
+    """`require_signatures` (publishers or organisations): their components must carry a
+    verified model or image signature; evaluate() then stamps and waives like any finding."""
+    listed = policy.names.get("require_signatures")
+    names = frozenset(str(n) for n in listed) if isinstance(listed, list) else frozenset()
+    if not names:
+        return scan
+    from auditor.policy.signatures import SignatureRequirement, signature_required_findings
+
+    origins = {o.purl: o for o in scan.origins}
+    found = signature_required_findings(
+        scan.components, origins, SignatureRequirement(publishers=names, organisations=names)
+    )
+    return replace(scan, findings=scan.findings + found)
 
 
 def _now() -> str:
@@ -179,6 +198,10 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
             head = fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise TargetError(f"{ref}: cannot read: {exc.strerror}") from None
+    if parser_for(path.name, head) is None and is_weight_path(path.name):
+        # A named weight file: the collectors see a tree holding only it (kind `file`).
+        tree = DirectoryTree(ref, path.parent, only=(path.name,))
+        return OpenTarget(ref, TargetKind.FILE, path, tree, None)
     if parser_for(path.name, head) is None:
         raise TargetError(
             f"{ref}: not a lockfile, environment or directory of any kind this version reads",

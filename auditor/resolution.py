@@ -17,7 +17,10 @@ from auditor.attribution import attribute
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Dependency, Finding, Origin, OriginStatus
-from auditor.resolvers import RESOLVERS, Resolution, Resolver
+from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, source_hosts
+from auditor.resolvers.depsdev import DepsDevResolver
+from auditor.resolvers.github import GitHubResolver
+from auditor.resolvers.gitlab import GitLabResolver
 from auditor.resolvers.local import local_origin
 from auditor.resolvers.publishers import load as load_publishers
 
@@ -35,16 +38,32 @@ def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
     found: dict[str, registry.Endpoint] = {}
     if "pypi" in needed:
         found["pypi"] = registry.pypi(config.pypi_url, os.environ)
+    if "npm" in needed:
+        for scoped in registry.npm_scopes(os.environ).values():
+            found[scoped.role] = scoped
+        found["npm"] = registry.npm(config.npm_registry, os.environ)
+    if needed & {"npm", "pypi"} and (hub := registry.github(os.environ)) is not None:
+        found["github"] = hub
+    if needed & {"npm", "pypi"} and (lab := registry.gitlab(os.environ)) is not None:
+        found["gitlab"] = lab
+    if config.deps_dev:
+        found["depsdev"] = registry.depsdev(os.environ)
     if "huggingface" in needed:
         found["huggingface"] = registry.huggingface(os.environ)
     return found
 
 
-def role_headers(needed: set[str]) -> dict[str, dict[str, str]]:
-    """Credentials per role, from the clients' own configuration (never stored)."""
+def _request_headers(needed: set[str]) -> dict[str, dict[str, str]]:
+    """GITHUB_TOKEN / GITLAB_TOKEN, when set, authenticate requests to those hosts (higher
+    rate limits), and the Hub token (HF_TOKEN or huggingface_hub's token file) requests to
+    the Hub; read here, handed to Http, and never logged, cached or stored."""
     headers: dict[str, dict[str, str]] = {}
-    if "huggingface" in needed and (token := registry.huggingface_token(os.environ)):
-        headers["huggingface"] = {"Authorization": f"Bearer {token}"}
+    if token := os.environ.get("GITHUB_TOKEN", "").strip():
+        headers["github"] = {"Authorization": f"Bearer {token}"}
+    if token := os.environ.get("GITLAB_TOKEN", "").strip():
+        headers["gitlab"] = {"PRIVATE-TOKEN": token}
+    if "huggingface" in needed and (hub_token := registry.huggingface_token(os.environ)):
+        headers["huggingface"] = {"Authorization": f"Bearer {hub_token}"}
     return headers
 
 
@@ -82,16 +101,22 @@ def resolve_components(
             tuple(attribute(c, o, kb) for c, o in zip(components, skipped, strict=True)), ()
         )
     needed = {ecosystem(c) for c in components}
-    bases = {role: e.url for role, e in endpoints(config, needed).items()}
-    http = Http(
-        bases,
-        cache,
-        replace(config.http or HttpSettings(), offline=config.offline),
-        headers=role_headers(needed),
-    )
+    found = endpoints(config, needed)
+    bases = {role: e.url for role, e in found.items()}
+    settings = replace(config.http or HttpSettings(), offline=config.offline)
+    http = Http(bases, cache, settings, headers=_request_headers(needed))
     resolvers: dict[str, Resolver] = {
         eco: cls(http) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
     }
+    hosts = (
+        source_hosts.Host(
+            "github.com", GitHubResolver(http) if "github" in found else None, registry.GITHUB_ENV
+        ),
+        source_hosts.Host(
+            "gitlab.com", GitLabResolver(http) if "gitlab" in found else None, registry.GITLAB_ENV
+        ),
+    )
+    second = DepsDevResolver(http) if "depsdev" in found else None
     http.prefetch(
         request
         for c in components
@@ -99,10 +124,6 @@ def resolve_components(
         for request in resolver.first_requests(c)
     )
     done = 0
-
-    def one(component: Component) -> Resolution:
-        found = _resolve(component)
-        return replace(found, origin=attribute(component, found.origin, kb))
 
     def _resolve(component: Component) -> Resolution:
         resolver = resolvers.get(ecosystem(component))
@@ -117,13 +138,30 @@ def resolve_components(
             reason = "offline, and no cached answer"
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
 
-    results: list[Resolution] = []
+    primary: list[Resolution] = []
     with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool:
-        for result in pool.map(one, components):
-            results.append(result)
+        for result in pool.map(_resolve, components):
+            primary.append(result)
             done += 1
             if progress is not None:
                 progress(done, len(components))
+        # Enrichment is a second pass, so that its cached answers (source hosts, deps.dev)
+        # load in one batch too, now that every repository is known.
+        http.prefetch(
+            request
+            for resolution, component in zip(primary, components, strict=True)
+            for request in _enrichment_requests(resolution.origin, component, hosts, second)
+        )
+        pairs = zip(primary, components, strict=True)
+        looks_up = second is not None or any(h.resolver is not None for h in hosts)
+        results = list(  # without a lookup to make, enrichment is too cheap for threads
+            (pool.map if looks_up else map)(lambda p: _enriched(p[0], p[1], hosts, second), pairs)
+        )
+    # Attribution last: it weighs every account the registry and the source host named.
+    results = [
+        replace(r, origin=attribute(c, r.origin, kb))
+        for r, c in zip(results, components, strict=True)
+    ]
     if cache is not None:
         cache.flush()
     return Resolved(
@@ -131,3 +169,35 @@ def resolve_components(
         tuple(f for r in results for f in r.findings),
         tuple(dict.fromkeys(d for r in results for d in r.dependencies)),
     )
+
+
+def _enriched(
+    resolution: Resolution,
+    component: Component,
+    hosts: tuple[source_hosts.Host, ...],
+    second: DepsDevResolver | None,
+) -> Resolution:
+    """The source host's facts about the repository, then deps.dev's second opinion."""
+    origin = source_hosts.enrich(resolution.origin, hosts)
+    findings = resolution.findings
+    if second is not None:
+        origin, extra = depsdev.second_opinion(origin, second, component)
+        findings += extra
+    return Resolution(origin, findings, resolution.dependencies)
+
+
+def _enrichment_requests(
+    origin: Origin,
+    component: Component,
+    hosts: tuple[source_hosts.Host, ...],
+    second: DepsDevResolver | None,
+) -> list[tuple[str, str]]:
+    """(role, path) requests enrichment will make first for one origin (a cache hint)."""
+    found: list[tuple[str, str]] = []
+    if origin.status is not OriginStatus.RESOLVED:
+        return found
+    if origin.repository is not None:
+        found += source_hosts.first_requests(origin.repository.value, hosts)
+    if second is not None:
+        found += second.first_requests(component)
+    return found

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -27,8 +30,13 @@ loopback server fails fast instead of reaching the internet."""
 
 @pytest.fixture(autouse=True)
 def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_OSV_URL"):
+    for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_OSV_URL",
+                     "AUDITOR_NPM_REGISTRY"):  # fmt: skip
         monkeypatch.setenv(variable, DEAD_ENDPOINT)
+    # GitHub lookups and deps.dev only when a test asks for them (their servers are loopback).
+    for variable in ("GITHUB_API_URL", "GITHUB_TOKEN", "AUDITOR_DEPSDEV_URL", "CI_API_V4_URL",
+                     "AUDITOR_GITLAB_API_URL", "GITLAB_TOKEN"):  # fmt: skip
+        monkeypatch.delenv(variable, raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -145,3 +153,23 @@ def chromium() -> str:
             pytest.fail(f"{reason} (CI=true: the HTML browser tests must run)", pytrace=False)
         pytest.skip(reason)
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(request: pytest.FixtureRequest) -> Path:
+    """Our wheel plus every dependency's, built once and kept while pyproject is unchanged."""
+    key = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    house = Path(request.config.cache.mkdir(f"wheelhouse-{key}"))  # type: ignore[union-attr]
+    if not any(house.glob("*.whl")) or not (house / ".deps-done").exists():
+        _checked(sys.executable, "-m", "pip", "wheel", "--quiet", "-w", house, REPO)
+        (house / ".deps-done").write_text("ok")
+    else:  # our own code changed: rebuild only our wheel
+        for old in house.glob("origin_auditor-*.whl"):
+            old.unlink()
+        _checked(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", house, REPO)
+    return house
+
+
+def _checked(*args: str | Path) -> None:
+    done = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    assert done.returncode == 0, f"{args[0]} exited {done.returncode}:\n{done.stderr}"

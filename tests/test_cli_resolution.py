@@ -65,8 +65,9 @@ def test_show_prints_every_piece_of_evidence(
 
 def test_doctor_reports_endpoint_and_store(auditor: Auditor, pypi: tuple[PyPIState, str]) -> None:
     base = pypi[1]
-    ran = auditor("doctor", "--pypi-url", base)
+    ran = auditor("doctor", "--pypi-url", base, "--npm-registry", base)
     assert ran.code == 0, ran.stdout
+    assert f"ok   npm    {base}  (--npm-registry): HTTP 404" in ran.stdout
     assert f"ok   pypi   {base}  (--pypi-url): HTTP 404" in ran.stdout  # pip is not served here
     assert "ok   store" in ran.stdout
     down = auditor("doctor", "--pypi-url", "http://127.0.0.1:9")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path
@@ -21,21 +19,6 @@ def _run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProc
     done = subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd)
     assert done.returncode == 0, f"{args[0]} exited {done.returncode}:\n{done.stderr}"
     return done
-
-
-@pytest.fixture(scope="session")
-def wheelhouse(request: pytest.FixtureRequest) -> Path:
-    """Our wheel plus every dependency's, built once and kept while pyproject is unchanged."""
-    key = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    house = Path(request.config.cache.mkdir(f"wheelhouse-{key}"))  # type: ignore[union-attr]
-    if not any(house.glob("*.whl")) or not (house / ".deps-done").exists():
-        _run(sys.executable, "-m", "pip", "wheel", "--quiet", "-w", house, REPO)
-        (house / ".deps-done").write_text("ok")
-    else:  # our own code changed: rebuild only our wheel
-        for old in house.glob("origin_auditor-*.whl"):
-            old.unlink()
-        _run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", house, REPO)
-    return house
 
 
 def test_wheel_ships_rules_templates_and_schema(wheelhouse: Path) -> None:

@@ -15,7 +15,6 @@ from packageurl import PackageURL
 from auditor.collectors import CollectContext, Collected, Collector
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import Component, ComponentKind, Finding, Location
-from auditor.signatures.image import image_signature_evidence
 from auditor.signatures.oci_layout import REF_NAME, layout_index
 from auditor.sources import Tree
 
@@ -65,6 +64,8 @@ class ImageSignatureCollector(Collector):
         findings: list[Finding] = []
         for digest, name in _images(layout_index(tree, root), fallback):
             purl = image_purl(name, digest)
+            from auditor.signatures.image import image_signature_evidence  # heavy: on demand
+
             evidence, found = image_signature_evidence(
                 tree, digest, purl, context.signatures, root=root
             )

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
+from auditor.collectors.model_refs import is_site_packages
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -72,6 +73,8 @@ class ModelFilesCollector(Collector):
 
     def collect(self, tree: Tree, context: CollectContext) -> Collected:
         """One component per weight file; lineage edges per model folder."""
+        if is_site_packages(tree):
+            return Collected()  # installed packages' data files are not the target's models
         paths = [p for p in tree.index() if not in_hf_cache(p) and not _FOREIGN.search(p)]
         folders: dict[str, _Folder] = {}
         components: list[Component] = []
@@ -116,6 +119,11 @@ class ModelFilesCollector(Collector):
             )
         for path in paths:
             _read_sidecar(tree, path, folders, diagnostics)
+        # A weight file that names no licence carries its model card's.
+        components = [
+            replace(c, license=c.license or _folder_license(folders, c.locations[0].path))
+            for c in components
+        ]
         lineage_components, edges = _lineage(tree, folders, self.name)
         return Collected(
             components=tuple(components + lineage_components),
@@ -123,6 +131,11 @@ class ModelFilesCollector(Collector):
             findings=tuple(findings),
             diagnostics=tuple(diagnostics),
         )
+
+
+def _folder_license(folders: dict[str, _Folder], path: str) -> str | None:
+    folder = folders.get(posixpath.dirname(path))
+    return folder.license if folder is not None else None
 
 
 def _read_sidecar(

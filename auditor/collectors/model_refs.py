@@ -25,6 +25,14 @@ _FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.ven
 _HF_CACHE = re.compile(r"(?:^|/)(?:models|datasets|spaces)--[^/]+/")
 
 
+_DIST_INFO = re.compile(r"[^/]+\.(?:dist|egg)-info/[^/]+")
+
+
+def is_site_packages(tree: Tree) -> bool:
+    """The tree is itself a site-packages (distributions' metadata at its root)."""
+    return any(_DIST_INFO.fullmatch(path) for path in tree.index())
+
+
 def reference_purl(ref: ModelReference) -> str:
     """The component identity a reference names (pinned: with its commit)."""
     version = ref.revision if ref.pinned else None
@@ -78,6 +86,8 @@ class ModelRefsCollector(Collector):
         """Components at each reference's file and line, findings for unpinned ones."""
         refs: list[ModelReference] = []
         diagnostics: list[Diagnostic] = []
+        if is_site_packages(tree):
+            return Collected()  # library code, not the target's own
         for path, entry in tree.index().items():
             if entry.size > MAX_FILE or kind_of(path) is None:
                 continue

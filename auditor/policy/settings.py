@@ -19,7 +19,7 @@ from auditor.config import POLICY_FILE, PYPROJECT
 from auditor.model import Action, Finding, Severity
 from auditor.policy.yamlnodes import PolicyError
 
-LIST_KEYS = ("vetted_publishers", "vetted_models", "review_countries")
+LIST_KEYS = ("vetted_publishers", "vetted_models", "review_countries", "require_signatures")
 INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1}
 KEYS = {
     "packs", "disable", "severity", "action", "lists", "waivers", "vulnerabilities",

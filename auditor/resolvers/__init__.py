@@ -44,8 +44,19 @@ class Resolver(ABC):
 
 
 # The registry sits below the interface it registers because its modules import it.
+from auditor.resolvers.depsdev import DepsDevResolver  # noqa: E402
+from auditor.resolvers.github import GitHubResolver  # noqa: E402
+from auditor.resolvers.gitlab import GitLabResolver  # noqa: E402
 from auditor.resolvers.huggingface import HuggingFaceResolver  # noqa: E402
+from auditor.resolvers.npm import NpmResolver  # noqa: E402
 from auditor.resolvers.pypi import PyPIResolver  # noqa: E402
 
-RESOLVERS: tuple[type[Resolver], ...] = (PyPIResolver, HuggingFaceResolver)
+RESOLVERS: tuple[type[Resolver], ...] = (
+    PyPIResolver,
+    NpmResolver,
+    GitHubResolver,
+    GitLabResolver,
+    DepsDevResolver,
+    HuggingFaceResolver,
+)
 """Registry resolvers, instantiated per scan with that scan's Http."""

@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import blake3
 
 from auditor.hashing import CHUNK, Hasher
-from auditor.signatures.model_signature import SignedManifest
 from auditor.sources import Tree
+
+if TYPE_CHECKING:  # model_signing costs ~0.5 s to import: only scans that meet a signature pay
+    from auditor.signatures.model_signature import SignedManifest
 
 DEFAULT_IGNORED = (".git", ".gitattributes", ".github", ".gitignore")
 """What model_signing leaves out of every manifest by default (its `ignore_git_paths`)."""

@@ -10,7 +10,8 @@ nothing. They return what the uploader wrote (`declared` evidence); nothing is e
 - GGUF (ggml docs/gguf.md, v2 and v3): magic, version, tensor and key/value counts, then
   typed key/value pairs. We walk it ourselves rather than through `gguf.GGUFReader`, which
   needs a file path to memory-map (our trees also stream from archives and images) and
-  materialises every tensor's info; the test suite checks this reader against files that
+  materialises every field as numpy views (bench/: 16 s against our 0.4 s for a header with a
+  150,000-token vocabulary); the test suite checks this reader against files that
   `gguf.GGUFWriter` writes and against `GGUFReader`'s answers.
 - ONNX: `ModelProto` (onnx/onnx.proto) is a protobuf message; a minimal wire-format walker
   reads its top-level scalar fields and `metadata_props` and seeks over `graph` (field 7,

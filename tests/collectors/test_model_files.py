@@ -63,6 +63,7 @@ def test_loose_files_cards_configs_and_cache_skipping(tmp_path: Path) -> None:
     component = next(c for c in found.components if c.purl == weights)
     assert component.hashes == (f"sha256:{digest}",)
     assert component.kind.value == "weights" and component.found_by == "model-files"
+    assert component.license == "apache-2.0"  # from the model card beside it
     assert not found.findings and not found.diagnostics
 
 

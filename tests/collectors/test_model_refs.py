@@ -203,3 +203,14 @@ def test_partial_parsing_agrees_with_a_full_parse(pieces: list[str]) -> None:
         finally:
             python_refs._statements_near = original
     assert [(r.repo_id, r.line) for r in fast.references] == full
+
+
+def test_a_site_packages_target_is_library_code(tmp_path: Path) -> None:
+    from auditor.sources.directory import DirectoryTree
+
+    (tmp_path / "transformers").mkdir()
+    (tmp_path / "transformers" / "doc.py").write_text('from_pretrained("google-bert/bert")\n')
+    (tmp_path / "transformers-5.0.dist-info").mkdir()
+    (tmp_path / "transformers-5.0.dist-info" / "METADATA").write_text("Name: transformers\n")
+    found = ModelRefsCollector().collect(DirectoryTree("t", tmp_path), CollectContext())
+    assert not found.components and not found.findings

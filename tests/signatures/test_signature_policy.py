@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from auditor.model import Claim, Component, ComponentKind, Evidence, Origin, OriginStatus, Strength
 from auditor.policy.signatures import SignatureRequirement, signature_required_findings
+from tests.conftest import write_files
 
 COMMIT = "a" * 40
 SIGNED = Evidence(
@@ -48,3 +52,23 @@ def test_declared_or_unverified_evidence_does_not_count_as_signed() -> None:
     requirement = SignatureRequirement(publishers=frozenset({"Qwen"}))
     assert len(signature_required_findings([component], {}, requirement)) == 1
     assert signature_required_findings([component], {}, SignatureRequirement()) == ()
+
+
+def test_require_signatures_in_the_policy_file(auditor: Any, validate: Any, tmp_path: Path) -> None:
+    """`require_signatures` in [tool.auditor] reaches the scan: an unsigned model from a named
+    publisher is a `signature.required` finding; other publishers' models are not."""
+    project = write_files(
+        tmp_path / "p",
+        {
+            "app.py": "from transformers import AutoModel\n"
+            'AutoModel.from_pretrained("Qwen/Qwen2.5-7B")\n'
+            'AutoModel.from_pretrained("mistralai/Mistral-7B-v0.1")\n',
+            "pyproject.toml": '[tool.auditor]\nrequire_signatures = ["qwen"]\n',
+        },
+    )
+    doc = validate(auditor("scan", project, "--no-resolve", "--format", "json").stdout)
+    required = [f["purl"] for f in doc["findings"] if f["rule"] == "signature.required"]
+    assert required == ["pkg:huggingface/Qwen/Qwen2.5-7B"]
+    (project / "pyproject.toml").write_text("[tool.auditor]\n")
+    doc = validate(auditor("scan", project, "--no-resolve", "--format", "json").stdout)
+    assert not [f for f in doc["findings"] if f["rule"] == "signature.required"]

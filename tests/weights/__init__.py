@@ -1,0 +1,1 @@
+"""Weight-file tests and the file makers they share with bench/."""

@@ -60,3 +60,18 @@ def test_clean_weights_exit_zero(tmp_path: Path, auditor: Callable[..., Ran]) ->
     makers.torch_zip(tmp_path / "pytorch_model.bin", makers.state_dict())
     ran = auditor("scan", tmp_path, "--no-resolve", "--fail-on", "medium")
     assert ran.code == 0, ran.stdout + ran.stderr
+
+
+def test_a_named_weight_file_is_a_file_target(
+    tmp_path: Path, auditor: Callable[..., Ran], validate: Callable[[str], dict[str, Any]]
+) -> None:
+    import hashlib
+
+    path = makers.torch_zip(tmp_path / "model.pt", makers.state_dict())
+    doc = validate(auditor("scan", path, "--no-resolve", "--format", "json").stdout)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    (target,) = doc["scan"]["targets"]
+    assert (target["kind"], target["digest"]) == ("file", f"sha256:{digest}")
+    assert [c["purl"] for c in doc["components"]] == [
+        f"pkg:generic/model.pt?checksum=sha256:{digest}"
+    ]

@@ -342,3 +342,45 @@ def test_header_readers_fail_cleanly(data: bytes, kind: str) -> None:
     reader = {"safetensors": headers.read_safetensors, "gguf": read_gguf, "onnx": headers.read_onnx}
     with contextlib.suppress(HeaderError):
         reader[kind](io.BytesIO(data), len(data))
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.dictionaries(st.text(min_size=1, max_size=20), st.text(max_size=60), max_size=6))
+def test_safetensors_metadata_round_trips(tmp_path: Path, meta: dict[str, str]) -> None:
+    path = tmp_path / "r.safetensors"
+    save_file({"w": np.zeros(1, np.float32)}, str(path), metadata=meta)
+    with path.open("rb") as fh:
+        from auditor.weights.headers import read_safetensors
+
+        got = dict(read_safetensors(fh, path.stat().st_size).fields)
+    assert got == {f"__metadata__.{k}": v for k, v in meta.items()}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=200))
+def test_npy_header_reader_fails_cleanly(data: bytes) -> None:
+    from auditor.weights.containers import ContainerError, read_npy_header
+
+    with contextlib.suppress(ContainerError):
+        read_npy_header(io.BytesIO(b"\x93NUMPY" + data))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.text(max_size=8),
+        lambda c: (
+            st.lists(c)
+            | st.dictionaries(st.sampled_from(["class_name", "config", "name", "layers"]), c)
+        ),
+        max_leaves=30,
+    )
+)
+def test_keras_config_walker_takes_any_json(config: object) -> None:
+    import json
+
+    from auditor.weights.keras import lambda_layers_config
+
+    lambda_layers_config(json.dumps(config))

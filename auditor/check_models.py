@@ -1,0 +1,127 @@
+"""`auditor check-models FILES…`: the pre-commit hook's judgement of the models a change names.
+
+Only the named files are read: model references in code, configs and scripts
+(`auditor.references`) and weight files (`auditor.weights`). Each model is resolved the way a
+scan resolves it — offline by default, from the store's registry cache and imported
+snapshots, so the hook is fast and works without a network — then judged by the policy's
+one-component check (`auditor.policy.check`). A finding whose action is `block` blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from auditor.collectors import CollectContext, Collected
+from auditor.collectors.model_files import ModelFilesCollector
+from auditor.collectors.model_refs import reference_results
+from auditor.errors import Diagnostic
+from auditor.model import Action, Component, Finding, Origin
+from auditor.policy.check import check_model
+from auditor.policy.engine import Policy
+from auditor.references import kind_of, references_in_text
+from auditor.sources.directory import DirectoryTree
+from auditor.weights.inspect import is_weight_path
+
+MAX_SOURCE = 4 * 1024 * 1024
+"""Source and config files larger than this are data, not code that names models."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blocked:
+    """One model a change may not bring in, and why."""
+
+    component: Component
+    origin: Origin | None
+    finding: Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the hook concluded about the files it was given."""
+
+    components: tuple[Component, ...]
+    blocked: tuple[Blocked, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def models_in(files: Sequence[Path]) -> Collected:
+    """Model references and weight files in exactly these files (paths as given)."""
+    parts: list[Collected] = []
+    for file in files:
+        shown = file.as_posix()
+        if is_weight_path(shown):
+            tree = DirectoryTree(shown, file.parent, only=(file.name,))
+            parts.append(ModelFilesCollector().collect(tree, CollectContext()))
+        elif kind_of(shown) is not None:
+            parts.append(_references(file, shown))
+    return Collected.merge(parts)
+
+
+def _references(file: Path, shown: str) -> Collected:
+    try:
+        if file.stat().st_size > MAX_SOURCE:
+            return Collected()
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Collected(diagnostics=(Diagnostic(shown, f"cannot read: {exc}"),))
+    found = references_in_text(shown, text)
+    components, _ = reference_results(found.references, shown, "check-models")
+    return Collected(components=tuple(components), diagnostics=found.diagnostics)
+
+
+def judge(
+    components: Iterable[Component],
+    origins: Mapping[str, Origin],
+    policy: Policy,
+    today: date | None = None,
+) -> tuple[Blocked, ...]:
+    """Every blocking, unwaived finding the policy makes on each model."""
+    return tuple(
+        Blocked(component, origins.get(component.purl), f)
+        for component in components
+        for f in check_model(component, policy, origins.get(component.purl), today)
+        if f.action is Action.BLOCK and not f.waived
+    )
+
+
+def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
+    """For each blocked model: where, what, whose, which rule, and how to vet or waive it."""
+    where_set = policy_file or "[tool.auditor] in pyproject.toml (or auditor.toml)"
+    table = "[[tool.auditor.waivers]]" if policy_file is None or policy_file.endswith(
+        "pyproject.toml"
+    ) else "[[waivers]]"  # fmt: skip
+    lines: list[str] = []
+    for b in blocked:
+        c, o, f = b.component, b.origin, b.finding
+        for loc in c.locations or (None,):
+            at = f"{loc.path}:{loc.line}" if loc and loc.line else (loc.path if loc else c.name)
+            lines.append(f"{at}: {c.name} blocked by {f.rule} ({f.severity.value})")
+        namespace = c.name.rpartition("/")[0]
+        publisher = _claim(o, "publisher")
+        if publisher == "unknown" and namespace:
+            publisher = f"{namespace} (the repo id's namespace)"
+        lines.append(f"  publisher: {publisher} · organisation: "
+                     f"{_claim(o, 'organisation')} · country: {_claim(o, 'country')}")  # fmt: skip
+        lines.extend(
+            f"  lineage root ({root.relation}): {root.purl} · organisation: "
+            f"{root.organisation or 'unknown'} · country: {root.country or 'unknown'}"
+            for root in (o.roots if o is not None else ())
+            if root.purl != c.purl
+        )
+        lines.append(f"  why: {f.message}")
+        vet = f'"{namespace}" to vetted_publishers, or ' if namespace else ""
+        lines.append(f'  to vet: add {vet}"{c.name}" to vetted_models in {where_set}')
+        pattern = c.purl.partition("@")[0].partition("?")[0] + "*"
+        lines.append(
+            f'  to waive: add to {where_set}: {table} rule = "{f.rule}" purl = "{pattern}" '
+            'reason = "…" approver = "…" expires = YYYY-MM-DD'
+        )
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _claim(origin: Origin | None, name: str) -> str:
+    claim = getattr(origin, name) if origin is not None else None
+    return f"{claim.value} ({claim.strength.value})" if claim is not None else "unknown"

@@ -1,0 +1,77 @@
+"""The npm resolver through the real CLI: JSON contract, exit codes, hints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Ran, write_files
+from tests.resolvers.test_npm import ALL, lockfile, npm_routes
+from tests.servers.jsonapi import JsonApiState, serve
+
+Auditor = Callable[..., Ran]
+
+
+@pytest.fixture
+def npm() -> Iterator[tuple[JsonApiState, str]]:
+    state = JsonApiState(routes=npm_routes())
+    yield from ((state, url) for url in serve(state))
+
+
+def test_scan_json_carries_npm_origins_and_findings(
+    auditor: Auditor,
+    npm: tuple[JsonApiState, str],
+    tmp_path: Path,
+    validate: Callable[[str], dict[str, Any]],
+) -> None:
+    app = write_files(tmp_path / "app", {"package-lock.json": lockfile(ALL)})
+    ran = auditor("scan", app, "-f", "json", "--npm-registry", npm[1], "--fail-on", "low")
+    doc = validate(ran.stdout)
+    assert ran.code == 1  # npm.deprecated (low) for request
+    by_purl = {c["purl"]: c for c in doc["components"]}
+    abbrev = by_purl["pkg:npm/abbrev@1.1.1"]["origin"]
+    assert abbrev["publisher"] == {"value": "isaacs", "strength": "registry"}
+    assert {f["rule"] for f in doc["findings"]} == {"npm.deprecated"}
+    assert doc["scan"]["status"] == "complete"
+
+
+def test_no_npm_registry_is_a_usage_error_with_a_hint(
+    auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUDITOR_NPM_REGISTRY")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("npm_config_globalconfig", str(tmp_path / "none"))
+    monkeypatch.chdir(tmp_path)
+    app = write_files(tmp_path / "app", {"package-lock.json": lockfile(ALL)})
+    ran = auditor("scan", app, "--no-store")
+    assert ran.code == 2
+    assert "npm: no registry configured" in ran.stderr and "--npm-registry" in ran.stderr
+    assert "Traceback" not in ran.stderr
+    inventory = auditor("scan", app, "--no-store", "--no-resolve")
+    assert inventory.code == 0
+
+
+def test_doctor_reports_npm_and_source_hosts(
+    auditor: Auditor,
+    npm: tuple[JsonApiState, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    base = npm[1]
+    monkeypatch.setenv("GITHUB_API_URL", base)
+    ran = auditor("doctor", "--pypi-url", base, "--npm-registry", base)
+    assert f"ok   npm    {base}  (--npm-registry): HTTP 404" in ran.stdout
+    assert f"ok   github {base}  (GITHUB_API_URL): HTTP 404" in ran.stdout
+    assert "skip gitlab CI_API_V4_URL is not set" in ran.stdout
+    assert ran.code == 0, ran.stdout
+    monkeypatch.delenv("AUDITOR_NPM_REGISTRY")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("npm_config_globalconfig", str(tmp_path / "none"))
+    monkeypatch.chdir(tmp_path)
+    unset = auditor("doctor", "--pypi-url", base)
+    assert "skip npm    npm: no registry configured" in unset.stdout and unset.code == 0
