@@ -229,6 +229,8 @@ def depsdev(environ: Mapping[str, str]) -> Endpoint:
             hint=f"set {DEPSDEV_ENV} to the deps.dev API base URL (without /v3)",
         )
     return Endpoint("depsdev", value.rstrip("/"), DEPSDEV_ENV)
+
+
 HF_ENV = "HF_ENDPOINT"
 
 
