@@ -526,3 +526,33 @@ def test_lineage_scan_validates_and_survives_the_store(
     store.close()
     assert set(loaded.dependencies) == set(scan.dependencies)
     assert loaded.origins_by_purl()[components[1].purl].roots == resolved.origins[1].roots
+
+
+def test_whole_cli_resolves_a_model_named_in_code(
+    hub: tuple[HubState, str],
+    tmp_path: Path,
+    auditor: Callable[..., Any],
+    validate: Callable[[str], dict[str, Any]],
+) -> None:
+    """`auditor scan` of code that loads a pinned quantisation: its origin, roots and lineage
+    edges come back in the JSON report (huggingface purls from the model-reference collector)."""
+    state, _ = hub
+    repo = state.repos["model:bartowski/qwen2.5-7b-instruct-gguf"]
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "load.py").write_text(
+        "from transformers import AutoModelForCausalLM\n"
+        f'model = AutoModelForCausalLM.from_pretrained("{repo.id}", revision="{repo.sha}")\n'
+    )
+    ran = auditor("scan", app, "--format", "json")
+    doc = validate(ran.stdout)
+    assert doc["scan"]["status"] == "complete", ran.stderr
+    (model,) = [c for c in doc["components"] if c["purl"] == hub_purl(repo.id, repo.sha)]
+    assert model["origin"]["status"] == "resolved"
+    assert model["origin"]["publisher"] == {"value": "bartowski", "strength": "registry"}
+    assert [(r["purl"], r["relation"], r["country"]) for r in model["origin"]["roots"]] == [
+        ("pkg:huggingface/Qwen/Qwen2.5-7B", "quantized", "CN")
+    ]
+    edges = {(d["from"], d["to"], d["kind"]) for d in doc["dependencies"]}
+    instruct, base = "pkg:huggingface/Qwen/Qwen2.5-7B-Instruct", "pkg:huggingface/Qwen/Qwen2.5-7B"
+    assert {(model["purl"], instruct, "derived_from"), (instruct, base, "derived_from")} <= edges
