@@ -229,3 +229,38 @@ def depsdev(environ: Mapping[str, str]) -> Endpoint:
             hint=f"set {DEPSDEV_ENV} to the deps.dev API base URL (without /v3)",
         )
     return Endpoint("depsdev", value.rstrip("/"), DEPSDEV_ENV)
+
+
+HF_ENV = "HF_ENDPOINT"
+
+
+def huggingface(environ: Mapping[str, str]) -> Endpoint:
+    """The Hub base URL: HF_ENDPOINT (a mirror or a private hub) as huggingface_hub reads it,
+    else huggingface_hub's own default constant."""
+    configured = environ.get(HF_ENV)
+    if configured:
+        return Endpoint("huggingface", configured.strip().rstrip("/"), HF_ENV)
+    from huggingface_hub import constants
+
+    # constants.ENDPOINT was read from the environment when huggingface_hub was imported;
+    # the environment given here is the one in effect now, so only the default is taken.
+    default = getattr(constants, "_HF_DEFAULT_ENDPOINT", constants.ENDPOINT)
+    return Endpoint("huggingface", str(default).rstrip("/"), "huggingface_hub's default")
+
+
+def huggingface_token(environ: Mapping[str, str]) -> str | None:
+    """The Hub token as huggingface_hub finds it (HF_TOKEN, then its token file); used for
+    requests only, never logged or stored."""
+    token = environ.get("HF_TOKEN") or environ.get("HUGGING_FACE_HUB_TOKEN")
+    if token:
+        return token.strip() or None
+    if environ.get("HF_HUB_DISABLE_IMPLICIT_TOKEN"):
+        return None
+    home = environ.get("HF_HOME") or os.path.join(
+        environ.get("XDG_CACHE_HOME", os.path.join(str(Path.home()), ".cache")), "huggingface"
+    )
+    path = Path(environ.get("HF_TOKEN_PATH") or os.path.join(home, "token"))
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None

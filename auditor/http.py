@@ -126,7 +126,7 @@ class Http:
         headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.endpoints = dict(endpoints)
-        # Per-role request headers (a GitHub token): sent, never part of a key, log or cache.
+        # Per-role request headers (a GitHub or Hub token): sent, never part of a key, log or cache.
         self._headers = {role: dict(h) for role, h in (headers or {}).items()}
         self.cache = cache
         self.settings = settings or HttpSettings()
@@ -145,11 +145,14 @@ class Http:
         accept: str = "application/json",
         immutable: bool = False,
         expect_json: bool = True,
+        answers: frozenset[int] = frozenset(),
     ) -> Response:
         """The answer for `role:path`, fetched at most once per scan.
 
         Raises FetchError (unreachable after retries) or NotCached (offline, nothing kept).
-        A 404/410 is an answer, not an error: callers decide what missing means.
+        A 404/410 is an answer, not an error: callers decide what missing means. Statuses in
+        `answers` (a hub's 401 for a private repo) are answers too, but never kept: they
+        depend on the credentials of the moment.
         """
         key = f"{role}:{path}"
         with self._lock:
@@ -159,10 +162,16 @@ class Http:
                 future = self._memo[key] = Future()
         if owner:
             try:
-                future.set_result(self._fetch(key, role, path, accept, immutable, expect_json))
+                future.set_result(
+                    self._fetch(key, role, path, accept, immutable, expect_json, answers)
+                )
             except (FetchError, NotCached) as exc:
                 future.set_exception(exc)
         return future.result()
+
+    def has_credentials(self, role: str) -> bool:
+        """Whether requests to `role` carry credentials (say, why a hub withheld something)."""
+        return bool(self._headers.get(role))
 
     def post(self, role: str, path: str, payload: bytes) -> Response:
         """One POST of a JSON query (OSV's `querybatch`), retried like a GET; never cached
@@ -219,7 +228,14 @@ class Http:
         return reply.status_code < 500, f"HTTP {reply.status_code} in {took:.0f} ms"
 
     def _fetch(
-        self, key: str, role: str, path: str, accept: str, immutable: bool, expect_json: bool
+        self,
+        key: str,
+        role: str,
+        path: str,
+        accept: str,
+        immutable: bool,
+        expect_json: bool,
+        answers: frozenset[int] = frozenset(),
     ) -> Response:
         kept = self.cache.get(key) if self.cache is not None else None
         now = datetime.now(UTC)
@@ -255,6 +271,8 @@ class Http:
                     immutable=immutable and status == 200,
                 ),
             )
+            return Response(key, status, body, fetched, from_cache=False)
+        if status in answers:
             return Response(key, status, body, fetched, from_cache=False)
         raise FetchError(key, f"HTTP {status}")
 

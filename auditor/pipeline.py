@@ -18,6 +18,7 @@ from auditor.config import Config
 from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError
 from auditor.model import (
     Component,
+    Dependency,
     Evidence,
     Finding,
     Origin,
@@ -90,7 +91,7 @@ def run_scan(
         )
     collected = Collected.merge(parts)
     components = merge_components(collected.components)
-    origins, resolved_findings = _resolve(components, config, cache, progress)
+    origins, resolved_findings, lineage = _resolve(components, config, cache, progress)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics))
     partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
     scan = Scan(
@@ -102,7 +103,7 @@ def run_scan(
         targets=tuple(_target(t) for t in opened),
         components=components,
         origins=origins,
-        dependencies=tuple(dict.fromkeys(collected.dependencies)),
+        dependencies=tuple(dict.fromkeys(collected.dependencies + lineage)),
         findings=tuple(dict.fromkeys(collected.findings + resolved_findings)),
         diagnostics=diagnostics,
         host=socket.gethostname(),
@@ -322,10 +323,11 @@ def _resolve(
     config: Config,
     cache: HttpCache | None,
     progress: Progress | None,
-) -> tuple[tuple[Origin, ...], tuple[Finding, ...]]:
+) -> tuple[tuple[Origin, ...], tuple[Finding, ...], tuple[Dependency, ...]]:
     if config.no_resolve:  # no HTTP machinery to import for an inventory
         reason = "--no-resolve"
-        return tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components), ()
-    from auditor.resolution import resolve_all
+        return tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components), (), ()
+    from auditor.resolution import resolve_components
 
-    return resolve_all(components, config, cache, progress)
+    resolved = resolve_components(components, config, cache, progress)
+    return resolved.origins, resolved.findings, resolved.dependencies

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from auditor import endpoints as registry
 from auditor.attribution import attribute
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
-from auditor.model import Component, Finding, Origin, OriginStatus
+from auditor.model import Component, Dependency, Finding, Origin, OriginStatus
 from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, source_hosts
 from auditor.resolvers.depsdev import DepsDevResolver
 from auditor.resolvers.github import GitHubResolver
@@ -48,18 +48,32 @@ def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
         found["gitlab"] = lab
     if config.deps_dev:
         found["depsdev"] = registry.depsdev(os.environ)
+    if "huggingface" in needed:
+        found["huggingface"] = registry.huggingface(os.environ)
     return found
 
 
-def _request_headers() -> dict[str, dict[str, str]]:
+def _request_headers(needed: set[str]) -> dict[str, dict[str, str]]:
     """GITHUB_TOKEN / GITLAB_TOKEN, when set, authenticate requests to those hosts (higher
-    rate limits); read here, handed to Http, and never logged, cached or stored."""
+    rate limits), and the Hub token (HF_TOKEN or huggingface_hub's token file) requests to
+    the Hub; read here, handed to Http, and never logged, cached or stored."""
     headers: dict[str, dict[str, str]] = {}
     if token := os.environ.get("GITHUB_TOKEN", "").strip():
         headers["github"] = {"Authorization": f"Bearer {token}"}
     if token := os.environ.get("GITLAB_TOKEN", "").strip():
         headers["gitlab"] = {"PRIVATE-TOKEN": token}
+    if "huggingface" in needed and (hub_token := registry.huggingface_token(os.environ)):
+        headers["huggingface"] = {"Authorization": f"Bearer {hub_token}"}
     return headers
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Everything resolution adds to a scan."""
+
+    origins: tuple[Origin, ...]
+    findings: tuple[Finding, ...]
+    dependencies: tuple[Dependency, ...] = ()
 
 
 def resolve_all(
@@ -69,15 +83,28 @@ def resolve_all(
     progress: Progress | None = None,
 ) -> tuple[tuple[Origin, ...], tuple[Finding, ...]]:
     """Origins in component order, and the findings resolvers made."""
+    resolved = resolve_components(components, config, cache, progress)
+    return resolved.origins, resolved.findings
+
+
+def resolve_components(
+    components: Sequence[Component],
+    config: Config,
+    cache: HttpCache | None = None,
+    progress: Progress | None = None,
+) -> Resolved:
+    """Origins in component order, the findings resolvers made, and the edges they found."""
     kb = load_publishers()
     if config.no_resolve:
         skipped = (local_origin(c, OriginStatus.SKIPPED, "--no-resolve") for c in components)
-        return tuple(attribute(c, o, kb) for c, o in zip(components, skipped, strict=True)), ()
+        return Resolved(
+            tuple(attribute(c, o, kb) for c, o in zip(components, skipped, strict=True)), ()
+        )
     needed = {ecosystem(c) for c in components}
     found = endpoints(config, needed)
     bases = {role: e.url for role, e in found.items()}
     settings = replace(config.http or HttpSettings(), offline=config.offline)
-    http = Http(bases, cache, settings, headers=_request_headers())
+    http = Http(bases, cache, settings, headers=_request_headers(needed))
     resolvers: dict[str, Resolver] = {
         eco: cls(http) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
     }
@@ -137,9 +164,10 @@ def resolve_all(
     ]
     if cache is not None:
         cache.flush()
-    return (
+    return Resolved(
         tuple(r.origin for r in results),
         tuple(f for r in results for f in r.findings),
+        tuple(dict.fromkeys(d for r in results for d in r.dependencies)),
     )
 
 
@@ -155,7 +183,7 @@ def _enriched(
     if second is not None:
         origin, extra = depsdev.second_opinion(origin, second, component)
         findings += extra
-    return Resolution(origin, findings)
+    return Resolution(origin, findings, resolution.dependencies)
 
 
 def _enrichment_requests(

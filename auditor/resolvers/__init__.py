@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from auditor.model import Component, Finding, Origin
+from auditor.model import Component, Dependency, Finding, Origin
 
 if TYPE_CHECKING:
     from auditor.http import Http
@@ -18,6 +18,8 @@ class Resolution:
 
     origin: Origin
     findings: tuple[Finding, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    """Edges the registry asserts (a model's `derived_from` lineage), added to the scan's."""
 
 
 class Resolver(ABC):
@@ -45,6 +47,7 @@ class Resolver(ABC):
 from auditor.resolvers.depsdev import DepsDevResolver  # noqa: E402
 from auditor.resolvers.github import GitHubResolver  # noqa: E402
 from auditor.resolvers.gitlab import GitLabResolver  # noqa: E402
+from auditor.resolvers.huggingface import HuggingFaceResolver  # noqa: E402
 from auditor.resolvers.npm import NpmResolver  # noqa: E402
 from auditor.resolvers.pypi import PyPIResolver  # noqa: E402
 
@@ -54,5 +57,6 @@ RESOLVERS: tuple[type[Resolver], ...] = (
     GitHubResolver,
     GitLabResolver,
     DepsDevResolver,
+    HuggingFaceResolver,
 )
 """Registry resolvers, instantiated per scan with that scan's Http."""
