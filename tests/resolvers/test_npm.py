@@ -16,12 +16,16 @@ from auditor.config import Config
 from auditor.http import HttpSettings
 from auditor.model import OriginStatus, Scan, ScanStatus, Strength
 from auditor.pipeline import run_scan
+from auditor.policy.engine import load_policy
+from auditor.policy.settings import PolicySettings
 from auditor.store import Store, open_store
 from tests.conftest import write_files
 from tests.servers.jsonapi import JsonApiState, load, serve
 from tests.servers.pypi import Fault
 
 FAST = HttpSettings(backoff=0.01, connect_timeout=1, read_timeout=0.5, attempts=3)
+
+BUILTINS_ONLY = load_policy(PolicySettings(packs=()))
 
 
 def npm_routes() -> dict[str, object]:
@@ -75,7 +79,10 @@ def scan(
     **config: object,
 ) -> Scan:
     write_files(tmp_path / "app", {"package-lock.json": lockfile(packages)})
-    settings = Config(npm_registry=base, http=FAST, store=False, concurrency=4)
+    # Built-in rules only: these tests judge the resolver, not the default policy pack.
+    settings = Config(
+        npm_registry=base, http=FAST, store=False, concurrency=4, policy=BUILTINS_ONLY
+    )
     return run_scan(
         [str(tmp_path / "app" / "package-lock.json")],
         replace(settings, **config),  # type: ignore[arg-type]
