@@ -16,6 +16,7 @@ from auditor.collectors import COLLECTORS, CollectContext, Collected
 from auditor.collectors.parsers import parser_for
 from auditor.config import Config
 from auditor.errors import AuditorError, ParseError, TargetError
+from auditor.hashing import DigestMemo, Hasher
 from auditor.model import (
     Component,
     Finding,
@@ -40,7 +41,9 @@ PREFIXES: dict[str, TargetKind | None] = {
     "env": TargetKind.ENVIRONMENT,
     # Named in the design; their readers land with the image and model-cache issues.
     "image": None,
-    "hf-cache": None,
+    "hf-cache": TargetKind.HF_CACHE,
+    # ModelScope's cache is a plain folder of files plus pickled indexes: a directory target.
+    "modelscope": TargetKind.DIRECTORY,
 }
 SNIFF_BYTES = 4096
 
@@ -62,15 +65,17 @@ def run_scan(
     config: Config,
     cache: HttpCache | None = None,
     progress: Progress | None = None,
+    memo: DigestMemo | None = None,
 ) -> Scan:
     """Scan every named target; raises one AuditorError naming every unusable target.
 
     `cache` keeps registry answers between scans (the store's); `progress` hears how
-    resolution advances.
+    resolution advances; `memo` keeps file digests between scans (the store's), so an
+    unchanged model cache is not hashed again.
     """
     started = _now()
     opened, errors = _open_all(refs, config)
-    context = CollectContext(verify=config.verify)
+    context = CollectContext(verify=config.verify, hasher=Hasher(memo))
     parts: list[Collected] = []
     for target in opened:
         try:
@@ -130,7 +135,7 @@ def open_target(ref: str, excludes: tuple[str, ...] = ()) -> OpenTarget:
                 f"{ref}: '{prefix}:' targets are not supported by this version",
                 hint="scan a directory, an environment or a lockfile",
             )
-        raw = rest
+        raw = rest or _default_location(prefix)
     path = Path(raw).expanduser()
     if not path.exists():
         raise TargetError(f"{ref}: no such file or directory")
@@ -138,7 +143,7 @@ def open_target(ref: str, excludes: tuple[str, ...] = ()) -> OpenTarget:
         return _open_file(ref, path)
     if not os.access(path, os.R_OK | os.X_OK):
         raise TargetError(f"{ref}: directory is not readable")
-    kind = forced or (TargetKind.ENVIRONMENT if _is_environment(path) else TargetKind.DIRECTORY)
+    kind = forced or _directory_kind(path)
     return OpenTarget(ref, kind, path, DirectoryTree(ref, path, excludes), None)
 
 
@@ -158,6 +163,46 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
         )
     tree = DirectoryTree(ref, path.parent, only=(path.name,))
     return OpenTarget(ref, TargetKind.LOCKFILE, path, tree, path.name)
+
+
+def _directory_kind(path: Path) -> TargetKind:
+    if _is_environment(path):
+        return TargetKind.ENVIRONMENT
+    return TargetKind.HF_CACHE if is_hf_cache(path) else TargetKind.DIRECTORY
+
+
+def is_hf_cache(path: Path) -> bool:
+    """A folder huggingface_hub caches into: it holds `models--…`-style repo folders."""
+    from auditor.collectors.hf_cache_files import repo_folder
+
+    try:
+        with os.scandir(path) as it:
+            return any(
+                e.is_dir(follow_symlinks=False)
+                and repo_folder(e.name) is not None
+                and os.path.isdir(os.path.join(e.path, "snapshots"))
+                for e in it
+            )
+    except OSError:
+        return False
+
+
+def _default_location(prefix: str) -> str:
+    """`hf-cache:` / `modelscope:` alone: the cache the user's environment points at."""
+    environ = os.environ
+    if prefix == "modelscope":
+        # modelscope's get_modelscope_cache_dir(): MODELSCOPE_CACHE, else ~/.cache/modelscope/hub
+        return environ.get("MODELSCOPE_CACHE") or "~/.cache/modelscope/hub"
+    # huggingface_hub.constants reads these once at import; read them now, in its order.
+    if found := environ.get("HF_HUB_CACHE") or environ.get("HUGGINGFACE_HUB_CACHE"):
+        return found
+    if home := environ.get("HF_HOME"):
+        return os.path.join(home, "hub")
+    if xdg := environ.get("XDG_CACHE_HOME"):
+        return os.path.join(xdg, "huggingface", "hub")
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_CACHE
 
 
 def _is_environment(path: Path) -> bool:

@@ -40,3 +40,32 @@ def npm(
             qualifiers=_qualifiers(vcs_url, download_url),
         ).to_string()
     )
+
+
+def huggingface(repo_id: str, revision: str | None, repo_type: str = "model") -> str:
+    """`pkg:huggingface/<ns>/<name>@<commit>`; no namespace: `pkg:huggingface/<name>@…`;
+    datasets and spaces add `?repository_type=dataset|space` (the design's encoding)."""
+    namespace, _, name = repo_id.rpartition("/")
+    return str(
+        PackageURL(
+            type="huggingface",
+            namespace=namespace or None,
+            name=name,
+            version=revision or None,
+            qualifiers={"repository_type": repo_type} if repo_type != "model" else None,
+        ).to_string()
+    )
+
+
+def modelscope(repo_id: str, revision: str | None) -> str:
+    """`pkg:generic/<ns>/<name>@<rev>?repository_url=modelscope` (purl has no modelscope type)."""
+    namespace, _, name = repo_id.rpartition("/")
+    return str(
+        PackageURL(
+            type="generic",
+            namespace=namespace or None,
+            name=name,
+            version=revision or None,
+            qualifiers={"repository_url": "modelscope"},
+        ).to_string()
+    )

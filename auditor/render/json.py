@@ -56,6 +56,11 @@ def scan_document(scan: Scan) -> dict[str, Any]:
                 ],
                 "direct": c.direct,
                 "found_by": c.found_by,
+                "files": [
+                    {"path": f.path, "size": f.size, "sha256": f.sha256, "git_sha1": f.git_sha1}
+                    | {"location": f.location}
+                    for f in c.files
+                ],
                 "origin": _origin(c.purl, origins.get(c.purl), c.evidence),
             }
             for c in scan.components
