@@ -60,6 +60,7 @@ class Collector(ABC):
 # The registry sits below the interface it registers because its modules import it.
 from auditor.collectors.hf_cache import HuggingFaceCacheCollector  # noqa: E402
 from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
+from auditor.collectors.modelscope_cache import ModelScopeCacheCollector  # noqa: E402
 from auditor.collectors.node_modules import NodeModulesCollector  # noqa: E402
 from auditor.collectors.python_env import PythonEnvironmentCollector  # noqa: E402
 
@@ -68,5 +69,6 @@ COLLECTORS: tuple[Collector, ...] = (
     PythonEnvironmentCollector(),
     NodeModulesCollector(),
     HuggingFaceCacheCollector(),
+    ModelScopeCacheCollector(),
 )
 """Every collector, in the order they run."""

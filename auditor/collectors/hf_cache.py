@@ -267,11 +267,13 @@ def _file(
         git_sha1 = digests.get((f.blob, Algorithm.GIT_SHA1))
     if listed is not None and f.blob is not None:
         expected = listed.lfs_sha256 or listed.blob_id
-        have = sha256 if listed.lfs_sha256 else git_sha1
+        # A linked blob is checked by its name (its content was checked against the name
+        # above, one finding per fault); a copy by what its bytes hash to.
+        have = f.etag or (sha256 if listed.lfs_sha256 else git_sha1)
         if have is not None and have != expected:
             problems.append(f"{f.path}: the revision's file listing records {expected}, not {have}")
         size = listed.lfs_size if listed.lfs_sha256 else listed.size
-        if f.size is not None and size is not None and f.size != size:
+        if have == expected and f.size is not None and size is not None and f.size != size:
             problems.append(f"{f.path}: {f.size} bytes, the revision's listing records {size}")
     item = ComponentFile(f.path, f.size, sha256, git_sha1, f.location if f.blob else None)
     return item, problems
