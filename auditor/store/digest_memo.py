@@ -39,7 +39,9 @@ class StoredDigestMemo(DigestMemo):
 
         from auditor.store.engine import errors
 
-        wanted = {(k.stat_key[0], str(k.algorithm)): k for k in keys}
+        wanted: dict[tuple[str, str], list[MemoKey]] = {}
+        for k in keys:
+            wanted.setdefault((k.stat_key[0], str(k.algorithm)), []).append(k)
         found: dict[MemoKey, str] = {}
         pairs = sorted(wanted)
         t = self._table
@@ -50,9 +52,9 @@ class StoredDigestMemo(DigestMemo):
                     tuple_(t.c.path, t.c.algorithm).in_(chunk)
                 )
                 for row in conn.execute(query):
-                    key = wanted[(row.path, row.algorithm)]
-                    if row.stat == _stat(key):  # changed files never match their old row
-                        found[key] = row.digest
+                    for key in wanted[(row.path, row.algorithm)]:
+                        if row.stat == _stat(key):  # a changed file never matches its old row
+                            found[key] = row.digest
         return found
 
     def record(self, digests: Mapping[MemoKey, str]) -> None:
