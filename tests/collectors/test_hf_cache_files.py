@@ -7,8 +7,8 @@ import string
 
 import pytest
 from huggingface_hub._tree_cache import TreeCacheEntry, write_tree_cache
-from huggingface_hub.file_download import repo_folder_name
 from huggingface_hub.errors import HFValidationError
+from huggingface_hub.file_download import repo_folder_name
 from huggingface_hub.utils import validate_repo_id
 from hypothesis import assume, given
 from hypothesis import strategies as st
