@@ -21,6 +21,7 @@ from packageurl import PackageURL
 
 from auditor.collectors import CollectContext
 from auditor.collectors.hf_cache import HuggingFaceCacheCollector
+from auditor.sources import Entry, Tree
 from auditor.sources.directory import DirectoryTree
 from auditor.store import open_store
 from tests.conftest import Ran
@@ -292,3 +293,33 @@ def test_rescan_uses_the_stored_memo(
         scan = store.load_scan(first["scan"]["id"])
         main = next(c for c in scan.components if c.version == MAIN)
         assert {f.path for f in main.files} == set(MODEL_FILES)
+
+
+class MemoryTree(Tree):
+    """A tree of bytes and links with no real paths, as an image's layers are."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__("memory")
+        self.items: list[Entry] = []
+        for path in sorted(root.rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                link = os.readlink(path)
+                data = path.read_bytes() if path.exists() else b""
+                self.items.append(Entry(rel, len(data), lambda d=data: d, link=link))
+            elif path.is_file():
+                data = path.read_bytes()
+                self.items.append(Entry(rel, len(data), lambda d=data: d))
+
+    def entries(self) -> Iterator[Entry]:
+        return iter(self.items)
+
+
+def test_any_tree_works_without_real_paths(cache: Path) -> None:
+    """Only the Tree API is used: a cache inside an archive is read the same way."""
+    blob = _blob(cache, "models--gpt2", f"{'4' * 40}/config.json")
+    blob.write_bytes(b"changed")
+    on_disk = HuggingFaceCacheCollector().collect(DirectoryTree("memory", cache), CollectContext())
+    in_memory = HuggingFaceCacheCollector().collect(MemoryTree(cache), CollectContext())
+    assert in_memory == on_disk
+    assert [f.purl for f in in_memory.findings] == [f"pkg:huggingface/gpt2@{'4' * 40}"]
