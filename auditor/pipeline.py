@@ -144,7 +144,26 @@ def open_target(ref: str, excludes: tuple[str, ...] = ()) -> OpenTarget:
     if not os.access(path, os.R_OK | os.X_OK):
         raise TargetError(f"{ref}: directory is not readable")
     kind = forced or _directory_kind(path)
+    if kind is TargetKind.HF_CACHE and _is_repo_folder(path):
+        return OpenTarget(ref, kind, path, _repo_folder_tree(ref, path, excludes), None)
     return OpenTarget(ref, kind, path, DirectoryTree(ref, path, excludes), None)
+
+
+def _is_repo_folder(path: Path) -> bool:
+    from auditor.collectors.hf_cache_files import repo_folder
+
+    return repo_folder(path.name) is not None and (path / "snapshots").is_dir()
+
+
+def _repo_folder_tree(ref: str, path: Path, excludes: tuple[str, ...]) -> DirectoryTree:
+    """One `models--org--name` folder: its name says which repo it is, so the tree is rooted
+    at its parent and lists only the folder's files."""
+    files: list[str] = []
+    for folder, dirs, names in os.walk(path):  # never follows directory links
+        dirs.sort()
+        rel = Path(folder).relative_to(path.parent).as_posix()
+        files.extend(f"{rel}/{name}" for name in sorted(names))
+    return DirectoryTree(ref, path.parent, excludes, only=tuple(files))
 
 
 def _open_file(ref: str, path: Path) -> OpenTarget:
@@ -168,7 +187,9 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
 def _directory_kind(path: Path) -> TargetKind:
     if _is_environment(path):
         return TargetKind.ENVIRONMENT
-    return TargetKind.HF_CACHE if is_hf_cache(path) else TargetKind.DIRECTORY
+    if is_hf_cache(path) or _is_repo_folder(path):
+        return TargetKind.HF_CACHE
+    return TargetKind.DIRECTORY
 
 
 def is_hf_cache(path: Path) -> bool:
