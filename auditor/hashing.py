@@ -73,8 +73,16 @@ class MemoryMemo(DigestMemo):
             self._known.update(digests)
 
 
+WORKERS_ENV = "AUDITOR_HASH_WORKERS"
+"""Overrides the thread count (e.g. 1 on a shared build machine, or to measure one core)."""
+
+
 def default_workers() -> int:
-    """One hashing thread per usable core: hashing is CPU-bound once the file is cached."""
+    """One hashing thread per usable core (hashing is CPU-bound once the file is cached),
+    unless AUDITOR_HASH_WORKERS says otherwise."""
+    configured = os.environ.get(WORKERS_ENV, "")
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux

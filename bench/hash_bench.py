@@ -1,21 +1,21 @@
 """Benchmark for issue 4: verifying a Hugging Face cache, against `openssl dgst -sha256`.
 
-    .venv/bin/python bench/hash_bench.py [--files 8] [--mib 512] [--workdir /tmp/hash-bench]
+    .venv/bin/python bench/hash_bench.py [--files 8] [--mib 512] [--rounds 2] [--workdir DIR]
 
 Generates a cache laid out as huggingface_hub writes one (`models--bench--weights/` with
-`blobs/<sha256>`, `snapshots/<commit>/shard-N.safetensors` relative symlinks and `refs/main`)
-holding FILES LFS files of MIB MiB of random bytes, then, in one run:
-1. reads every blob once (page cache warm for everyone: this measures hashing, not the disk);
-2. `openssl dgst -sha256` on one blob (one process, one core): the bar R1 in MB/s;
-3. two `openssl dgst -sha256` processes at once on two blobs: R2 (MB/s of both together);
-4. the whole CLI `auditor scan hf-cache:<one-file cache> --no-resolve --format json` with a
-   fresh store: one file, so one hashing thread; judged against R1 (>= 0.9x);
-5. the whole CLI on the full cache with a fresh store (first scan): all files on all cores;
-   judged against R1 (>= 1.5x), R2 shown beside it;
-6. the same command again (the store's digest memo is warm): judged against step 5 (>= 50x),
-   as a whole CLI and for the collection stage alone (the cache collector in-process, which
-   is where verification happens; the rest is the CLI's fixed start-up and the store).
-The cache is deleted afterwards. Always exits 0; prints PASS/MISS per target.
+`blobs/<sha256>`, `snapshots/<commit>/model-N-of-M.safetensors` relative symlinks and
+`refs/main`) holding FILES LFS files of MIB MiB of random bytes, reads every blob once (page
+cache warm for everyone: this measures hashing, not the disk), then per round, side by side:
+1. one `openssl dgst -sha256` process over all the blobs (one core): the bar, R1 in MB/s;
+2. two openssl processes at once, each over half the blobs (two cores): R2, for reference;
+3. the whole CLI `auditor scan hf-cache:<cache> --no-resolve --format json` with a fresh
+   store and AUDITOR_HASH_WORKERS=1 (one file at a time): judged against R1 (>= 0.9x);
+4. the same with the default workers (one per core; two files on two cores): >= 1.5x R1;
+5. the command of step 4 again on its store (digest memo warm): >= 50x faster than step 4,
+   as a whole CLI and for the collection stage alone (the cache collector in-process, where
+   verification happens; the rest is the CLI's fixed start-up and the store).
+Each figure is the best of the rounds (other work on a shared machine only ever slows a
+run down). The cache is deleted afterwards. Always exits 0; prints PASS/MISS per target.
 """
 
 from __future__ import annotations
@@ -74,10 +74,10 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
-def openssl_pair(a: Path, b: Path) -> float:
+def openssl_pair(a: list[Path], b: list[Path]) -> float:
     start = time.perf_counter()
     procs = [
-        subprocess.Popen(["openssl", "dgst", "-sha256", str(p)], stdout=subprocess.DEVNULL)
+        subprocess.Popen(["openssl", "dgst", "-sha256", *map(str, p)], stdout=subprocess.DEVNULL)
         for p in (a, b)
     ]
     for proc in procs:
@@ -108,13 +108,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--mib", type=int, default=512)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/hash-bench"))
     args = parser.parse_args()
     auditor = str(REPO / ".venv" / "bin" / "auditor")
     total = args.files * args.mib * 1024 * 1024
     need = total * 1.1
     free = shutil.disk_usage(args.workdir.parent).free
-    print(f"- free space in {args.workdir.parent}: {free / 2**30:.1f} GiB (need {need / 2**30:.1f})")
+    gib = 2**30
+    print(f"- free space in {args.workdir.parent}: {free / gib:.1f} GiB (need {need / gib:.1f})")
     if free < need:
         sys.exit("not enough space")
     shutil.rmtree(args.workdir, ignore_errors=True)
@@ -123,50 +125,58 @@ def main() -> None:
         started = time.perf_counter()
         blobs = generate(cache, args.files, args.mib)
         print(f"- generated {args.files} x {args.mib} MiB in {time.perf_counter() - started:.1f} s")
-        one = args.workdir / "one" / "hub"
-        single = generate(one, 1, args.mib)
-        warm(blobs + single)
-        env = dict(os.environ)
+        warm(blobs)
         print(f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
         print(f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
         print(f"- load average at start: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        print(f"- openssl: {subprocess.run(['openssl', 'version'], capture_output=True, text=True).stdout.strip()}")
-        size = args.mib * 1024 * 1024
-        r1 = size / timed(["openssl", "dgst", "-sha256", str(blobs[0])]) / 1e6
-        r2 = 2 * size / openssl_pair(blobs[-2], blobs[-1]) / 1e6
-        scan = [auditor, "scan", "--no-resolve", "--format", "json"]
-        db_one = f"sqlite:///{args.workdir / 'one.db'}"
-        single_s = timed([*scan, f"hf-cache:{one}", "--db", db_one], env)
-        ours1 = size / single_s / 1e6
-        db = f"sqlite:///{args.workdir / 'full.db'}"
-        first = timed([*scan, f"hf-cache:{cache}", "--db", db], env)
-        ours8 = total / first / 1e6
-        again = timed([*scan, f"hf-cache:{cache}", "--db", db], env)
-        cold_db = f"sqlite:///{args.workdir / 'stage.db'}"
-        stage_first = collect_stage(cache, cold_db)
-        stage_again = collect_stage(cache, cold_db)
+        version = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout
+        print(f"- openssl: {version.strip()}; rounds: {args.rounds}, best of each kept")
+        scan = [auditor, "scan", f"hf-cache:{cache}", "--no-resolve", "--format", "json"]
+        one_core = dict(os.environ, AUDITOR_HASH_WORKERS="1")
+        half = len(blobs) // 2
+        best: dict[str, float] = {}
+
+        def keep(name: str, seconds: float) -> None:
+            best[name] = min(best.get(name, seconds), seconds)
+
+        for n in range(args.rounds):
+            keep("openssl", timed(["openssl", "dgst", "-sha256", *map(str, blobs)]))
+            keep("openssl2", openssl_pair(blobs[:half], blobs[half:]))
+            keep(
+                "cli1", timed([*scan, "--db", f"sqlite:///{args.workdir / f'w1-{n}.db'}"], one_core)
+            )
+            db = f"sqlite:///{args.workdir / f'w-{n}.db'}"
+            keep("cli", timed([*scan, "--db", db]))
+            keep("rescan", timed([*scan, "--db", db]))
+            stage_db = f"sqlite:///{args.workdir / f'stage-{n}.db'}"
+            keep("stage", collect_stage(cache, stage_db))
+            keep("stage_again", collect_stage(cache, stage_db))
         print(f"- load average at end: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        r1, r2 = total / best["openssl"] / 1e6, total / best["openssl2"] / 1e6
+        ours1, ours = total / best["cli1"] / 1e6, total / best["cli"] / 1e6
+        gb = total / 1e9
         print()
-        print("| measurement | seconds | MB/s |")
+        print(f"| measurement ({args.files} blobs, {gb:.2f} GB) | seconds | MB/s |")
         print("|---|---|---|")
-        print(f"| openssl dgst -sha256, 1 file ({args.mib} MiB) | {size / r1 / 1e6:.2f} | {r1:.0f} |")
-        print(f"| 2 x openssl at once, 2 files | {2 * size / r2 / 1e6:.2f} | {r2:.0f} |")
-        print(f"| auditor CLI, 1-file cache | {single_s:.2f} | {ours1:.0f} |")
-        print(f"| auditor CLI, {args.files}-file cache, first scan | {first:.2f} | {ours8:.0f} |")
-        print(f"| auditor CLI, same cache, rescan (memo) | {again:.2f} | - |")
-        print(f"| collect stage, first / rescan | {stage_first:.3f} / {stage_again:.4f} | - |")
+        print(f"| 1 openssl process, all blobs | {best['openssl']:.2f} | {r1:.0f} |")
+        print(f"| 2 openssl processes at once, half each | {best['openssl2']:.2f} | {r2:.0f} |")
+        print(f"| auditor CLI, AUDITOR_HASH_WORKERS=1 | {best['cli1']:.2f} | {ours1:.0f} |")
+        print(f"| auditor CLI, default workers, first scan | {best['cli']:.2f} | {ours:.0f} |")
+        print(f"| auditor CLI, rescan (digest memo) | {best['rescan']:.2f} | - |")
+        stage = f"{best['stage']:.3f} / {best['stage_again']:.4f}"
+        print(f"| collect stage in-process, first / rescan | {stage} | - |")
         print()
         print("| target | measured | verdict |")
         print("|---|---|---|")
         rows = [
-            ("CLI on one file >= 0.9x one openssl", ours1 / r1, 0.9),
-            (f"CLI on {args.files} files >= 1.5x one openssl (2 cores)", ours8 / r1, 1.5),
-            ("rescan >= 50x faster than first scan (whole CLI)", first / again, 50),
-            ("rescan >= 50x faster than first scan (collect stage)", stage_first / stage_again, 50),
+            ("CLI one file at a time >= 0.9x one openssl", ours1 / r1, 0.9),
+            ("CLI two files on two cores >= 1.5x one openssl", ours / r1, 1.5),
+            ("rescan >= 50x faster than first scan (whole CLI)", best["cli"] / best["rescan"], 50),
+            ("rescan >= 50x faster (collect stage)", best["stage"] / best["stage_again"], 50),
         ]
         for name, value, bar in rows:
             print(f"| {name} | {value:.2f} | {'PASS' if value >= bar else 'MISS'} |")
-        print(f"\n(for reference: CLI on {args.files} files / 2 x openssl = {ours8 / r2:.2f})")
+        print(f"\n(reference: CLI default workers / 2 openssl processes = {ours / r2:.2f})")
     finally:
         shutil.rmtree(args.workdir, ignore_errors=True)
 
