@@ -167,8 +167,12 @@ def _snapshot_file(
     location = entry.path
     if entry.link is None:  # no-symlink mode (HF_HUB_DISABLE_SYMLINKS, Windows): a copy
         return SnapshotFile(commit, path, location, location, None, entry.size)
-    target = Tree.resolve_relative(location, entry.link)
     etag = posixpath.basename(entry.link)
+    target = Tree.resolve_relative(location, entry.link)
+    if entry.link.startswith("/") and entry.link.endswith(
+        f"/{posixpath.basename(repo.root)}/blobs/{etag}"
+    ):  # huggingface_hub falls back to absolute links where relative ones fail
+        target = f"{repo.root}/blobs/{etag}"
     if target != f"{repo.root}/blobs/{etag}" or etag not in repo.blobs:
         repo.diagnostics.append(
             Diagnostic(location, f"dangling snapshot link to {entry.link} (blob missing)")

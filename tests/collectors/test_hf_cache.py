@@ -323,3 +323,16 @@ def test_any_tree_works_without_real_paths(cache: Path) -> None:
     in_memory = HuggingFaceCacheCollector().collect(MemoryTree(cache), CollectContext())
     assert in_memory == on_disk
     assert [f.purl for f in in_memory.findings] == [f"pkg:huggingface/gpt2@{'4' * 40}"]
+
+
+def test_absolute_links_are_followed(cache: Path) -> None:
+    """huggingface_hub writes absolute links where relative ones fail (another volume)."""
+    link = cache / "models--org--model" / "snapshots" / MAIN / "model.safetensors"
+    target = link.resolve()
+    link.unlink()
+    link.symlink_to(target)
+    found = HuggingFaceCacheCollector().collect(DirectoryTree("t", cache), CollectContext())
+    assert found.diagnostics == () and found.findings == ()
+    main = next(c for c in found.components if c.version == MAIN)
+    weights = next(f for f in main.files if f.path == "model.safetensors")
+    assert weights.sha256 == hashlib.sha256(WEIGHTS).hexdigest()
