@@ -154,12 +154,17 @@ class Hasher:
         read = 0
         try:
             with tree.open(path) as fh:
-                # readinto one reused buffer: no per-chunk allocation of 8 MB bytes objects.
-                buffer = bytearray(CHUNK)
-                view = memoryview(buffer)
-                while n := fh.readinto(view):  # type: ignore[attr-defined]
-                    h.update(view[:n])
-                    read += n
+                readinto = getattr(fh, "readinto", None)  # typing.BinaryIO does not declare it
+                if readinto is None:
+                    while chunk := fh.read(CHUNK):
+                        h.update(chunk)
+                        read += len(chunk)
+                else:
+                    # One reused buffer: no 8 MiB bytes object allocated (and freed) per read.
+                    view = memoryview(bytearray(CHUNK))
+                    while n := readinto(view):
+                        h.update(view[:n])
+                        read += n
         except ParseError as exc:
             return None, exc.reason
         except OSError as exc:
