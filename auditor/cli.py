@@ -232,7 +232,8 @@ def scan(
         cache = store.http_cache() if store is not None and not no_resolve else None
         progress = _progress if sys.stderr.isatty() and not no_resolve else None
         try:
-            result = run_scan(targets, config, cache, progress, _history(store))
+            memo = store.digest_memo() if store is not None else None
+            result = run_scan(targets, config, cache, progress, _history(store), memo)
         except AuditorError as exc:
             _fail(exc, debug)
         previous = _previous_scan(store, result) if notify is not None else None

@@ -16,6 +16,7 @@ from auditor.collectors import COLLECTORS, CollectContext, Collected
 from auditor.collectors.parsers import parser_for
 from auditor.config import Config
 from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError
+from auditor.hashing import DigestMemo, Hasher
 from auditor.model import (
     Component,
     Dependency,
@@ -44,8 +45,9 @@ PREFIXES: dict[str, TargetKind | None] = {
     "dir": TargetKind.DIRECTORY,
     "env": TargetKind.ENVIRONMENT,
     "image": TargetKind.IMAGE,
-    # Named in the design; its reader lands with the model-cache issue.
-    "hf-cache": None,
+    "hf-cache": TargetKind.HF_CACHE,
+    # ModelScope's cache is a plain folder of files plus pickled indexes: a directory target.
+    "modelscope": TargetKind.DIRECTORY,
 }
 SNIFF_BYTES = 4096
 
@@ -68,16 +70,20 @@ def run_scan(
     cache: HttpCache | None = None,
     progress: Progress | None = None,
     history: Callable[[str], Scan | None] | None = None,
+    memo: DigestMemo | None = None,
 ) -> Scan:
     """Scan every named target; raises one AuditorError naming every unusable target.
 
     `cache` keeps registry answers between scans (the store's); `progress` hears how
     resolution advances; `history` gives the previous scan of a target identity (the
-    store's), which rules about changed origins compare with.
+    store's), which rules about changed origins compare with; `memo` keeps file digests
+    between scans (the store's), so an unchanged model cache is not hashed again.
     """
     started = _now()
     opened, errors = _open_all(refs, config)
-    context = CollectContext(verify=config.verify, signatures=config.signatures)
+    context = CollectContext(
+        verify=config.verify, hasher=Hasher(memo), signatures=config.signatures
+    )
     parts: list[Collected] = []
     for target in opened:
         try:
@@ -188,7 +194,7 @@ def open_target(
                 f"{ref}: '{prefix}:' targets are not supported by this version",
                 hint="scan a directory, an environment or a lockfile",
             )
-        raw = rest
+        raw = rest or _default_location(prefix)
     path = Path(raw).expanduser()
     if not path.exists():
         raise TargetError(f"{ref}: no such file or directory")
@@ -204,8 +210,27 @@ def open_target(
         return _open_file(ref, path)
     if not os.access(path, os.R_OK | os.X_OK):
         raise TargetError(f"{ref}: directory is not readable")
-    kind = forced or (TargetKind.ENVIRONMENT if _is_environment(path) else TargetKind.DIRECTORY)
+    kind = forced or _directory_kind(path)
+    if kind is TargetKind.HF_CACHE and _is_repo_folder(path):
+        return OpenTarget(ref, kind, path, _repo_folder_tree(ref, path, excludes), None)
     return OpenTarget(ref, kind, path, DirectoryTree(ref, path, excludes), None)
+
+
+def _is_repo_folder(path: Path) -> bool:
+    from auditor.collectors.hf_cache_files import repo_folder
+
+    return repo_folder(path.name) is not None and (path / "snapshots").is_dir()
+
+
+def _repo_folder_tree(ref: str, path: Path, excludes: tuple[str, ...]) -> DirectoryTree:
+    """One `models--org--name` folder: its name says which repo it is, so the tree is rooted
+    at its parent and lists only the folder's files."""
+    files: list[str] = []
+    for folder, dirs, names in os.walk(path):  # never follows directory links
+        dirs.sort()
+        rel = Path(folder).relative_to(path.parent).as_posix()
+        files.extend(f"{rel}/{name}" for name in sorted(names))
+    return DirectoryTree(ref, path.parent, excludes, only=tuple(files))
 
 
 def _open_file(ref: str, path: Path) -> OpenTarget:
@@ -228,6 +253,48 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
         )
     tree = DirectoryTree(ref, path.parent, only=(path.name,))
     return OpenTarget(ref, TargetKind.LOCKFILE, path, tree, path.name)
+
+
+def _directory_kind(path: Path) -> TargetKind:
+    if _is_environment(path):
+        return TargetKind.ENVIRONMENT
+    if is_hf_cache(path) or _is_repo_folder(path):
+        return TargetKind.HF_CACHE
+    return TargetKind.DIRECTORY
+
+
+def is_hf_cache(path: Path) -> bool:
+    """A folder huggingface_hub caches into: it holds `models--…`-style repo folders."""
+    from auditor.collectors.hf_cache_files import repo_folder
+
+    try:
+        with os.scandir(path) as it:
+            return any(
+                e.is_dir(follow_symlinks=False)
+                and repo_folder(e.name) is not None
+                and os.path.isdir(os.path.join(e.path, "snapshots"))
+                for e in it
+            )
+    except OSError:
+        return False
+
+
+def _default_location(prefix: str) -> str:
+    """`hf-cache:` / `modelscope:` alone: the cache the user's environment points at."""
+    environ = os.environ
+    if prefix == "modelscope":
+        # modelscope's get_modelscope_cache_dir(): MODELSCOPE_CACHE, else ~/.cache/modelscope/hub
+        return environ.get("MODELSCOPE_CACHE") or "~/.cache/modelscope/hub"
+    # huggingface_hub.constants reads these once at import; read them now, in its order.
+    if found := environ.get("HF_HUB_CACHE") or environ.get("HUGGINGFACE_HUB_CACHE"):
+        return found
+    if home := environ.get("HF_HOME"):
+        return os.path.join(home, "hub")
+    if xdg := environ.get("XDG_CACHE_HOME"):
+        return os.path.join(xdg, "huggingface", "hub")
+    from huggingface_hub import constants
+
+    return constants.HF_HUB_CACHE
 
 
 def _is_environment(path: Path) -> bool:

@@ -52,7 +52,7 @@ def huggingface(repo_id: str, revision: str | None = None, repo_type: str | None
             namespace=namespace or None,
             name=name,
             version=revision or None,
-            qualifiers={"repository_type": repo_type} if repo_type else None,
+            qualifiers={"repository_type": repo_type} if repo_type not in (None, "model") else None,
         ).to_string()
     )
 

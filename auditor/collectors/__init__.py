@@ -61,11 +61,13 @@ class Collector(ABC):
 
 
 # The registry sits below the interface it registers because its modules import it.
+from auditor.collectors.hf_cache import HuggingFaceCacheCollector  # noqa: E402
 from auditor.collectors.image_signatures import ImageSignatureCollector  # noqa: E402
 from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
 from auditor.collectors.model_files import ModelFilesCollector  # noqa: E402
 from auditor.collectors.model_refs import ModelRefsCollector  # noqa: E402
 from auditor.collectors.model_signatures import ModelSignatureCollector  # noqa: E402
+from auditor.collectors.modelscope_cache import ModelScopeCacheCollector  # noqa: E402
 from auditor.collectors.node_modules import NodeModulesCollector  # noqa: E402
 from auditor.collectors.os_packages import OsPackagesCollector  # noqa: E402
 from auditor.collectors.python_env import PythonEnvironmentCollector  # noqa: E402
@@ -74,11 +76,13 @@ COLLECTORS: tuple[Collector, ...] = (
     LockfileCollector(),
     PythonEnvironmentCollector(),
     NodeModulesCollector(),
+    OsPackagesCollector(),
+    HuggingFaceCacheCollector(),
+    ModelScopeCacheCollector(),
     ModelFilesCollector(),
     ModelRefsCollector(),
     # Last: a model's own collector (hf_cache, model_files) names the component first.
     ModelSignatureCollector(),
     ImageSignatureCollector(),
-    OsPackagesCollector(),
 )
 """Every collector, in the order they run."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from auditor.model import Claim, Evidence, Origin, OriginStatus, Root, Scan
+from auditor.model import Claim, Component, Evidence, Origin, OriginStatus, Root, Scan
 from auditor.render import Renderer
 
 SCHEMA_VERSION = 1
@@ -29,6 +29,31 @@ class JsonRenderer(Renderer):
         return orjson.dumps(scan_document(scan), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
+def _component(c: Component, origins: dict[str, Origin]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "purl": c.purl,
+        "kind": c.kind.value,
+        "name": c.name,
+        "version": c.version,
+        "license": c.license,
+        "hashes": list(c.hashes),
+        "locations": [
+            {"target": loc.target, "path": loc.path, "line": loc.line, "layer": loc.layer}
+            for loc in c.locations
+        ],
+        "direct": c.direct,
+        "found_by": c.found_by,
+    }
+    if c.files:  # only multi-file components (model/dataset revisions) have any
+        doc["files"] = [
+            {"path": f.path, "size": f.size, "sha256": f.sha256, "git_sha1": f.git_sha1}
+            | {"location": f.location}
+            for f in c.files
+        ]
+    doc["origin"] = _origin(c.purl, origins.get(c.purl), c.evidence)
+    return doc
+
+
 def scan_document(scan: Scan) -> dict[str, Any]:
     """The contract's document for a scan."""
     origins = scan.origins_by_purl()
@@ -47,24 +72,7 @@ def scan_document(scan: Scan) -> dict[str, Any]:
                 for t in scan.targets
             ],
         },
-        "components": [
-            {
-                "purl": c.purl,
-                "kind": c.kind.value,
-                "name": c.name,
-                "version": c.version,
-                "license": c.license,
-                "hashes": list(c.hashes),
-                "locations": [
-                    {"target": loc.target, "path": loc.path, "line": loc.line, "layer": loc.layer}
-                    for loc in c.locations
-                ],
-                "direct": c.direct,
-                "found_by": c.found_by,
-                "origin": _origin(c.purl, origins.get(c.purl), c.evidence),
-            }
-            for c in scan.components
-        ],
+        "components": [_component(c, origins) for c in scan.components],
         "dependencies": [
             {
                 "from": d.source,

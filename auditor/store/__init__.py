@@ -33,14 +33,15 @@ from auditor.model import DependencyKind, Scan, ScanStatus
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
+    from auditor.store.digest_memo import StoredDigestMemo
     from auditor.store.http_cache import StoredHttpCache
 
 __all__ = ["SCHEMA_HEAD", "ScanSummary", "Store", "open_store", "upgrade"]
 
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 """The newest migration this version ships; a test keeps it equal to alembic's head."""
 
-SUMMARY_SKIPS = frozenset({"hashes", "locations", "evidence"})
+SUMMARY_SKIPS = frozenset({"hashes", "locations", "evidence", "files"})
 """JSON columns a `detail=False` load leaves empty."""
 
 MIN_PREFIX = 4
@@ -117,6 +118,12 @@ class Store:
         from auditor.store.http_cache import StoredHttpCache
 
         return StoredHttpCache(self._engine)
+
+    def digest_memo(self) -> StoredDigestMemo:
+        """File digests kept between scans (a rescan of unchanged files hashes nothing)."""
+        from auditor.store.digest_memo import StoredDigestMemo
+
+        return StoredDigestMemo(self._engine)
 
     def save_scan(self, scan: Scan) -> None:
         """Store `scan` in one transaction; StoreError if its id is taken or a text holds NUL.

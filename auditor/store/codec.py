@@ -18,6 +18,7 @@ from auditor.model import (
     Action,
     Claim,
     Component,
+    ComponentFile,
     ComponentKind,
     Dependency,
     DependencyKind,
@@ -142,6 +143,11 @@ def _component(position: int, c: Component) -> Row:
             for loc in c.locations
         ],
         "evidence": _evidence(c.evidence),
+        "files": [
+            {"path": f.path, "size": f.size, "sha256": f.sha256, "git_sha1": f.git_sha1}
+            | {"location": f.location}
+            for f in c.files
+        ],
     }
 
 
@@ -256,6 +262,10 @@ def decode(
                 direct=c.direct,
                 evidence=_decode_evidence(c.evidence or (), sid),
                 found_by=c.found_by,
+                files=tuple(
+                    ComponentFile(f["path"], f["size"], f["sha256"], f["git_sha1"], f["location"])
+                    for f in c.files or ()
+                ),
             )
             for c in components
         ),

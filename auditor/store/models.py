@@ -127,6 +127,8 @@ components = _scan_child(
     Column("hashes", Document(), nullable=False),
     Column("locations", Document(), nullable=False),
     Column("evidence", Document(), nullable=False),
+    # The files of a model/dataset revision; NULL in scans stored before migration 0003.
+    Column("files", Document(), nullable=True),
 )
 
 origins = _scan_child(
@@ -186,4 +188,16 @@ http_cache = Table(
     _text("etag", nullable=True),
     _text("last_modified", nullable=True),
     Column("immutable", Boolean(), nullable=False),
+)
+
+digest_memo = Table(
+    "digest_memo",
+    metadata,
+    # One row per file and algorithm: a rehash replaces the row, so the memo never grows
+    # past the files that exist. `stat` is "size:mtime_ns:inode" as text, since an inode
+    # can exceed a signed 64-bit integer; a digest is served only while all three match.
+    Column("path", String(), primary_key=True),
+    Column("algorithm", String(), primary_key=True),
+    _text("stat"),
+    _text("digest"),
 )
