@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from auditor import purls
@@ -37,6 +37,7 @@ from auditor.model import (
 )
 from auditor.policy.builtin import finding
 from auditor.sources import Entry, Tree
+from auditor.weights.inspect import inspect_weight_file, is_weight_path
 
 AREAS = frozenset({"blobs", "snapshots", "refs", ".no_exist", "trees"})
 """What a repo folder holds; a `models--…` folder with none of these is not a cache repo."""
@@ -222,6 +223,7 @@ def _build(
         purl = purls.huggingface(folder.repo_id, commit, folder.repo_type)
         listing_path, listing = repo.listings.get(commit, ("", {}))
         files: list[ComponentFile] = []
+        inspected: list[Evidence] = []
         for f in sorted(by_revision.get(commit, ()), key=lambda f: f.path):
             item, problems = _file(f, listing.get(f.path), digests, verify)
             files.append(item)
@@ -229,6 +231,15 @@ def _build(
                 finding("weights.hash-mismatch", purl, f"{folder.repo_id}@{commit}: {p}")
                 for p in problems
             )
+            if f.blob is not None and is_weight_path(f.path):
+                # The same static checks as a loose file (unsafe pickles, Keras Lambda,
+                # declared headers), on the cached bytes, reported on the revision.
+                # Through the snapshot path: its name is the file's (the reader is chosen by
+                # suffix); the bytes are the linked blob's.
+                seen = inspect_weight_file(tree, f.location, purl)
+                inspected.extend(replace(e, where=f.location) for e in seen.evidence)
+                findings.extend(seen.findings)
+                diagnostics.extend(seen.diagnostics)
         components.append(
             Component(
                 purl=purl,
@@ -236,7 +247,7 @@ def _build(
                 name=folder.repo_id,
                 version=commit,
                 locations=(Location(tree.ref, f"{repo.root}/snapshots/{commit}"),),
-                evidence=_evidence(repo, commit, listing_path, listing),
+                evidence=_evidence(repo, commit, listing_path, listing) + tuple(inspected),
                 found_by=HuggingFaceCacheCollector.name,
                 files=tuple(files),
             )
