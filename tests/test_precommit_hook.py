@@ -8,11 +8,14 @@ repo with pip, from the same wheelhouse the wheel test builds (no index is consu
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import yaml
 from auditor.references import CONFIG_SUFFIXES, PYTHON_SUFFIXES, SHELL_SUFFIXES
 from auditor.weights.inspect import WEIGHT_SUFFIXES
 from tests.conftest import REPO
+from tests.servers.hub import HubState, Repo, serve
 
 pytestmark = pytest.mark.slow
 
@@ -175,3 +179,59 @@ def test_lockfile_hook_blocks_a_typosquat(
     assert "package.typosquat" in out and "reqeusts" in out
     (project / "requirements.txt").write_text("requests==2.32.3\n")
     assert _commit(project, hook_env, "fix it").returncode == 0
+
+
+def _sha(n: int) -> str:
+    return hashlib.sha1(str(n).encode()).hexdigest()
+
+
+@pytest.fixture
+def lineage_hub() -> Iterator[str]:
+    """A loopback hub: a re-packager's quantisation of a fine-tune of a Qwen base."""
+    state = HubState()
+    files = {"config.json": b'{"model_type": "qwen2"}\n'}
+    chain = [
+        ("Qwen/Qwen2.5-7B", None),
+        ("Qwen/Qwen2.5-7B-Instruct", ("finetune", "Qwen/Qwen2.5-7B")),
+        ("bartowski/Qwen2.5-7B-Instruct-GGUF", ("quantized", "Qwen/Qwen2.5-7B-Instruct")),
+    ]
+    for n, (repo_id, base) in enumerate(chain, 1):
+        bases = {"relation": base[0], "models": [{"id": base[1]}]} if base else None
+        state.add(Repo(repo_id, _sha(n), files, base_models=bases))
+    yield from serve(state)
+
+
+@pytest.mark.parametrize(("vetted", "passes"), [('["bartowski"]', False),
+                                                ('["bartowski", "Qwen"]', True)])  # fmt: skip
+def test_quantisation_by_a_vetted_repackager_of_an_unvetted_lab_is_refused(
+    tmp_path: Path,
+    hook_repo: tuple[Path, str],
+    hook_env: dict[str, str],
+    lineage_hub: str,
+    vetted: str,
+    passes: bool,
+) -> None:
+    """The policy vets roots: bartowski is vetted, the lab the weights trace to is not. The
+    lineage comes from the store's cache, filled by an earlier online scan (the hook itself
+    stays offline)."""
+    project = _project(tmp_path, hook_repo, hook_env, f"vetted_publishers = {vetted}\n")
+    repo_id = "bartowski/Qwen2.5-7B-Instruct-GGUF"
+    (project / "serve.py").write_text(
+        "from transformers import AutoModel\n\n"
+        f'model = AutoModel.from_pretrained("{repo_id}", revision="{_sha(3)}")\n'
+    )
+    online = dict(hook_env, HF_ENDPOINT=lineage_hub)
+    scanned = subprocess.run(
+        [str(BIN / "auditor"), "scan", str(project), "--format", "json"],
+        env=online, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    roots = {r["purl"] for c in json.loads(scanned.stdout)["components"]
+             if c["name"] == repo_id for r in c["origin"]["roots"]}  # fmt: skip
+    assert roots == {"pkg:huggingface/Qwen/Qwen2.5-7B"}, scanned.stderr
+    done = _commit(project, hook_env, "serve a quantisation")
+    out = done.stdout + done.stderr
+    assert (done.returncode == 0) is passes, out
+    if not passes:
+        assert f"serve.py:3: {repo_id} blocked by model.unvetted" in out
+        assert "lineage root (quantized" in out or "lineage root (finetune" in out
+        assert "pkg:huggingface/Qwen/Qwen2.5-7B" in out
