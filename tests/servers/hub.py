@@ -21,10 +21,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.servers import StateServer, running
 from tests.servers.pypi import Fault
 
 UNKNOWN_CREATED_AT = "2022-03-02T23:29:04.000Z"
@@ -305,22 +306,11 @@ def _split_id(parts: list[str]) -> tuple[str, list[str]]:
     return parts[0], parts[1:]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, state: HubState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
+class _Server(StateServer[HubState]):
+    """This module's server type (its handler's `server` annotation)."""
 
 
 def serve(state: HubState) -> Iterator[str]:
     """Run the hub in a thread for the duration of a `with`/fixture; yields its base URL."""
-    server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(_Server(_Handler, state)) as (url,):
+        yield url

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import unquote, urlsplit
+
+from tests.servers import StateServer, running
 
 
 def git_blob_id(data: bytes) -> str:
@@ -206,23 +207,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: HubState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
+class _Server(StateServer[HubState]):
+    """This module's server type (its handler's `server` annotation)."""
 
 
 def serve(state: HubState) -> Iterator[str]:
     """Run the Hub and its CDN in threads for the duration of a fixture; yields the Hub's URL."""
-    servers = [_Server(state), _Server(state)]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.cdn_url = f"http://127.0.0.1:{servers[1].server_address[1]}"
-    try:
-        yield f"http://127.0.0.1:{servers[0].server_address[1]}"
-    finally:
-        for server in servers:
-            server.shutdown()
-            server.server_close()
+    with running(_Server(_Handler, state), _Server(_Handler, state)) as (hub, cdn):
+        state.cdn_url = cdn
+        yield hub

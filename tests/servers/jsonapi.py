@@ -12,14 +12,13 @@ keeps only those.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from tests.servers import StateServer, running
 from tests.servers.pypi import PyPIState, _Handler
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -75,22 +74,11 @@ class _JsonHandler(_Handler):
         return self._send(200, json.dumps(doc).encode())
 
 
-class _JsonServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
-
-    def __init__(self, state: JsonApiState) -> None:
-        super().__init__(("127.0.0.1", 0), _JsonHandler)
-        self.state = state
+class _JsonServer(StateServer[JsonApiState]):
+    """This module's server type (its handler's `server` annotation)."""
 
 
 def serve(state: JsonApiState) -> Iterator[str]:
     """Run the server in a thread for a `with`/fixture; yields its base URL."""
-    server = _JsonServer(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(_JsonServer(_JsonHandler, state)) as (url,):
+        yield url

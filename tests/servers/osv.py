@@ -12,9 +12,11 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.servers import StateServer, running
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "osv"
 
@@ -106,21 +108,11 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: OsvState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
+class _Server(StateServer[OsvState]):
+    """This module's server type (its handler's `server` annotation)."""
 
 
 def serve(state: OsvState) -> Iterator[str]:
     """Run the server in a thread; yields its base URL."""
-    server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(_Server(_Handler, state)) as (url,):
+        yield url

@@ -21,11 +21,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
+
+from tests.servers import StateServer, running
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "pypi"
 
@@ -255,22 +257,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
-
-    def __init__(self, state: PyPIState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
+class _Server(StateServer[PyPIState]):
+    """This module's server type (its handler's `server` annotation)."""
 
 
 def serve(state: PyPIState) -> Iterator[str]:
     """Run the server in a thread for the duration of a `with`/fixture; yields its base URL."""
-    server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(_Server(_Handler, state)) as (url,):
+        yield url

@@ -6,8 +6,10 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.servers import StateServer, running
 
 
 @dataclass
@@ -51,21 +53,11 @@ class _Handler(BaseHTTPRequestHandler):
         return  # keep test output clean
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: WebhookState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
+class _Server(StateServer[WebhookState]):
+    """This module's server type (its handler's `server` annotation)."""
 
 
 def serve(state: WebhookState) -> Iterator[str]:
     """Run the receiver in a thread for a `with`/fixture; yields its URL."""
-    server = _Server(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(_Server(_Handler, state)) as (url,):
+        yield url + "/hook"
