@@ -21,6 +21,7 @@ from typing import ClassVar
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
 from auditor.collectors.model_refs import is_site_packages
+from auditor.collectors.modelscope_files import modelscope_prefixes
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -75,7 +76,15 @@ class ModelFilesCollector(Collector):
         """One component per weight file; lineage edges per model folder."""
         if is_site_packages(tree):
             return Collected()  # installed packages' data files are not the target's models
-        paths = [p for p in tree.index() if not in_hf_cache(p) and not _FOREIGN.search(p)]
+        index = tree.index()
+        # ModelScope cache folders (holding its .msc/.mdl index files) are the model-scope
+        # collector's, which applies the same per-file checks to them.
+        scoped = modelscope_prefixes(index)
+        paths = [
+            p
+            for p in index
+            if not in_hf_cache(p) and not _FOREIGN.search(p) and not p.startswith(scoped)
+        ]
         folders: dict[str, _Folder] = {}
         components: list[Component] = []
         findings: list[Finding] = []

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from packageurl import PackageURL
 
 from auditor.collectors import CollectContext, Collected, Collector
+from auditor.collectors.modelscope_files import modelscope_prefixes
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -72,7 +73,10 @@ class ModelSignatureCollector(Collector):
         index = tree.index()
         verifier: ModelSignatureVerifier | None = None
         parts = []
+        scoped = modelscope_prefixes(index)  # ModelScope cache folders: their collector's
         for root in model_roots(index, tree.ref):
+            if scoped and f"{root.path}/".startswith(scoped):
+                continue
             signature = f"{root.path}/{SIGNATURE_NAME}" if root.path else SIGNATURE_NAME
             if signature not in index and not root.weights:
                 continue

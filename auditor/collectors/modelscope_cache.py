@@ -19,8 +19,17 @@ from auditor.collectors import CollectContext, Collected, Collector
 from auditor.collectors.modelscope_files import IndexedFile, parse_mdl, parse_msc, parse_mv
 from auditor.errors import Diagnostic, ParseError
 from auditor.hashing import Algorithm
-from auditor.model import Component, ComponentFile, ComponentKind, Evidence, Location, Strength
+from auditor.model import (
+    Component,
+    ComponentFile,
+    ComponentKind,
+    Evidence,
+    Finding,
+    Location,
+    Strength,
+)
 from auditor.sources import Entry, Tree
+from auditor.weights.inspect import inspect_weight_file, is_weight_path
 
 INDEX_FILES = (".msc", ".mdl", ".mv")
 TEMPORARY = ".tmp"
@@ -123,20 +132,33 @@ def _repo(
         for field, value, name in (("model-id", repo_id, ".mdl"), ("model-version", version, ".mv"))
         if value
     )
-    components = tuple(
-        Component(
-            purl=purls.modelscope(repo_id, revision),
-            kind=ComponentKind.DATASET if _is_dataset(root) else ComponentKind.MODEL,
-            name=repo_id,
-            version=revision,
-            locations=(Location(tree.ref, root or "."),),
-            evidence=evidence,
-            found_by=ModelScopeCacheCollector.name,
-            files=tuple(files),
+    components: list[Component] = []
+    findings: list[Finding] = []
+    for revision, files in sorted(by_revision.items(), key=lambda kv: kv[0] or ""):
+        purl = purls.modelscope(repo_id, revision)
+        inspected: list[Evidence] = []
+        for item in files:
+            if item.location is not None and is_weight_path(item.path):
+                # The loose-file checks (unsafe pickles, Keras Lambda, headers) on cached bytes.
+                seen = inspect_weight_file(tree, item.location, purl)
+                inspected.extend(seen.evidence)
+                findings.extend(seen.findings)
+                diagnostics.extend(seen.diagnostics)
+        components.append(
+            Component(
+                purl=purl,
+                kind=ComponentKind.DATASET if _is_dataset(root) else ComponentKind.MODEL,
+                name=repo_id,
+                version=revision,
+                locations=(Location(tree.ref, root or "."),),
+                evidence=evidence + tuple(inspected),
+                found_by=ModelScopeCacheCollector.name,
+                files=tuple(files),
+            )
         )
-        for revision, files in sorted(by_revision.items(), key=lambda kv: kv[0] or "")
+    return Collected(
+        components=tuple(components), findings=tuple(findings), diagnostics=tuple(diagnostics)
     )
-    return Collected(components=components, diagnostics=tuple(diagnostics))
 
 
 def _folder_id(root: str) -> str:

@@ -13,6 +13,8 @@ numbers, booleans and None, and rejects everything else (GLOBAL, REDUCE, BUILD â
 from __future__ import annotations
 
 import pickletools
+import posixpath
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from auditor.errors import ParseError
@@ -172,3 +174,13 @@ def parse_mv(path: str, text: str) -> str | None:
     if any(c.isspace() or c == "," for c in text):
         raise ParseError(path, f"expected Revision:<rev>,CreatedAt:<time>, found {text[:60]!r}")
     return text
+
+
+def modelscope_prefixes(paths: Iterable[str]) -> tuple[str, ...]:
+    """Path prefixes of the ModelScope cache repo folders in a tree (those holding its `.msc`
+    or `.mdl` index files): the model-scope collector's, which other collectors leave alone."""
+    return tuple(
+        f"{folder}/" if (folder := posixpath.dirname(p)) else ""
+        for p in paths
+        if posixpath.basename(p) in (".msc", ".mdl")
+    )

@@ -17,16 +17,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from safetensors.numpy import save as save_safetensors
 
 from auditor.collectors.modelscope_files import parse_msc, parse_mv, read_plain_pickle
 from auditor.errors import ParseError
 from tests.conftest import Ran
 
 REV = "c58451baead80d83281f063d12fb377fad415257"
-FILES = {"config.json": b'{"a": 1}', "model.safetensors": os.urandom(5000), "sub/x.txt": b"x"}
+# A real safetensors file: the weight-file checks read every .safetensors header they meet.
+WEIGHTS = save_safetensors({"w": np.frombuffer(os.urandom(5000), dtype=np.uint8)})
+FILES = {"config.json": b'{"a": 1}', "model.safetensors": WEIGHTS, "sub/x.txt": b"x"}
 
 
 def write_repo(folder: Path, model_id: str, files: dict[str, bytes], revision: str) -> None:
@@ -146,3 +150,26 @@ def test_mv_never_crashes(text: str) -> None:
         parse_mv(".mv", text)
     except ParseError as exc:
         assert exc.message.startswith(".mv: ")
+
+
+def test_unsafe_pickle_in_a_modelscope_cache_is_flagged_on_its_repo(
+    tmp_path: Path, auditor: Callable[..., Ran], validate: Callable[[str], dict[str, Any]]
+) -> None:
+    """Cached weights get the loose-file checks, reported on the ModelScope component (and
+    not again as a loose file)."""
+    from tests.weights import makers
+
+    payload = makers.state_dict()
+    payload["x"] = makers.exploit("id")
+    evil = makers.torch_zip(tmp_path / "evil.bin", payload).read_bytes()
+    root = tmp_path / "modelscope" / "hub"
+    write_repo(root / "models" / "org" / "m", "org/m", {"pytorch_model.bin": evil}, REV)
+    doc = validate(
+        auditor("scan", "modelscope:" + str(root), "--no-resolve", "--format", "json").stdout
+    )
+    [unsafe] = [f for f in doc["findings"] if f["rule"] == "weights.unsafe-pickle"]
+    assert (
+        unsafe["purl"].startswith("pkg:generic/org/m@")
+        and "repository_url=modelscope" in unsafe["purl"]
+    )
+    assert not [c for c in doc["components"] if c["purl"].startswith("pkg:generic/pytorch_model")]
