@@ -639,15 +639,18 @@ def rules_validate(debug: bool, path: Path) -> None:
     every problem with its file and line; exit 2 if there is any."""
     from auditor.policy.engine import load_policy
     from auditor.policy.rules import read_pack
-    from auditor.policy.settings import PACK_SUFFIXES, load_settings
+    from auditor.policy.settings import NOT_PACKS, is_pack_file, load_settings
 
     tomls = ("auditor.toml", "pyproject.toml")
 
     files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    for skipped in (f for f in files if path.is_dir() and f.name in NOT_PACKS):
+        click.echo(f"skip {skipped}: not a rule pack (auditor publishers validate checks it)")
     files = [
         f
         for f in files
-        if f.suffix in PACK_SUFFIXES or (f.suffix == ".toml" and (f == path or f.name in tomls))
+        if (is_pack_file(f) or (f == path and f.suffix in (".yaml", ".yml")))
+        or (f.suffix == ".toml" and (f == path or f.name in tomls))
     ]
     problems: list[str] = []
     for file in files:

@@ -27,6 +27,14 @@ KEYS = {
 }  # fmt: skip
 WAIVER_KEYS = {"rule", "purl", "reason", "approver", "expires"}
 PACK_SUFFIXES = (".yaml", ".yml")
+NOT_PACKS = frozenset({"publishers.yaml"})
+"""YAML data kept beside the packs in rules/ (the publisher knowledge base, checked by
+`auditor publishers validate`), never read as a rule pack."""
+
+
+def is_pack_file(path: Path) -> bool:
+    """A rule pack by its name: YAML, and not one of the data files beside the packs."""
+    return path.suffix in PACK_SUFFIXES and path.name not in NOT_PACKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +108,7 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
             if own.is_file():
                 _lay(raw, packs, _read_toml(own), own)
                 sources.append(str(own))
-            found = sorted(p for p in flag.iterdir() if p.suffix in PACK_SUFFIXES)
+            found = sorted(p for p in flag.iterdir() if is_pack_file(p))
             packs.extend(str(p.resolve()) for p in found)
             sources.extend(str(p) for p in found)
         elif flag.suffix in PACK_SUFFIXES:

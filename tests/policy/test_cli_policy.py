@@ -107,3 +107,18 @@ def test_the_example_policies_validate(auditor: Callable[..., Ran]) -> None:
     ran = auditor("rules", "validate", examples)
     assert ran.code == 0, ran.stderr
     assert "org-rules.yaml: pack org-rules, 2 rules" in ran.stdout
+
+
+def test_the_shipped_rules_folder_validates_and_a_policy_dir_skips_the_knowledge_base(
+    auditor: Callable[..., Ran], tmp_path: Path
+) -> None:
+    """rules/ holds the publisher knowledge base beside the packs: it is data, never a pack."""
+    from tests.conftest import REPO
+
+    ran = auditor("rules", "validate", REPO / "rules")
+    assert ran.code == 0, ran.stderr
+    assert "skip" in ran.stdout and "publishers.yaml" in ran.stdout
+    assert "ok" in ran.stdout and "default.yaml" in ran.stdout
+    project = write_files(tmp_path / "p", {"requirements.txt": "click==8.5.1\n"})
+    scanned = auditor("scan", project, "--no-resolve", "--policy", REPO / "rules")
+    assert scanned.code == 0, scanned.stderr
