@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 from packageurl import PackageURL
 
-from auditor.http import MISSING_STATUSES, FetchError, Response
+from auditor.http import MISSING_STATUSES, Response
 from auditor.model import Claim, Component, Evidence, Origin, OriginStatus, Strength
 from auditor.resolvers import Resolution, Resolver
-from auditor.resolvers.source_hosts import location_evidence
+from auditor.resolvers.source_hosts import json_object, location_evidence, stamp
 
 
 class GitHubResolver(Resolver):
@@ -37,13 +37,13 @@ class GitHubResolver(Resolver):
         if repo_reply.status in MISSING_STATUSES:
             reason = f"{owner}/{name} is not on GitHub (or not public)"
             return Resolution(Origin(component.purl, OriginStatus.UNKNOWN, reason))
-        repo = _object(repo_reply)
+        repo = json_object(repo_reply)
         account = (
             repo.get("owner", {}).get("login") if isinstance(repo.get("owner"), dict) else None
         )
         account = account if isinstance(account, str) and account else owner
         user_reply = self.http.get("github", f"/users/{quote(account)}")
-        user = _object(user_reply) if user_reply.status not in MISSING_STATUSES else {}
+        user = json_object(user_reply) if user_reply.status not in MISSING_STATUSES else {}
         evidence = (*_repo_evidence(repo_reply, repo), *_user_evidence(user_reply, user))
         url = f"https://github.com/{owner}/{name}".lower()
         origin = Origin(
@@ -62,19 +62,8 @@ class GitHubResolver(Resolver):
         return (("github", f"/repos/{owner}/{name}"), ("github", f"/users/{owner}"))
 
 
-def _object(reply: Response) -> Mapping[str, Any]:
-    doc = reply.json()
-    if not isinstance(doc, dict):
-        raise FetchError(reply.key, "malformed JSON response (not an object)")
-    return doc
-
-
-def _stamp(reply: Response) -> str:
-    return reply.fetched_at.isoformat(timespec="seconds")
-
-
 def _ev(reply: Response, field: str, value: str, strength: Strength) -> Evidence:
-    return Evidence("github", field, value, reply.key, strength, _stamp(reply))
+    return Evidence("github", field, value, reply.key, strength, stamp(reply))
 
 
 def _repo_evidence(reply: Response, repo: Mapping[str, Any]) -> Iterator[Evidence]:
@@ -105,4 +94,4 @@ def _user_evidence(reply: Response, user: Mapping[str, Any]) -> Iterator[Evidenc
             yield _ev(reply, f"profile.{key}", user[key].strip(), Strength.DECLARED)
     location = user.get("location")
     if isinstance(location, str) and location.strip():
-        yield from location_evidence("github", reply.key, location, _stamp(reply))
+        yield from location_evidence("github", reply.key, location, stamp(reply))

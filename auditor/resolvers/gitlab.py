@@ -16,10 +16,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from auditor.http import MISSING_STATUSES, FetchError, Response
+from auditor.http import MISSING_STATUSES, Response
 from auditor.model import Claim, Component, Evidence, Origin, OriginStatus, Strength
 from auditor.resolvers import Resolution, Resolver
-from auditor.resolvers.source_hosts import location_evidence
+from auditor.resolvers.source_hosts import json_object, location_evidence, stamp
 
 
 class GitLabResolver(Resolver):
@@ -35,7 +35,7 @@ class GitLabResolver(Resolver):
         if reply.status in MISSING_STATUSES:
             reason = f"{path} is not a public GitLab project"
             return Resolution(Origin(component.purl, OriginStatus.UNKNOWN, reason))
-        project = _object(reply)
+        project = json_object(reply)
         evidence = list(_project_evidence(reply, project))
         namespace = project.get("namespace")
         namespace = namespace if isinstance(namespace, dict) else {}
@@ -62,7 +62,7 @@ class GitLabResolver(Resolver):
         reply = self.http.get("gitlab", f"/groups/{group_id}")
         if reply.status in MISSING_STATUSES:
             return []
-        group = _object(reply)
+        group = json_object(reply)
         return [
             _ev(reply, f"group.{key}", group[key].strip(), Strength.DECLARED)
             for key in ("full_name", "description", "web_url")
@@ -76,7 +76,7 @@ class GitLabResolver(Resolver):
         if not isinstance(first, dict) or not isinstance(first.get("id"), int):
             return []
         reply = self.http.get("gitlab", f"/users/{first['id']}")
-        user = _object(reply) if reply.status not in MISSING_STATUSES else {}
+        user = json_object(reply) if reply.status not in MISSING_STATUSES else {}
         evidence = [
             _ev(reply, f"profile.{key}", user[key].strip(), Strength.DECLARED)
             for key in ("name", "organization", "job_title", "website_url", "public_email")
@@ -84,23 +84,12 @@ class GitLabResolver(Resolver):
         ]
         location = user.get("location")
         if isinstance(location, str) and location.strip():
-            evidence += location_evidence("gitlab", reply.key, location, _stamp(reply))
+            evidence += location_evidence("gitlab", reply.key, location, stamp(reply))
         return evidence
 
 
-def _object(reply: Response) -> Mapping[str, Any]:
-    doc = reply.json()
-    if not isinstance(doc, dict):
-        raise FetchError(reply.key, "malformed JSON response (not an object)")
-    return doc
-
-
-def _stamp(reply: Response) -> str:
-    return reply.fetched_at.isoformat(timespec="seconds")
-
-
 def _ev(reply: Response, field: str, value: str, strength: Strength) -> Evidence:
-    return Evidence("gitlab", field, value, reply.key, strength, _stamp(reply))
+    return Evidence("gitlab", field, value, reply.key, strength, stamp(reply))
 
 
 def _project_evidence(reply: Response, project: Mapping[str, Any]) -> Iterator[Evidence]:

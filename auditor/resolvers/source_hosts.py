@@ -15,13 +15,15 @@ operate. Runs after the registry's resolver, on every resolved origin with a rep
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.config import data_path
 from auditor.errors import ConfigError
-from auditor.http import FetchError, NotCached
+from auditor.http import FetchError, NotCached, Response
 from auditor.model import Component, Evidence, Origin, OriginStatus, Strength
 from auditor.resolvers import Resolver
 
@@ -165,3 +167,16 @@ def _host_evidence(
     if answer.status is not OriginStatus.RESOLVED:
         return note(f"unknown: {answer.reason}")
     return answer.evidence
+
+
+def json_object(reply: Response) -> Mapping[str, Any]:
+    """A source host's answer, which is always a JSON object; anything else is malformed."""
+    doc = reply.json()
+    if not isinstance(doc, dict):
+        raise FetchError(reply.key, "malformed JSON response (not an object)")
+    return doc
+
+
+def stamp(reply: Response) -> str:
+    """When the answer was fetched, as evidence records it."""
+    return reply.fetched_at.isoformat(timespec="seconds")
