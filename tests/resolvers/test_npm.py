@@ -20,6 +20,7 @@ from auditor.policy.engine import load_policy
 from auditor.policy.settings import PolicySettings
 from auditor.store import Store, open_store
 from tests.conftest import write_files
+from tests.resolvers.failure_matrix import FAILURE_MATRIX, fault_id
 from tests.servers.jsonapi import JsonApiState, load, serve
 from tests.servers.pypi import Fault
 
@@ -196,26 +197,8 @@ def test_missing_package_and_version_are_unknown(
 
 @pytest.mark.parametrize(
     ("fault", "status", "reason"),
-    [
-        (Fault("500"), OriginStatus.UNREACHABLE, "HTTP 500 after 3 attempt(s)"),
-        (Fault("503", times=2), OriginStatus.RESOLVED, None),
-        (Fault("429", times=1, retry_after="1"), OriginStatus.RESOLVED, None),
-        (
-            Fault("429", retry_after="3600"),
-            OriginStatus.UNREACHABLE,
-            "HTTP 429, Retry-After 3600 s",
-        ),
-        (Fault("hang", seconds=3), OriginStatus.UNREACHABLE, "timed out after 3 attempt(s)"),
-        (Fault("truncate"), OriginStatus.UNREACHABLE, "after 3 attempt(s)"),
-        (
-            Fault("malformed"),
-            OriginStatus.UNREACHABLE,
-            "malformed JSON response after 3 attempt(s)",
-        ),
-        (Fault("malformed", times=1), OriginStatus.RESOLVED, None),
-        (Fault("404"), OriginStatus.UNKNOWN, "abbrev is not on the registry"),
-    ],
-    ids=lambda v: getattr(v, "kind", None) and f"{v.kind}x{v.times}",
+    [*FAILURE_MATRIX, (Fault("404"), OriginStatus.UNKNOWN, "abbrev is not on the registry")],
+    ids=fault_id,
 )
 def test_failure_matrix(
     npm: tuple[JsonApiState, str],

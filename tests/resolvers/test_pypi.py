@@ -14,6 +14,7 @@ from auditor.model import Origin, OriginStatus, Scan, ScanStatus, Strength
 from auditor.pipeline import run_scan
 from auditor.store import Store, open_store
 from tests.conftest import write_files
+from tests.resolvers.failure_matrix import FAILURE_MATRIX, fault_id
 from tests.servers.pypi import Fault, PyPIState
 
 FAST = HttpSettings(backoff=0.01, connect_timeout=1, read_timeout=0.5, attempts=3)
@@ -116,28 +117,7 @@ def test_direct_references_are_not_looked_up(pypi: tuple[PyPIState, str], tmp_pa
     assert state.paths() == []
 
 
-@pytest.mark.parametrize(
-    ("fault", "status", "reason"),
-    [
-        (Fault("500"), OriginStatus.UNREACHABLE, "HTTP 500 after 3 attempt(s)"),
-        (Fault("503", times=2), OriginStatus.RESOLVED, None),
-        (Fault("429", times=1, retry_after="1"), OriginStatus.RESOLVED, None),
-        (
-            Fault("429", retry_after="3600"),
-            OriginStatus.UNREACHABLE,
-            "HTTP 429, Retry-After 3600 s",
-        ),
-        (Fault("hang", seconds=3), OriginStatus.UNREACHABLE, "timed out after 3 attempt(s)"),
-        (Fault("truncate"), OriginStatus.UNREACHABLE, "after 3 attempt(s)"),
-        (
-            Fault("malformed"),
-            OriginStatus.UNREACHABLE,
-            "malformed JSON response after 3 attempt(s)",
-        ),
-        (Fault("malformed", times=1), OriginStatus.RESOLVED, None),
-    ],
-    ids=lambda v: getattr(v, "kind", None) and f"{v.kind}x{v.times}",
-)
+@pytest.mark.parametrize(("fault", "status", "reason"), FAILURE_MATRIX, ids=fault_id)
 def test_failure_matrix(
     pypi: tuple[PyPIState, str],
     tmp_path: Path,
