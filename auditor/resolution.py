@@ -105,8 +105,9 @@ def resolve_components(
     bases = {role: e.url for role, e in found.items()}
     settings = replace(config.http or HttpSettings(), offline=config.offline)
     http = Http(bases, cache, settings, headers=_request_headers(needed))
+    trust = config.signatures.trust_config
     resolvers: dict[str, Resolver] = {
-        eco: cls(http) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
+        eco: cls(http, trust) for cls in RESOLVERS for eco in cls.ecosystems if eco in needed
     }
     hosts = (
         source_hosts.Host(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from tests.conftest import Ran, write_files
 from tests.resolvers.test_npm import ALL, lockfile, npm_routes
 from tests.servers.jsonapi import JsonApiState, serve
+from tests.sigstore_local import PROVENANCE_V1, Build, LocalSigstore
 
 Auditor = Callable[..., Ran]
 
@@ -77,3 +79,37 @@ def test_doctor_reports_npm_and_source_hosts(
     monkeypatch.chdir(tmp_path)
     unset = auditor("doctor", "--pypi-url", base)
     assert "skip npm    npm: no registry configured" in unset.stdout and unset.code == 0
+
+
+def test_signature_trust_config_verifies_npm_provenance(
+    auditor: Auditor,
+    npm: tuple[JsonApiState, str],
+    tmp_path: Path,
+    validate: Callable[[str], dict[str, Any]],
+) -> None:
+    """`--signature-trust-config` names the Sigstore instance provenance is checked against."""
+    state, base = npm
+    local = LocalSigstore()
+    sha512 = base64.b64decode(ALL["sigstore"][1].partition("-")[2]).hex()
+    build = Build(repository="https://github.com/sigstore/sigstore-js")
+    bundle = local.npm_bundle("pkg:npm/sigstore@0.4.0", sha512, build)
+    state.routes["/-/npm/v1/attestations/sigstore@0.4.0"] = {
+        "attestations": [{"predicateType": PROVENANCE_V1, "bundle": bundle}]
+    }
+    trust = local.write_trust_config(tmp_path / "trust.json")
+    app = write_files(
+        tmp_path / "app", {"package-lock.json": lockfile({"sigstore": ALL["sigstore"]})}
+    )
+    ran = auditor("scan", app, "-f", "json", "--npm-registry", base,
+                  "--signature-trust-config", trust)  # fmt: skip
+    doc = validate(ran.stdout)
+    [component] = doc["components"]
+    assert component["origin"]["repository"] == {
+        "value": "https://github.com/sigstore/sigstore-js",
+        "strength": "attested",
+    }
+    junk = tmp_path / "junk.json"
+    junk.write_text("{}", encoding="utf-8")
+    bad = auditor("scan", app, "--npm-registry", base, "--signature-trust-config", junk)
+    assert bad.code == 2 and "junk.json: not a usable Sigstore trust config" in bad.stderr
+    assert "Traceback" not in bad.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from auditor.model import Component, Dependency, Finding, Origin
@@ -29,8 +30,10 @@ class Resolver(ABC):
     ecosystems: ClassVar[frozenset[str]]
     """purl types this resolver answers for."""
 
-    def __init__(self, http: Http) -> None:
+    def __init__(self, http: Http, sigstore_trust: Path | None = None) -> None:
         self.http = http
+        self.sigstore_trust = sigstore_trust
+        """The user's Sigstore trust config for provenance bundles; None: the public root."""
 
     def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
         """(role, path) requests `resolve` will make first, so the engine can load their

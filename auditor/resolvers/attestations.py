@@ -2,8 +2,9 @@
 
 Two layers. `verify_dsse_bundle` verifies any Sigstore DSSE bundle (PEP 740 attestations
 here; npm provenance and model signatures carry the same kind) for one artifact digest
-against the trust root the sigstore wheel ships, with no network, and returns what the
-signing certificate says about who built it. `check_provenance` reads an Integrity API
+against the Sigstore trust root in effect (`auditor.sigstore_trust`: the one the sigstore
+wheel ships, or the user's), with no network, and returns what the signing certificate says
+about who built it. `check_provenance` reads an Integrity API
 provenance object (shapes: warehouse `docs/user/api/integrity.md`, see
 ../shared/reference/registries.md §4.3) and verifies each attestation in it with
 `pypi-attestations`, which also checks that the certificate matches the Trusted Publisher.
@@ -18,13 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from auditor.sigstore_trust import verifier
 
 if TYPE_CHECKING:
     from sigstore.models import Bundle
-    from sigstore.verify import Verifier
     from sigstore.verify.policy import VerificationPolicy
 
 FULCIO = "1.3.6.1.4.1.57264.1."
@@ -39,7 +40,6 @@ _OIDS = {
     FULCIO + "17": "source_repository_owner_id",
     FULCIO + "21": "run_invocation_uri",
 }
-_SHIPPED_ROOT = ("_store", "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev", "trusted_root.json")
 
 
 class Unverifiable(Exception):
@@ -117,18 +117,6 @@ def _der_utf8(raw: bytes) -> str | None:
         return None
 
 
-@cache
-def _verifier() -> Verifier:
-    """Sigstore's production verifier on the trust root shipped in the sigstore wheel."""
-    from sigstore.models import TrustedRoot
-    from sigstore.verify import Verifier
-
-    shipped = resources.files("sigstore").joinpath(*_SHIPPED_ROOT)
-    if shipped.is_file():
-        return Verifier(trusted_root=TrustedRoot.from_file(str(shipped)))
-    return Verifier.production(offline=True)  # a layout change: its own offline root
-
-
 class _AnySigner:
     """A policy accepting every signer: the caller compares the identity afterwards.
 
@@ -150,32 +138,38 @@ class Verified:
 
 
 def verify_dsse_bundle(
-    bundle: Bundle, sha256: str, policy: VerificationPolicy | None = None
+    bundle: Bundle,
+    digest: tuple[str, str],
+    trust: Path | None = None,
+    policy: VerificationPolicy | None = None,
 ) -> Verified:
-    """Verify a DSSE bundle signs an in-toto statement about the artifact with this sha256.
+    """Verify a DSSE bundle signs an in-toto statement about the artifact with this digest
+    ((algorithm, hex): `sha256` for PyPI, `sha512` for npm).
 
     Checks the signature, certificate chain, transparency-log inclusion and the statement's
-    subject digest, offline. The identity policy defaults to accepting any signer: callers
-    compare the returned certificate facts with what they were told. Raises Unverifiable
-    with the reason.
+    subject digest, offline, against `trust` (a Sigstore trust config; None: the public-good
+    root). The identity policy defaults to accepting any signer: callers compare the returned
+    certificate facts with what they were told. Raises Unverifiable with the reason.
     """
     import sigstore.errors
     from cryptography.hazmat.primitives.serialization import Encoding
 
     try:
-        payload_type, payload = _verifier().verify_dsse(bundle, policy or _AnySigner())
+        payload_type, payload = verifier(trust).verify_dsse(bundle, policy or _AnySigner())
     except sigstore.errors.Error as exc:
         raise Unverifiable(f"signature does not verify: {exc}") from None
     if payload_type != "application/vnd.in-toto+json":
         raise Unverifiable(f"not an in-toto statement: {payload_type}")
+    algorithm, expected = digest[0], digest[1].lower()
     try:
         statement = json.loads(payload)
-        subjects = [(str(s.get("name", "")), s["digest"]["sha256"]) for s in statement["subject"]]
+        subjects = [(str(s.get("name", "")), s["digest"]) for s in statement["subject"]]
         predicate_type = str(statement["predicateType"])
+        signed = {str(d.get(algorithm, "")).lower() for _, d in subjects}
     except (ValueError, KeyError, TypeError, AttributeError):
         raise Unverifiable("malformed in-toto statement") from None
-    if sha256.lower() not in {str(d).lower() for _, d in subjects}:
-        raise Unverifiable("the statement is about other bytes (subject digest differs)")
+    if expected not in signed:
+        raise Unverifiable(f"the statement is about other bytes (subject {algorithm} differs)")
     der = bundle.signing_certificate.public_bytes(Encoding.DER)
     return Verified(certificate_facts(der), predicate_type, tuple(n for n, _ in subjects))
 
@@ -210,7 +204,9 @@ class Attested:
     """Why it does not verify."""
 
 
-def check_provenance(body: bytes, filename: str, sha256: str) -> tuple[Attested, ...]:
+def check_provenance(
+    body: bytes, filename: str, sha256: str, trust: Path | None = None
+) -> tuple[Attested, ...]:
     """Every attestation in an Integrity API provenance object, verified for this file.
 
     Each must verify (`verify_dsse_bundle`), name this file and be signed by the Trusted
@@ -238,7 +234,7 @@ def check_provenance(body: bytes, filename: str, sha256: str) -> tuple[Attested,
             facts = CertificateFacts()
             try:
                 facts = certificate_facts(bytes(attestation.verification_material.certificate))
-                verified = verify_dsse_bundle(attestation.to_bundle(), sha256)
+                verified = verify_dsse_bundle(attestation.to_bundle(), ("sha256", sha256), trust)
                 if filename not in verified.subjects:
                     raise Unverifiable(f"the statement names {', '.join(verified.subjects)}")
                 mismatch = _publisher_mismatch(publisher, verified.facts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import ClassVar
 
 from packageurl import PackageURL
@@ -66,8 +67,8 @@ class HuggingFaceResolver(Resolver):
     name: ClassVar[str] = "huggingface"
     ecosystems: ClassVar[frozenset[str]] = frozenset({"huggingface"})
 
-    def __init__(self, http: Http) -> None:
-        super().__init__(http)
+    def __init__(self, http: Http, sigstore_trust: Path | None = None) -> None:
+        super().__init__(http, sigstore_trust)
         self._lock = threading.Lock()
         self._orgs: dict[str, dict[str, object] | None] = {}
         # Parsed ancestors: bases are shared by many cached models, and parsing a document

@@ -120,7 +120,7 @@ class NpmResolver(Resolver):
         found = []
         for predicate_type, bundle in provenance_bundles(reply.json()):
             digest = ("sha512", sha512) if sha512 else None
-            result = verify(predicate_type, bundle, subject, digest)
+            result = verify(predicate_type, bundle, subject, digest, self.sigstore_trust)
             note = Evidence(
                 "npm-provenance",
                 "verification",

@@ -4,14 +4,11 @@ The registry answers `GET /-/npm/v1/attestations/<name>@<version>` with
 `{"attestations": [{"predicateType": …, "bundle": <Sigstore bundle>}]}` (npm's
 provenance docs; pacote's test fixtures). The SLSA provenance bundle is signed with a
 Fulcio certificate whose extensions name the source repository, owner and workflow
-(fulcio docs/oid-info.md). We verify it with the `sigstore` library against the public-good
-trust root it ships (offline: no trust-root refresh during a scan), then bind it to the
-package: the in-toto subject must be `pkg:npm/<name>@<version>` with the sha512 the
-registry's `dist.integrity` states. Anything that cannot be verified is reported as such,
-with the reason, and its claims are never stronger than `declared`.
-
-Kept self-contained on purpose: issue 9 verifies PyPI's PEP 740 bundles separately; the two
-may later share the certificate-extension reader below.
+(fulcio docs/oid-info.md). It is verified as PyPI's are (`attestations.verify_dsse_bundle`,
+offline, against the Sigstore trust root in effect; npm's `intoto` log entries included),
+then bound to the package: the in-toto subject must be `pkg:npm/<name>@<version>` with the
+sha512 the registry's `dist.integrity` states. Anything that cannot be verified is reported
+as such, with the reason, and its claims are never stronger than `declared`.
 """
 
 from __future__ import annotations
@@ -21,25 +18,12 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-if TYPE_CHECKING:
-    from sigstore.verify import Verifier
+from auditor.resolvers.attestations import Unverifiable, verify_dsse_bundle
 
 SLSA_PREFIX = "https://slsa.dev/provenance/"
-OID_PREFIX = "1.3.6.1.4.1.57264.1."
-EXTENSIONS = {
-    "8": "issuer",
-    "9": "build_signer_uri",
-    "12": "source_repository_uri",
-    "13": "source_repository_digest",
-    "14": "source_repository_ref",
-    "16": "source_repository_owner_uri",
-    "17": "source_repository_owner_id",
-    "21": "run_invocation_uri",
-}
-"""Fulcio OIDs (1.3.6.1.4.1.57264.1.N, all DER UTF8String) this module reports."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,50 +59,27 @@ def verify(
     bundle: Mapping[str, Any],
     subject: str,
     digest: tuple[str, str] | None,
+    trust: Path | None = None,
 ) -> Provenance:
-    """Verify `bundle` and bind it to `subject` (npm: the version's purl) and `digest`
-    ((algorithm, hex); npm: the sha512 of `dist.integrity`). No digest: never bound."""
-    from sigstore.errors import Error as SigstoreError
+    """Verify `bundle` (against `trust`, a Sigstore trust config; None: the public-good root)
+    and bind it to `subject` (npm: the version's purl) and `digest` ((algorithm, hex); npm:
+    the sha512 of `dist.integrity`). No digest: never bound."""
     from sigstore.models import Bundle
 
     claimed = tuple(_statement_claims(bundle))
+    if digest is None:
+        return Provenance(predicate_type, False, "the registry states no sha512", claimed)
     try:
         parsed = Bundle.from_json(json.dumps(_without_nulls(bundle)))
-        _, payload = _verifier().verify_dsse(parsed, _no_identity_policy())
-    except (SigstoreError, ValueError) as exc:
+        verified = verify_dsse_bundle(parsed, digest, trust)
+    except Unverifiable as exc:
+        return Provenance(predicate_type, False, exc.reason, claimed)
+    except Exception as exc:  # a malformed bundle can fail deep inside sigstore
         return Provenance(predicate_type, False, _first_line(exc), claimed)
-    statement = json.loads(payload)
-    if not _binds(statement, subject, digest):
-        algorithm = digest[0] if digest else "digest"
-        reason = f"signed statement is not about {subject} with the registry's {algorithm}"
+    if subject not in verified.subjects:
+        reason = f"signed statement is not about {subject} with the registry's {digest[0]}"
         return Provenance(predicate_type, False, reason, claimed)
-    facts = tuple(_certificate_facts(parsed.signing_certificate))
-    return Provenance(predicate_type, True, None, facts)
-
-
-@cache
-def _verifier() -> Verifier:
-    """The public-good verifier with the trust root shipped in the sigstore wheel; built once
-    per process (it parses the trust root), never refreshed over the network mid-scan."""
-    import logging
-
-    from sigstore.verify import Verifier
-
-    # Offline is our choice (a scan never refreshes the trust root); sigstore warns about it
-    # on every construction, which would reach the user's terminal as noise.
-    logging.getLogger("sigstore._internal.tuf").setLevel(logging.ERROR)
-    return Verifier.production(offline=True)
-
-
-def _no_identity_policy() -> Any:
-    """No identity is pinned: *which* repository signed is the answer we are after, read
-    from the verified certificate, and compared with the declared one by the caller."""
-    import logging
-
-    from sigstore.verify.policy import UnsafeNoOp
-
-    logging.getLogger("sigstore.verify.policy").setLevel(logging.ERROR)
-    return UnsafeNoOp()
+    return Provenance(predicate_type, True, None, tuple(verified.facts.items()))
 
 
 def _without_nulls(value: Any) -> Any:
@@ -128,17 +89,6 @@ def _without_nulls(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_nulls(v) for v in value]
     return value
-
-
-def _binds(statement: Any, subject: str, digest: tuple[str, str] | None) -> bool:
-    subjects = statement.get("subject") if isinstance(statement, dict) else None
-    for item in subjects or ():
-        if not isinstance(item, dict) or item.get("name") != subject:
-            continue
-        signed = item.get("digest")
-        if digest is not None and isinstance(signed, dict):
-            return str(signed.get(digest[0], "")).lower() == digest[1].lower()
-    return False
 
 
 def _statement_claims(bundle: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -164,34 +114,6 @@ def _statement_claims(bundle: Mapping[str, Any]) -> list[tuple[str, str]]:
     if isinstance(source, dict) and isinstance(source.get("entryPoint"), str):
         claims.append(("build_signer_uri", source["entryPoint"]))
     return claims
-
-
-def _certificate_facts(certificate: Any) -> list[tuple[str, str]]:
-    facts = []
-    for extension in certificate.extensions:
-        oid = extension.oid.dotted_string
-        name = EXTENSIONS.get(oid.removeprefix(OID_PREFIX)) if oid.startswith(OID_PREFIX) else None
-        raw = getattr(extension.value, "value", None)
-        if name is not None and isinstance(raw, bytes):
-            text = _der_utf8(raw)
-            if text:
-                facts.append((name, text))
-    return facts
-
-
-def _der_utf8(raw: bytes) -> str | None:
-    """A DER UTF8String (tag 0x0c) as text; None for anything else."""
-    if len(raw) < 2 or raw[0] != 0x0C:
-        return None
-    length, offset = raw[1], 2
-    if length & 0x80:  # long form: the next (length & 0x7f) bytes hold the length
-        size = length & 0x7F
-        length, offset = int.from_bytes(raw[2 : 2 + size], "big"), 2 + size
-    body = raw[offset : offset + length]
-    try:
-        return body.decode("utf-8") if len(body) == length else None
-    except UnicodeDecodeError:
-        return None
 
 
 def _first_line(exc: Exception) -> str:

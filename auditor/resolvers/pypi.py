@@ -75,6 +75,7 @@ class PyPIResolver(Resolver):
                 purl.version,
                 (str(f["filename"]) for f in release.files if f.get("filename")),
                 origin.repository.value if origin.repository else None,
+                self.sigstore_trust,
             )
         except NotCached:
             # Offline with a cache from before the Simple/Integrity lookups: the JSON

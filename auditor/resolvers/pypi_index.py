@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -69,8 +70,10 @@ def index_facts(
     version: str,
     filenames: Iterable[str],
     declared_repository: str | None,
+    trust: Path | None = None,
 ) -> IndexFacts:
-    """Project status and the verified provenance of the locked file (one of `filenames`)."""
+    """Project status and the verified provenance of the locked file (one of `filenames`),
+    verified against `trust` (a Sigstore trust config; None: the public-good root)."""
     page = _simple_page(http, name)
     if page is None:
         return IndexFacts()
@@ -108,7 +111,7 @@ def index_facts(
         return IndexFacts(tuple(evidence), tuple(findings))
     got = answer.fetched_at.isoformat(timespec="seconds")
     try:
-        attested = check_provenance(answer.body, filename, sha256)
+        attested = check_provenance(answer.body, filename, sha256, trust)
     except Unverifiable as exc:
         attested = ()
         note = Evidence("attestation", "status", f"unverifiable: {exc.reason}", answer.key,
@@ -139,7 +142,7 @@ def index_facts(
             )
         )
     if owner_id:
-        findings += _owner_changes(http, component, version, owner_id, files, filename)
+        findings += _owner_changes(http, component, version, owner_id, files, filename, trust)
     return IndexFacts(tuple(evidence), tuple(findings), repository, tuple(conflicts))
 
 
@@ -202,10 +205,10 @@ def _attestation_evidence(one: Attested, where: str, when: str) -> Iterable[Evid
                        strength, when)  # fmt: skip
 
 
-def _verified_owner(body: bytes, filename: str, sha256: str) -> str | None:
+def _verified_owner(body: bytes, filename: str, sha256: str, trust: Path | None) -> str | None:
     """The owner id of the first attestation of a kept provenance object that verifies."""
     try:
-        attested = check_provenance(body, filename, sha256)
+        attested = check_provenance(body, filename, sha256, trust)
     except Unverifiable:
         return None
     return next((a.facts.source_repository_owner_id for a in attested if a.verified), None)
@@ -227,6 +230,7 @@ def _owner_changes(
     owner_id: str,
     files: list[dict[str, Any]],
     filename: str,
+    trust: Path | None,
 ) -> list[Finding]:
     """Releases whose cached provenance names another repository owner id."""
     others: dict[str, str] = {}
@@ -243,7 +247,8 @@ def _owner_changes(
         other_version = unquote(parts[3]) if len(parts) > 4 else "?"
         if other_version == version:
             continue
-        seen = _verified_owner(kept.body, other, str((f.get("hashes") or {}).get("sha256", "")))
+        digest = str((f.get("hashes") or {}).get("sha256", ""))
+        seen = _verified_owner(kept.body, other, digest, trust)
         if seen and seen != owner_id:
             others[other_version] = seen
     if not others:

@@ -35,6 +35,7 @@ from auditor.signatures import SignatureTrust
 from auditor.signatures.model_signature import certificate_signer
 from auditor.signatures.oci_layout import Artifact, artifacts, blob_path
 from auditor.signatures.slsa import at, objects, slsa_provenance
+from auditor.sigstore_trust import verifier as sigstore_verifier
 from auditor.sources import Tree
 
 SIMPLE_SIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
@@ -250,20 +251,13 @@ class _Checker:
     def _keyless(self, raw: bytes, bundle: dict[str, Any], where: str) -> list[Evidence]:
         from sigstore.errors import Error as SigstoreError
         from sigstore.hashes import Hashed
-        from sigstore.models import Bundle, ClientTrustConfig
-        from sigstore.verify import Verifier, policy
+        from sigstore.models import Bundle
+        from sigstore.verify import policy
         from sigstore_models.common.v1 import HashAlgorithm
 
         issuer = self.trust.issuer or ""
-        try:
-            config = (
-                ClientTrustConfig.from_json(self.trust.trust_config.read_text())
-                if self.trust.trust_config
-                else ClientTrustConfig.production()
-            )
-            verifier = Verifier(trusted_root=config.trusted_root)
-        except (OSError, ValueError, SigstoreError) as exc:
-            raise ConfigError(f"Sigstore trust root: unusable: {exc}") from None
+        # The shipped public root, offline, unless the user names their own (ConfigError).
+        verifier = sigstore_verifier(self.trust.trust_config)
         try:
             parsed = Bundle.from_json(raw)
         except Exception as exc:  # pydantic/protobuf errors: a malformed bundle

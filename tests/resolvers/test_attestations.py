@@ -80,7 +80,7 @@ def test_other_publishers_verify(artifact: str, kind: str) -> None:
 def test_other_bytes_do_not_verify() -> None:
     [one] = check_provenance(provenance(SDIST), SDIST, "0" * 64)
     assert not one.verified
-    assert "subject digest differs" in (one.reason or "")
+    assert "subject sha256 differs" in (one.reason or "")
     # The certificate is still read: the claim is recorded, just not trusted.
     assert one.facts.source_repository_uri == "https://github.com/trailofbits/pypi-attestations"
 
@@ -112,11 +112,11 @@ def test_altered_signature_does_not_verify() -> None:
 
 def test_reusable_bundle_verification_returns_identity() -> None:
     bundle = first_attestation(provenance(SDIST)).to_bundle()
-    verified = verify_dsse_bundle(bundle, sdist_sha256())
+    verified = verify_dsse_bundle(bundle, ("sha256", sdist_sha256()))
     assert verified.subjects == (SDIST,)
     assert verified.facts.issuer == "https://token.actions.githubusercontent.com"
-    with pytest.raises(Unverifiable, match="subject digest differs"):
-        verify_dsse_bundle(bundle, "f" * 64)
+    with pytest.raises(Unverifiable, match="subject sha256 differs"):
+        verify_dsse_bundle(bundle, ("sha256", "f" * 64))
 
 
 def test_malformed_provenance_is_unverifiable() -> None:

@@ -18,11 +18,13 @@ from auditor.model import OriginStatus, Scan, ScanStatus, Strength
 from auditor.pipeline import run_scan
 from auditor.policy.engine import load_policy
 from auditor.policy.settings import PolicySettings
+from auditor.signatures import SignatureTrust
 from auditor.store import Store, open_store
 from tests.conftest import write_files
 from tests.resolvers.failure_matrix import FAILURE_MATRIX, fault_id
 from tests.servers.jsonapi import JsonApiState, load, serve
 from tests.servers.pypi import Fault
+from tests.sigstore_local import PROVENANCE_V1, Build, LocalSigstore
 
 FAST = HttpSettings(backoff=0.01, connect_timeout=1, read_timeout=0.5, attempts=3)
 
@@ -316,3 +318,63 @@ def test_any_packument_shape_is_read_without_crashing(
     component = Component("pkg:npm/x@1.0.0", ComponentKind.LIBRARY, "x", "1.0.0",
                           hashes=("sha512:" + "00" * 64,))  # fmt: skip
     list(_findings(component, entry))
+
+
+def _local_provenance(state: JsonApiState, tmp_path: Path, build: Build) -> Path:
+    """Serve, for the real sigstore 0.4.0 packument, a provenance bundle a local Sigstore
+    made for exactly that tarball (the registry's sha512), with the `intoto` log entry npm
+    uses; return the trust config that trusts that local Sigstore."""
+    local = LocalSigstore()
+    sri = ALL["sigstore"][1]
+    sha512 = base64.b64decode(sri.partition("-")[2]).hex()
+    bundle = local.npm_bundle("pkg:npm/sigstore@0.4.0", sha512, build)
+    state.routes["/-/npm/v1/attestations/sigstore@0.4.0"] = {
+        "attestations": [{"predicateType": PROVENANCE_V1, "bundle": bundle}]
+    }
+    return local.write_trust_config(tmp_path / "trust.json")
+
+
+def test_verified_provenance_makes_the_repository_attested(
+    npm: tuple[JsonApiState, str], tmp_path: Path
+) -> None:
+    state, base = npm
+    build = Build(repository="https://github.com/sigstore/sigstore-js", owner_id="71096353")
+    trust = _local_provenance(state, tmp_path, build)
+    result = scan(tmp_path, base, {"sigstore": ALL["sigstore"]},
+                  signatures=SignatureTrust(trust_config=trust))  # fmt: skip
+    assert result.status is ScanStatus.COMPLETE
+    [origin] = result.origins
+    [note] = [e for e in origin.evidence if e.field == "verification"]
+    assert (note.value, note.strength) == ("verified", Strength.ATTESTED)
+    assert origin.repository is not None
+    assert (origin.repository.value, origin.repository.strength) == (
+        "https://github.com/sigstore/sigstore-js",
+        Strength.ATTESTED,
+    )
+    facts = {e.field: (e.value, e.strength) for e in origin.evidence
+             if e.field.startswith("provenance.")}  # fmt: skip
+    assert facts["provenance.source_repository_owner_id"] == ("71096353", Strength.ATTESTED)
+    assert facts["provenance.build_signer_uri"] == (build.identity, Strength.ATTESTED)
+    assert not [f for f in result.findings if f.rule == "origin.repository-conflict"]
+    # The same bundle against the public-good root: nothing is attested.
+    public = scan(tmp_path, base, {"sigstore": ALL["sigstore"]})
+    [untrusted] = public.origins
+    [note] = [e for e in untrusted.evidence if e.field == "verification"]
+    assert note.value.startswith("unverifiable: signature does not verify")
+    assert untrusted.repository is not None
+    assert untrusted.repository.strength is Strength.DECLARED
+
+
+def test_provenance_from_another_repository_is_a_conflict(
+    npm: tuple[JsonApiState, str], tmp_path: Path
+) -> None:
+    state, base = npm
+    trust = _local_provenance(state, tmp_path, Build(repository="https://github.com/evil/fork"))
+    result = scan(tmp_path, base, {"sigstore": ALL["sigstore"]},
+                  signatures=SignatureTrust(trust_config=trust))  # fmt: skip
+    [origin] = result.origins
+    assert origin.repository is not None
+    assert origin.repository.value == "https://github.com/evil/fork"
+    assert any("https://github.com/evil/fork" in c for c in origin.conflicts)
+    [conflict] = [f for f in result.findings if f.rule == "origin.repository-conflict"]
+    assert "declared repository https://github.com/sigstore/sigstore-js" in conflict.message

@@ -43,12 +43,16 @@ def test_verified_bundle_gives_the_certificate_facts() -> None:
 
 def test_a_valid_bundle_for_another_subject_is_not_attested() -> None:
     """The real code path: a verified signature about a different artifact proves nothing."""
-    result = verify(SLSA_PREFIX + "v1", _bundle(), "pkg:npm/left-pad@1.3.0", ("sha512", "00" * 64))
+    other = "pkg:npm/left-pad@1.3.0"
+    result = verify(SLSA_PREFIX + "v1", _bundle(), other, ("sha256", MODELS_SHA256))
     assert not result.verified
+    assert result.reason == f"signed statement is not about {other} with the registry's sha256"
     # Right name, wrong digest: not bound either.
     result = verify(SLSA_PREFIX + "v1", _bundle(), MODELS, ("sha256", "00" * 32))
     assert not result.verified
-    assert result.reason == f"signed statement is not about {MODELS} with the registry's sha256"
+    assert "subject sha256 differs" in (result.reason or "")
+    # No digest from the registry: nothing to bind to.
+    assert not verify(SLSA_PREFIX + "v1", _bundle(), MODELS, None).verified
 
 
 def test_a_tampered_statement_fails_verification() -> None:
