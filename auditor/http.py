@@ -46,6 +46,10 @@ class NotCached(Exception):
     """Offline, and the cache holds no answer for this request (origin: `skipped`)."""
 
 
+VERDICT_PREFIX = "verdict:"
+"""Cache keys of kept verdicts (`Http.keep_verdict`), beside the `role:path` answers."""
+
+
 @dataclass(frozen=True, slots=True)
 class CachedResponse:
     """An answer as the cache keeps it."""
@@ -192,6 +196,21 @@ class Http:
         if status != 200:
             raise FetchError(key, f"HTTP {status}")
         return Response(key, status, body, datetime.now(UTC), from_cache=False)
+
+    def verdict(self, key: str, inputs: str) -> bytes | None:
+        """What an expensive check of a cached answer concluded before (`keep_verdict`),
+        when it was made from exactly these `inputs` (a digest of everything it read)."""
+        kept = self.cache.get(VERDICT_PREFIX + key) if self.cache is not None else None
+        if kept is None or not kept.body.startswith(inputs.encode() + b"\n"):
+            return None
+        return kept.body[len(inputs) + 1 :]
+
+    def keep_verdict(self, key: str, inputs: str, verdict: bytes) -> None:
+        """Keep a check's conclusion next to the answers (never exported in a snapshot:
+        a verdict is only believed where it was reached)."""
+        if self.cache is not None:
+            body = inputs.encode() + b"\n" + verdict
+            self.cache.put(VERDICT_PREFIX + key, CachedResponse(200, body, datetime.now(UTC)))
 
     def prefetch(self, requests: Iterable[tuple[str, str]]) -> None:
         """Warm the cache for (role, path) requests a scan is about to make: one query for

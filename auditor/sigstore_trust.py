@@ -39,6 +39,49 @@ _SHIPPED_ROOT = ("_store", "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev", "trusted_r
 INTOTO = ("intoto", "0.0.2")
 
 
+@cache
+def fingerprint(config: Path | None) -> str:
+    """What a verification outcome depends on besides the bundle: the trust root, the
+    sigstore release and our own verification code. A kept verdict made under another
+    fingerprint is never reused (`Http.verdict`)."""
+    from importlib.metadata import version
+
+    from auditor.resolvers import attestations, npm_provenance
+
+    digest = hashlib.sha256(f"sigstore {version('sigstore')}\0".encode())
+    digest.update(config.read_bytes() if config is not None else b"public-good")
+    for module in (attestations, npm_provenance):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+_MEDIA_TYPES = (
+    "application/vnd.dev.sigstore.trustedroot",
+    "application/vnd.dev.sigstore.clienttrustconfig",
+)
+
+
+def check_trust_config(config: Path) -> None:
+    """ConfigError unless `config` looks like a trust config or trusted root: cheap (the
+    sigstore models cost 0.4 s to import, which a scan answered from kept verdicts never
+    pays); `trusted_root` parses it fully when a bundle is first verified."""
+    try:
+        doc = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise _unusable(config, str(exc)) from None
+    media = doc.get("mediaType") if isinstance(doc, dict) else None
+    if not isinstance(media, str) or not media.startswith(_MEDIA_TYPES):
+        raise _unusable(config, "no Sigstore trusted-root or client-trust-config mediaType")
+
+
+def _unusable(config: Path, why: str) -> ConfigError:
+    return ConfigError(
+        f"{config}: not a usable Sigstore trust config: {why.splitlines()[0][:200]}",
+        hint="check --signature-trust-config / AUDITOR_SIGNATURE_TRUST_CONFIG",
+    )
+
+
 def trusted_root(config: Path | None) -> TrustedRoot:
     """The user's trust config (ClientTrustConfig or bare trusted root), else the shipped
     public-good root; ConfigError (exit 2) when the user's file is unusable."""
@@ -57,10 +100,7 @@ def trusted_root(config: Path | None) -> TrustedRoot:
             return ClientTrustConfig.from_json(text).trusted_root
         return TrustedRoot.from_file(str(config))
     except (OSError, ValueError, TypeError, SigstoreError) as exc:
-        raise ConfigError(
-            f"{config}: not a usable Sigstore trust config: {str(exc).splitlines()[0][:200]}",
-            hint="check --signature-trust-config / AUDITOR_SIGNATURE_TRUST_CONFIG",
-        ) from None
+        raise _unusable(config, str(exc)) from None
 
 
 @cache

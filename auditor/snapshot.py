@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from auditor.errors import AuditorError
-from auditor.http import CachedResponse
+from auditor.http import VERDICT_PREFIX, CachedResponse
 
 FORMAT = "origin-auditor-http-cache"
 VERSION = 1
@@ -30,6 +30,8 @@ def write(out: IO[str], entries: Iterable[tuple[str, CachedResponse]]) -> int:
     out.write(json.dumps({"format": FORMAT, "version": VERSION, "exported_at": now}) + "\n")
     count = 0
     for key, response in entries:
+        if key.startswith(VERDICT_PREFIX):
+            continue  # verdicts stay where they were reached (see `_entry`)
         out.write(json.dumps(_line(key, response), ensure_ascii=False) + "\n")
         count += 1
     return count
@@ -84,6 +86,10 @@ def _entry(name: str, number: int, raw: dict[str, Any]) -> tuple[str, CachedResp
         key, status, body = raw["key"], raw["status"], raw["body"]
         if not isinstance(key, str) or ":" not in key or not isinstance(status, int):
             raise TypeError("`key` must be `role:path` and `status` an integer")
+        if key.startswith(VERDICT_PREFIX):
+            # A verification verdict is believed only where it was reached: importing one
+            # would let a snapshot vouch for a bundle this machine never checked.
+            raise TypeError("verification verdicts are never imported")
         if not isinstance(body, str):
             raise TypeError("`body` must be a string")
         if raw.get("body_encoding", "utf-8") == "base64":

@@ -31,6 +31,8 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from bench_tools import child_env
+
 from auditor.model import (
     Action,
     Claim,
@@ -158,7 +160,7 @@ def cli(url: str, *args: str) -> tuple[float, str]:
         start = time.perf_counter()
         ran = subprocess.run(
             [str(AUDITOR), *args],
-            env=dict(os.environ, AUDITOR_DB=url),
+            env=child_env({"AUDITOR_DB": url}),
             capture_output=True,
             text=True,
             check=True,

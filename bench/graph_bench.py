@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from bench_tools import child_env
+
 from auditor.graph import ProvenanceGraph
 from auditor.model import (
     Claim,
@@ -231,7 +233,7 @@ def main() -> int:
         sample = random.Random(12).sample([c.purl for c in scan.components], 200)
         whys = sorted(timed(lambda p=p: graph.why(p))[0] for p in sample)  # type: ignore[misc]
         clis = []
-        env = dict(os.environ, AUDITOR_DB=url)
+        env = child_env({"AUDITOR_DB": url})
         for _ in range(3):
             start = time.perf_counter()
             ran = subprocess.run(

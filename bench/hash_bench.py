@@ -31,6 +31,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_tools import child_env
+
 REPO = Path(__file__).resolve().parent.parent
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 CHUNK = 8 * 1024 * 1024
@@ -133,7 +135,7 @@ def main() -> None:
         version = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout
         print(f"- openssl: {version.strip()}; rounds: {args.rounds}, best of each kept")
         scan = [auditor, "scan", f"hf-cache:{cache}", "--no-resolve", "--format", "json"]
-        one_core = dict(os.environ, AUDITOR_HASH_WORKERS="1")
+        one_core = child_env({"AUDITOR_HASH_WORKERS": "1"})
         half = len(blobs) // 2
         empty = args.workdir / "empty"
         empty.mkdir()

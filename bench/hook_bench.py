@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_tools import child_env
+
 AUDITOR = str(Path(sys.executable).parent / "auditor")
 LIMIT = 1.0
 
@@ -36,10 +38,7 @@ def _tree(root: Path, files: int = 50, lines: int = 200) -> list[str]:
 
 
 def _time(root: Path, names: list[str], rounds: int, expect: int) -> list[float]:
-    env = dict(os.environ, AUDITOR_DB=f"sqlite:///{root / 'store.db'}")
-    # An installed tool has its bytecode compiled; this sandbox sets PYTHONDONTWRITEBYTECODE,
-    # which would make every run recompile ~80 modules (~0.25 s) that no user recompiles.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = child_env({"AUDITOR_DB": f"sqlite:///{root / 'store.db'}"})
     took = []
     for _ in range(rounds):
         started = time.perf_counter()

@@ -43,6 +43,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_tools import child_env  # noqa: E402
+
 from tests.servers.hub import HubState, Repo, serve  # noqa: E402
 
 LATENCY = 0.05
@@ -298,7 +300,7 @@ def main() -> None:
         hub_server, mirror_server = serve(state), serve(mirror)
         url, mirror_url = next(hub_server), next(mirror_server)
         env = {
-            **os.environ,
+            **child_env({}),
             "HF_ENDPOINT": url,
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HOME": str(tmp / "hf-home"),

@@ -26,6 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_tools import child_env  # noqa: E402
+
 from tests.servers.pypi import PyPIState, load_project, serve  # noqa: E402
 
 COMPONENTS = 500
@@ -55,7 +57,7 @@ def projects() -> list[dict]:
 
 def timed(args: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run([str(AUDITOR), *args], check=True, capture_output=True)
+    subprocess.run([str(AUDITOR), *args], check=True, capture_output=True, env=child_env({}))
     return time.perf_counter() - started
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,42 @@ def test_signature_trust_config_verifies_npm_provenance(
     bad = auditor("scan", app, "--npm-registry", base, "--signature-trust-config", junk)
     assert bad.code == 2 and "junk.json: not a usable Sigstore trust config" in bad.stderr
     assert "Traceback" not in bad.stderr
+    # Right media type, broken inside: found when the first bundle is verified, still exit 2.
+    broken = tmp_path / "broken.json"
+    root = "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
+    broken.write_text(json.dumps({"mediaType": root, "tlogs": "nope"}), encoding="utf-8")
+    late = auditor("scan", app, "--npm-registry", base, "--signature-trust-config", broken,
+                   "--no-store")  # fmt: skip
+    assert late.code == 2 and "broken.json: not a usable Sigstore trust config" in late.stderr
+    assert "Traceback" not in late.stderr
+
+
+def test_verdicts_never_travel_in_snapshots(
+    auditor: Auditor, npm: tuple[JsonApiState, str], tmp_path: Path
+) -> None:
+    """A kept verification verdict is believed only by the store that reached it."""
+    state, base = npm
+    local = LocalSigstore()
+    sha512 = base64.b64decode(ALL["sigstore"][1].partition("-")[2]).hex()
+    bundle = local.npm_bundle("pkg:npm/sigstore@0.4.0", sha512)
+    state.routes["/-/npm/v1/attestations/sigstore@0.4.0"] = {
+        "attestations": [{"predicateType": PROVENANCE_V1, "bundle": bundle}]
+    }
+    trust = local.write_trust_config(tmp_path / "trust.json")
+    app = write_files(
+        tmp_path / "app", {"package-lock.json": lockfile({"sigstore": ALL["sigstore"]})}
+    )
+    ran = auditor("scan", app, "--npm-registry", base, "--signature-trust-config", trust)
+    assert ran.code == 0, ran.stderr
+    snapshot = tmp_path / "snap.jsonl"
+    assert auditor("cache", "export", snapshot).code == 0
+    lines = [json.loads(line) for line in snapshot.read_text().splitlines()[1:]]
+    keys = {line["key"] for line in lines}
+    assert "npm:/-/npm/v1/attestations/sigstore@0.4.0" in keys
+    assert not [k for k in keys if k.startswith("verdict:")]
+    forged = dict(lines[0], key="verdict:npm:/-/npm/v1/attestations/sigstore@0.4.0")
+    with snapshot.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(forged) + "\n")
+    bad = auditor("cache", "import", snapshot, "--db", f"sqlite:///{tmp_path / 'other.db'}")
+    assert bad.code == 2 and f"{snapshot}:{len(lines) + 2}:" in bad.stderr
+    assert "verdicts are never imported" in bad.stderr

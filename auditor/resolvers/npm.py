@@ -22,12 +22,12 @@ from packageurl import PackageURL
 
 from auditor.collectors.npm_common import integrity_hashes
 from auditor.endpoints import npm_role
-from auditor.http import MISSING_STATUSES, FetchError, Response
+from auditor.http import MISSING_STATUSES, VERDICT_PREFIX, FetchError, Response
 from auditor.model import Claim, Component, Evidence, Finding, Origin, OriginStatus, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
 from auditor.resolvers.local import local_origin
-from auditor.resolvers.npm_provenance import Provenance, provenance_bundles, verify
+from auditor.resolvers.npm_provenance import Provenance, verify_answer
 from auditor.urls import normalise_repository
 
 FULL = "application/json"
@@ -80,9 +80,20 @@ class NpmResolver(Resolver):
         return Resolution(origin, (*_findings(component, entry), *found))
 
     def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
-        """The packument of a registry component."""
-        name, _, direct = _identity(component.purl)
-        return () if direct else ((self._role(name), packument_path(name)),)
+        """The packument of a registry component, and — kept from an earlier scan if the
+        version has provenance — its attestations answer and the verdict on it."""
+        name, version, direct = _identity(component.purl)
+        if direct:
+            return ()
+        role = self._role(name)
+        if not version:
+            return ((role, packument_path(name)),)
+        attestations = f"{ATTESTATIONS_PATH}{name}@{version}"
+        return (
+            (role, packument_path(name)),
+            (role, attestations),
+            (VERDICT_PREFIX.rstrip(":"), f"{role}:{attestations}"),
+        )
 
     def _role(self, name: str) -> str:
         """The scope's own registry when one is configured, else the default one."""
@@ -118,9 +129,8 @@ class NpmResolver(Resolver):
             None,
         )
         found = []
-        for predicate_type, bundle in provenance_bundles(reply.json()):
-            digest = ("sha512", sha512) if sha512 else None
-            result = verify(predicate_type, bundle, subject, digest, self.sigstore_trust)
+        digest = ("sha512", sha512) if sha512 else None
+        for result in verify_answer(self.http, reply, subject, digest, self.sigstore_trust):
             note = Evidence(
                 "npm-provenance",
                 "verification",

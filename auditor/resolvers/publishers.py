@@ -107,7 +107,8 @@ def normalise_account(platform: str, account: str) -> str | None:
 
 def shared_domain(domain: str) -> bool:
     """Whether addresses or sites at this domain belong to unrelated people."""
-    return any(domain == d or domain.endswith("." + d) for d in SHARED_DOMAINS)
+    labels = domain.split(".")  # each suffix looked up: this runs for every evidence domain
+    return any(".".join(labels[i:]) in SHARED_DOMAINS for i in range(len(labels)))
 
 
 def domain_of_url(url: str) -> str | None:

@@ -80,9 +80,9 @@ def signature_trust(
     config = trust_config or env.get(TRUST_CONFIG_ENV) or None
     config_paths = _paths((config,), TRUST_CONFIG_ENV, env) if config else ()
     if config_paths:
-        from auditor.sigstore_trust import trusted_root
+        from auditor.sigstore_trust import check_trust_config
 
-        trusted_root(config_paths[0])  # an unusable file is a usage error now, not mid-scan
+        check_trust_config(config_paths[0])  # a usage error now, not mid-scan
     return SignatureTrust(
         keys=_paths(keys, KEY_ENV, env),
         certificate_chains=_paths(certificate_chains, CERT_CHAIN_ENV, env),

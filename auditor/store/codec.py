@@ -6,6 +6,7 @@ I/O. Decoding is the exact inverse of encoding: `decode(encode(scan)) == scan`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -105,6 +106,17 @@ def encode(scan: Scan) -> ScanRows:
 def _reject_nul(scan_id: str, table: str, value: object) -> None:
     """PostgreSQL text and JSONB cannot hold U+0000, so no backend accepts it (same data,
     same outcome everywhere); no real name, path or message needs it."""
+    # One pass in C first: JSON always escapes U+0000 as \u0000, so without that text
+    # anywhere there is nothing to find (a literal backslash-u0000 only costs the walk).
+    try:
+        text = json.dumps(value, default=str)
+    except (TypeError, ValueError):  # keys JSON cannot hold: walk instead
+        text = "\\u0000"
+    if "\\u0000" in text:
+        _walk_nul(scan_id, table, value)
+
+
+def _walk_nul(scan_id: str, table: str, value: object) -> None:
     if isinstance(value, str):
         if "\x00" in value:
             raise StoreError(
@@ -113,10 +125,10 @@ def _reject_nul(scan_id: str, table: str, value: object) -> None:
             )
     elif isinstance(value, Mapping):
         for item in value.values():
-            _reject_nul(scan_id, table, item)
+            _walk_nul(scan_id, table, item)
     elif isinstance(value, list | tuple):
         for item in value:
-            _reject_nul(scan_id, table, item)
+            _walk_nul(scan_id, table, item)
 
 
 def _evidence(items: Iterable[Evidence]) -> list[Row]:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from auditor.config import Config
 from auditor.http import HttpSettings
-from auditor.model import OriginStatus, Scan, ScanStatus, Strength
+from auditor.model import Claim, OriginStatus, Scan, ScanStatus, Strength
 from auditor.pipeline import run_scan
 from auditor.policy.engine import load_policy
 from auditor.policy.settings import PolicySettings
@@ -378,3 +378,40 @@ def test_provenance_from_another_repository_is_a_conflict(
     assert any("https://github.com/evil/fork" in c for c in origin.conflicts)
     [conflict] = [f for f in result.findings if f.rule == "origin.repository-conflict"]
     assert "declared repository https://github.com/sigstore/sigstore-js" in conflict.message
+
+
+def test_a_kept_verdict_is_reused_only_for_the_same_inputs(
+    npm: tuple[JsonApiState, str], tmp_path: Path
+) -> None:
+    """A warm scan reuses the verification verdict kept beside the answer; a different
+    trust root (or bundle, subject, digest, sigstore release, our code) verifies again."""
+    state, base = npm
+    build = Build(repository="https://github.com/sigstore/sigstore-js")
+    trust = _local_provenance(state, tmp_path, build)
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    signatures = SignatureTrust(trust_config=trust)
+    first = scan(tmp_path, base, {"sigstore": ALL["sigstore"]}, store, signatures=signatures)
+    key = "verdict:npm:/-/npm/v1/attestations/sigstore@0.4.0"
+    kept = store.http_cache().get(key)
+    assert kept is not None
+    inputs, _, verdict = kept.body.partition(b"\n")
+    assert json.loads(verdict)[0][1] is True  # verified
+    # Forge the kept verdict under the same inputs: a warm scan believes its own store ...
+    forged = [["https://slsa.dev/provenance/v1", True, None,
+               [["source_repository_uri", "https://github.com/forged/by-the-store"]]]]  # fmt: skip
+    store.http_cache().put_many(
+        [(key, replace(kept, body=inputs + b"\n" + json.dumps(forged).encode()))]
+    )
+    warm = scan(tmp_path, base, {"sigstore": ALL["sigstore"]}, store, signatures=signatures)
+    assert warm.origins[0].repository is not None
+    assert warm.origins[0].repository.value == "https://github.com/forged/by-the-store"
+    # ... but not once anything it was reached from changes: another trust root verifies
+    # again (and this one does not trust the bundle).
+    other = LocalSigstore().write_trust_config(tmp_path / "other.json")
+    again = scan(tmp_path, base, {"sigstore": ALL["sigstore"]}, store,
+                 signatures=SignatureTrust(trust_config=other))  # fmt: skip
+    [note] = [e for e in again.origins[0].evidence if e.field == "verification"]
+    assert note.value.startswith("unverifiable: signature does not verify")
+    assert first.origins[0].repository == Claim("https://github.com/sigstore/sigstore-js",
+                                                Strength.ATTESTED)  # fmt: skip
+    store.close()
