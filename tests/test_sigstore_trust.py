@@ -81,34 +81,38 @@ def test_a_statement_about_other_bytes_is_refused(sigstore: LocalSigstore, trust
         _verify(bundle, trust)
 
 
-def test_a_log_entry_about_another_envelope_is_refused(
-    sigstore: LocalSigstore, trust: Path
-) -> None:
-    _, cert, envelope = sigstore.sign_statement(PURL, SHA512)
-    _, _, other = sigstore.sign_statement(PURL, hashlib.sha512(b"x").hexdigest())
-    entry = sigstore.log_envelope(other, cert)  # a valid entry, logged for other bytes
-    with pytest.raises(Unverifiable, match="payload hash does not match"):
-        _verify(bundle_json(cert, envelope, entry), trust)
+def _logged_for_other_bytes(s: LocalSigstore, key: Any, cert: Any, envelope: Any) -> Any:
+    _, _, other = s.sign_statement(PURL, hashlib.sha512(b"x").hexdigest())
+    return s.log_envelope(other, cert)  # a valid entry, logged for other bytes
 
 
-def test_a_log_entry_with_another_signature_is_refused(
-    sigstore: LocalSigstore, trust: Path
-) -> None:
-    key, cert, envelope = sigstore.sign_statement(PURL, SHA512)
-    inner = envelope._inner
+def _logged_with_another_signature(s: LocalSigstore, key: Any, cert: Any, envelope: Any) -> Any:
     again = key.sign(envelope.pae(), _ecdsa())  # same key and payload, another signature
-    entry = sigstore.log_intoto(inner.payload_type, inner.payload, again, cert)
-    with pytest.raises(Unverifiable, match="signature does not match"):
-        _verify(bundle_json(cert, envelope, entry), trust)
+    inner = envelope._inner
+    return s.log_intoto(inner.payload_type, inner.payload, again, cert)
 
 
-def test_a_log_entry_for_another_certificate_of_the_same_key_is_refused(
-    sigstore: LocalSigstore, trust: Path
+def _logged_for_a_twin_certificate(s: LocalSigstore, key: Any, cert: Any, envelope: Any) -> Any:
+    twin = s.certificate(key.public_key(), Build(repository="https://github.com/evil/x"))
+    return s.log_envelope(envelope, twin)  # same key, another identity
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (_logged_for_other_bytes, "payload hash does not match"),
+        (_logged_with_another_signature, "signature does not match"),
+        (_logged_for_a_twin_certificate, "another certificate"),
+    ],
+)
+def test_a_log_entry_that_is_not_about_this_bundle_is_refused(
+    sigstore: LocalSigstore, trust: Path, tamper: Any, reason: str
 ) -> None:
+    """Each entry is genuinely logged (proof, checkpoint, promise all valid): only the
+    binding of entry to bundle can refuse it."""
     key, cert, envelope = sigstore.sign_statement(PURL, SHA512)
-    twin = sigstore.certificate(key.public_key(), Build(repository="https://github.com/evil/x"))
-    entry = sigstore.log_envelope(envelope, twin)
-    with pytest.raises(Unverifiable, match="another certificate"):
+    entry = tamper(sigstore, key, cert, envelope)
+    with pytest.raises(Unverifiable, match=reason):
         _verify(bundle_json(cert, envelope, entry), trust)
 
 
