@@ -28,6 +28,7 @@ from model_signing._signing import signing as ms_signing
 
 from auditor.errors import ConfigError
 from auditor.signatures import SignatureTrust
+from auditor.sigstore_trust import verifier as sigstore_verifier
 
 T = TypeVar("T")
 S = TypeVar("S", bound=ms_signing.Signature)
@@ -162,15 +163,7 @@ class ModelSignatureVerifier:
         if identity not in self._sigstore:
             issuer, config = self.trust.issuer, self.trust.trust_config
             assert issuer is not None  # checked by the caller
-            try:
-                self._sigstore[identity] = sign_sigstore.Verifier(
-                    identity=identity, oidc_issuer=issuer, trust_config=config
-                )
-            except Exception as exc:  # sigstore's trust loading raises many kinds
-                raise ConfigError(
-                    f"{config or 'Sigstore trust root'}: unusable: {exc}",
-                    hint="check --signature-trust-config",
-                ) from None
+            self._sigstore[identity] = _OfflineSigstoreVerifier(identity, issuer, config)
         return self._sigstore[identity]
 
 
@@ -267,3 +260,18 @@ def _resources(found: ms_manifest.Manifest) -> Iterator[SignedResource]:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class _OfflineSigstoreVerifier(sign_sigstore.Verifier):
+    """model_signing's Sigstore verifier on our trust root: the one the sigstore wheel
+    ships (model_signing's own constructor would refresh the public root over the network
+    on every scan) or the user's trust config, bare trusted roots included
+    (`auditor.sigstore_trust`); the identity policy is model_signing's."""
+
+    def __init__(self, identity: str, issuer: str, config: Path | None) -> None:
+        # Not super().__init__: what it would build is exactly these two attributes, from a
+        # trust root it fetches itself.
+        from sigstore.verify import policy
+
+        self._verifier = sigstore_verifier(config)
+        self._policy = policy.Identity(identity=identity, issuer=issuer)

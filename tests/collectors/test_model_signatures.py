@@ -385,6 +385,10 @@ def test_keyless_signature_is_checked_by_sigstore_against_identity(tmp_path: Pat
     )
     [found] = collect(tmp_path / "scan", trust).findings
     assert found.rule == "signature.invalid"
+    # Without a trust config: the public root the sigstore wheel ships, read offline.
+    shipped = SignatureTrust(identities=trust.identities, issuer=trust.issuer)
+    [again] = collect(tmp_path / "scan", shipped).findings
+    assert again.rule == "signature.invalid" and again.message == found.message
 
 
 def test_partial_hub_download_is_attested_for_the_files_present(tmp_path: Path) -> None:
