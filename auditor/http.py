@@ -50,6 +50,12 @@ VERDICT_PREFIX = "verdict:"
 """Cache keys of kept verdicts (`Http.keep_verdict`), beside the `role:path` answers."""
 
 
+def verdict_request(role: str, path: str) -> tuple[str, str]:
+    """The (role, path) pair under which `Http.prefetch` loads the verdict kept on the
+    answer to `role:path`."""
+    return VERDICT_PREFIX.removesuffix(":"), f"{role}:{path}"
+
+
 @dataclass(frozen=True, slots=True)
 class CachedResponse:
     """An answer as the cache keeps it."""

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auditor.sigstore_trust import verifier
 
@@ -202,6 +202,27 @@ class Attested:
     verified: bool
     reason: str | None = None
     """Why it does not verify."""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON value `from_json` reads back (for kept verdicts)."""
+        return {
+            "publisher": asdict(self.publisher),
+            "predicate_type": self.predicate_type,
+            "facts": asdict(self.facts),
+            "verified": self.verified,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, value: Any) -> Attested:
+        """The inverse of `to_json`; TypeError or KeyError for anything else."""
+        return cls(
+            Publisher(**value["publisher"]),
+            value["predicate_type"],
+            CertificateFacts(**value["facts"]),
+            value["verified"] is True,
+            value["reason"],
+        )
 
 
 def check_provenance(

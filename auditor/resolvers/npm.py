@@ -22,7 +22,7 @@ from packageurl import PackageURL
 
 from auditor.collectors.npm_common import integrity_hashes
 from auditor.endpoints import npm_role
-from auditor.http import MISSING_STATUSES, VERDICT_PREFIX, FetchError, Response
+from auditor.http import MISSING_STATUSES, FetchError, Response, verdict_request
 from auditor.model import Claim, Component, Evidence, Finding, Origin, OriginStatus, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
@@ -92,7 +92,7 @@ class NpmResolver(Resolver):
         return (
             (role, packument_path(name)),
             (role, attestations),
-            (VERDICT_PREFIX.rstrip(":"), f"{role}:{attestations}"),
+            verdict_request(role, attestations),
         )
 
     def _role(self, name: str) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 from auditor.errors import AuditorError
 from auditor.http import Http, Response
 from auditor.resolvers.attestations import Unverifiable, verify_dsse_bundle
-from auditor.sigstore_trust import fingerprint
+from auditor.resolvers.verdicts import remembered
 
 SLSA_PREFIX = "https://slsa.dev/provenance/"
 
@@ -77,23 +76,17 @@ def provenance_bundles(doc: Any) -> list[tuple[str, Mapping[str, Any]]]:
 def verify_answer(
     http: Http, reply: Response, subject: str, digest: tuple[str, str] | None, trust: Path | None
 ) -> list[Provenance]:
-    """Every SLSA bundle of an attestations answer, verified — or the verdict kept when this
-    very answer was verified before for the same subject, digest and `fingerprint` (a bundle
-    costs ~3 ms to verify: a warm scan of 1,000 attested packages would redo seconds of
-    work whose outcome cannot have changed)."""
-    inputs = hashlib.sha256(
-        b"\0".join((reply.body, subject.encode(), repr(digest).encode(),
-                    fingerprint(trust).encode()))
-    ).hexdigest()  # fmt: skip
-    kept = http.verdict(reply.key, inputs)
-    if kept is not None:
-        try:
-            return [Provenance.from_json(v) for v in json.loads(kept)]
-        except ValueError:
-            pass  # unreadable: verify again
-    results = [verify(t, b, subject, digest, trust) for t, b in provenance_bundles(reply.json())]
-    http.keep_verdict(reply.key, inputs, json.dumps([r.to_json() for r in results]).encode())
-    return results
+    """Every SLSA bundle of an attestations answer, verified (or the verdict kept from an
+    earlier scan of the very same answer: `verdicts.remembered`)."""
+    return remembered(
+        http,
+        reply,
+        (subject, repr(digest)),
+        trust,
+        lambda: [verify(t, b, subject, digest, trust) for t, b in provenance_bundles(reply.json())],
+        lambda results: [r.to_json() for r in results],
+        lambda kept: [Provenance.from_json(v) for v in kept],
+    )
 
 
 def verify(

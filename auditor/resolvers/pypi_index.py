@@ -31,6 +31,7 @@ from auditor.resolvers.attestations import (
     Unverifiable,
     check_provenance,
 )
+from auditor.resolvers.verdicts import remembered
 from auditor.urls import normalise_repository
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
@@ -111,7 +112,7 @@ def index_facts(
         return IndexFacts(tuple(evidence), tuple(findings))
     got = answer.fetched_at.isoformat(timespec="seconds")
     try:
-        attested = check_provenance(answer.body, filename, sha256, trust)
+        attested = _checked(http, answer, filename, sha256, trust)
     except Unverifiable as exc:
         attested = ()
         note = Evidence("attestation", "status", f"unverifiable: {exc.reason}", answer.key,
@@ -205,10 +206,28 @@ def _attestation_evidence(one: Attested, where: str, when: str) -> Iterable[Evid
                        strength, when)  # fmt: skip
 
 
-def _verified_owner(body: bytes, filename: str, sha256: str, trust: Path | None) -> str | None:
+def _checked(
+    http: Http, answer: Response, filename: str, sha256: str, trust: Path | None
+) -> tuple[Attested, ...]:
+    """`check_provenance` of a kept or fetched provenance object (or the verdict kept from
+    an earlier scan of the very same object: `verdicts.remembered`)."""
+    return remembered(
+        http,
+        answer,
+        (filename, sha256),
+        trust,
+        lambda: check_provenance(answer.body, filename, sha256, trust),
+        lambda found: [a.to_json() for a in found],
+        lambda kept: tuple(Attested.from_json(v) for v in kept),
+    )
+
+
+def _verified_owner(
+    http: Http, kept: Response, filename: str, sha256: str, trust: Path | None
+) -> str | None:
     """The owner id of the first attestation of a kept provenance object that verifies."""
     try:
-        attested = check_provenance(body, filename, sha256, trust)
+        attested = _checked(http, kept, filename, sha256, trust)
     except Unverifiable:
         return None
     return next((a.facts.source_repository_owner_id for a in attested if a.verified), None)
@@ -248,7 +267,7 @@ def _owner_changes(
         if other_version == version:
             continue
         digest = str((f.get("hashes") or {}).get("sha256", ""))
-        seen = _verified_owner(kept.body, other, digest, trust)
+        seen = _verified_owner(http, kept, other, digest, trust)
         if seen and seen != owner_id:
             others[other_version] = seen
     if not others:

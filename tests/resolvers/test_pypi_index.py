@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -201,3 +202,27 @@ def test_offline_with_an_older_cache_keeps_the_json_answer(
     [origin] = scan.origins
     assert origin.publisher is not None and origin.publisher.value == "pallets"
     assert any(e.value == "not checked: offline, not cached" for e in origin.evidence)
+
+
+def test_a_warm_scan_reuses_the_kept_verdict_and_gives_the_same_origin(
+    pypi: tuple[PyPIState, str], tmp_path: Path
+) -> None:
+    state, base = pypi
+    _serve_real_provenance(state)
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    cold = _scan(tmp_path, base, "pypi-attestations==0.0.19\n", store)
+    key = f"verdict:pypi:/integrity/pypi-attestations/0.0.19/{SDIST}/provenance"
+    kept = store.http_cache().get(key)
+    assert kept is not None
+    [verdict] = json.loads(kept.body.partition(b"\n")[2])
+    assert verdict["verified"] is True
+    assert verdict["facts"]["source_repository_owner_id"] == "2314423"
+    warm = _scan(tmp_path, base, "pypi-attestations==0.0.19\n", store)
+    assert warm.origins_by_purl()[PURL] == cold.origins_by_purl()[PURL]
+    # An unreadable verdict is not believed: the bundle is verified again, same outcome.
+    store.http_cache().put_many(
+        [(key, replace(kept, body=kept.body.partition(b"\n")[0] + b"\n[{}]"))]
+    )
+    again = _scan(tmp_path, base, "pypi-attestations==0.0.19\n", store)
+    assert again.origins_by_purl()[PURL] == cold.origins_by_purl()[PURL]
+    store.close()
