@@ -322,7 +322,8 @@ def main() -> None:
             rows["startup"].append(run(scan_command(cache, db, out, cli, False, False), env)[0])
             before = len(state.log)
             took, done = run(scan_command(cache, db, out, cli, False), env)
-            assert done.returncode == 0, done.stderr[-2000:]
+            # 1: the planted mirror copies are blocking findings (`hub.hash-mismatch`).
+            assert done.returncode in (0, 1), done.stderr[-2000:]
             rows["cold"].append(took)
             sent.append(len(state.log) - before)
             doc = json.loads(out.read_text())
@@ -341,7 +342,7 @@ def main() -> None:
         db = f"sqlite:///{tmp}/verify.db"
         out = tmp / "verify.json"
         ours_s, done = run(scan_command(cache, db, out, cli, True), env)
-        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.returncode in (0, 1), done.stderr[-2000:]  # 1: what it found blocks
         ours = auditor_flags(out)
         cli_s, cli_flags = hf_verify_cli(cache, repos, env)
         api_s, api_flags = hf_verify_api(cache, repos, url)
