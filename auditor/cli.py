@@ -147,7 +147,7 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
 )
 @click.option(
     "--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
-    help="Components resolved at once.",
+    help="Registry requests in flight per host (at most 16).",
 )  # fmt: skip
 @click.option(
     "--npm-registry",

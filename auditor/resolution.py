@@ -103,7 +103,13 @@ def resolve_components(
     needed = {ecosystem(c) for c in components}
     found = endpoints(config, needed)
     bases = {role: e.url for role, e in found.items()}
-    settings = replace(config.http or HttpSettings(), offline=config.offline)
+    settings = config.http or HttpSettings()
+    # `--concurrency` bounds the requests in flight to each host; components are resolved by
+    # twice as many workers, because a worker waiting on an answer another one asked for (a
+    # shared base model, a packument) holds no request slot and would leave it idle.
+    settings = replace(
+        settings, offline=config.offline, per_host=min(settings.per_host, config.concurrency)
+    )
     http = Http(bases, cache, settings, headers=_request_headers(needed))
     trust = config.signatures.trust_config
     resolvers: dict[str, Resolver] = {
@@ -140,7 +146,7 @@ def resolve_components(
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
 
     primary: list[Resolution] = []
-    with ThreadPoolExecutor(max_workers=max(1, config.concurrency)) as pool:
+    with ThreadPoolExecutor(max_workers=2 * max(1, config.concurrency)) as pool:
         for result in pool.map(_resolve, components):
             primary.append(result)
             done += 1
