@@ -119,6 +119,23 @@ def timed(args: list[str], env: dict[str, str], kind: str = "") -> float:
     return took
 
 
+def cold_then_warm(
+    args: list[str],
+    state: JsonApiState,
+    env: dict[str, str],
+    rows: dict[str, list[float]],
+    prefix: str,
+) -> int:
+    """Time a cold scan then a warm one on the same store (rows `<prefix>cold` and
+    `<prefix>warm`); the requests the cold one sent. A warm scan must send none."""
+    before = len(state.log)
+    rows[f"{prefix}cold"].append(timed(args, env, f"{prefix}cold"))
+    sent = len(state.log) - before
+    rows[f"{prefix}warm"].append(timed(args, env, f"{prefix}warm"))
+    assert len(state.log) == before + sent, "a warm scan sent requests"
+    return sent
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -141,12 +158,7 @@ def main() -> None:
         for round_ in range(opts.rounds):
             db = f"sqlite:///{tmp}/r{round_}.db"
             rows["startup"].append(timed([*common, "--no-resolve", "--db", db], env, "startup"))
-            before = len(state.log)
-            rows["cold"].append(timed([*common, "--db", db], env, "cold"))
-            requests_cold.append(len(state.log) - before)
-            before = len(state.log)
-            rows["warm"].append(timed([*common, "--db", db], env, "warm"))
-            assert len(state.log) == before, "a warm scan sent requests"
+            requests_cold.append(cold_then_warm([*common, "--db", db], state, env, rows, ""))
             rows["offline"].append(timed([*common, "--offline", "--db", db], env, "offline"))
         next(server, None)
         # Every package with verified npm provenance (1,000 Sigstore bundles): the same
@@ -161,12 +173,9 @@ def main() -> None:
         attested_cold: list[int] = []
         for round_ in range(opts.rounds):
             db = f"sqlite:///{tmp}/p{round_}.db"
-            before = len(state.log)
-            rows["provenance cold"].append(timed([*attested, "--db", db], env, "provenance cold"))
-            attested_cold.append(len(state.log) - before)
-            before = len(state.log)
-            rows["provenance warm"].append(timed([*attested, "--db", db], env, "provenance warm"))
-            assert len(state.log) == before, "a warm scan sent requests"
+            attested_cold.append(
+                cold_then_warm([*attested, "--db", db], state, env, rows, "provenance ")
+            )
         next(server, None)
     med = {k: statistics.median(v) for k, v in rows.items()}
     sent = statistics.median(requests_cold)
