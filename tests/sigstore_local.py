@@ -377,8 +377,15 @@ class LocalSigstore:
         _, cert, envelope = self.sign_statement(purl, sha512, build)
         return bundle_json(cert, envelope, self.log_envelope(envelope, cert))
 
-    def sign_statement(self, purl: str, sha512: str, build: Build | None = None) -> Any:
-        """(ephemeral key, its certificate, the DSSE envelope) of a SLSA v1 statement."""
+    def sign_statement(
+        self,
+        purl: str,
+        sha512: str,
+        build: Build | None = None,
+        others: tuple[tuple[str, str], ...] = (),
+    ) -> Any:
+        """(ephemeral key, its certificate, the DSSE envelope) of a SLSA v1 statement about
+        `purl` (and the `others`, (name, sha512) each)."""
         from sigstore import dsse
 
         build = build or Build()
@@ -386,7 +393,12 @@ class LocalSigstore:
         cert = self.certificate(key.public_key(), build)
         statement = (
             dsse.StatementBuilder()
-            .subjects([dsse.Subject(name=purl, digest=dsse.DigestSet({"sha512": sha512}))])
+            .subjects(
+                [
+                    dsse.Subject(name=name, digest=dsse.DigestSet({"sha512": digest}))
+                    for name, digest in ((purl, sha512), *others)
+                ]
+            )
             .predicate_type(PROVENANCE_V1)
             .predicate(_slsa_predicate(build))
             .build()

@@ -81,6 +81,16 @@ def test_a_statement_about_other_bytes_is_refused(sigstore: LocalSigstore, trust
         _verify(bundle, trust)
 
 
+def test_a_name_paired_with_other_bytes_is_not_bound(sigstore: LocalSigstore, trust: Path) -> None:
+    """A statement about two artifacts: our bytes are named `evil`, our name has other bytes."""
+    other = hashlib.sha512(b"other").hexdigest()
+    _, cert, envelope = sigstore.sign_statement("pkg:npm/evil@1.0.0", SHA512,
+                                                others=((PURL, other),))  # fmt: skip
+    verified = _verify(bundle_json(cert, envelope, sigstore.log_envelope(envelope, cert)), trust)
+    assert verified.subjects == ("pkg:npm/evil@1.0.0",)
+    assert PURL not in verified.subjects
+
+
 def _logged_for_other_bytes(s: LocalSigstore, key: Any, cert: Any, envelope: Any) -> Any:
     _, _, other = s.sign_statement(PURL, hashlib.sha512(b"x").hexdigest())
     return s.log_envelope(other, cert)  # a valid entry, logged for other bytes

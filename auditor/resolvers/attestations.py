@@ -134,7 +134,8 @@ class Verified:
     facts: CertificateFacts
     predicate_type: str
     subjects: tuple[str, ...]
-    """The statement's subject names (file names for PEP 740)."""
+    """The names the statement gives these bytes: its subjects whose digest is the one
+    asked about (file names for PEP 740, purls for npm)."""
 
 
 def verify_dsse_bundle(
@@ -165,13 +166,15 @@ def verify_dsse_bundle(
         statement = json.loads(payload)
         subjects = [(str(s.get("name", "")), s["digest"]) for s in statement["subject"]]
         predicate_type = str(statement["predicateType"])
-        signed = {str(d.get(algorithm, "")).lower() for _, d in subjects}
+        # Only the names given to *these* bytes count: in a statement about several
+        # artifacts, a name paired with another artifact's digest says nothing about ours.
+        bound = tuple(n for n, d in subjects if str(d.get(algorithm, "")).lower() == expected)
     except (ValueError, KeyError, TypeError, AttributeError):
         raise Unverifiable("malformed in-toto statement") from None
-    if expected not in signed:
+    if not bound:
         raise Unverifiable(f"the statement is about other bytes (subject {algorithm} differs)")
     der = bundle.signing_certificate.public_bytes(Encoding.DER)
-    return Verified(certificate_facts(der), predicate_type, tuple(n for n, _ in subjects))
+    return Verified(certificate_facts(der), predicate_type, bound)
 
 
 @dataclass(frozen=True, slots=True)
