@@ -21,18 +21,16 @@ import base64
 import copy
 import hashlib
 import json
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_tools import child_env  # noqa: E402
+from resolution_rounds import Rounds  # noqa: E402
 
 from tests.servers.jsonapi import JsonApiState, load, serve  # noqa: E402
 from tests.sigstore_local import PROVENANCE_V1, LocalSigstore  # noqa: E402
@@ -103,39 +101,6 @@ def lockfile(docs: dict[str, dict]) -> str:
     )
 
 
-CPU: dict[str, list[float]] = {}
-"""CPU seconds (user + system) per run kind: on a loaded, shared machine wall time stretches
-with the load while CPU time mostly does not, so both are printed."""
-
-
-def timed(args: list[str], env: dict[str, str], kind: str = "") -> float:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    subprocess.run([str(AUDITOR), *args], check=True, capture_output=True, env=env)
-    took = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    CPU.setdefault(kind, []).append(used)
-    return took
-
-
-def cold_then_warm(
-    args: list[str],
-    state: JsonApiState,
-    env: dict[str, str],
-    rows: dict[str, list[float]],
-    prefix: str,
-) -> int:
-    """Time a cold scan then a warm one on the same store (rows `<prefix>cold` and
-    `<prefix>warm`); the requests the cold one sent. A warm scan must send none."""
-    before = len(state.log)
-    rows[f"{prefix}cold"].append(timed(args, env, f"{prefix}cold"))
-    sent = len(state.log) - before
-    rows[f"{prefix}warm"].append(timed(args, env, f"{prefix}warm"))
-    assert len(state.log) == before + sent, "a warm scan sent requests"
-    return sent
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -149,60 +114,44 @@ def main() -> None:
         lock.write_text(lockfile(docs))
         server = serve(state)
         base = next(server)
+        runs = Rounds(AUDITOR, env, lambda: len(state.log))
         common = ["scan", str(lock), "--format", "json", "--npm-registry", base,
                   "--concurrency", str(CONCURRENCY)]  # fmt: skip
         # Untimed: compiles the bytecode once, as installing the tool does.
-        timed([*common, "--no-resolve", "--db", f"sqlite:///{tmp}/compile.db"], env, "compile")
-        rows: dict[str, list[float]] = {"startup": [], "cold": [], "warm": [], "offline": []}
-        requests_cold = []
+        runs.timed([*common, "--no-resolve", "--db", f"sqlite:///{tmp}/compile.db"], None)
         for round_ in range(opts.rounds):
-            db = f"sqlite:///{tmp}/r{round_}.db"
-            rows["startup"].append(timed([*common, "--no-resolve", "--db", db], env, "startup"))
-            requests_cold.append(cold_then_warm([*common, "--db", db], state, env, rows, ""))
-            rows["offline"].append(timed([*common, "--offline", "--db", db], env, "offline"))
+            runs.round(common, f"sqlite:///{tmp}/r{round_}.db")
         next(server, None)
         # Every package with verified npm provenance (1,000 Sigstore bundles): the same
-        # warm scan, now also verifying a bundle per package.
+        # scans, now also verifying a bundle per package.
         sigstore = LocalSigstore()
         trust = sigstore.write_trust_config(Path(tmp) / "trust.json")
         state = JsonApiState(routes=with_provenance(docs, sigstore), latency=LATENCY)
         server = serve(state)
         base = next(server)
         attested = [*common[:5], base, *common[6:], "--signature-trust-config", str(trust)]
-        rows["provenance cold"], rows["provenance warm"] = [], []
-        attested_cold: list[int] = []
         for round_ in range(opts.rounds):
-            db = f"sqlite:///{tmp}/p{round_}.db"
-            attested_cold.append(
-                cold_then_warm([*attested, "--db", db], state, env, rows, "provenance ")
-            )
+            runs.round(attested, f"sqlite:///{tmp}/p{round_}.db", "provenance ", full=False)
         next(server, None)
-    med = {k: statistics.median(v) for k, v in rows.items()}
-    sent = statistics.median(requests_cold)
-    ideal = sent / CONCURRENCY * LATENCY + med["startup"]
-    attested_ideal = statistics.median(attested_cold) / CONCURRENCY * LATENCY + med["startup"]
+    ideal = runs.ideal("", CONCURRENCY, LATENCY)
+    attested_ideal = runs.ideal("provenance ", CONCURRENCY, LATENCY)
+    cold, warm = runs.median("cold"), runs.median("warm")
+    p_cold, p_warm = runs.median("provenance cold"), runs.median("provenance warm")
     verdicts = [
-        ("cold <= 2x ideal", med["cold"] / ideal, med["cold"] <= 2 * ideal, f"ideal {ideal:.2f} s"),
-        ("warm < 1.2 s", med["warm"] / 1.2, med["warm"] < 1.2, "no requests sent"),
-        ("cold <= 2x ideal, all with provenance", med["provenance cold"] / attested_ideal,
-         med["provenance cold"] <= 2 * attested_ideal, f"ideal {attested_ideal:.2f} s"),
-        ("warm < 1.2 s, all with provenance", med["provenance warm"] / 1.2,
-         med["provenance warm"] < 1.2, "1,000 bundles verified"),
+        ("cold <= 2x ideal", cold / ideal, cold <= 2 * ideal, f"ideal {ideal:.2f} s"),
+        ("warm < 1.2 s", warm / 1.2, warm < 1.2, "no requests sent"),
+        ("cold <= 2x ideal, all with provenance", p_cold / attested_ideal,
+         p_cold <= 2 * attested_ideal, f"ideal {attested_ideal:.2f} s"),
+        ("warm < 1.2 s, all with provenance", p_warm / 1.2, p_warm < 1.2,
+         "1,000 bundles verified"),
     ]  # fmt: skip
-    print(f"{COMPONENTS} npm components, {LATENCY * 1000:.0f} ms latency, concurrency"
-          f" {CONCURRENCY}, {sent:.0f} requests cold, {opts.rounds} rounds (median)")  # fmt: skip
-    bar = "|" if opts.markdown else " "
-    print(f"{bar} run {bar} median s {bar} min s {bar} median CPU s {bar}")
-    if opts.markdown:
-        print("|---|---|---|---|")
-    for name, values in rows.items():
-        cpu = statistics.median(CPU[name])
-        print(f"{bar} {name} {bar} {med[name]:.3f} {bar} {min(values):.3f} {bar} {cpu:.3f} {bar}")
-    print()
-    for label, ratio, ok, note in verdicts:
-        verdict = "PASS" if ok else "MISS"
-        print(f"{bar} {label} {bar} ratio {ratio:.2f} {bar} {verdict} {bar} {note}")
-    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    sent = statistics.median(runs.requests[""])
+    runs.report(
+        f"{COMPONENTS} npm components, {LATENCY * 1000:.0f} ms latency, concurrency"
+        f" {CONCURRENCY}, {sent:.0f} requests cold, {opts.rounds} rounds (median)",
+        verdicts,
+        opts.markdown,
+    )
 
 
 if __name__ == "__main__":

@@ -17,16 +17,15 @@ import argparse
 import copy
 import hashlib
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_tools import child_env  # noqa: E402
+from resolution_rounds import Rounds  # noqa: E402
 
 from tests.servers.pypi import PyPIState, load_project, serve  # noqa: E402
 
@@ -55,12 +54,6 @@ def projects() -> list[dict]:
     return made
 
 
-def timed(args: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run([str(AUDITOR), *args], check=True, capture_output=True, env=child_env({}))
-    return time.perf_counter() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -80,42 +73,28 @@ def main() -> None:
         )
         server = serve(state)
         base = next(server)
+        runs = Rounds(AUDITOR, child_env({}), lambda: len(state.log))
         common = ["scan", str(lock), "--format", "json", "--pypi-url", base,
                   "--concurrency", str(CONCURRENCY)]  # fmt: skip
-        rows: dict[str, list[float]] = {"startup": [], "cold": [], "warm": [], "offline": []}
-        requests_cold = []
+        # Untimed: compiles the bytecode once, as installing the tool does.
+        runs.timed([*common, "--no-resolve", "--db", f"sqlite:///{tmp}/compile.db"], None)
         for round_ in range(opts.rounds):
-            db = f"sqlite:///{tmp}/r{round_}.db"
-            rows["startup"].append(timed([*common, "--no-resolve", "--db", db]))
-            before = len(state.log)
-            rows["cold"].append(timed([*common, "--db", db]))
-            requests_cold.append(len(state.log) - before)
-            before = len(state.log)
-            rows["warm"].append(timed([*common, "--db", db]))
-            assert len(state.log) == before, "a warm scan sent requests"
-            rows["offline"].append(timed([*common, "--offline", "--db", db]))
+            runs.round(common, f"sqlite:///{tmp}/r{round_}.db")
         next(server, None)
-    med = {k: statistics.median(v) for k, v in rows.items()}
-    sent = statistics.median(requests_cold)
-    ideal = sent / CONCURRENCY * LATENCY + med["startup"]
+    ideal = runs.ideal("", CONCURRENCY, LATENCY)
+    cold, warm, offline = runs.median("cold"), runs.median("warm"), runs.median("offline")
     verdicts = [
-        ("cold <= 2x ideal", med["cold"] / ideal, med["cold"] <= 2 * ideal, f"ideal {ideal:.2f} s"),
-        ("warm < 1.2 s", med["warm"] / 1.2, med["warm"] < 1.2, "no requests sent"),
-        ("offline < 1.2 s", med["offline"] / 1.2, med["offline"] < 1.2, ""),
+        ("cold <= 2x ideal", cold / ideal, cold <= 2 * ideal, f"ideal {ideal:.2f} s"),
+        ("warm < 1.2 s", warm / 1.2, warm < 1.2, "no requests sent"),
+        ("offline < 1.2 s", offline / 1.2, offline < 1.2, ""),
     ]
-    print(f"{COMPONENTS} components, {LATENCY * 1000:.0f} ms latency, concurrency {CONCURRENCY},"
-          f" {sent:.0f} requests cold, {opts.rounds} rounds (median)")  # fmt: skip
-    bar = "|" if opts.markdown else " "
-    print(f"{bar} run {bar} median s {bar} min s {bar}")
-    if opts.markdown:
-        print("|---|---|---|")
-    for name, values in rows.items():
-        print(f"{bar} {name} {bar} {med[name]:.3f} {bar} {min(values):.3f} {bar}")
-    print()
-    for label, ratio, ok, note in verdicts:
-        verdict = "PASS" if ok else "MISS"
-        print(f"{bar} {label} {bar} ratio {ratio:.2f} {bar} {verdict} {bar} {note}")
-    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}")
+    sent = statistics.median(runs.requests[""])
+    runs.report(
+        f"{COMPONENTS} components, {LATENCY * 1000:.0f} ms latency, concurrency {CONCURRENCY},"
+        f" {sent:.0f} requests cold, {opts.rounds} rounds (median)",
+        verdicts,
+        opts.markdown,
+    )
 
 
 if __name__ == "__main__":

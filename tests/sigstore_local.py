@@ -444,3 +444,21 @@ def _slsa_predicate(build: Build) -> dict[str, Any]:
             "metadata": {"invocationId": f"{repo}/actions/runs/1/attempts/1"},
         },
     }
+
+
+def public_trust_config(path: Path) -> Path:
+    """The public-good trust root sigstore-python ships, written as a ClientTrustConfig file
+    (what a user would hand to `--signature-trust-config`); read offline."""
+    from importlib import resources
+
+    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
+    path.write_text(
+        json.dumps(
+            {
+                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                "trustedRoot": json.loads((store / "trusted_root.json").read_text()),
+                "signingConfig": json.loads((store / "signing_config.v0.2.json").read_text()),
+            }
+        )
+    )
+    return path

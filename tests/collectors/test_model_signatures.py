@@ -20,6 +20,7 @@ from auditor.signatures import SignatureTrust
 from auditor.signatures.model_signature import SignatureInvalid, signature_kind
 from auditor.sources.directory import DirectoryTree
 from tests.signatures.pki import chain, key_pair
+from tests.sigstore_local import public_trust_config
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -342,22 +343,6 @@ def test_model_roots_never_overlap_and_contain_their_files(paths: list[str]) -> 
         assert root.purl is None or root.purl.startswith("pkg:huggingface/")
 
 
-def _public_trust_config(path: Path) -> Path:
-    from importlib import resources
-
-    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
-    path.write_text(
-        json.dumps(
-            {
-                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
-                "trustedRoot": json.loads((store / "trusted_root.json").read_text()),
-                "signingConfig": json.loads((store / "signing_config.v0.2.json").read_text()),
-            }
-        )
-    )
-    return path
-
-
 def test_keyless_signature_is_checked_by_sigstore_against_identity(tmp_path: Path) -> None:
     """A bundle that claims a keyless (Fulcio) certificate, here from our own CA: with an
     identity configured, sigstore-python checks it against the public trust root and refuses
@@ -381,7 +366,7 @@ def test_keyless_signature_is_checked_by_sigstore_against_identity(tmp_path: Pat
     trust = SignatureTrust(
         identities=("signer@example.test",),
         issuer="https://issuer.invalid",
-        trust_config=_public_trust_config(tmp_path / "trust.json"),
+        trust_config=public_trust_config(tmp_path / "trust.json"),
     )
     [found] = collect(tmp_path / "scan", trust).findings
     assert found.rule == "signature.invalid"

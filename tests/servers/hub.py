@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.servers import StateServer, running
-from tests.servers.pypi import Fault
+from tests.servers.pypi import Fault, take_fault
 
 UNKNOWN_CREATED_AT = "2022-03-02T23:29:04.000Z"
 LFS_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pkl", ".onnx", ".dat")
@@ -190,7 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
             state.log.append((self.command, self.path, headers))
         if state.latency:
             time.sleep(state.latency)
-        fault = self._fault(state)
+        fault = take_fault(state.faults, state.lock, self.path)
         if fault is not None:
             return self._fail(fault)
         split = urlsplit(self.path)
@@ -261,15 +261,6 @@ class _Handler(BaseHTTPRequestHandler):
         if repo.is_lfs(path):
             extra["X-Linked-Etag"] = f'"{etag}"'
         self._send(200, data, "application/octet-stream", extra, head)
-
-    def _fault(self, state: HubState) -> Fault | None:
-        with state.lock:
-            for prefix, fault in state.faults.items():
-                if self.path.startswith(prefix) and (fault.times is None or fault.times > 0):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-        return None
 
     def _fail(self, fault: Fault) -> None:
         if fault.kind == "hang":

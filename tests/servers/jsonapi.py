@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from tests.servers import StateServer, running
-from tests.servers.pypi import PyPIState, _Handler
+from tests.servers.pypi import PyPIState, _Handler, take_fault
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CORGI = "application/vnd.npm.install-v1+json"
@@ -61,7 +61,7 @@ class _JsonHandler(_Handler):
 
     def _answer(self, state: PyPIState) -> None:
         assert isinstance(state, JsonApiState)
-        fault = self._fault(state)
+        fault = take_fault(state.faults, state.lock, self.path)
         if fault is not None:
             return self._fail(fault)
         path = unquote(self.path.split("?")[0])

@@ -45,6 +45,18 @@ class Fault:
     """How long a `hang` lasts."""
 
 
+def take_fault(faults: dict[str, Fault], lock: threading.Lock, path: str) -> Fault | None:
+    """The fault for a request to `path` (the first whose prefix it starts with and that has
+    uses left), one use spent; None: answer normally. Shared by every loopback server."""
+    with lock:
+        for prefix, fault in faults.items():
+            if path.startswith(prefix) and (fault.times is None or fault.times > 0):
+                if fault.times is not None:
+                    fault.times -= 1
+                return fault
+    return None
+
+
 @dataclass
 class PyPIState:
     """The server's data and behaviour; tests change it between requests."""
@@ -168,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
             expected = base64.b64encode(":".join(state.credentials).encode()).decode()
             if self.headers.get("Authorization") != f"Basic {expected}":
                 return self._send(401, b'{"message": "Unauthorized"}')
-        fault = self._fault(state)
+        fault = take_fault(state.faults, state.lock, self.path)
         if fault is not None:
             return self._fail(fault)
         parts = [p for p in self.path.split("?")[0].split("/") if p]
@@ -204,15 +216,6 @@ class _Handler(BaseHTTPRequestHandler):
             message = {"message": f"No provenance available for {filename}"}
             return self._send(404, json.dumps(message).encode())
         return self._send(200, body, content_type=INTEGRITY_JSON)
-
-    def _fault(self, state: PyPIState) -> Fault | None:
-        with state.lock:
-            for prefix, fault in state.faults.items():
-                if self.path.startswith(prefix) and (fault.times is None or fault.times > 0):
-                    if fault.times is not None:
-                        fault.times -= 1
-                    return fault
-        return None
 
     def _fail(self, fault: Fault) -> None:
         if fault.kind == "hang":

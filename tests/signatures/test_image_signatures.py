@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from auditor.signatures.slsa import slsa_provenance
 from auditor.sources.directory import DirectoryTree
 from tests.signatures import oci
 from tests.signatures.pki import chain, key_pair
+from tests.sigstore_local import public_trust_config
 
 REFERENCE = "registry.invalid/acme/app:1.0"
 
@@ -199,21 +199,6 @@ def test_expired_signing_certificate_is_invalid(tmp_path: Path, layout: oci.Layo
     assert found.rule == "signature.invalid" and "expired" in found.message
 
 
-def _public_sigstore_trust_config(path: Path) -> Path:
-    """The public-good trust root sigstore-python ships, as a ClientTrustConfig (offline)."""
-    store = resources.files("sigstore") / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev"
-    path.write_text(
-        json.dumps(
-            {
-                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
-                "trustedRoot": json.loads((store / "trusted_root.json").read_text()),
-                "signingConfig": json.loads((store / "signing_config.v0.2.json").read_text()),
-            }
-        )
-    )
-    return path
-
-
 def test_keyless_bundle_not_from_the_public_ca_is_invalid(
     tmp_path: Path, layout: oci.Layout
 ) -> None:
@@ -230,7 +215,7 @@ def test_keyless_bundle_not_from_the_public_ca_is_invalid(
     trust = SignatureTrust(
         identities=("signer@example.test",),
         issuer="https://issuer.invalid",
-        trust_config=_public_sigstore_trust_config(tmp_path / "trust.json"),
+        trust_config=public_trust_config(tmp_path / "trust.json"),
     )
     evidence, [found] = check(layout, digest, trust)
     assert evidence == ()
