@@ -147,11 +147,7 @@ class _Inflate:
         """The next piece of output (b"" only at the end of the stream)."""
         while not self.done:
             if not self.pending:
-                self.pending = self.blob.pread(self.next_in, IN_CHUNK)
-                if self.hasher is not None:
-                    self.hasher.update(self.pending)
-                self.pending_at = self.next_in
-                self.next_in += len(self.pending)
+                self._read_in()
                 if not self.pending:
                     raise ParseError(self.blob.label, "truncated gzip stream")
             data = self.pending
@@ -169,14 +165,18 @@ class _Inflate:
                 return piece
         return b""
 
+    def _read_in(self) -> None:
+        """The next compressed chunk into `pending`, hashed as it is read."""
+        self.pending = self.blob.pread(self.next_in, IN_CHUNK)
+        if self.hasher is not None:
+            self.hasher.update(self.pending)
+        self.pending_at = self.next_in
+        self.next_in += len(self.pending)
+
     def _next_member(self) -> None:
         """Concatenated gzip members form one stream; zero padding after the last is ignored."""
         if not self.pending:
-            self.pending = self.blob.pread(self.next_in, IN_CHUNK)
-            if self.hasher is not None:
-                self.hasher.update(self.pending)
-            self.pending_at = self.next_in
-            self.next_in += len(self.pending)
+            self._read_in()
         if not self.pending or self.pending[:1] == b"\0":
             self.done = True
             return
