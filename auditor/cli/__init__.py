@@ -1,0 +1,62 @@
+"""The command line: builds a Config, calls the pipeline, renders, maps errors to exit codes.
+
+The only package that prints or exits. One module per command family:
+
+- `scan`: `scan` and `check-models`;
+- `views`: questions on a stored scan (`report`, `show`, `why`, `origins`, `graph`);
+- `history`: many scans of one target (`history`, `diff`, `prune`);
+- `admin`: the machinery (`db`, `cache`, `doctor`);
+- `knowledge`: what findings are judged by (`rules`, `publishers`);
+- `options` and `common`: what the families share.
+
+Heavy modules (SQLAlchemy, jinja2, the pipeline) are imported inside the commands that need
+them: start-up time is most of a small scan's wall time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from auditor import __version__
+from auditor.cli import admin, history, knowledge, scan, views
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auditor")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.option("--verbose", "-v", is_flag=True, help="Log what each stage does.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
+    """Origin Auditor: where does everything we run come from?"""
+    ctx.obj = debug
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+# One line per command, grouped by family; `auditor --help` lists them alphabetically.
+COMMANDS: tuple[click.Command, ...] = (
+    scan.scan,
+    scan.check_models,
+    views.report,
+    views.show,
+    views.why,
+    views.origins,
+    views.graph,
+    history.history,
+    history.diff,
+    history.prune,
+    admin.db,
+    admin.cache,
+    admin.doctor,
+    knowledge.rules,
+    knowledge.publishers,
+)
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="auditor")

@@ -1,0 +1,60 @@
+"""Helpers several command families use: the policy in effect, a stored scan, writing text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from auditor.config import db_url
+
+if TYPE_CHECKING:
+    from auditor.model import Scan
+    from auditor.policy.engine import Policy
+
+
+def effective_policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
+    """The policy in effect: configuration discovered near the target (or the working
+    directory), `--policy` laid over it, every pack read and checked."""
+    from auditor.config import discover_policy_file
+    from auditor.policy.engine import load_policy
+    from auditor.policy.settings import load_settings
+
+    found = discover_policy_file(targets, Path.cwd())
+    return load_policy(load_settings(found, flag))
+
+
+def load_scan(scan_id: str, db: str | None, detail: bool = True) -> Scan:
+    """A stored scan (see Store.load_scan for `detail`); AuditorError when it cannot be."""
+    from auditor.store import open_store
+
+    with open_store(db_url(db, os.environ)) as store:
+        return store.load_scan(scan_id, detail)
+
+
+def write_text(text: str, output: Path | None, what: str) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"{what} written to {output}", err=True)
+
+
+def emit(result: Scan, fmt: str, output: Path | None) -> None:
+    from auditor.render import renderer
+
+    text = renderer(fmt).render(result)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(
+        f"scan {result.id}: {result.status.value}, {len(result.components)} components, "
+        f"{len(result.findings)} findings, {len(result.diagnostics)} diagnostics; "
+        f"{fmt} written to {output}",
+        err=True,
+    )

@@ -1,0 +1,164 @@
+"""Many scans of one target over time: `history`, `diff`, `prune` (auditor/diff.py).
+
+`--notify` on a scan sends the same diff; it lives with `scan`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from auditor.cli.common import write_text
+from auditor.cli.options import db_option, fail
+from auditor.config import db_url
+from auditor.errors import AuditorError
+
+if TYPE_CHECKING:
+    from auditor.store import Store
+
+DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _identity(store: Store, target: str) -> str:
+    """A stored target identity for `target`: an identity itself, or a path (optionally
+    with a `kind:` prefix) made absolute as the scan does it."""
+    if store.latest_scan(target) is not None:
+        return target
+    # Only now: the pipeline imports every collector, a tenth of a second.
+    from auditor.errors import UsageError
+    from auditor.model import TargetKind
+    from auditor.pipeline import PREFIXES
+
+    prefix, sep, rest = target.partition(":")
+    kinds = [k.value for k in TargetKind]
+    if sep and prefix in kinds:
+        kinds, target = [prefix], rest
+    elif sep and (forced := PREFIXES.get(prefix)) is not None:
+        kinds, target = [forced.value], rest
+    path = Path(target).expanduser().resolve().as_posix()
+    found = [f"{k}:{path}" for k in kinds if store.latest_scan(f"{k}:{path}") is not None]
+    if not found:
+        raise UsageError(
+            f"{target}: no stored scans of this target",
+            hint="`auditor history` lists the stored scans and their targets",
+        )
+    if len(found) > 1:
+        raise UsageError(
+            f"{target}: stored as several targets", hint="name one: " + ", ".join(found)
+        )
+    return found[0]
+
+
+@click.command()
+@click.option("--target", metavar="TARGET", help="Only scans of this path or target identity.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table")
+@db_option
+@click.pass_obj
+def history(debug: bool, target: str | None, limit: int | None, fmt: str, db: str | None) -> None:
+    """Stored scans, newest first: id, start time, status, counts, targets."""
+    from auditor.diff_render import history_json, history_table
+    from auditor.store import open_store
+
+    try:
+        with open_store(db_url(db, os.environ)) as store:
+            identity = _identity(store, target) if target is not None else None
+            summaries = store.list_scans(identity, limit)
+    except AuditorError as exc:
+        fail(exc, debug)
+    click.echo((history_json if fmt == "json" else history_table)(summaries), nl=False)
+
+
+@click.command()
+@click.argument("scans", nargs=-1)
+@click.option("--since-last", metavar="TARGET", help="Diff the last two scans of TARGET.")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(("table", "json", "markdown")), default="table"
+)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+@click.pass_obj
+def diff(
+    debug: bool,
+    scans: tuple[str, ...],
+    since_last: str | None,
+    fmt: str,
+    output: Path | None,
+    db: str | None,
+) -> None:
+    """What changed from scan A to scan B (ids or prefixes), or in the last scan of a target:
+    components added, removed, upgraded, downgraded; origin changes (takeover signals);
+    new and resolved findings."""
+    from auditor.diff import diff_scans
+    from auditor.diff_render import render_diff
+    from auditor.errors import UsageError
+    from auditor.store import open_store
+
+    try:
+        if (since_last is None) == (len(scans) != 2):
+            raise UsageError(
+                "diff: give two scan ids, or --since-last TARGET",
+                hint="auditor diff A B  |  auditor diff --since-last TARGET",
+            )
+        with open_store(db_url(db, os.environ)) as store:
+            if since_last is not None:
+                identity = _identity(store, since_last)
+                ids = [s.id for s in store.list_scans(identity, 2)]
+                if len(ids) < 2:
+                    raise UsageError(
+                        f"{identity}: only one stored scan, nothing to compare",
+                        hint="scan it again, then diff",
+                    )
+                scans = (ids[1], ids[0])
+            old, new = (store.load_scan(s, detail=False) for s in scans)
+    except AuditorError as exc:
+        fail(exc, debug)
+    write_text(render_diff(diff_scans(old, new), fmt), output, f"{fmt} diff")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `30d`, `12h`, `90m`, `2w`; UsageError otherwise."""
+    from auditor.errors import UsageError
+
+    number, unit = text[:-1], text[-1:]
+    if unit not in DURATION_UNITS or not number.isdigit():
+        raise UsageError(
+            f"--older-than {text}: not a duration", hint="use a whole number and m, h, d or w"
+        )
+    return int(number) * DURATION_UNITS[unit]
+
+
+@click.command()
+@click.option("--keep-last", type=click.IntRange(min=0), help="Keep the N newest per target.")
+@click.option("--older-than", metavar="DURATION", help="Delete scans older than 30d, 12h, 2w…")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@db_option
+@click.pass_obj
+def prune(
+    debug: bool, keep_last: int | None, older_than: str | None, dry_run: bool, db: str | None
+) -> None:
+    """Delete old scans with everything they hold (target identities stay).
+
+    Both options given: a scan goes only when both say so.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from auditor.errors import UsageError
+    from auditor.store import open_store
+
+    try:
+        if keep_last is None and older_than is None:
+            raise UsageError("prune: nothing selected", hint="give --keep-last N or --older-than")
+        cutoff = None
+        if older_than is not None:
+            cutoff = datetime.now(UTC) - timedelta(seconds=parse_duration(older_than))
+        with open_store(db_url(db, os.environ)) as store:
+            gone = store.prune(keep_last, cutoff, dry_run)
+    except AuditorError as exc:
+        fail(exc, debug)
+    verb = "would delete" if dry_run else "deleted"
+    for s in gone:
+        click.echo(f"{verb} {s.id}  {s.started_at}  {', '.join(s.targets)}")
+    click.echo(f"{verb} {len(gone)} scans", err=True)

@@ -1,0 +1,292 @@
+"""`scan` and `check-models`: collect, resolve, evaluate, store, and gate on the result."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from auditor.cli.common import effective_policy, emit
+from auditor.cli.options import (
+    EXIT_PARTIAL,
+    EXIT_POLICY,
+    SEVERITIES,
+    db_option,
+    fail,
+    output_options,
+    policy_option,
+    signature_options,
+)
+from auditor.config import Config, db_url
+from auditor.errors import AuditorError
+from auditor.model import Action, Scan, ScanStatus, Severity
+from auditor.signatures import SignatureTrust
+
+if TYPE_CHECKING:
+    from auditor.store import Store
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@output_options
+@click.option("--offline", is_flag=True, help="Use only the local metadata cache.")
+@click.option("--no-resolve", is_flag=True, help="Inventory only; look nothing up.")
+@click.option("--no-verify", is_flag=True, help="Do not hash files against their recorded digests.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching paths (repeatable).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    help="Exit 1 when an unwaived finding is at or above this severity.",
+)
+@click.option("--strict", is_flag=True, help="Exit 3 when the scan is partial.")
+@click.option("--no-store", is_flag=True, help="Do not record the scan in the store.")
+@click.option(
+    "--pypi-url",
+    metavar="URL",
+    help="PyPI base URL (default: AUDITOR_PYPI_URL, else pip's configured index).",
+)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+    help="Registry requests in flight per host (at most 16).",
+)  # fmt: skip
+@click.option(
+    "--npm-registry",
+    metavar="URL",
+    help="npm registry URL (default: AUDITOR_NPM_REGISTRY, else npm's own configuration).",
+)
+@click.option(
+    "--deps-dev", is_flag=True,
+    help="Ask deps.dev (AUDITOR_DEPSDEV_URL) for a second opinion on source repositories.",
+)  # fmt: skip
+@click.option(
+    "--notify",
+    metavar="URL",
+    help="POST what is new since the previous scan of the same target to this webhook.",
+)
+@click.option(
+    "--notify-format", type=click.Choice(("json", "slack")), default="json", show_default=True,
+    help="Webhook payload: our JSON summary or a Slack incoming-webhook message.",
+)  # fmt: skip
+@policy_option
+@click.option(
+    "--platform", metavar="OS/ARCH[/VARIANT]",
+    help="Which image of a multi-platform image index to scan (default: this machine's).",
+)  # fmt: skip
+@db_option
+@signature_options
+@click.pass_obj
+def scan(
+    debug: bool,
+    targets: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    offline: bool,
+    no_resolve: bool,
+    no_verify: bool,
+    exclude: tuple[str, ...],
+    fail_on: str | None,
+    strict: bool,
+    no_store: bool,
+    pypi_url: str | None,
+    concurrency: int,
+    npm_registry: str | None,
+    deps_dev: bool,
+    notify: str | None,
+    notify_format: str,
+    policy: Path | None,
+    db: str | None,
+    signatures: SignatureTrust,
+    platform: str | None = None,
+) -> None:
+    """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments,
+    container images: docker-save archives and OCI layouts; model caches).
+
+    A target's kind is detected; force it with a prefix: lockfile:PATH, dir:PATH, env:PATH,
+    image:PATH, hf-cache:[PATH], modelscope:[PATH]. A cache prefix alone reads the cache the
+    environment points at (HF_HUB_CACHE, HF_HOME…; MODELSCOPE_CACHE).
+    """
+    from auditor.pipeline import run_scan
+
+    config = Config(
+        db_url=db_url(db, os.environ),
+        offline=offline,
+        no_resolve=no_resolve,
+        verify=not no_verify,
+        excludes=exclude,
+        fail_on=Severity(fail_on) if fail_on else None,
+        strict=strict,
+        store=not no_store,
+        pypi_url=pypi_url,
+        concurrency=concurrency,
+        signatures=signatures,
+        npm_registry=npm_registry,
+        deps_dev=deps_dev,
+        platform=platform,
+    )
+    try:
+        config = replace(config, policy=effective_policy(targets, policy))
+    except AuditorError as exc:
+        fail(exc, debug)
+    store, store_error = _open_store(config, needed=notify is not None)
+    notice: str | None = None
+    try:
+        cache = store.http_cache() if store is not None and not no_resolve else None
+        progress = _progress if sys.stderr.isatty() and not no_resolve else None
+        try:
+            memo = store.digest_memo() if store is not None else None
+            result = run_scan(targets, config, cache, progress, _history(store), memo)
+        except AuditorError as exc:
+            fail(exc, debug)
+        previous = _previous_scan(store, result) if notify is not None else None
+        if store is not None and config.store:
+            try:
+                store.save_scan(result)
+            except AuditorError as exc:
+                store_error = exc  # the report is still written: a failure loses nothing
+        if notify is not None:
+            notice = _notify(store, previous, result, notify, notify_format)
+    finally:
+        if store is not None:
+            store.close()
+    emit(result, fmt, output)
+    if notice is not None:
+        click.echo(notice, err=True)
+    if store_error is not None:
+        if config.store:
+            fail(store_error, debug)
+        click.echo(f"warning: no metadata cache: {store_error.message}", err=True)
+    code = exit_code(result, config)
+    if code == EXIT_POLICY and config.policy is not None:
+        from auditor.policy.gate import explain, failing
+
+        blocked = failing(result, config.fail_on)
+        remedies = {f.rule: config.policy.remediation(f.rule) for f in blocked}
+        click.echo(explain(blocked, config.fail_on, remedies), err=True, nl=False)
+    sys.exit(code)
+
+
+@click.command("check-models")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@policy_option
+@click.option("--online", is_flag=True, help="Ask the hub; by default only the cache is used.")
+@db_option
+@click.pass_obj
+def check_models(
+    debug: bool, files: tuple[Path, ...], policy: Path | None, online: bool, db: str | None
+) -> None:
+    """Refuse models in FILES whose publisher or lineage root is not vetted (pre-commit hook).
+
+    Reads model references in code, configs and scripts, and weight files; judges each with
+    the policy (vetted_publishers, vetted_models, waivers). Prints nothing and exits 0 when
+    nothing is blocked; exits 1 with what to vet or waive otherwise.
+    """
+    from auditor.check_models import explain, judge, models_in
+    from auditor.pipeline import merge_components
+
+    found = models_in(files)
+    for d in found.diagnostics:
+        click.echo(f"warning: {d.location}: {d.message}", err=True)
+    components = merge_components(found.components)
+    if not components:
+        return
+    try:
+        effective = effective_policy(tuple(str(f) for f in files), policy)
+    except AuditorError as exc:
+        fail(exc, debug)
+    config = Config(db_url=db_url(db, os.environ), offline=not online)
+    store, _ = _open_store(config, needed=False)
+    try:
+        from auditor.resolution import resolve_all
+
+        cache = store.http_cache() if store is not None else None
+        origins, _ = resolve_all(components, config, cache)
+    finally:
+        if store is not None:
+            store.close()
+    by_purl = {o.purl: o for o in origins}
+    blocked = judge(components, by_purl, effective, config.today)
+    if blocked:
+        sources = effective.settings.sources
+        click.echo(explain(blocked, sources[-1] if sources else None), err=True, nl=False)
+        sys.exit(EXIT_POLICY)
+
+
+def _history(store: Store | None) -> Callable[[str], Scan | None] | None:
+    """The previous scan of a target identity, read before this scan is saved (for rules
+    on changed origins); unreadable history is treated as none."""
+    if store is None:
+        return None
+
+    def previous(identity: str) -> Scan | None:
+        try:
+            found = store.latest_scan(identity)
+            return store.load_scan(found, detail=False) if found is not None else None
+        except AuditorError as exc:
+            logging.getLogger(__name__).warning("previous scan unreadable: %s", exc.message)
+            return None
+
+    return previous
+
+
+def _open_store(config: Config, needed: bool) -> tuple[Store | None, AuditorError | None]:
+    """The store for saving, the metadata cache and `needed` (by --notify); its failure
+    never stops a scan."""
+    if not config.store and config.no_resolve and not needed:
+        return None, None
+    from auditor.store import open_store
+
+    try:
+        return open_store(config.db_url), None
+    except AuditorError as exc:
+        return None, exc
+
+
+def _previous_scan(store: Store | None, result: Scan) -> Scan | None:
+    """The newest stored scan of the first target, read before `result` is saved; None if
+    there is none or it cannot be read (the notification then lists everything)."""
+    if store is None or not result.targets:
+        return None
+    try:
+        found = store.latest_scan(result.targets[0].identity)
+        return store.load_scan(found, detail=False) if found is not None else None
+    except AuditorError as exc:
+        logging.getLogger(__name__).warning("previous scan unreadable: %s", exc.message)
+        return None
+
+
+def _notify(
+    store: Store | None, previous: Scan | None, result: Scan, url: str, fmt: str
+) -> str | None:
+    """Send the notification; a warning to print when it failed (never an exit)."""
+    from auditor.diff import diff_scans
+    from auditor.notify import payload, send
+
+    if store is None:  # without a store there is no previous scan to compare with
+        logging.getLogger(__name__).info("notifying without a previous scan: no store")
+    try:
+        send(url, payload(result, diff_scans(previous, result), fmt))
+    except AuditorError as exc:
+        return f"warning: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+    return None
+
+
+def _progress(done: int, total: int) -> None:
+    click.echo(f"\rresolving origins {done}/{total}", err=True, nl=done == total)
+
+
+def exit_code(result: Scan, config: Config) -> int:
+    """1 for a policy failure, else 3 for a partial scan under --strict, else 0."""
+    live = [f for f in result.findings if not f.waived]
+    if any(f.action is Action.BLOCK for f in live) or (
+        config.fail_on is not None and any(f.severity.rank >= config.fail_on.rank for f in live)
+    ):
+        return EXIT_POLICY
+    if config.strict and result.status is not ScanStatus.COMPLETE:
+        return EXIT_PARTIAL
+    return 0
