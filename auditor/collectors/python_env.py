@@ -213,7 +213,8 @@ def _read_dist(
         diagnostics.append(
             Diagnostic(meta_path, "no usable Name/Version headers; taken from the folder name")
         )
-    if not name.strip():
+    if not name.strip():  # a Name of only white space (control characters count) names nothing
+        diagnostics.append(Diagnostic(meta_path, "no usable package name; distribution skipped"))
         return None
     evidence = [
         Evidence("metadata", label, value, meta_path, Strength.DECLARED)
