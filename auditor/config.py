@@ -1,4 +1,10 @@
-"""Run configuration from flags and environment, and where shipped data lives."""
+"""Run configuration from flags and environment, and where shipped data lives.
+
+The lowest layer of the run: the policy, signature checks, resolvers and renderers read it,
+and it imports none of them. What a Config carries of theirs is declared here: the policy
+as the `RunPolicy` shape (`auditor.policy.engine.Policy` has it), and `SignatureTrust`
+itself (`auditor.signatures` builds it from flags and environment and re-exports it).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,43 @@ from datetime import date
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from auditor.errors import ConfigError
 from auditor.http import HttpSettings
 from auditor.model import Severity
-from auditor.signatures import SignatureTrust
-
-if TYPE_CHECKING:
-    from auditor.policy.engine import Policy
 
 DB_ENV = "AUDITOR_DB"
+
+
+class RunPolicy(Protocol):
+    """What the run configuration knows of a policy: `auditor.policy.engine.Policy`, the
+    only implementation, declared by shape so this layer does not import the policy."""
+
+    def remediation(self, rule_id: str) -> str:
+        """How to fix what the rule found."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureTrust:
+    """What a signature must chain to before we believe it (nothing is trusted by default)."""
+
+    keys: tuple[Path, ...] = ()
+    """PEM public keys (EC P-256/384/521): model signatures and cosign key-based signatures."""
+    certificate_chains: tuple[Path, ...] = ()
+    """PEM CA certificates a signing certificate must chain to."""
+    identities: tuple[str, ...] = ()
+    """Sigstore (keyless) signer identities accepted: an email or a workflow URI."""
+    issuer: str | None = None
+    """The OIDC issuer those identities must come from."""
+    trust_config: Path | None = None
+    """A Sigstore ClientTrustConfig JSON (private Sigstore deployments); None: the public one."""
+
+    @property
+    def configured(self) -> bool:
+        """True when anything at all is trusted."""
+        return bool(self.keys or self.certificate_chains or self.identities)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +80,8 @@ class Config:
     """Components resolved at once (threads)."""
     http: HttpSettings | None = None
     """Timeouts, retries, TTL and per-host limits; None: HttpSettings' defaults."""
-    policy: Policy | None = None
-    """Rule packs, settings and waivers (policy/engine.py); None: the default policy."""
+    policy: RunPolicy | None = None
+    """Rule packs, settings and waivers (a policy/engine.py Policy); None: the default."""
     today: date | None = None
     """The day waivers and release ages are judged on; None: today (UTC)."""
     signatures: SignatureTrust = field(default_factory=SignatureTrust)

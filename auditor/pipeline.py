@@ -124,9 +124,11 @@ def judge(
     history: Callable[[str], Scan | None] | None = None,
 ) -> Scan:
     """The policy stage: vulnerability lookups (when enabled), then every rule and waiver."""
-    from auditor.policy.engine import evaluate, load_policy
+    from auditor.policy.engine import Policy, evaluate, load_policy
 
     policy = config.policy or load_policy()
+    if not isinstance(policy, Policy):  # Config declares only its shape (config.RunPolicy)
+        raise TypeError(f"Config.policy is a {type(policy).__name__}, not a Policy")
     if policy.settings.vulnerabilities and not config.no_resolve:
         from auditor.policy.vulns import lookup
 

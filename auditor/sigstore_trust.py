@@ -14,6 +14,10 @@ checkpoint, inclusion promise, DSSE signature — and adds the one step sigstore
 this entry kind: binding the logged entry to the bundle (payload hash, payload type, the one
 signature, and the full signing certificate), as sigstore-js does and as
 sigstore/sigstore-python#1902 proposed.
+
+This module knows none of its users (resolvers, signature checks): they import it. The
+fingerprint a kept verdict is reused under (this module's code among its inputs) is made by
+its user, `auditor.resolvers.verdicts`.
 """
 
 from __future__ import annotations
@@ -37,23 +41,6 @@ if TYPE_CHECKING:
 
 _SHIPPED_ROOT = ("_store", "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev", "trusted_root.json")
 INTOTO = ("intoto", "0.0.2")
-
-
-@cache
-def fingerprint(config: Path | None) -> str:
-    """What a verification outcome depends on besides the bundle: the trust root, the
-    sigstore release and our own verification code. A kept verdict made under another
-    fingerprint is never reused (`Http.verdict`)."""
-    from importlib.metadata import version
-
-    from auditor.resolvers import attestations, npm_provenance
-
-    digest = hashlib.sha256(f"sigstore {version('sigstore')}\0".encode())
-    digest.update(config.read_bytes() if config is not None else b"public-good")
-    for module in (attestations, npm_provenance):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    digest.update(Path(__file__).read_bytes())
-    return digest.hexdigest()
 
 
 _MEDIA_TYPES = (

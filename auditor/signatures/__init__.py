@@ -4,15 +4,18 @@ OpenSSF model signing (`model.sig` next to a model) and cosign-style image signa
 attestations (an OCI layout's referrers). The cryptography is done by the real libraries
 (model_signing, sigstore, cryptography); re-hashing the signed files is done here, over a
 Tree, so models inside caches and images are checked the same way as on disk.
+
+`SignatureTrust` (what a signature must chain to) is run configuration, defined in
+`auditor.config` and re-exported here; `signature_trust` builds it from flags and environment.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.config import SignatureTrust as SignatureTrust
 from auditor.errors import ConfigError
 
 KEY_ENV = "AUDITOR_SIGNATURE_KEY"
@@ -20,27 +23,6 @@ CERT_CHAIN_ENV = "AUDITOR_SIGNATURE_CERT_CHAIN"
 IDENTITY_ENV = "AUDITOR_SIGNATURE_IDENTITY"
 ISSUER_ENV = "AUDITOR_SIGNATURE_ISSUER"
 TRUST_CONFIG_ENV = "AUDITOR_SIGNATURE_TRUST_CONFIG"
-
-
-@dataclass(frozen=True, slots=True)
-class SignatureTrust:
-    """What a signature must chain to before we believe it (nothing is trusted by default)."""
-
-    keys: tuple[Path, ...] = ()
-    """PEM public keys (EC P-256/384/521): model signatures and cosign key-based signatures."""
-    certificate_chains: tuple[Path, ...] = ()
-    """PEM CA certificates a signing certificate must chain to."""
-    identities: tuple[str, ...] = ()
-    """Sigstore (keyless) signer identities accepted: an email or a workflow URI."""
-    issuer: str | None = None
-    """The OIDC issuer those identities must come from."""
-    trust_config: Path | None = None
-    """A Sigstore ClientTrustConfig JSON (private Sigstore deployments); None: the public one."""
-
-    @property
-    def configured(self) -> bool:
-        """True when anything at all is trusted."""
-        return bool(self.keys or self.certificate_chains or self.identities)
 
 
 def _paths(values: tuple[str, ...], env: str, environ: Mapping[str, str]) -> tuple[Path, ...]:

@@ -35,8 +35,9 @@ from packageurl import PackageURL
 from auditor.errors import Diagnostic, ParseError, TargetError
 from auditor.model import Component, ComponentKind, Evidence, Finding, Location, Strength
 from auditor.sources import Entry, Tree
+from auditor.sources.blobs import Compression, sniff
 from auditor.sources.image_format import ImageSource, image_name, load_image
-from auditor.sources.layers import Compression, LayerReader, Member, SpanCache, sniff
+from auditor.sources.layers import LayerReader, Member, SpanCache
 
 MAX_LINK_HOPS = 40
 WORKERS = 2

@@ -5,28 +5,29 @@ names) or oci-layout + index.json (nested indexes, multi-platform indexes narrow
 `--platform`), then the manifest and config blobs. Small blobs are verified against their
 digests here; layers are verified while they are indexed (sources/image.py). Nothing is
 extracted: blobs stay byte ranges of the archive or files of the layout.
+
+The archive or folder itself (safe names, symlinks, byte ranges) is
+`auditor.sources.image_archive`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform as host_platform
 import posixpath
 import re
-import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import ParseError, TargetError
-from auditor.sources.layers import Blob
+from auditor.sources.blobs import Blob
+from auditor.sources.image_archive import ImageArchive, clean_name
 
 MAX_JSON_BYTES = 16 << 20
 MAX_INDEX_DEPTH = 4
-_HEX = {"sha256": 64, "sha512": 128}
 
 INDEX_TYPES = frozenset(
     {
@@ -77,97 +78,6 @@ class ImageSource:
     """(blob label, expected, actual) for manifest/config blobs that failed verification."""
 
 
-class _Archive:
-    """Named byte ranges: members of a tar, or files below a folder."""
-
-    def __init__(self, ref: str, path: Path) -> None:
-        self.ref = ref
-        self.path = path
-        self.members: dict[str, Blob] | None = None
-        self.links: dict[str, str] = {}
-        """Symlink members (a legacy docker save links a repeated layer to its first copy)."""
-        if path.is_file():
-            self.members = {}
-            try:
-                with tarfile.open(path, "r:") as tar:
-                    for info in tar:
-                        name = _clean(info.name)
-                        if name is not None and info.isreg():
-                            label = f"{ref}!{name}"
-                            self.members[name] = Blob(str(path), info.offset_data, info.size, label)
-                        elif name is not None and info.issym():
-                            joined = posixpath.join(posixpath.dirname(name), info.linkname)
-                            target = _clean(posixpath.normpath(joined))
-                            if target is not None:
-                                self.links[name] = target
-            except (tarfile.TarError, OSError) as exc:
-                with path.open("rb") as fh:
-                    magic = fh.read(4)
-                if magic[:2] == b"\x1f\x8b" or magic == b"\x28\xb5\x2f\xfd":
-                    raise TargetError(
-                        f"{ref}: a compressed archive; images are read from the plain tar",
-                        hint="decompress it first (gunzip / zstd -d)",
-                    ) from None
-                raise TargetError(f"{ref}: not a readable tar archive: {exc}") from None
-            except EOFError:
-                raise TargetError(f"{ref}: truncated tar archive") from None
-            for blob in self.members.values():
-                if blob.offset + blob.size > path.stat().st_size:
-                    raise TargetError(f"{blob.label}: truncated (the archive ends inside it)")
-
-    def has(self, name: str) -> bool:
-        if self.members is not None:
-            return name in self.members
-        return self._file(name) is not None
-
-    def _file(self, name: str) -> Path | None:
-        full = self.path / name
-        try:
-            st = os.lstat(full)
-        except OSError:
-            return None
-        real = os.path.realpath(full)
-        root = os.path.realpath(self.path)
-        if os.path.commonpath([real, root]) != root or not stat.S_ISREG(os.stat(real).st_mode):
-            raise TargetError(f"{self.ref}/{name}: not a regular file inside the layout")
-        del st
-        return Path(real)
-
-    def blob(self, name: str, what: str) -> Blob:
-        clean = _clean(name)
-        if clean is None:
-            raise TargetError(f"{self.ref}: {what} {name!r} is not a safe relative path")
-        if self.members is not None:
-            for _ in range(8):
-                if clean not in self.links:
-                    break
-                clean = self.links[clean]
-            found = self.members.get(clean)
-            if found is None:
-                raise TargetError(f"{self.ref}!{clean}: {what} is missing from the archive")
-            return found
-        file = self._file(clean)
-        if file is None:
-            raise TargetError(f"{self.ref}/{clean}: {what} is missing from the layout")
-        return Blob(str(file), 0, file.stat().st_size, f"{self.ref}/{clean}")
-
-    def by_digest(self, digest: str, what: str) -> Blob:
-        algorithm, _, hexdigest = digest.partition(":")
-        if _HEX.get(algorithm) != len(hexdigest) or not re.fullmatch(r"[0-9a-f]+", hexdigest):
-            raise TargetError(f"{self.ref}: {what} has a malformed digest {digest!r}")
-        return self.blob(f"blobs/{algorithm}/{hexdigest}", what)
-
-
-def _clean(name: str) -> str | None:
-    """A member name as a safe relative key; None for absolute or escaping names."""
-    if name.startswith("/") or "\0" in name:
-        return None
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        return None
-    return "/".join(parts)
-
-
 def is_image(path: Path) -> bool:
     """A docker-save archive, an OCI layout folder, or an OCI layout tar."""
     if path.is_dir():
@@ -179,7 +89,7 @@ def is_image(path: Path) -> bool:
             return False
         with tarfile.open(path, "r:") as tar:
             for info in tar:
-                if _clean(info.name) in ("manifest.json", "oci-layout", "index.json"):
+                if clean_name(info.name) in ("manifest.json", "oci-layout", "index.json"):
                     return True
     except (OSError, tarfile.TarError, EOFError):
         return False
@@ -188,7 +98,7 @@ def is_image(path: Path) -> bool:
 
 def load_image(ref: str, path: Path, platform: str | None) -> ImageSource:
     """The one image at `path`; TargetError naming the file and member when it is unusable."""
-    archive = _Archive(ref, path)
+    archive = ImageArchive(ref, path)
     try:
         if archive.has("manifest.json") and not (platform and archive.has("index.json")):
             return _docker_save(archive)
@@ -208,7 +118,7 @@ def _json(blob: Blob) -> Any:
         raise TargetError(f"{blob.label}: not valid JSON: {exc}") from None
 
 
-def _docker_save(archive: _Archive) -> ImageSource:
+def _docker_save(archive: ImageArchive) -> ImageSource:
     manifest_blob = archive.blob("manifest.json", "manifest.json")
     doc = _json(manifest_blob)
     if not isinstance(doc, list) or not doc or not all(isinstance(i, dict) for i in doc):
@@ -258,7 +168,7 @@ def _docker_save(archive: _Archive) -> ImageSource:
     )
 
 
-def _oci_layout(archive: _Archive, platform: str | None) -> ImageSource:
+def _oci_layout(archive: ImageArchive, platform: str | None) -> ImageSource:
     index_blob = archive.blob("index.json", "index.json")
     index = _json(index_blob)
     candidates: list[tuple[dict[str, Any], dict[str, str]]] = []
@@ -318,7 +228,7 @@ def _oci_layout(archive: _Archive, platform: str | None) -> ImageSource:
 
 
 def _walk_index(
-    archive: _Archive,
+    archive: ImageArchive,
     index: Any,
     label: str,
     annotations: dict[str, str],

@@ -8,28 +8,42 @@ nearest checkpoint, and spans are kept in a small LRU so the metadata files of o
 (adjacent in the tar) cost one inflation together. An uncompressed layer is read at member
 offsets directly; a zstd layer, whose decoder state cannot be copied, restarts from the
 front when a read goes backwards. Memory stays bounded by the checkpoint count and the LRU.
+
+The blob itself, its compression and the forward decoders are `auditor.sources.blobs`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import tarfile
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
-from enum import StrEnum, unique
 from typing import Any, BinaryIO
 
-import zlib_ng.zlib_ng as zng
-
 from auditor.errors import ParseError
+from auditor.sources.blobs import (
+    IN_CHUNK,
+    OUT_CHUNK,
+    Blob,
+    Checkpoint,
+    Compression,
+    Inflate,
+    ZstdReader,
+    sniff,
+)
 
-ZNG_ERROR: Any = zng.error  # the stubs call it an instance; it is the class
-IN_CHUNK = 256 << 10
-OUT_CHUNK = 1 << 20
+__all__ = [  # Blob, Compression and sniff stay importable from here
+    "Blob",
+    "Compression",
+    "LayerReader",
+    "Member",
+    "SpanCache",
+    "sniff",
+]
+
 SPAN = 4 << 20
 """Least output between checkpoints: bounds the cost of one random read of a gzip layer."""
 MAX_CHECKPOINTS = 512
@@ -40,73 +54,6 @@ many layers there are."""
 MAX_RATIO = 200
 RATIO_FLOOR = 64 << 20
 """A layer that inflates past RATIO_FLOOR to over MAX_RATIO times its size is a bomb."""
-
-
-@unique
-class Compression(StrEnum):
-    """How a layer blob is stored."""
-
-    NONE = "none"
-    GZIP = "gzip"
-    ZSTD = "zstd"
-
-
-@dataclass(frozen=True, slots=True)
-class Blob:
-    """A byte range of a host file: a blob file of an OCI layout or a member of an archive."""
-
-    file: str
-    offset: int
-    size: int
-    label: str
-    """How messages name it: `image.tar!blobs/sha256/ab12…`."""
-
-    def pread(self, pos: int, n: int) -> bytes:
-        """Up to `n` bytes at `pos` (relative to the blob); b"" past its end."""
-        n = max(0, min(n, self.size - pos))
-        if n == 0:
-            return b""
-        try:
-            fd = os.open(self.file, os.O_RDONLY)
-        except OSError as exc:
-            raise ParseError(self.label, f"cannot read: {exc.strerror}") from None
-        try:
-            return os.pread(fd, n, self.offset + pos)
-        finally:
-            os.close(fd)
-
-    def read_all(self, limit: int) -> bytes:
-        """The whole blob (manifests, configs); ParseError when over `limit`."""
-        if self.size > limit:
-            raise ParseError(self.label, f"{self.size} bytes, over the {limit}-byte limit")
-        data = self.pread(0, self.size)
-        if len(data) != self.size:
-            raise ParseError(self.label, "truncated: shorter than its archive header says")
-        return data
-
-    def sha256(self) -> str:
-        """`sha256:<hex>` of the blob, read in chunks (hashlib releases the GIL)."""
-        h = hashlib.sha256()
-        with open(self.file, "rb") as fh:
-            fh.seek(self.offset)
-            left = self.size
-            while left > 0:
-                chunk = fh.read(min(IN_CHUNK * 4, left))
-                if not chunk:
-                    raise ParseError(self.label, "truncated: shorter than its archive header says")
-                h.update(chunk)
-                left -= len(chunk)
-        return f"sha256:{h.hexdigest()}"
-
-
-def sniff(blob: Blob) -> Compression:
-    """The compression, from the first bytes (media types lie more often than magic)."""
-    head = blob.pread(0, 4)
-    if head[:2] == b"\x1f\x8b":
-        return Compression.GZIP
-    if head == b"\x28\xb5\x2f\xfd":
-        return Compression.ZSTD
-    return Compression.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,71 +69,6 @@ class Member:
     mode: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Checkpoint:
-    out: int
-    inp: int
-    state: Any
-    """A copy of the zlib-ng decompressor at this point; None: a fresh gzip member starts."""
-
-
-class _Inflate:
-    """Steps a gzip stream forward from a checkpoint, one bounded piece of output at a time."""
-
-    def __init__(self, blob: Blob, start: _Checkpoint) -> None:
-        self.blob = blob
-        self.d: Any = start.state.copy() if start.state is not None else zng.decompressobj(31)
-        self.pending = b""
-        self.pending_at = start.inp
-        self.next_in = start.inp
-        self.out = start.out
-        self.done = False
-        self.hasher: Any = None
-
-    def step(self, limit: int = OUT_CHUNK) -> bytes:
-        """The next piece of output (b"" only at the end of the stream)."""
-        while not self.done:
-            if not self.pending:
-                self._read_in()
-                if not self.pending:
-                    raise ParseError(self.blob.label, "truncated gzip stream")
-            data = self.pending
-            try:
-                piece: bytes = self.d.decompress(data, limit)
-            except ZNG_ERROR as exc:
-                raise ParseError(self.blob.label, f"corrupt gzip data: {exc}") from None
-            rest = self.d.unused_data if self.d.eof else self.d.unconsumed_tail
-            self.pending_at += len(data) - len(rest)
-            self.pending = rest
-            if self.d.eof:
-                self._next_member()
-            if piece:
-                self.out += len(piece)
-                return piece
-        return b""
-
-    def _read_in(self) -> None:
-        """The next compressed chunk into `pending`, hashed as it is read."""
-        self.pending = self.blob.pread(self.next_in, IN_CHUNK)
-        if self.hasher is not None:
-            self.hasher.update(self.pending)
-        self.pending_at = self.next_in
-        self.next_in += len(self.pending)
-
-    def _next_member(self) -> None:
-        """Concatenated gzip members form one stream; zero padding after the last is ignored."""
-        if not self.pending:
-            self._read_in()
-        if not self.pending or self.pending[:1] == b"\0":
-            self.done = True
-            return
-        self.d = zng.decompressobj(31)
-
-    def checkpoint(self) -> _Checkpoint:
-        """Where a later reader can resume: the state has consumed exactly up to pending_at."""
-        return _Checkpoint(self.out, self.pending_at, self.d.copy())
-
-
 class _IndexStream(io.RawIOBase):
     """The forward-only file object tarfile reads during the index pass."""
 
@@ -197,10 +79,10 @@ class _IndexStream(io.RawIOBase):
         self.buf_at = 0
         """Uncompressed offset of buf[0]."""
         self.pos = 0
-        self.inflate: _Inflate | None = None
+        self.inflate: Inflate | None = None
         self.zstd: Any = None
         if layer.compression is Compression.GZIP:
-            self.inflate = _Inflate(layer.blob, _Checkpoint(0, 0, None))
+            self.inflate = Inflate(layer.blob, Checkpoint(0, 0, None))
             if layer.verify:
                 self.inflate.hasher = hashlib.sha256()
         elif layer.compression is Compression.ZSTD:
@@ -279,61 +161,8 @@ class _IndexStream(io.RawIOBase):
                 at += len(chunk)
 
 
-class _ZstdReader:
-    """zstandard's stream reader plus how much compressed input it took."""
-
-    def __init__(self, blob: Blob) -> None:
-        import zstandard
-
-        self.raw = _BlobFile(blob)
-        self.reader = zstandard.ZstdDecompressor().stream_reader(
-            self.raw,  # type: ignore[arg-type]  # any object with read() is accepted
-            read_size=IN_CHUNK,
-            read_across_frames=True,
-        )
-        self.label = blob.label
-        self.pos = 0
-
-    def read(self, n: int) -> bytes:
-        import zstandard
-
-        try:
-            data: bytes = self.reader.read(n)
-        except zstandard.ZstdError as exc:
-            raise ParseError(self.label, f"corrupt zstd data: {exc}") from None
-        if not data and self.raw.pos < self.raw.blob.size:
-            raise ParseError(self.label, "truncated zstd stream")
-        self.pos += len(data)
-        return data
-
-    def tell_compressed(self) -> int:
-        return self.raw.pos
-
-
-def _zstd_reader(blob: Blob) -> _ZstdReader:
-    return _ZstdReader(blob)
-
-
-class _BlobFile(io.RawIOBase):
-    """A blob as a sequential file object (what zstandard's stream reader pulls from)."""
-
-    def __init__(self, blob: Blob) -> None:
-        super().__init__()
-        self.blob = blob
-        self.pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.blob.pread(self.pos, IN_CHUNK if n is None or n < 0 else n)
-        self.pos += len(data)
-        return data
-
-    def readinto(self, b: Any) -> int:
-        data = self.read(len(b))
-        b[: len(data)] = data
-        return len(data)
+def _zstd_reader(blob: Blob) -> ZstdReader:
+    return ZstdReader(blob)
 
 
 class SpanCache:
@@ -373,11 +202,11 @@ class LayerReader:
         # gzip rarely packs more than ~8:1 outside bombs (refused anyway); spacing by the
         # compressed size keeps the checkpoint count near MAX_CHECKPOINTS at most.
         self.span = max(SPAN, blob.size * 8 // MAX_CHECKPOINTS)
-        self.checkpoints: list[_Checkpoint] = [_Checkpoint(0, 0, None)]
+        self.checkpoints: list[Checkpoint] = [Checkpoint(0, 0, None)]
         self._outs: list[int] = []
         self._spans = spans if spans is not None else SpanCache()
         self._lock = threading.Lock()
-        self._zstd: _ZstdReader | None = None
+        self._zstd: ZstdReader | None = None
         self.digest: str | None = None
         """sha256 of the blob bytes, once `index()` has run with verification on."""
 
@@ -437,7 +266,7 @@ class LayerReader:
             return cached
         start = self.checkpoints[k]
         stop = self.checkpoints[k + 1].out if k + 1 < len(self.checkpoints) else None
-        inflate = _Inflate(self.blob, start)
+        inflate = Inflate(self.blob, start)
         parts: list[bytes] = []
         while stop is None or inflate.out < stop:
             piece = inflate.step(OUT_CHUNK if stop is None else min(OUT_CHUNK, stop - inflate.out))
@@ -450,7 +279,7 @@ class LayerReader:
 
     def _zstd_read(self, offset: int, size: int) -> bytes:
         if self._zstd is None or self._zstd.pos > offset:
-            self._zstd = _ZstdReader(self.blob)
+            self._zstd = ZstdReader(self.blob)
         reader = self._zstd
         while reader.pos < offset:
             if not reader.read(min(OUT_CHUNK, offset - reader.pos)):
@@ -476,8 +305,8 @@ class _MemberStream(io.RawIOBase):
         super().__init__()
         self.layer, self.offset, self.size, self.label = layer, offset, size, label
         self.pos = 0
-        self.inflate: _Inflate | None = None
-        self.zstd: _ZstdReader | None = None
+        self.inflate: Inflate | None = None
+        self.zstd: ZstdReader | None = None
         self.buf = b""
 
     def readable(self) -> bool:
@@ -489,14 +318,14 @@ class _MemberStream(io.RawIOBase):
             return layer.blob.pread(at, n)
         if layer.compression is Compression.ZSTD:
             if self.zstd is None:
-                self.zstd = _ZstdReader(layer.blob)
+                self.zstd = ZstdReader(layer.blob)
                 while self.zstd.pos < at:
                     if not self.zstd.read(min(OUT_CHUNK, at - self.zstd.pos)):
                         return b""
             return self.zstd.read(n)
         if self.inflate is None:
             k = bisect_right(layer._outs, at) - 1
-            self.inflate = _Inflate(layer.blob, layer.checkpoints[k])
+            self.inflate = Inflate(layer.blob, layer.checkpoints[k])
             while self.inflate.out < at:
                 piece = self.inflate.step(min(OUT_CHUNK, at - self.inflate.out))
                 if not piece:

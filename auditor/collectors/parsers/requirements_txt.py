@@ -1,15 +1,11 @@
 """pip's requirements files -> pypi components, their `--hash`es and pip-compile `# via` edges.
 
-Lines are read as pip reads them (pip/_internal/req/req_file.py): backslash continuations
-(reported at their first physical line), `#` comments at line start or after whitespace,
-`-r`/`-c` includes relative to the including file, the per-requirement options after the
-first token that starts with `-`, and the option set pip accepts, parsed with optparse as pip
-does so abbreviations and `--opt=value` forms behave alike. Index, find-links and trust
-options are skipped and never recorded: their URLs may carry credentials.
+A file is read line by line (the line grammar, pip's own, is
+`auditor.collectors.requirement_lines`); `-r`/`-c` includes are followed relative to the
+including file, then constraints and `# via` annotations are applied and the requirements
+become components, findings and edges.
 
 Decisions:
-- `${VAR}` is left as written: expanding it from the scanning machine's environment would
-  make a scan depend on who runs it and could copy secrets into reports.
 - A missing, cyclic or out-of-tree include is a Diagnostic; only unusable syntax is a
   ParseError, so one bad include never hides the rest of a file.
 - Constraint files add no components; their exact pins complete unpinned requirements.
@@ -18,32 +14,27 @@ Decisions:
   carrying the requirement's environment marker. Markers of direct requirements are dropped:
   the model has no node for the requirements file itself.
 - Direct references keep their URL (credentials removed) in `vcs_url`/`download_url`; a local
-  path is kept as written in `download_url`. `-e .`-style paths (the project itself) are
-  skipped: their name is only known after a build.
+  path is kept as written in `download_url`.
 """
 
 from __future__ import annotations
 
-import optparse
 import re
-import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import NoReturn
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import (
-    canonicalize_name,
-    canonicalize_version,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name, canonicalize_version
 
 from auditor import purls
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
+from auditor.collectors.requirement_lines import (
+    Include,
+    OptionParser,
+    Req,
+    is_url,
+    logical_lines,
+    parse_line,
+)
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -56,88 +47,21 @@ from auditor.model import (
 )
 from auditor.policy.builtin import finding
 from auditor.sources import Tree
-from auditor.urls import redact
 
 NAME = "requirements-txt"
 MAX_INCLUDE_DEPTH = 32
 """Deeper `-r` chains are hostile or broken; stopping keeps recursion bounded."""
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _VIA_PACKAGE = re.compile(r"^([A-Z0-9][A-Z0-9._-]*)(\[[^\]]*\])?$", re.IGNORECASE)
-_EXTRAS = re.compile(r"^(.+?)(\[[^\]]*\])$")
-_NEEDS_SHLEX = re.compile(r"[\"'\\]")
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
-_VCS = frozenset({"git", "hg", "svn", "bzr"})
-_URL_SCHEMES = frozenset({"http", "https", "file", "ftp"})
-_ARCHIVES = (".zip", ".whl", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz", ".tar.xz", ".txz",
-             ".tlz", ".tar.lz", ".tar.lzma")  # fmt: skip
-_HASHES = ("sha256", "sha384", "sha512")
-# pip's requirements-file options (SUPPORTED_OPTIONS + SUPPORTED_OPTIONS_REQ).
-_VALUE_OPTIONS = (("-i", "--index-url", "--pypi-url"), ("--extra-index-url",),
-                  ("-c", "--constraint"), ("-r", "--requirement"), ("-e", "--editable"),
-                  ("-f", "--find-links"), ("--no-binary",), ("--only-binary",),
-                  ("--trusted-host",), ("--use-feature",), ("--global-option",), ("--hash",),
-                  ("-C", "--config-settings"))  # fmt: skip
-_FLAG_OPTIONS = ("--no-index", "--prefer-binary", "--require-hashes", "--pre")
-
-
-@dataclass(frozen=True, slots=True)
-class _Req:
-    """One requirement as written, before constraints apply."""
-
-    name: str
-    version: str | None
-    spec: str
-    hashes: tuple[str, ...]
-    path: str
-    line: int
-    marker: str | None = None
-    reference: str | None = None
-    """URL (credentials removed) or local path, for direct references."""
-    evidence_value: str | None = None
-    vcs: bool = False
-    editable: bool = False
-    via: tuple[str, ...] = ()
-    direct: bool = True
-
-    @property
-    def key(self) -> str:
-        return canonicalize_name(self.name)
-
-
-@dataclass(frozen=True, slots=True)
-class _Include:
-    ref: str
-    constraint: bool
 
 
 @dataclass(slots=True)
 class _Part:
     """What one file (and its includes) contributed; merged only when the file parsed."""
 
-    reqs: list[_Req]
-    constraints: list[_Req]
+    reqs: list[Req]
+    constraints: list[Req]
     diagnostics: list[Diagnostic]
-
-
-class _OptionError(Exception):
-    pass
-
-
-class _OptionParser(optparse.OptionParser):
-    """optparse as pip uses it, but raising instead of printing usage and exiting."""
-
-    def __init__(self) -> None:
-        super().__init__(add_help_option=False)
-        for names in _VALUE_OPTIONS:
-            long = next(n for n in names if n.startswith("--"))
-            self.add_option(*names, dest=long[2:].replace("-", "_"), action="append")
-        for flag in _FLAG_OPTIONS:
-            self.add_option(flag, dest=flag[2:].replace("-", "_"), action="store_true")
-
-    def error(self, msg: str) -> NoReturn:
-        raise _OptionError(msg)
 
 
 def parse(tree: Tree, path: str) -> Collected:
@@ -160,12 +84,12 @@ def sniff(head: bytes) -> bool:
         return False  # JSON (a provenance object, a report): never a requirements file
     if "\n" in text and not text.endswith("\n"):
         text = text[: text.rindex("\n")]  # the last line may be cut short
-    parser, seen = _OptionParser(), 0
-    for number, content, _ in _logical_lines(text):
+    parser, seen = OptionParser(), 0
+    for number, content, _ in logical_lines(text):
         if not content:
             continue
         try:
-            _parse_line(parser, content, "-", number)
+            parse_line(parser, content, "-", number)
         except ParseError:
             return False
         seen += 1
@@ -179,22 +103,22 @@ class _Reader:
 
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
-        self.options = _OptionParser()
+        self.options = OptionParser()
         self.seen: set[tuple[str, bool]] = set()
 
     def read(self, path: str, constraint: bool, stack: tuple[str, ...]) -> _Part:
         """Raises ParseError for the file itself; problems with includes become Diagnostics."""
         self.seen.add((path, constraint))
         part = _Part([], [], [])
-        reqs: list[_Req] = []
+        reqs: list[Req] = []
         vias: list[list[str]] = []
         via: list[str] | None = None
         listing = False  # inside a multi-line `# via` block
-        for number, content, comment in _logical_lines(self.tree.read_text(path)):
+        for number, content, comment in logical_lines(self.tree.read_text(path)):
             if content:
-                parsed = _parse_line(self.options, content, path, number)
+                parsed = parse_line(self.options, content, path, number)
                 via, listing = None, False
-                if isinstance(parsed, _Include):
+                if isinstance(parsed, Include):
                     self._include(part, parsed, path, number, stack)
                 elif isinstance(parsed, Diagnostic):
                     part.diagnostics.append(parsed)
@@ -223,7 +147,7 @@ class _Reader:
         return part
 
     def _include(
-        self, part: _Part, inc: _Include, path: str, number: int, stack: tuple[str, ...]
+        self, part: _Part, inc: Include, path: str, number: int, stack: tuple[str, ...]
     ) -> None:
         flag = "-c" if inc.constraint else "-r"
         where = f"{path}:{number}"
@@ -255,186 +179,6 @@ class _Reader:
         part.diagnostics.append(Diagnostic(where, f"{flag} {inc.ref}: {problem}"))
 
 
-def _logical_lines(text: str) -> Iterator[tuple[int, str, str | None]]:
-    """(first physical line, content without comment, comment text after `#` or None)."""
-    start, parts = 0, list[str]()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        is_comment = _COMMENT.match(raw) is not None
-        if raw.endswith("\\") and not is_comment:
-            start = start if parts else number
-            parts.append(raw.strip("\\"))
-            continue
-        if parts:
-            yield _split_comment(start, "".join((*parts, " " + raw if is_comment else raw)))
-            parts = []
-        else:
-            yield _split_comment(number, raw)
-    if parts:
-        yield _split_comment(start, "".join(parts))
-
-
-def _split_comment(number: int, line: str) -> tuple[int, str, str | None]:
-    match = _COMMENT.search(line)
-    if match is None:
-        return number, line.strip(), None
-    return number, line[: match.start()].strip(), match.group(0).lstrip()[1:]
-
-
-def _parse_line(
-    parser: _OptionParser, content: str, path: str, number: int
-) -> _Req | _Include | Diagnostic | None:
-    """One logical line: a requirement, an include, or options that are checked and skipped."""
-    tokens = content.split(" ")
-    split = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
-    args, rest = " ".join(tokens[:split]).strip(), " ".join(tokens[split:])
-    try:
-        # shlex is slow (a pinned file is mostly `--hash` tokens); only quoting needs it.
-        words = shlex.split(rest) if _NEEDS_SHLEX.search(rest) else rest.split()
-        opts, _ = parser.parse_args(words, parser.get_default_values())
-    except ValueError as exc:
-        raise ParseError(path, f"cannot split the options {rest!r}: {exc}", number) from None
-    except _OptionError as exc:
-        raise ParseError(path, f"{exc} (expected a pip requirements-file option)", number) from None
-    hashes = _hashes(opts.hash or [], path, number)
-    if args:
-        return _requirement(args, hashes, path, number, editable=False)
-    if opts.editable:
-        return _requirement(opts.editable[0], (), path, number, editable=True)
-    if opts.requirement or opts.constraint:  # pip follows the first include of a line
-        ref: str = (opts.requirement or opts.constraint)[0]
-        return _Include(ref, not opts.requirement)
-    return None
-
-
-def _hashes(values: list[str], path: str, number: int) -> tuple[str, ...]:
-    found = set()
-    for value in values:
-        algorithm, _, digest = value.partition(":")
-        if algorithm not in _HASHES or not _HEX.match(digest):
-            raise ParseError(
-                path, f"--hash expects sha256:, sha384: or sha512: and hex, not {value!r}", number
-            )
-        found.add(f"{algorithm}:{digest.lower()}")
-    return tuple(sorted(found))
-
-
-def _requirement(
-    text: str, hashes: tuple[str, ...], path: str, number: int, *, editable: bool
-) -> _Req | Diagnostic | None:
-    """A requirement in any of pip's forms: PEP 508, URL, VCS URL, archive or directory path."""
-    before_at = text.split("@", 1)[0]
-    if _is_url(text):
-        reference, _, marker = text.partition("; ")
-        return _direct(reference.strip(), marker, None, hashes, path, number, editable)
-    pep508 = "@" in text and not _looks_like_path(before_at)
-    if not editable and (pep508 or not (_looks_like_path(text) or _is_archive(text))):
-        try:
-            req = Requirement(text)
-        except InvalidRequirement as exc:
-            raise ParseError(path, f"invalid requirement {text!r}: {exc}", number) from None
-        if req.url:
-            return _direct(req.url, str(req.marker or ""), req.name, hashes, path, number, False)
-        spec, env = str(req.specifier), str(req.marker) if req.marker else None
-        return _Req(req.name, _pinned(req), spec, hashes, path, number, env)
-    reference, _, marker = text.partition(";")
-    return _direct(reference.strip(), marker, None, hashes, path, number, editable)
-
-
-def _direct(
-    reference: str,
-    marker: str,
-    name: str | None,
-    hashes: tuple[str, ...],
-    path: str,
-    number: int,
-    editable: bool,
-) -> _Req | Diagnostic | None:
-    """A URL or path reference; the name comes from PEP 508, `#egg=` or the file name."""
-    marker = marker.strip()
-    try:
-        if marker:
-            marker = str(Marker(marker))
-        parts = urlsplit(reference)
-    except (InvalidMarker, ValueError) as exc:
-        raise ParseError(path, f"invalid reference {reference!r}: {exc}", number) from None
-    url = _is_url(reference)
-    scheme = parts.scheme.lower()
-    vcs = url and scheme.partition("+")[0] in _VCS
-    if editable and url and not vcs and scheme != "file":
-        raise ParseError(path, f"-e needs a local path or a VCS URL, not {reference!r}", number)
-    fragment = parse_qs(parts.fragment)
-    listed = (f"{a}:{fragment[a][0].lower()}" for a in _HASHES if _HEX.match(_first(fragment, a)))
-    hashes = tuple(sorted({*hashes, *listed}))
-    if url:
-        shown = redact(urlunsplit(parts))
-        clean = redact(urlunsplit(parts._replace(fragment="")))
-    else:  # a path's extras (`./lib[dev]`) are not part of where it is
-        extras = _EXTRAS.match(reference)
-        shown = clean = extras.group(1) if extras else reference
-    tail = parts.path if url else clean.replace("\\", "/")
-    segment = unquote(tail.rstrip("/").rpartition("/")[2])
-    version = None
-    egg = _first(fragment, "egg")
-    if egg:
-        segment = egg
-    elif not vcs and _is_archive(segment):
-        name, version = _from_file(segment, name)
-    if name is None:
-        if not url and segment in ("", ".", ".."):
-            return None  # `-e .`: the project itself, named only by building it
-        match = _EXTRAS.match(segment)
-        candidate = (match.group(1) if match else segment).partition("@")[0]
-        candidate = candidate.removesuffix(".git")
-        for extension in _ARCHIVES:
-            candidate = candidate.removesuffix(extension)
-        if not _NAME.match(candidate):
-            return Diagnostic(f"{path}:{number}", f"cannot tell the package name of {shown!r}")
-        name = candidate
-    return _Req(
-        name, version, "", hashes, path, number, marker or None, clean, shown, vcs, editable
-    )
-
-
-def _first(query: dict[str, list[str]], key: str) -> str:
-    return query.get(key, [""])[0]
-
-
-def _from_file(filename: str, name: str | None) -> tuple[str | None, str | None]:
-    """(name, version) from a wheel or sdist file name, when it is one and names `name`."""
-    extension = next((e for e in _ARCHIVES if filename.lower().endswith(e)), "")
-    try:
-        if extension == ".whl":
-            found, parsed, _, _ = parse_wheel_filename(filename)
-        else:  # packaging knows .tar.gz and .zip only; the version rule is the same for all
-            found, parsed = parse_sdist_filename(f"{filename[: -len(extension)]}.tar.gz")
-    except ValueError:
-        return name, None
-    if name is not None and canonicalize_name(name) != found:
-        return name, None
-    return name or found, str(parsed)
-
-
-def _pinned(req: Requirement) -> str | None:
-    """The one version a specifier allows (`==1.2`, `===x`); None for ranges and `==1.*`."""
-    for spec in req.specifier:
-        if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith("*")):
-            return spec.version
-    return None
-
-
-def _is_url(text: str) -> bool:
-    scheme = text.partition(":")[0].lower() if ":" in text else ""
-    return scheme in _URL_SCHEMES or scheme in _VCS or scheme.partition("+")[0] in _VCS
-
-
-def _looks_like_path(text: str) -> bool:
-    return "/" in text or "\\" in text or text.startswith(".")
-
-
-def _is_archive(text: str) -> bool:
-    return text.partition(";")[0].strip().lower().endswith(_ARCHIVES)
-
-
 def _same(a: str, b: str) -> bool:
     return canonicalize_version(a) == canonicalize_version(b)
 
@@ -442,11 +186,11 @@ def _same(a: str, b: str) -> bool:
 def _collect(tree: Tree, part: _Part) -> Collected:
     """Apply constraints, report conflicting pins, build components, findings and edges."""
     diagnostics = list(part.diagnostics)
-    pins: dict[str, _Req] = {}
+    pins: dict[str, Req] = {}
     for pin in part.constraints:
         if pin.version is not None and pin.reference is None:
             pins.setdefault(pin.key, pin)
-    reqs: list[_Req] = []
+    reqs: list[Req] = []
     for written in part.reqs:
         req, con = written, pins.get(written.key)
         if con is not None and req.reference is None and con.marker in (None, req.marker):
@@ -455,7 +199,7 @@ def _collect(tree: Tree, part: _Part) -> Collected:
             elif not _same(req.version, con.version or ""):
                 diagnostics.append(_conflict(req, con))
         reqs.append(req)
-    first: dict[tuple[str, str | None], _Req] = {}
+    first: dict[tuple[str, str | None], Req] = {}
     for req in reqs:
         if req.version is None:
             continue
@@ -481,11 +225,11 @@ def _collect(tree: Tree, part: _Part) -> Collected:
     )
 
 
-def _parents(req: _Req) -> list[str]:
+def _parents(req: Req) -> list[str]:
     return [canonicalize_name(v.partition("[")[0]) for v in req.via if _VIA_PACKAGE.match(v)]
 
 
-def _conflict(req: _Req, other: _Req) -> Diagnostic:
+def _conflict(req: Req, other: Req) -> Diagnostic:
     return Diagnostic(
         f"{req.path}:{req.line}",
         f"{req.name} is pinned to {req.version} here but to {other.version} "
@@ -493,7 +237,7 @@ def _conflict(req: _Req, other: _Req) -> Diagnostic:
     )
 
 
-def _component(tree: Tree, req: _Req) -> Component:
+def _component(tree: Tree, req: Req) -> Component:
     version = None if req.reference and req.vcs else req.version
     purl = purls.pypi(
         req.name,
@@ -503,7 +247,7 @@ def _component(tree: Tree, req: _Req) -> Component:
     )
     evidence: tuple[Evidence, ...] = ()
     if req.evidence_value is not None:
-        field = "url" if _is_url(req.evidence_value) else "path"
+        field = "url" if is_url(req.evidence_value) else "path"
         where = f"{req.path}:{req.line}"
         evidence = (Evidence("requirements", field, req.evidence_value, where, Strength.DECLARED),)
     return Component(
@@ -519,7 +263,7 @@ def _component(tree: Tree, req: _Req) -> Component:
     )
 
 
-def _findings(req: _Req, purl: str) -> list[Finding]:
+def _findings(req: Req, purl: str) -> list[Finding]:
     where = f"{req.path}:{req.line}"
     if req.reference is None:
         if req.version is not None:

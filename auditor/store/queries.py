@@ -1,0 +1,267 @@
+"""The SQL behind `Store`: every statement over the scan tables, each run on a connection the
+caller holds in a transaction (`Store._begin`), so one answer is one consistent snapshot.
+
+Imported only once a store is open (it imports SQLAlchemy); rows become `auditor.model`
+values through `auditor.store.codec`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, null, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from auditor.bulk import no_cyclic_gc
+from auditor.errors import ScanNotFoundError, StoreError
+from auditor.model import DependencyKind, Scan, ScanStatus
+from auditor.store import MIN_PREFIX, SUMMARY_SKIPS, ScanSummary, codec, models
+
+BATCH = 500
+"""Scan ids per IN list: bounded statements however many scans are listed or pruned."""
+
+
+def insert_scan(conn: Connection, scan: Scan, rows: codec.ScanRows) -> None:
+    """Every row of one encoded scan: one executemany per table, never a statement per row."""
+    tables = models.metadata.tables
+    conn.execute(insert(tables["scans"]), [rows.scan])
+    ids = _target_ids(conn, rows.targets)
+    placed = [
+        {k: v for k, v in t.items() if k != "identity"} | {"target_id": ids[t["identity"]]}
+        for t in rows.targets
+    ]
+    for name, items in (
+        ("scan_targets", placed),
+        ("components", rows.components),
+        ("origins", rows.origins),
+        ("dependencies", rows.dependencies),
+        ("findings", rows.findings),
+        ("diagnostics", rows.diagnostics),
+    ):
+        if items:
+            conn.execute(insert(tables[name]), [{"scan_id": scan.id} | r for r in items])
+
+
+def load(conn: Connection, scan_id: str, detail: bool) -> Scan:
+    """The scan with this id or unique prefix; `detail=False` as in `Store.load_scan`."""
+    t = models.metadata.tables
+    sid = _resolve_id(conn, scan_id)
+    st, tg = t["scan_targets"], t["targets"]
+    targets = conn.execute(
+        select(st.c.ref, st.c.kind, st.c.digest, tg.c.identity)
+        .join(tg, tg.c.id == st.c.target_id)
+        .where(st.c.scan_id == sid)
+        .order_by(st.c.position)
+    )
+
+    def children(name: str) -> Any:
+        table = t[name]
+        columns = [
+            c if detail or c.name not in SUMMARY_SKIPS else null().label(c.name) for c in table.c
+        ]
+        query = select(*columns).where(table.c.scan_id == sid)
+        if not detail and name == "dependencies":
+            query = query.where(table.c.kind == DependencyKind.DERIVED_FROM.value)
+        return conn.execute(query.order_by(table.c.position))
+
+    scan_row = conn.execute(select(t["scans"]).where(t["scans"].c.id == sid)).one()
+    with no_cyclic_gc():
+        return codec.decode(
+            scan_row,
+            targets,
+            children("components"),
+            children("origins"),
+            children("dependencies"),
+            children("findings"),
+            children("diagnostics"),
+        )
+
+
+def list_summaries(
+    conn: Connection, target_identity: str | None, limit: int | None
+) -> tuple[ScanSummary, ...]:
+    """Summaries of the stored scans, newest first, of one target identity when given."""
+    scans = models.metadata.tables["scans"]
+    query = _newest_first(_summary_columns(), target_identity).limit(limit)
+    rows = conn.execute(query).all()
+    # The identities of the listed scans: one query, not one per scan.
+    chosen = _newest_first(select(scans.c.id), target_identity).limit(limit)
+    targets = _identities(conn, chosen.scalar_subquery())
+    return tuple(_summary(r, targets) for r in rows)
+
+
+def latest(conn: Connection, target_identity: str) -> str | None:
+    """The id of the newest scan of `target_identity`, or None."""
+    scans = models.metadata.tables["scans"]
+    found: str | None = conn.execute(
+        _newest_first(select(scans.c.id), target_identity).limit(1)
+    ).scalar()
+    return found
+
+
+def doomed(conn: Connection, keep_last: int | None, older_than: datetime | None) -> list[str]:
+    """The ids `Store.prune` deletes, newest first (see its rules)."""
+    t = models.metadata.tables
+    scans, st = t["scans"], t["scan_targets"]
+    rows = conn.execute(_newest_first(select(scans.c.id, scans.c.started_ts), None)).all()
+    chosen = {r.id for r in rows}
+    if older_than is not None:
+        chosen = {
+            r.id for r in rows if r.started_ts is not None and _aware(r.started_ts) < older_than
+        }
+    if keep_last is not None:
+        targets_of: dict[str, list[int]] = {}
+        for scan_id, target_id in conn.execute(select(st.c.scan_id, st.c.target_id)):
+            targets_of.setdefault(scan_id, []).append(target_id)
+        seen: dict[object, int] = {}
+        for r in rows:  # newest first
+            keys: list[object] = list(targets_of.get(r.id, ())) or [("alone", r.id)]
+            kept = False
+            for key in keys:
+                seen[key] = seen.get(key, 0) + 1
+                kept |= seen[key] <= keep_last
+            if kept:
+                chosen.discard(r.id)
+    return [r.id for r in rows if r.id in chosen]
+
+
+def delete_scans(conn: Connection, ids: list[str]) -> None:
+    """Delete these scans; their rows cascade."""
+    scans = models.metadata.tables["scans"]
+    for start in range(0, len(ids), BATCH):
+        conn.execute(delete(scans).where(scans.c.id.in_(ids[start : start + BATCH])))
+
+
+def summaries(conn: Connection, ids: list[str]) -> tuple[ScanSummary, ...]:
+    """Summaries of these scans, in this order."""
+    scans = models.metadata.tables["scans"]
+    found: dict[str, ScanSummary] = {}
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        targets = _identities(conn, chunk)
+        for r in conn.execute(_summary_columns().where(scans.c.id.in_(chunk))):
+            found[r.id] = _summary(r, targets)
+    return tuple(found[i] for i in ids)
+
+
+def _summary_columns() -> Any:
+    """SELECT of what a ScanSummary needs from `scans`, with its counts."""
+    t = models.metadata.tables
+    scans = t["scans"]
+
+    def count(name: str) -> Any:
+        table = t[name]
+        return select(func.count()).where(table.c.scan_id == scans.c.id).scalar_subquery()
+
+    return select(
+        scans.c.id,
+        scans.c.started_at,
+        scans.c.status,
+        count("components").label("components"),
+        count("findings").label("findings"),
+    )
+
+
+def _identities(conn: Connection, ids: Any) -> dict[str, list[str]]:
+    """Target identities, in each scan's order, of the scans `ids` lists (ids or a query)."""
+    t = models.metadata.tables
+    st, tg = t["scan_targets"], t["targets"]
+    targets: dict[str, list[str]] = {}
+    for scan_id, identity in conn.execute(
+        select(st.c.scan_id, tg.c.identity)
+        .join(tg, tg.c.id == st.c.target_id)
+        .where(st.c.scan_id.in_(ids))
+        .order_by(st.c.scan_id, st.c.position)
+    ):
+        targets.setdefault(scan_id, []).append(identity)
+    return targets
+
+
+def _summary(row: Any, targets: dict[str, list[str]]) -> ScanSummary:
+    return ScanSummary(
+        id=row.id,
+        started_at=row.started_at,
+        status=codec.decode_enum(ScanStatus, row.status, row.id),
+        targets=tuple(targets.get(row.id, ())),
+        component_count=row.components,
+        finding_count=row.findings,
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; started_ts is always UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _newest_first(query: Any, target_identity: str | None) -> Any:
+    """`query` over `scans`, restricted to one target's history, newest first."""
+    t = models.metadata.tables
+    scans, st, tg = t["scans"], t["scan_targets"], t["targets"]
+    if target_identity is not None:
+        query = query.where(
+            scans.c.id.in_(
+                select(st.c.scan_id)
+                .join(tg, tg.c.id == st.c.target_id)
+                .where(tg.c.identity == target_identity)
+            )
+        )
+    # started_ts is NULL for a non-ISO started_at; those sort last, by their text.
+    return query.order_by(
+        scans.c.started_ts.desc().nulls_last(), scans.c.started_at.desc(), scans.c.id.desc()
+    )
+
+
+def _resolve_id(conn: Connection, scan_id: str) -> str:
+    """The full id for an exact id or a unique prefix of at least MIN_PREFIX characters."""
+    scans = models.metadata.tables["scans"]
+    if conn.execute(select(scans.c.id).where(scans.c.id == scan_id)).scalar() is not None:
+        return scan_id
+    if len(scan_id) >= MIN_PREFIX:
+        # substr, not LIKE: LIKE is case-insensitive on SQLite and treats % and _ specially.
+        matches: list[str] = list(
+            conn.execute(
+                select(scans.c.id)
+                .where(func.substr(scans.c.id, 1, len(scan_id)) == scan_id)
+                .order_by(scans.c.id)
+                .limit(3)
+            )
+            .scalars()
+            .all()
+        )
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            shown = ", ".join(matches[:2]) + (" …" if len(matches) > 2 else "")
+            raise StoreError(
+                f"scan {scan_id}: ambiguous id prefix, matches {shown}",
+                hint="give more characters of the scan id",
+            )
+    raise ScanNotFoundError(
+        f"scan {scan_id}: not found",
+        hint=f"`auditor history` lists stored scans; give a full id or at least {MIN_PREFIX}"
+        " of its first characters",
+    )
+
+
+def _target_ids(conn: Connection, targets: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Row ids for these targets' identities, inserting new ones; safe when many scanners
+    insert the same identity at once (the unique index arbitrates, losers do nothing)."""
+    table = models.metadata.tables["targets"]
+    first: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        first.setdefault(target["identity"], target)
+    if not first:
+        return {}
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    # Sorted, so two transactions take the index locks in the same order and cannot deadlock.
+    values = [
+        {"identity": i, "kind": first[i]["kind"], "ref": first[i]["ref"]} for i in sorted(first)
+    ]
+    conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=["identity"]), values)
+    found = conn.execute(
+        select(table.c.identity, table.c.id).where(table.c.identity.in_(sorted(first)))
+    )
+    return {row.identity: row.id for row in found}
