@@ -1,4 +1,4 @@
-"""Component identities (purls) as the README documents them, built with packageurl-python."""
+"""Component identities (purls) as docs/json.md documents them, built with packageurl-python."""
 
 from __future__ import annotations
 

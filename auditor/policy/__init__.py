@@ -1,7 +1,7 @@
 """Policy: rules as data (rules/*.yaml), the built-in rules made configurable, waivers,
 vulnerabilities and gating.
 
-A rule's `when` is a tree of predicates (the condition language, README "Policy"). Each
+A rule's `when` is a tree of predicates (the condition language, docs/rules.md). Each
 predicate kind is one class with one abstract method, registered in PREDICATES below; the
 parser (conditions.py) picks the class by the keyword a YAML mapping carries.
 """

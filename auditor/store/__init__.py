@@ -16,7 +16,7 @@ Decisions callers can rely on:
   backend (one behaviour, whichever database is configured).
 - Times are kept as the ISO text the Scan holds (see models.py); history orders by a parsed
   UTC copy, with unparsable times last.
-- `postgresql://` URLs use the psycopg 3 driver (`pip install 'origin-auditor[postgres]'`).
+- `postgresql://` URLs use the psycopg 3 driver (`pip install -e ".[postgres]"` from a checkout).
 """
 
 from __future__ import annotations
