@@ -92,8 +92,15 @@ def test_registry_ownership_beats_declared_repository() -> None:
 def test_declared_repository_owner_and_email_domain() -> None:
     c = component("pkg:pypi/x@1.0", ev("Project-URL.Source", "git+https://github.com/North/x.git"))
     assert attribute(c, origin_of(c), kb()).organisation == Claim("North Ltd", Strength.DECLARED)
+    # An e-mail domain alone never names the organisation (a maintainer's employer) …
     c = component("pkg:pypi/x@1.0", ev("Author-email", '"Dev" <dev@lab.north.example>'))
-    assert attribute(c, origin_of(c), kb()).country == Claim("GB", Strength.DECLARED)
+    assert attribute(c, origin_of(c), kb()).organisation is None
+    # … it corroborates one the licence names, as an inference.
+    licensed = replace(c, license="Copyright (c) 2024 North Ltd. All rights reserved.")
+    assert attribute(licensed, origin_of(licensed), kb()).country == Claim("GB", Strength.INFERRED)
+    # The licence alone does not either.
+    bare = replace(licensed, evidence=())
+    assert attribute(bare, origin_of(bare), kb()).organisation is None
 
 
 def test_unverified_entries_only_infer() -> None:
