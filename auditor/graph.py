@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.bulk import no_cyclic_gc
 from auditor.model import (
+    INDIVIDUAL_MAINTAINERS,
     Claim,
     Component,
     ComponentKind,
@@ -41,6 +42,7 @@ from auditor.model import (
     Evidence,
     Location,
     Origin,
+    PublisherKind,
     Scan,
     Strength,
     Target,
@@ -523,6 +525,8 @@ class ProvenanceGraph:
                     sources = via.setdefault(value, [])
                     if root not in sources:
                         sources.append(root)
+            if not via and by == "organisation" and _individual(origin):
+                via[INDIVIDUAL_MAINTAINERS] = ["origin"]
             if not via:
                 groups.setdefault(None, []).append(Traced(c, ()))
             for value, sources in via.items():
@@ -575,6 +579,10 @@ class ProvenanceGraph:
         return seen
 
     # --- for graph_render ---------------------------------------------------------------
+
+
+def _individual(origin: Origin | None) -> bool:
+    return origin is not None and origin.publisher_kind is PublisherKind.INDIVIDUAL
 
 
 def _claim_value(claim: Claim | None) -> str | None:
