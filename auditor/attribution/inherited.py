@@ -38,7 +38,9 @@ def inherited_findings(
     if not lost:
         return ()
     if origin.publisher_kind is PublisherKind.ORGANISATION:
-        own = f"its own evidence names {answer}"
+        named = answer or ", ".join(e.value for e in origin.evidence
+                                    if e.field == "ownership.organization")  # fmt: skip
+        own = f"its own evidence names {named}"
     else:
         accounts = next((e.value for e in origin.evidence if e.field == "publisher_kind"), "")
         own = f"its registry owners and own repository are individual maintainers ({accounts})"

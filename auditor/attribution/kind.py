@@ -1,6 +1,7 @@
 """Whether an origin's publisher is an organisation or individual maintainers (issue 24).
 
-`organisation` when attribution named one. `individual` when the registry's owners are
+`organisation` when attribution named one, or when the registry says an organisation account
+publishes it (a PyPI organisation the knowledge base does not know yet). `individual` when the registry's owners are
 people — PyPI roles without a PyPI organisation, npm maintainers of an unscoped package or
 of a scope named after one of them — and the package's own repository is a person's: the
 source host says the owner is a `User`, or (without a source-host answer) the repository
@@ -25,8 +26,11 @@ def publisher_kind(
     if origin.organisation is not None:
         return PublisherKind.ORGANISATION, ()
     evidence = origin.evidence
-    if any(e.field == "ownership.organization" for e in evidence):
-        return None, ()  # a registry organisation the knowledge base does not know
+    registry_orgs = tuple(e.value for e in evidence if e.field == "ownership.organization")
+    if registry_orgs:
+        # The registry says an organisation account publishes it; which legal entity that
+        # is stays unknown until the knowledge base knows the account.
+        return PublisherKind.ORGANISATION, registry_orgs
     named = (e.value for e in evidence if e.field.startswith(_PEOPLE_FIELDS) and e.value.strip())
     people = tuple(dict.fromkeys(named))
     if not people:

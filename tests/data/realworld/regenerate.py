@@ -1,0 +1,143 @@
+"""Record the registry answers the real-world evaluation replays (issue 24).
+
+Run with the project venv, online: `.venv/bin/python tests/data/realworld/regenerate.py`.
+
+1. Inventory: `auditor scan --no-resolve` of `lockfiles/` (the real lockfiles of public
+   projects, see README.md) lists every PyPI and npm package they lock. Only those
+   packages are asked for: one request each, no crawling.
+2. PyPI: the project document (`/pypi/<name>/json`) from pip's configured default index
+   (read from pip, never spelled here), trimmed to the locked versions' `releases`, with an
+   empty `description`; written to `pypi/<name>.json`.
+3. npm: the version document (`/<name>/<version>`) from npm's configured registry (`npm
+   config get registry`), which carries the same per-version fields as the packument's
+   `versions.<v>` (`_npmUser`, `maintainers`, `author`, `repository`, `homepage`, `dist`),
+   folded into the packument layout of npm/registry docs/responses/package-metadata.md
+   (`name`, `dist-tags`, `versions`, `maintainers`); `time` is not part of a version
+   document and is left out. Written to `npm/<name>.json` (a scope's `/` as `__`).
+
+Registry hosts are rewritten to `registry.invalid` / `files.registry.invalid` (PyPI) and
+`registry.npm.invalid` (npm) before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent.parent
+
+
+def inventory() -> dict[str, dict[str, set[str]]]:
+    """{ecosystem: {name: {versions}}} of every package the lockfiles lock."""
+    out = subprocess.run(
+        [sys.executable, "-m", "auditor", "scan", str(HERE / "lockfiles"), "--no-resolve",
+         "--no-store", "-f", "json"],
+        cwd=REPO, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    found: dict[str, dict[str, set[str]]] = {"pypi": {}, "npm": {}}
+    for component in json.loads(out.stdout)["components"]:
+        ecosystem = component["purl"][4:].partition("/")[0]
+        if ecosystem in found:
+            versions = found[ecosystem].setdefault(component["name"], set())
+            if component.get("version"):
+                versions.add(component["version"])
+    return found
+
+
+def file_name(name: str) -> str:
+    return name.replace("/", "__") + ".json"
+
+
+def rewrite(text: str, hosts: dict[str, str]) -> str:
+    """Every URL on a registry host (or a subdomain of its domain) onto `.invalid`."""
+    for host, replacement in hosts.items():
+        domain = ".".join(host.split(".")[-2:])
+        text = re.sub(rf"https?://([a-z0-9.-]*\.)?{re.escape(domain)}\b", replacement, text)
+    return text
+
+
+def record_pypi(names: dict[str, set[str]]) -> None:
+    import requests
+    from pip._internal.models.index import PyPI
+
+    base = PyPI.url.rstrip("/")
+    target = HERE / "pypi"
+    target.mkdir(exist_ok=True)
+    hosts = {urlsplit(PyPI.url).hostname or "": "https://registry.invalid",
+             PyPI.file_storage_domain: "https://files.registry.invalid"}  # fmt: skip
+
+    def one(item: tuple[str, set[str]]) -> str:
+        name, versions = item
+        reply = requests.get(f"{base}/pypi/{quote(name)}/json", timeout=60,
+                             headers={"Accept": "application/json"})  # fmt: skip
+        if reply.status_code == 404:
+            return f"{name}: not on the index"
+        reply.raise_for_status()
+        doc: dict[str, Any] = reply.json()
+        doc["info"]["description"] = ""
+        releases = doc.get("releases") or {}
+        doc["releases"] = {v: releases[v] for v in sorted(versions) if v in releases}
+        doc.pop("vulnerabilities", None)
+        text = rewrite(json.dumps(doc, indent=1, sort_keys=True), hosts)
+        (target / file_name(name.lower())).write_text(text + "\n", encoding="utf-8")
+        return ""
+
+    with ThreadPoolExecutor(8) as pool:
+        for problem in pool.map(one, sorted(names.items())):
+            if problem:
+                print(problem)
+
+
+def record_npm(names: dict[str, set[str]]) -> None:
+    import requests
+
+    base = subprocess.run(["npm", "config", "get", "registry"], check=True,
+                          capture_output=True, text=True).stdout.strip().rstrip("/")  # fmt: skip
+    target = HERE / "npm"
+    target.mkdir(exist_ok=True)
+    hosts = {urlsplit(base).hostname or "": "https://registry.npm.invalid"}
+
+    def one(item: tuple[str, set[str]]) -> str:
+        name, versions = item
+        manifests: dict[str, Any] = {}
+        for version in sorted(versions):
+            path = name.replace("/", "%2F")  # a scoped name is one path segment
+            reply = requests.get(f"{base}/{path}/{quote(version)}", timeout=60,
+                                 headers={"Accept": "application/json"})  # fmt: skip
+            if reply.status_code == 404:
+                continue
+            reply.raise_for_status()
+            manifest = reply.json()
+            manifest.pop("readme", None)
+            manifests[version] = manifest
+        if not manifests:
+            return f"{name}: not on the registry"
+        latest = max(manifests)
+        doc = {"name": name, "dist-tags": {"latest": latest}, "versions": manifests,
+               "maintainers": manifests[latest].get("maintainers", [])}  # fmt: skip
+        text = rewrite(json.dumps(doc, indent=1, sort_keys=True), hosts)
+        (target / file_name(name)).write_text(text + "\n", encoding="utf-8")
+        return ""
+
+    with ThreadPoolExecutor(8) as pool:
+        for problem in pool.map(one, sorted(names.items())):
+            if problem:
+                print(problem)
+
+
+def main() -> None:
+    found = inventory()
+    print({k: len(v) for k, v in found.items()})
+    record_pypi(found["pypi"])
+    record_npm(found["npm"])
+
+
+if __name__ == "__main__":
+    main()
