@@ -24,6 +24,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -36,6 +38,7 @@ DATA = REPO / "tests" / "data" / "realworld"
 sys.path.insert(0, str(REPO))
 
 from auditor.config import Config  # noqa: E402
+from auditor.endpoints import GITHUB_ENV  # noqa: E402
 from auditor.http import HttpSettings  # noqa: E402
 from auditor.model import Origin, PublisherKind, Scan  # noqa: E402
 from auditor.resolvers.publishers import load  # noqa: E402
@@ -120,14 +123,21 @@ class Score:
 def labels() -> list[Label]:
     with (DATA / "labels.csv").open(newline="", encoding="utf-8") as handle:
         return [
-            Label(row["ecosystem"], row["package"], row["expected"], row["country"] or None,
-                  row["source"])  # fmt: skip
+            Label(
+                row["ecosystem"],
+                row["package"],
+                row["expected"],
+                row["country"] or None,
+                row["source"],
+            )  # fmt: skip
             for row in csv.DictReader(handle)
         ]
 
 
 def pypi_projects() -> list[dict[str, object]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((DATA / "pypi").glob("*.json"))]
+    return [
+        json.loads(p.read_text(encoding="utf-8")) for p in sorted((DATA / "pypi").glob("*.json"))
+    ]
 
 
 def npm_routes() -> dict[str, object]:
@@ -138,10 +148,35 @@ def npm_routes() -> dict[str, object]:
     return routes
 
 
+def github_routes() -> dict[str, object]:
+    """GitHub REST answers built in the documented shapes ("Get a repository": `owner.login`,
+    `owner.type`, `fork`, `archived`; "Get a user": `login`, `type`) for the repository
+    owners github-owners.csv types by hand, at every repository of theirs a recorded PyPI
+    answer links (lower case, as the resolver asks)."""
+    with (DATA / "github-owners.csv").open(newline="", encoding="utf-8") as handle:
+        owners = {row["owner"].lower(): row for row in csv.DictReader(handle)}
+    routes: dict[str, object] = {}
+    pattern = re.compile(r"https?://(?:www\.)?github\.com/([\w.-]+)/([\w.-]+)", re.I)
+    for project in pypi_projects():
+        for owner, name in pattern.findall(json.dumps(project.get("info"))):
+            row = owners.get(owner.lower())
+            name = name.lower().removesuffix(".git")
+            if row is None or not name:
+                continue
+            login = row["owner"]
+            account = {"login": login, "type": row["type"]}
+            routes[f"/repos/{owner.lower()}/{name}"] = {
+                "name": name, "full_name": f"{login}/{name}", "owner": account,
+                "fork": False, "archived": False, "visibility": "public",
+            }  # fmt: skip
+            routes[f"/users/{login}"] = account
+    return routes
+
+
 @contextmanager
-def servers() -> Iterator[tuple[str, str]]:
-    """Loopback PyPI (without the per-version route, as the recorded index answered) and
-    npm registries replaying the recorded answers; their base URLs."""
+def servers() -> Iterator[tuple[str, str, str]]:
+    """Loopback PyPI (without the per-version route, as the recorded index answered), npm
+    and GitHub replaying the recorded (and, for GitHub, built) answers; their base URLs."""
     from tests.servers import running
     from tests.servers.jsonapi import JsonApiState, _JsonHandler, _JsonServer
     from tests.servers.pypi import PyPIState, _Handler, _Server
@@ -150,28 +185,40 @@ def servers() -> Iterator[tuple[str, str]]:
     for doc in pypi_projects():
         pypi.add_project(doc)
     npm = JsonApiState(routes=npm_routes())
-    with running(_Server(_Handler, pypi), _JsonServer(_JsonHandler, npm)) as (p, n):
-        yield p, n
+    github = JsonApiState(routes=github_routes())
+    servers = (_Server(_Handler, pypi), _JsonServer(_JsonHandler, npm),
+               _JsonServer(_JsonHandler, github))  # fmt: skip
+    with running(*servers) as (p, n, g):
+        yield p, n, g
 
 
 def scan() -> tuple[Scan, float]:
     """A full scan of the lockfiles against the loopback registries, and its seconds."""
     from auditor.pipeline import run_scan
 
-    with servers() as (pypi, npm):
+    with servers() as (pypi, npm, github):
         settings = HttpSettings(backoff=0.01, connect_timeout=2, read_timeout=5, attempts=2)
         config = Config(pypi_url=pypi, npm_registry=npm, store=False, http=settings)
-        started = time.perf_counter()
-        result = run_scan([str(DATA / "lockfiles")], config)
-        return result, time.perf_counter() - started
+        saved = os.environ.get(GITHUB_ENV)
+        os.environ[GITHUB_ENV] = github
+        try:
+            started = time.perf_counter()
+            result = run_scan([str(DATA / "lockfiles")], config)
+            return result, time.perf_counter() - started
+        finally:
+            if saved is None:
+                os.environ.pop(GITHUB_ENV, None)
+            else:
+                os.environ[GITHUB_ENV] = saved
 
 
 def email_alone(origin: Origin) -> bool:
     """An organisation claim whose only knowledge-base support is an e-mail domain."""
     if origin.organisation is None:
         return False
+    claimed = origin.organisation.value
     support = [e for e in origin.evidence if e.source == "knowledge-base"
-               and e.field.startswith("organisation[") and e.value == origin.organisation.value]  # fmt: skip
+               and e.field.startswith("organisation[") and e.value == claimed]  # fmt: skip
     return bool(support) and all(e.field.startswith("organisation[email:") for e in support)
 
 
@@ -219,18 +266,19 @@ def main() -> None:
     said, right = result.individuals
     rows = [
         ("components scanned (offline, loopback registries)", str(result.components), "", ""),
-        ("labelled packages", str(len(result.outcomes)), ">= 150", verdict[len(result.outcomes) >= 150]),
+        ("labelled packages", str(len(result.outcomes)), ">= 150",
+         verdict[len(result.outcomes) >= 150]),
         ("precision of organisation + country claims",
          f"{result.precision:.3f} ({result.correct}/{result.claims})", ">= 0.98",
          verdict[result.precision >= 0.98]),
-        ("coverage of knowable packages", f"{result.coverage:.3f} ({result.covered}/{len(result.knowable)})",
-         ">= 0.90", verdict[result.coverage >= 0.90]),
+        ("coverage of knowable packages",
+         f"{result.coverage:.3f} ({result.covered}/{len(result.knowable)})", ">= 0.90", verdict[result.coverage >= 0.90]),
         ("PyPI packages answered organisation or individual",
          f"{result.pypi_coverage:.3f} ({result.pypi_answered}/{result.pypi_total})", ">= 0.80",
          verdict[result.pypi_coverage >= 0.80]),
         ("claims from an e-mail domain alone", str(result.email_alone), "0",
          verdict[result.email_alone == 0]),
-        ("`individual` answers on labelled packages that are individuals", f"{right}/{said}", "", ""),
+        ("`individual` answers right on labelled packages", f"{right}/{said}", "", ""),
         ("scan time", f"{result.seconds:.1f} s", "", ""),
     ]  # fmt: skip
     if args.markdown:
@@ -246,8 +294,9 @@ def main() -> None:
             missed = o.label.expected not in NOT_ORGANISATIONS and o.org != o.label.expected
             if wrong or missed:
                 what = "WRONG" if wrong else "miss"
+                got = f"{o.org}/{o.country} ({o.kind})"
                 print(f"{what}: {o.label.ecosystem}/{o.label.package}: expected"
-                      f" {o.label.expected}/{o.label.country}, got {o.org}/{o.country} ({o.kind})")  # fmt: skip
+                      f" {o.label.expected}/{o.label.country}, got {got}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -118,7 +118,9 @@ def _corroborating(component: Component, evidence: tuple[Evidence, ...]) -> Iter
     pairs = [(e.field, e.value) for e in evidence]
     strengths = {(e.field, e.value): e.strength for e in evidence}
     for link in links(pairs, component.name):
-        if link.kind is not LinkKind.OWN:
+        # An upstream's or an unlabelled repository may corroborate; docs, issues, funding
+        # and community `.github` links say nothing about the publisher at all.
+        if link.kind in (LinkKind.OTHER_PROJECT, LinkKind.UNLABELLED):
             owner = repository_owner(link.repository)
             if owner is not None:
                 strength = strengths.get((link.field, link.url), Strength.DECLARED)

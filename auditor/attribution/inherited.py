@@ -32,15 +32,16 @@ def inherited_findings(
     for org, candidate in matches:
         if candidate.names or candidate.because == "licence" or org.name == answer:
             continue
+        if candidate.platform == "web":
+            continue  # a home page's site: shared hosting and project sites, not inheritance
         lost.setdefault(org.name, [])
         if candidate.because not in lost[org.name]:
             lost[org.name].append(candidate.because)
     if not lost:
         return ()
     if origin.publisher_kind is PublisherKind.ORGANISATION:
-        named = answer or ", ".join(e.value for e in origin.evidence
-                                    if e.field == "ownership.organization")  # fmt: skip
-        own = f"its own evidence names {named}"
+        kind = next((e.value for e in origin.evidence if e.field == "publisher_kind"), "")
+        own = f"its own evidence names {answer or kind.partition(': ')[2] or 'another account'}"
     else:
         accounts = next((e.value for e in origin.evidence if e.field == "publisher_kind"), "")
         own = f"its registry owners and own repository are individual maintainers ({accounts})"

@@ -1,8 +1,9 @@
 """Whether an origin's publisher is an organisation or individual maintainers (issue 24).
 
 `organisation` when attribution named one, or when the registry says an organisation account
-publishes it (a PyPI organisation the knowledge base does not know yet). `individual` when the registry's owners are
-people — PyPI roles without a PyPI organisation, npm maintainers of an unscoped package or
+publishes it (a PyPI organisation the knowledge base does not know yet), or the own
+repository's host says an `Organization` account owns it. `individual` when the registry's
+owners are people — PyPI roles without a PyPI organisation, npm maintainers of an unscoped package or
 of a scope named after one of them — and the package's own repository is a person's: the
 source host says the owner is a `User`, or (without a source-host answer) the repository
 owner is one of those registry accounts, or there is no own repository to say otherwise.
@@ -31,6 +32,11 @@ def publisher_kind(
         # The registry says an organisation account publishes it; which legal entity that
         # is stays unknown until the knowledge base knows the account.
         return PublisherKind.ORGANISATION, registry_orgs
+    types = {e.value for e in evidence if e.field in _OWNER_TYPE_FIELDS}
+    if types == {"Organization"}:
+        # The own repository's host says an organisation account owns it.
+        owners = tuple(dict.fromkeys(e.value for e in evidence if e.field == "owner.login"))
+        return PublisherKind.ORGANISATION, owners
     named = (e.value for e in evidence if e.field.startswith(_PEOPLE_FIELDS) and e.value.strip())
     people = tuple(dict.fromkeys(named))
     if not people:
@@ -44,7 +50,6 @@ def publisher_kind(
     owner = repository_owner(origin.repository.value)
     if owner is None:
         return PublisherKind.INDIVIDUAL, people  # a repository no code host account owns
-    types = {e.value for e in evidence if e.field in _OWNER_TYPE_FIELDS}
     if types == {"User"} or (not types and owner[1].casefold() in known):
         return PublisherKind.INDIVIDUAL, people
     return None, ()
