@@ -129,7 +129,7 @@ def labels() -> list[Label]:
                 row["expected"],
                 row["country"] or None,
                 row["source"],
-            )  # fmt: skip
+            )
             for row in csv.DictReader(handle)
         ]
 
@@ -272,7 +272,8 @@ def main() -> None:
          f"{result.precision:.3f} ({result.correct}/{result.claims})", ">= 0.98",
          verdict[result.precision >= 0.98]),
         ("coverage of knowable packages",
-         f"{result.coverage:.3f} ({result.covered}/{len(result.knowable)})", ">= 0.90", verdict[result.coverage >= 0.90]),
+         f"{result.coverage:.3f} ({result.covered}/{len(result.knowable)})", ">= 0.90",
+         verdict[result.coverage >= 0.90]),
         ("PyPI packages answered organisation or individual",
          f"{result.pypi_coverage:.3f} ({result.pypi_answered}/{result.pypi_total})", ">= 0.80",
          verdict[result.pypi_coverage >= 0.80]),

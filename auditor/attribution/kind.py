@@ -3,8 +3,8 @@
 `organisation` when attribution named one, or when the registry says an organisation account
 publishes it (a PyPI organisation the knowledge base does not know yet), or the own
 repository's host says an `Organization` account owns it. `individual` when the registry's
-owners are people — PyPI roles without a PyPI organisation, npm maintainers of an unscoped package or
-of a scope named after one of them — and the package's own repository is a person's: the
+owners are people — PyPI roles without a PyPI organisation, npm maintainers of an unscoped
+package or of a scope named after one of them — and the package's own repository is a person's: the
 source host says the owner is a `User`, or (without a source-host answer) the repository
 owner is one of those registry accounts, or there is no own repository to say otherwise.
 Anything else (an organisation account the knowledge base does not know, a scope that may
