@@ -65,7 +65,8 @@ def attribute_with_findings(
     chosen = _strongest(naming) or _corroborated(matches)
     attributed = _claimed(origin, matches, chosen, kb)
     attributed = _profile_country(attributed)
-    kind, accounts = publisher_kind(component, attributed)
+    hinted = any(not m.candidate.names and m.candidate.because != "licence" for m in matches)
+    kind, accounts = publisher_kind(component, attributed, hinted)
     if kind is not None:
         note = f"{kind.value}: {', '.join(accounts)}" if accounts else kind.value
         step = Evidence("attribution", "publisher_kind", note, "attribution", Strength.INFERRED)

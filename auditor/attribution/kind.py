@@ -21,9 +21,11 @@ _OWNER_TYPE_FIELDS = ("profile.type", "owner.type")
 
 
 def publisher_kind(
-    component: Component, origin: Origin
+    component: Component, origin: Origin, hinted: bool = False
 ) -> tuple[PublisherKind | None, tuple[str, ...]]:
-    """The kind, and for individuals the registry accounts that publish the package."""
+    """The kind, and for individuals the registry accounts that publish the package.
+    `hinted`: some corroborating field (an author name, an address) names an organisation
+    that could not be claimed; then no own repository is not enough to say `individual`."""
     if origin.organisation is not None:
         return PublisherKind.ORGANISATION, ()
     evidence = origin.evidence
@@ -46,7 +48,7 @@ def publisher_kind(
     if scope is not None and scope.casefold() not in known:
         return None, ()  # an npm scope may be an organisation's
     if origin.repository is None:
-        return PublisherKind.INDIVIDUAL, people
+        return (None, ()) if hinted else (PublisherKind.INDIVIDUAL, people)
     owner = repository_owner(origin.repository.value)
     if owner is None:
         return PublisherKind.INDIVIDUAL, people  # a repository no code host account owns

@@ -16,7 +16,8 @@ Run with the project venv, online: `.venv/bin/python tests/data/realworld/regene
    document and is left out. Written to `npm/<name>.json` (a scope's `/` as `__`).
 
 Registry hosts are rewritten to `registry.invalid` / `files.registry.invalid` (PyPI) and
-`registry.npm.invalid` (npm) before anything is written.
+`registry.npm.invalid` (npm) before anything is written, in the lockfiles too (their
+`resolved` URLs and `source` tables), and so is the npm operator's own domain.
 """
 
 from __future__ import annotations
@@ -55,12 +56,54 @@ def file_name(name: str) -> str:
     return name.replace("/", "__") + ".json"
 
 
-def rewrite(text: str, hosts: dict[str, str]) -> str:
-    """Every URL on a registry host (or a subdomain of its domain) onto `.invalid`."""
+def rewrite(text: str, hosts: dict[str, str], exact: frozenset[str] = frozenset()) -> str:
+    """Every URL on a registry host (or a subdomain of its domain) onto `.invalid`, and the
+    bare domain wherever else it appears (an address at the registry operator's domain)."""
     for host, replacement in hosts.items():
-        domain = ".".join(host.split(".")[-2:])
+        # The registry's whole domain, except for a host inside someone else's domain
+        # (`exact`: the index's legacy host under its language's site): that host alone.
+        domain = host if host in exact else ".".join(host.split(".")[-2:])
         text = re.sub(rf"https?://([a-z0-9.-]*\.)?{re.escape(domain)}\b", replacement, text)
+        bare = replacement.removeprefix("https://")
+        text = re.sub(rf"\b([a-z0-9-]+\.)*{re.escape(domain)}\b", bare, text)
     return text
+
+
+def legacy_hosts() -> frozenset[str]:
+    """Registry hosts inside a domain that is not the registry's."""
+    from pip._internal.models.index import PyPI
+
+    return frozenset({f"{(urlsplit(PyPI.url).hostname or '').split('.')[0]}.python.org"})
+
+
+def pypi_hosts() -> dict[str, str]:
+    """pip's default index host, its file host and the index's legacy host, onto `.invalid`."""
+    from pip._internal.models.index import PyPI
+
+    index = urlsplit(PyPI.url).hostname or ""
+    legacy = f"{index.split('.')[0]}.python.org"  # its name before it had its own domain
+    return {index: "https://registry.invalid", PyPI.file_storage_domain:
+            "https://files.registry.invalid", legacy: "https://registry.invalid"}  # fmt: skip
+
+
+def npm_hosts() -> dict[str, str]:
+    """npm's configured registry host (and its operator's .com site), onto `.invalid`."""
+    base = subprocess.run(["npm", "config", "get", "registry"], check=True,
+                          capture_output=True, text=True).stdout.strip()  # fmt: skip
+    host = urlsplit(base).hostname or ""
+    site = host.rsplit(".", 1)[0] + ".com"
+    return {host: "https://registry.npm.invalid", site: "https://npm.invalid"}
+
+
+def scrub_lockfiles() -> None:
+    """The lockfiles as fetched name registry hosts (`resolved`, `source`): rewrite them."""
+    hosts = {**pypi_hosts(), **npm_hosts()}
+    for path in sorted((HERE / "lockfiles").rglob("*")):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            clean = rewrite(text, hosts, legacy_hosts())
+            if clean != text:
+                path.write_text(clean, encoding="utf-8")
 
 
 def record_pypi(names: dict[str, set[str]]) -> None:
@@ -70,8 +113,7 @@ def record_pypi(names: dict[str, set[str]]) -> None:
     base = PyPI.url.rstrip("/")
     target = HERE / "pypi"
     target.mkdir(exist_ok=True)
-    hosts = {urlsplit(PyPI.url).hostname or "": "https://registry.invalid",
-             PyPI.file_storage_domain: "https://files.registry.invalid"}  # fmt: skip
+    hosts = pypi_hosts()
 
     def one(item: tuple[str, set[str]]) -> str:
         name, versions = item
@@ -85,7 +127,7 @@ def record_pypi(names: dict[str, set[str]]) -> None:
         releases = doc.get("releases") or {}
         doc["releases"] = {v: releases[v] for v in sorted(versions) if v in releases}
         doc.pop("vulnerabilities", None)
-        text = rewrite(json.dumps(doc, indent=1, sort_keys=True), hosts)
+        text = rewrite(json.dumps(doc, indent=1, sort_keys=True), hosts, legacy_hosts())
         (target / file_name(name.lower())).write_text(text + "\n", encoding="utf-8")
         return ""
 
@@ -102,7 +144,7 @@ def record_npm(names: dict[str, set[str]]) -> None:
                           capture_output=True, text=True).stdout.strip().rstrip("/")  # fmt: skip
     target = HERE / "npm"
     target.mkdir(exist_ok=True)
-    hosts = {urlsplit(base).hostname or "": "https://registry.npm.invalid"}
+    hosts = npm_hosts()
 
     def one(item: tuple[str, set[str]]) -> str:
         name, versions = item
@@ -132,8 +174,15 @@ def record_npm(names: dict[str, set[str]]) -> None:
                 print(problem)
 
 
+EXTRA_PYPI = {"triton-windows": {"3.8.0.post29"}}
+"""Packages no lockfile locks, recorded for the error-class tests (tests/test_realworld.py):
+a re-published fork that keeps its upstream's author e-mail."""
+
+
 def main() -> None:
     found = inventory()
+    found["pypi"].update(EXTRA_PYPI)
+    scrub_lockfiles()
     print({k: len(v) for k, v in found.items()})
     record_pypi(found["pypi"])
     record_npm(found["npm"])
