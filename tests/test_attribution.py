@@ -166,3 +166,53 @@ def test_an_unverified_attestation_does_not_weaken_the_declared_repository() -> 
     assert result.organisation == Claim("North Ltd", Strength.DECLARED)
     steps = {(e.field, e.strength) for e in result.evidence if e.source == "knowledge-base"}
     assert ("country[north]", Strength.DECLARED) in steps
+
+
+def test_people_publishing_in_their_own_name_are_individual_maintainers() -> None:
+    from auditor.attribution import attribute_with_findings
+    from auditor.model import PublisherKind
+
+    c = component(
+        "pkg:pypi/x@1.0",
+        ev("info.project_urls.Source", "https://github.com/alice/x"),
+        ev("ownership.roles.Owner", "alice", Strength.REGISTRY),
+        ev("ownership.roles.Maintainer", "bob", Strength.REGISTRY),
+    )
+    result, found = attribute_with_findings(
+        c, origin_of(c, Claim("alice", Strength.REGISTRY)), kb()
+    )
+    assert result.publisher_kind is PublisherKind.INDIVIDUAL
+    assert result.organisation is None and result.country is None
+    assert ("publisher_kind", "individual: alice, bob") in {
+        (e.field, e.value) for e in result.evidence
+    }
+    assert found == ()
+    # A repository owned by an account the registry does not name: unknown, not a guess.
+    other = replace(c, evidence=(ev("info.project_urls.Source", "https://github.com/org9/x"),
+                                 *c.evidence[1:]))  # fmt: skip
+    assert attribute(other, origin_of(other), kb()).publisher_kind is None
+    # The source host says the owner is an organisation: an organisation publishes it.
+    typed = replace(other, evidence=(*other.evidence, ev("owner.type", "Organization")))
+    assert attribute(typed, origin_of(typed), kb()).publisher_kind is PublisherKind.ORGANISATION
+
+
+def test_an_employer_address_loses_to_the_registry_owners_and_is_recorded() -> None:
+    from auditor.attribution import attribute_with_findings
+
+    c = component(
+        "pkg:pypi/x@1.0",
+        ev("info.project_urls.Source", "https://github.com/alice/x"),
+        ev("info.author_email", "Alice <alice@north.example>"),
+        ev("ownership.roles.Owner", "alice", Strength.REGISTRY),
+    )
+    result, found = attribute_with_findings(c, origin_of(c), kb())
+    assert result.organisation is None
+    [finding] = found
+    assert finding.rule == "origin.inherited-metadata"
+    assert finding.severity.value == "info" and finding.action.value == "report"
+    assert "info.author_email name North Ltd" in finding.message
+    # Where the registry names the organisation, the same address corroborates, silently.
+    owned = replace(c, evidence=(*c.evidence, ev("ownership.organization", "north-org",
+                                                 Strength.REGISTRY)))  # fmt: skip
+    result, found = attribute_with_findings(owned, origin_of(owned), kb())
+    assert result.organisation == Claim("North Ltd", Strength.REGISTRY) and found == ()

@@ -131,7 +131,7 @@ def _labelled_kind(label: str, name: str, package: str) -> LinkKind:
         # repository it links), another project's otherwise — a fork's link to upstream.
         words = _OWN_WORD.sub(" ", text)
         subject = "".join(_WORD_SPLIT.split(words.lower()))
-        if not subject or subject in (_squash(package), _squash(name)):
+        if not subject or same_name(subject, package):
             return LinkKind.OWN
         return LinkKind.OTHER_PROJECT
     return LinkKind.OWN if same_name(name, package) else LinkKind.UNLABELLED
