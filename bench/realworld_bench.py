@@ -41,7 +41,7 @@ from auditor.config import Config  # noqa: E402
 from auditor.endpoints import GITHUB_ENV  # noqa: E402
 from auditor.http import HttpSettings  # noqa: E402
 from auditor.model import Origin, PublisherKind, Scan  # noqa: E402
-from auditor.resolvers.publishers import load  # noqa: E402
+from auditor.resolvers.publishers import lineage, load  # noqa: E402
 
 NOT_ORGANISATIONS = frozenset({"individual", "community"})
 
@@ -227,6 +227,7 @@ def score(result: Scan | None = None, seconds: float = 0.0) -> Score:
         result, seconds = scan()
     kb = load()
     keys = {o.name: o.key for o in kb.organisations}
+    chains = {o.key: lineage(kb, o) for o in kb.organisations}
     by_name: dict[tuple[str, str], Origin] = {}
     names = {c.purl: c.name for c in result.components}
     for origin in result.origins:
@@ -238,6 +239,8 @@ def score(result: Scan | None = None, seconds: float = 0.0) -> Score:
         if found is None:
             raise SystemExit(f"labels.csv: {label.package} is in none of the lockfiles")
         org = keys.get(found.organisation.value) if found.organisation else None
+        if org is not None and label.expected in chains.get(org, ()):
+            org = label.expected  # a subsidiary's claim counts for its parent too
         if found.organisation is not None and org is None:
             org = found.organisation.value  # not a knowledge-base name: wrong by construction
         outcomes.append(Outcome(

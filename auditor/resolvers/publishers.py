@@ -3,7 +3,7 @@
 `rules/publishers.yaml` is data, kept for people to read and correct. Each organisation has
 a legal entity name, an ISO 3166-1 alpha-2 country, the accounts it controls per platform,
 the public page that says so (`source`) and the date that page was checked. Entries marked
-`verified: false` only ever give `inferred` evidence (see auditor/attribution.py).
+`verified: false` only ever give `inferred` evidence (see auditor/attribution/).
 
 Platforms: `huggingface`, `github`, `gitlab`, `gitee`, `gitcode` (organisation or user
 namespaces), `pypi` (index users), `pypi-org` (index organisations), `npm` (`@scope` or
@@ -222,6 +222,16 @@ def _parent_problems(organisations: list[Organisation], name: str) -> list[str]:
             seen.append(step.key)
             step = by_key.get(step.parent.key) if step.parent is not None else None
     return problems
+
+
+def lineage(kb: KnowledgeBase, org: Organisation) -> tuple[str, ...]:
+    """The organisation's id and its parents' ids, nearest first (for roll-ups either way)."""
+    keys = [org.key]
+    step = parent_of(kb, org)
+    while step is not None and step.key not in keys:
+        keys.append(step.key)
+        step = parent_of(kb, step)
+    return tuple(keys)
 
 
 def parent_of(kb: KnowledgeBase, org: Organisation) -> Organisation | None:
