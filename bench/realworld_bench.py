@@ -192,8 +192,9 @@ def servers() -> Iterator[tuple[str, str, str]]:
         yield p, n, g
 
 
-def scan() -> tuple[Scan, float]:
-    """A full scan of the lockfiles against the loopback registries, and its seconds."""
+def scan(github_api: bool = True) -> tuple[Scan, float]:
+    """A full scan of the lockfiles against the loopback registries, and its seconds;
+    `github_api` False: as a user without GITHUB_API_URL (no source-host answers)."""
     from auditor.pipeline import run_scan
 
     with servers() as (pypi, npm, github):
@@ -201,6 +202,8 @@ def scan() -> tuple[Scan, float]:
         config = Config(pypi_url=pypi, npm_registry=npm, store=False, http=settings)
         saved = os.environ.get(GITHUB_ENV)
         os.environ[GITHUB_ENV] = github
+        if not github_api:
+            del os.environ[GITHUB_ENV]
         try:
             started = time.perf_counter()
             result = run_scan([str(DATA / "lockfiles")], config)
@@ -265,6 +268,7 @@ def main() -> None:
     parser.add_argument("--wrong", action="store_true", help="list misses and wrong claims")
     args = parser.parse_args()
     result = score()
+    without = score(*scan(github_api=False))
     verdict = {True: "PASS", False: "MISS"}
     said, right = result.individuals
     rows = [
@@ -280,6 +284,10 @@ def main() -> None:
         ("PyPI packages answered organisation or individual",
          f"{result.pypi_coverage:.3f} ({result.pypi_answered}/{result.pypi_total})", ">= 0.80",
          verdict[result.pypi_coverage >= 0.80]),
+        ("… the same without GitHub answers (no GITHUB_API_URL)",
+         f"{without.pypi_coverage:.3f} ({without.pypi_answered}/{without.pypi_total})", "", ""),
+        ("… precision / knowable coverage without GitHub answers",
+         f"{without.precision:.3f} / {without.coverage:.3f}", "", ""),
         ("claims from an e-mail domain alone", str(result.email_alone), "0",
          verdict[result.email_alone == 0]),
         ("`individual` answers right on labelled packages", f"{right}/{said}", "", ""),
