@@ -51,5 +51,5 @@ def inherited_findings(
         " taken as the publisher"
     )
     steps = tuple(e for e in origin.evidence if e.source == "knowledge-base"
-                  and "corroborating only" in e.field)  # fmt: skip
+                  and "corroborating only" in e.field and e.value in lost)  # fmt: skip
     return (finding(RULE, component.purl, message, steps),)
