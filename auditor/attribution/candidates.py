@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from auditor.attribution.links import LinkKind, label_of, links
 from auditor.model import Component, Evidence, Origin, Strength
-from auditor.urls import normalise_repository
+from auditor.urls import normalise_repository, site_of
 
 # Code hosts whose first path segment is an account the knowledge base can list.
 HOST_PLATFORMS = {
@@ -85,7 +85,7 @@ def candidates(component: Component, origin: Origin) -> Iterator[Candidate]:
     for e in evidence:
         label = label_of(e.field)
         if _HOME_FIELD.search(e.field) or (label is not None and _HOME_FIELD.search(label)):
-            site = _site(e.value)
+            site = site_of(e.value)
             if site is not None:
                 names = origin.repository is None
                 yield Candidate("web", site, e.strength, e.field, names=names)
@@ -159,18 +159,6 @@ def _email_domains(value: str) -> tuple[str, ...]:
 @lru_cache(maxsize=65536)
 def _display_names(value: str) -> tuple[str, ...]:
     return tuple(name for name, _ in email.utils.getaddresses([value]) if name)
-
-
-def _site(url: str) -> str | None:
-    """The host of an http(s) URL, lower case, without `www.`; None for anything else."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not host:
-        return None
-    return host.lower().rstrip(".").removeprefix("www.")
 
 
 @lru_cache(maxsize=65536)

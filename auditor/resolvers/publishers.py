@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.errors import ConfigError
+from auditor.urls import site_of
 
 KB_FILE = "publishers.yaml"
 
@@ -142,14 +143,8 @@ def shared_domain(domain: str) -> bool:
 
 def domain_of_url(url: str) -> str | None:
     """The host of an http(s) URL, lower case, without `www.`; None for anything else."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not host:
-        return None
-    return normalise_account("web", host)
+    host = site_of(url)
+    return None if host is None else normalise_account("web", host)
 
 
 def parse(text: str, name: str = KB_FILE) -> tuple[KnowledgeBase, tuple[str, ...]]:
