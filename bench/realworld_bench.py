@@ -120,8 +120,8 @@ class Score:
         return len(said), sum(o.label.expected == "individual" for o in said)
 
 
-def labels() -> list[Label]:
-    with (DATA / "labels.csv").open(newline="", encoding="utf-8") as handle:
+def labels(name: str = "labels.csv") -> list[Label]:
+    with (DATA / name).open(newline="", encoding="utf-8") as handle:
         return [
             Label(
                 row["ecosystem"],
@@ -192,7 +192,7 @@ def servers() -> Iterator[tuple[str, str, str]]:
         yield p, n, g
 
 
-def scan(github_api: bool = True) -> tuple[Scan, float]:
+def scan(github_api: bool = True, target: str = "lockfiles") -> tuple[Scan, float]:
     """A full scan of the lockfiles against the loopback registries, and its seconds;
     `github_api` False: as a user without GITHUB_API_URL (no source-host answers)."""
     from auditor.pipeline import run_scan
@@ -206,7 +206,7 @@ def scan(github_api: bool = True) -> tuple[Scan, float]:
             del os.environ[GITHUB_ENV]
         try:
             started = time.perf_counter()
-            result = run_scan([str(DATA / "lockfiles")], config)
+            result = run_scan([str(DATA / target)], config)
             return result, time.perf_counter() - started
         finally:
             if saved is None:
@@ -225,7 +225,7 @@ def email_alone(origin: Origin) -> bool:
     return bool(support) and all(e.field.startswith("organisation[email:") for e in support)
 
 
-def score(result: Scan | None = None, seconds: float = 0.0) -> Score:
+def score(result: Scan | None = None, seconds: float = 0.0, name: str = "labels.csv") -> Score:
     if result is None:
         result, seconds = scan()
     kb = load()
@@ -237,7 +237,7 @@ def score(result: Scan | None = None, seconds: float = 0.0) -> Score:
         ecosystem = origin.purl[4:].partition("/")[0]
         by_name.setdefault((ecosystem, _canonical(ecosystem, names[origin.purl])), origin)
     outcomes = []
-    for label in labels():
+    for label in labels(name):
         found = by_name.get((label.ecosystem, _canonical(label.ecosystem, label.package)))
         if found is None:
             raise SystemExit(f"labels.csv: {label.package} is in none of the lockfiles")
@@ -269,6 +269,7 @@ def main() -> None:
     args = parser.parse_args()
     result = score()
     without = score(*scan(github_api=False))
+    held = score(*scan(target="heldout"), name="heldout-labels.csv")
     verdict = {True: "PASS", False: "MISS"}
     said, right = result.individuals
     rows = [
@@ -288,6 +289,11 @@ def main() -> None:
          f"{without.pypi_coverage:.3f} ({without.pypi_answered}/{without.pypi_total})", "", ""),
         ("… precision / knowable coverage without GitHub answers",
          f"{without.precision:.3f} / {without.coverage:.3f}", "", ""),
+        ("held-out (volcengine/verl, labelled first): precision / knowable coverage",
+         f"{held.precision:.3f} ({held.correct}/{held.claims}) / {held.coverage:.3f}"
+         f" ({held.covered}/{len(held.knowable)})", "", ""),
+        ("held-out: PyPI packages answered organisation or individual",
+         f"{held.pypi_coverage:.3f} ({held.pypi_answered}/{held.pypi_total})", "", ""),
         ("claims from an e-mail domain alone", str(result.email_alone), "0",
          verdict[result.email_alone == 0]),
         ("`individual` answers right on labelled packages", f"{right}/{said}", "", ""),
@@ -301,7 +307,7 @@ def main() -> None:
         for row in rows:
             print(f"{row[0]:<64} {row[1]:>22} {row[2]:>8} {row[3]}")
     if args.wrong:
-        for o in result.outcomes:
+        for o in (*result.outcomes, *held.outcomes):
             wrong = o.org is not None and (o.org, o.country) != (o.label.expected, o.label.country)
             missed = o.label.expected not in NOT_ORGANISATIONS and o.org != o.label.expected
             if wrong or missed:

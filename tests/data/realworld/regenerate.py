@@ -31,22 +31,31 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from packaging.utils import canonicalize_name
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent.parent
+
+
+SETS = ("lockfiles", "heldout")
+"""The evaluated lockfiles, and the held-out ones (scored, never tuned on)."""
 
 
 def inventory() -> dict[str, dict[str, set[str]]]:
     """{ecosystem: {name: {versions}}} of every package the lockfiles lock."""
     out = subprocess.run(
-        [sys.executable, "-m", "auditor", "scan", str(HERE / "lockfiles"), "--no-resolve",
-         "--no-store", "-f", "json"],
+        [sys.executable, "-m", "auditor", "scan", *(str(HERE / d) for d in SETS),
+         "--no-resolve", "--no-store", "-f", "json"],
         cwd=REPO, check=True, capture_output=True, text=True,
     )  # fmt: skip
     found: dict[str, dict[str, set[str]]] = {"pypi": {}, "npm": {}}
     for component in json.loads(out.stdout)["components"]:
         ecosystem = component["purl"][4:].partition("/")[0]
         if ecosystem in found:
-            versions = found[ecosystem].setdefault(component["name"], set())
+            name = component["name"]
+            if ecosystem == "pypi":  # one document per project, however a lockfile spells it
+                name = canonicalize_name(name)
+            versions = found[ecosystem].setdefault(name, set())
             if component.get("version"):
                 versions.add(component["version"])
     return found
@@ -98,7 +107,7 @@ def npm_hosts() -> dict[str, str]:
 def scrub_lockfiles() -> None:
     """The lockfiles as fetched name registry hosts (`resolved`, `source`): rewrite them."""
     hosts = {**pypi_hosts(), **npm_hosts()}
-    for path in sorted((HERE / "lockfiles").rglob("*")):
+    for path in sorted(p for d in SETS for p in (HERE / d).rglob("*")):
         if path.is_file():
             text = path.read_text(encoding="utf-8")
             clean = rewrite(text, hosts, legacy_hosts())
