@@ -182,3 +182,12 @@ def test_labels_name_packages_of_the_lockfiles() -> None:
     with (DATA / "labels.csv").open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
     assert header == ["ecosystem", "package", "expected", "country", "source"]
+
+
+def test_held_out_set() -> None:
+    # volcengine/verl, labelled before the tool ran on it (tests/data/realworld/README.md)
+    result = score(*scan(target="heldout"), name="heldout-labels.csv")
+    assert len(result.outcomes) >= 20
+    assert result.precision >= 0.98
+    assert result.coverage >= 0.90
+    assert result.email_alone == 0
