@@ -151,6 +151,14 @@ RENAMED = """organisations:
 """
 
 
+CITED = 'source: "https://vendor.example/x", checked: 2026-01-31}\n'
+
+
+def _after(line: str, added: str) -> str:
+    """RENAMED with `added` inserted after `line`."""
+    return RENAMED.replace(line, line + added)
+
+
 def test_former_accounts_still_match_and_parents_are_kept() -> None:
     from auditor.resolvers.publishers import parent_of
 
@@ -169,21 +177,16 @@ def test_one_account_under_two_organisations_across_a_rename_is_refused() -> Non
     _, problems = parse(clash)
     assert any("'vendor-old' also belongs to vendor" in p for p in problems), problems
     # … or the same former name under two organisations.
-    twice = RENAMED.replace(
+    twice = _after(
         "      github: [vendor-labs]\n",
-        "      github: [vendor-labs]\n    former:\n      - {platform: github, account: vendor-old,"
-        ' source: "https://vendor.example/x", checked: 2026-01-31}\n',
+        "    former:\n      - {platform: github, account: vendor-old, " + CITED,
     )
     _, problems = parse(twice)
     assert any("'vendor-old' (former) also belongs to vendor" in p for p in problems), problems
 
 
 def test_parent_cycles_and_unknown_parents_are_refused() -> None:
-    cycle = RENAMED.replace(
-        "      github: [vendor-new]\n",
-        "      github: [vendor-new]\n    parent: {id: vendor-labs, source:"
-        ' "https://vendor.example/x", checked: 2026-01-31}\n',
-    )
+    cycle = _after("      github: [vendor-new]\n", "    parent: {id: vendor-labs, " + CITED)
     _, problems = parse(cycle)
     assert any("parent cycle vendor -> vendor-labs -> vendor" in p for p in problems), problems
     _, problems = parse(RENAMED.replace("{id: vendor,", "{id: nobody,"))

@@ -10,12 +10,14 @@ organisation" table) are written down once, here:
 3. the package's *own* repository (attribution/links.py: labelled source / repository /
    code / homepage, or named like the package; never an upstream's link, a community
    `.github` repository, docs, funding, chat or issue links);
-   each looked up in the knowledge base (rules/publishers.yaml), strongest first.
-4. e-mail domains, home-page site domains and author / maintainer free text only
-   *corroborate*: they give an organisation only when the licence names the same one, and
-   never alone. Fields that name another organisation than the registry owners or the own
-   repository are inherited (a fork's upstream author, an employer's address): they lose,
-   and the `origin.inherited-metadata` finding records them (attribution/inherited.py).
+   each looked up in the knowledge base (rules/publishers.yaml), strongest first;
+4. the home page's site, only when there is no own repository;
+5. e-mail domains, author / maintainer free text and links labelled as another project's
+   only *corroborate*: they give an organisation (`inferred`) only when the licence's
+   copyright line names the same one, and never alone. Fields that name another
+   organisation than the registry owners or the own repository are inherited (a fork's
+   upstream author, an employer's address): they lose, and the `origin.inherited-metadata`
+   finding records them (attribution/inherited.py).
 
 No match means no organisation; `publisher_kind` is `individual` when the registry's owners
 are people and the own repository is a person's (attribution/kind.py). A person is never
