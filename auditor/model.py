@@ -70,6 +70,19 @@ class OriginStatus(StrEnum):
 
 
 @unique
+class PublisherKind(StrEnum):
+    """Who publishes a component: an organisation, or people in their own name."""
+
+    ORGANISATION = "organisation"
+    INDIVIDUAL = "individual"
+
+
+INDIVIDUAL_MAINTAINERS = "individual maintainers"
+"""The roll-ups' row for components published by people, not by an organisation: an
+answer of its own, not `unknown`."""
+
+
+@unique
 class Severity(StrEnum):
     """Finding severity, ordered by `rank`."""
 
@@ -237,6 +250,8 @@ class Origin:
     roots: tuple[Root, ...] = ()
     conflicts: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    publisher_kind: PublisherKind | None = None
+    """Whether the publisher is an organisation or individual maintainers; None: unknown."""
 
 
 @dataclass(frozen=True, slots=True)

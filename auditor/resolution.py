@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from auditor import endpoints as registry
-from auditor.attribution import attribute
+from auditor.attribution import attribute, attribute_with_findings
 from auditor.config import Config
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Dependency, Finding, Origin, OriginStatus
@@ -22,6 +22,7 @@ from auditor.resolvers.depsdev import DepsDevResolver
 from auditor.resolvers.github import GitHubResolver
 from auditor.resolvers.gitlab import GitLabResolver
 from auditor.resolvers.local import local_origin
+from auditor.resolvers.publishers import KnowledgeBase
 from auditor.resolvers.publishers import load as load_publishers
 
 Progress = Callable[[int, int], None]
@@ -165,10 +166,7 @@ def resolve_components(
             (pool.map if looks_up else map)(lambda p: _enriched(p[0], p[1], hosts, second), pairs)
         )
     # Attribution last: it weighs every account the registry and the source host named.
-    results = [
-        replace(r, origin=attribute(c, r.origin, kb))
-        for r, c in zip(results, components, strict=True)
-    ]
+    results = [_attributed(r, c, kb) for r, c in zip(results, components, strict=True)]
     if cache is not None:
         cache.flush()
     return Resolved(
@@ -176,6 +174,11 @@ def resolve_components(
         tuple(f for r in results for f in r.findings),
         tuple(dict.fromkeys(d for r in results for d in r.dependencies)),
     )
+
+
+def _attributed(resolution: Resolution, component: Component, kb: KnowledgeBase) -> Resolution:
+    origin, found = attribute_with_findings(component, resolution.origin, kb)
+    return replace(resolution, origin=origin, findings=resolution.findings + found)
 
 
 def _enriched(

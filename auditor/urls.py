@@ -50,3 +50,16 @@ def normalise_repository(url: str) -> str | None:
     owner, name = segments[0], segments[1].removesuffix(".git")
     name = name.split("@", 1)[0]  # pip VCS refs: repo.git@v1.0
     return f"https://{host}/{owner}/{name}".lower() if owner and name else None
+
+
+def site_of(url: str) -> str | None:
+    """The host of an http(s) URL, lower case, without `www.` or a trailing dot; None for
+    anything else (another scheme, no host, unparseable)."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    return host.lower().rstrip(".").removeprefix("www.")

@@ -36,7 +36,7 @@ from auditor import purls  # noqa: E402
 from auditor.attribution import attribute  # noqa: E402
 from auditor.model import Component, ComponentKind, Evidence, OriginStatus, Strength  # noqa: E402
 from auditor.resolvers.local import local_origin  # noqa: E402
-from auditor.resolvers.publishers import KnowledgeBase, load  # noqa: E402
+from auditor.resolvers.publishers import KnowledgeBase, lineage, load  # noqa: E402
 
 # The installed-environment collector's labels for METADATA fields (collectors/python_env.py).
 FIELDS = (("home_page", "Home-page"), ("download_url", "Download-URL"), ("author", "Author"),
@@ -122,6 +122,8 @@ def score(which: str = "labelled", kb: KnowledgeBase | None = None) -> Score:
     """Attribute every labelled package and count."""
     kb = kb or load()
     names = {o.name: o.key for o in kb.organisations}
+    # A subsidiary's claim counts for its parent too (Volcengine is ByteDance's).
+    chains = {o.key: lineage(kb, o) for o in kb.organisations}
     expected = labels(which)
     started = time.perf_counter()
     outcomes = []
@@ -130,6 +132,8 @@ def score(which: str = "labelled", kb: KnowledgeBase | None = None) -> Score:
         org = names.get(origin.organisation.value) if origin.organisation else None
         country = origin.country.value if origin.country else None
         want_org, want_country = expected[canonicalize_name(c.name)]
+        if org is not None and want_org in chains.get(org, ()):
+            org = want_org
         strength = origin.organisation.strength.value if origin.organisation else None
         outcomes.append(Outcome(c.name, want_org, want_country, org, country, strength))
     seconds = time.perf_counter() - started

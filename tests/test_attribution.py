@@ -92,8 +92,15 @@ def test_registry_ownership_beats_declared_repository() -> None:
 def test_declared_repository_owner_and_email_domain() -> None:
     c = component("pkg:pypi/x@1.0", ev("Project-URL.Source", "git+https://github.com/North/x.git"))
     assert attribute(c, origin_of(c), kb()).organisation == Claim("North Ltd", Strength.DECLARED)
+    # An e-mail domain alone never names the organisation (a maintainer's employer) …
     c = component("pkg:pypi/x@1.0", ev("Author-email", '"Dev" <dev@lab.north.example>'))
-    assert attribute(c, origin_of(c), kb()).country == Claim("GB", Strength.DECLARED)
+    assert attribute(c, origin_of(c), kb()).organisation is None
+    # … it corroborates one the licence names, as an inference.
+    licensed = replace(c, license="Copyright (c) 2024 North Ltd. All rights reserved.")
+    assert attribute(licensed, origin_of(licensed), kb()).country == Claim("GB", Strength.INFERRED)
+    # The licence alone does not either.
+    bare = replace(licensed, evidence=())
+    assert attribute(bare, origin_of(bare), kb()).organisation is None
 
 
 def test_unverified_entries_only_infer() -> None:
@@ -159,3 +166,53 @@ def test_an_unverified_attestation_does_not_weaken_the_declared_repository() -> 
     assert result.organisation == Claim("North Ltd", Strength.DECLARED)
     steps = {(e.field, e.strength) for e in result.evidence if e.source == "knowledge-base"}
     assert ("country[north]", Strength.DECLARED) in steps
+
+
+def test_people_publishing_in_their_own_name_are_individual_maintainers() -> None:
+    from auditor.attribution import attribute_with_findings
+    from auditor.model import PublisherKind
+
+    c = component(
+        "pkg:pypi/x@1.0",
+        ev("info.project_urls.Source", "https://github.com/alice/x"),
+        ev("ownership.roles.Owner", "alice", Strength.REGISTRY),
+        ev("ownership.roles.Maintainer", "bob", Strength.REGISTRY),
+    )
+    result, found = attribute_with_findings(
+        c, origin_of(c, Claim("alice", Strength.REGISTRY)), kb()
+    )
+    assert result.publisher_kind is PublisherKind.INDIVIDUAL
+    assert result.organisation is None and result.country is None
+    assert ("publisher_kind", "individual: alice, bob") in {
+        (e.field, e.value) for e in result.evidence
+    }
+    assert found == ()
+    # A repository owned by an account the registry does not name: unknown, not a guess.
+    other = replace(c, evidence=(ev("info.project_urls.Source", "https://github.com/org9/x"),
+                                 *c.evidence[1:]))  # fmt: skip
+    assert attribute(other, origin_of(other), kb()).publisher_kind is None
+    # The source host says the owner is an organisation: an organisation publishes it.
+    typed = replace(other, evidence=(*other.evidence, ev("owner.type", "Organization")))
+    assert attribute(typed, origin_of(typed), kb()).publisher_kind is PublisherKind.ORGANISATION
+
+
+def test_an_employer_address_loses_to_the_registry_owners_and_is_recorded() -> None:
+    from auditor.attribution import attribute_with_findings
+
+    c = component(
+        "pkg:pypi/x@1.0",
+        ev("info.project_urls.Source", "https://github.com/alice/x"),
+        ev("info.author_email", "Alice <alice@north.example>"),
+        ev("ownership.roles.Owner", "alice", Strength.REGISTRY),
+    )
+    result, found = attribute_with_findings(c, origin_of(c), kb())
+    assert result.organisation is None
+    [finding] = found
+    assert finding.rule == "origin.inherited-metadata"
+    assert finding.severity.value == "info" and finding.action.value == "report"
+    assert "info.author_email name North Ltd" in finding.message
+    # Where the registry names the organisation, the same address corroborates, silently.
+    owned = replace(c, evidence=(*c.evidence, ev("ownership.organization", "north-org",
+                                                 Strength.REGISTRY)))  # fmt: skip
+    result, found = attribute_with_findings(owned, origin_of(owned), kb())
+    assert result.organisation == Claim("North Ltd", Strength.REGISTRY) and found == ()

@@ -41,7 +41,7 @@ def test_shipped_knowledge_base_is_valid_and_covers_the_world() -> None:
         ("github", "aliyun", "alibaba"),
         ("github", "TencentCloud", "tencent"),
         ("github", "baidubce", "baidu"),
-        ("github", "volcengine", "bytedance"),
+        ("github", "volcengine", "volcengine"),  # ByteDance's: see test_shipped_subsidiaries
         ("gitee", "ascend", "huawei"),
         ("gitcode", "Ascend", "huawei"),
         ("huggingface", "zai-org", "zhipu"),
@@ -125,3 +125,99 @@ def test_cli_validate(auditor: Callable[..., Ran], tmp_path: Path) -> None:
     assert "github account 'Acme-Corp' also belongs to acme" in ran.stdout
     ran = auditor("publishers", "validate", tmp_path / "missing.yaml")
     assert ran.code == 2 and "cannot read" in ran.stderr and "Traceback" not in ran.stderr
+
+
+RENAMED = """organisations:
+  - id: vendor
+    name: Vendor Ltd
+    country: GB
+    source: https://vendor.example/about
+    checked: 2026-01-31
+    accounts:
+      github: [vendor-new]
+    former:
+      - platform: github
+        account: vendor-old
+        source: https://vendor.example/rename
+        checked: 2026-01-31
+  - id: vendor-labs
+    name: Vendor Labs Ltd
+    country: GB
+    source: https://vendor.example/labs
+    checked: 2026-01-31
+    parent: {id: vendor, source: "https://vendor.example/labs", checked: 2026-01-31}
+    accounts:
+      github: [vendor-labs]
+"""
+
+
+CITED = 'source: "https://vendor.example/x", checked: 2026-01-31}\n'
+
+
+def _after(line: str, added: str) -> str:
+    """RENAMED with `added` inserted after `line`."""
+    return RENAMED.replace(line, line + added)
+
+
+def test_former_accounts_still_match_and_parents_are_kept() -> None:
+    from auditor.resolvers.publishers import parent_of
+
+    kb, problems = parse(RENAMED)
+    assert problems == ()
+    assert kb.lookup("github", "Vendor-Old") is kb.lookup("github", "vendor-new")
+    labs = kb.lookup("github", "vendor-labs")
+    assert labs is not None and labs.parent is not None and labs.parent.key == "vendor"
+    parent = parent_of(kb, labs)
+    assert parent is not None and parent.name == "Vendor Ltd"
+
+
+def test_one_account_under_two_organisations_across_a_rename_is_refused() -> None:
+    # Someone lists the old name as another organisation's current account.
+    clash = RENAMED.replace("github: [vendor-labs]", "github: [vendor-labs, vendor-old]")
+    _, problems = parse(clash)
+    assert any("'vendor-old' also belongs to vendor" in p for p in problems), problems
+    # … or the same former name under two organisations.
+    twice = _after(
+        "      github: [vendor-labs]\n",
+        "    former:\n      - {platform: github, account: vendor-old, " + CITED,
+    )
+    _, problems = parse(twice)
+    assert any("'vendor-old' (former) also belongs to vendor" in p for p in problems), problems
+
+
+def test_parent_cycles_and_unknown_parents_are_refused() -> None:
+    cycle = _after("      github: [vendor-new]\n", "    parent: {id: vendor-labs, " + CITED)
+    _, problems = parse(cycle)
+    assert any("parent cycle vendor -> vendor-labs -> vendor" in p for p in problems), problems
+    _, problems = parse(RENAMED.replace("{id: vendor,", "{id: nobody,"))
+    assert any("parent 'nobody' is not an organisation" in p for p in problems), problems
+    _, problems = parse(RENAMED.replace("source: https://vendor.example/rename", "source: x"))
+    assert any("former: `source` must be an https URL" in p for p in problems), problems
+
+
+def test_shipped_subsidiaries_and_renames() -> None:
+    from auditor.resolvers.publishers import parent_of
+
+    kb = load()
+    for platform, account, key, parent in (
+        ("github", "volcengine", "volcengine", "bytedance"),
+        ("github", "larksuite", "larksuite", "bytedance"),
+        ("github", "google-deepmind", "deepmind", "google"),
+        ("npm", "@octokit", "github-inc", "microsoft"),
+    ):
+        org = kb.lookup(platform, account)
+        assert org is not None and org.key == key, account
+        above = parent_of(kb, org)
+        assert above is not None and above.key == parent, account
+    # A company's former GitHub organisation (ZEIT, now Vercel) and npm scope.
+    for platform, account, key in (("github", "zeit", "vercel"), ("npm", "@zeit", "vercel"),
+                                   ("github", "testcontainers", "docker")):  # fmt: skip
+        found = kb.lookup(platform, account)
+        assert found is not None and found.key == key, account
+
+
+def test_cli_validate_refuses_a_parent_cycle(auditor: Callable[..., Ran], tmp_path: Path) -> None:
+    bad = tmp_path / "cycle.yaml"
+    bad.write_text(RENAMED.replace("{id: vendor,", "{id: vendor-labs,"))
+    ran = auditor("publishers", "validate", bad)
+    assert ran.code == 1 and "parent cycle" in ran.stdout and "Traceback" not in ran.stderr

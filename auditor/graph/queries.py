@@ -24,7 +24,16 @@ from auditor.graph.build import (
     component_id,
     node_of,
 )
-from auditor.model import Claim, Component, ComponentKind, Evidence, Origin, Scan
+from auditor.model import (
+    INDIVIDUAL_MAINTAINERS,
+    Claim,
+    Component,
+    ComponentKind,
+    Evidence,
+    Origin,
+    PublisherKind,
+    Scan,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -379,6 +388,8 @@ class ProvenanceGraph:
                     sources = via.setdefault(value, [])
                     if root not in sources:
                         sources.append(root)
+            if not via and by == "organisation" and _individual(origin):
+                via[INDIVIDUAL_MAINTAINERS] = ["origin"]
             if not via:
                 groups.setdefault(None, []).append(Traced(c, ()))
             for value, sources in via.items():
@@ -429,6 +440,10 @@ class ProvenanceGraph:
                     seen.add(n)
                     todo.append(n)
         return seen
+
+
+def _individual(origin: Origin | None) -> bool:
+    return origin is not None and origin.publisher_kind is PublisherKind.INDIVIDUAL
 
 
 def _claim_value(claim: Claim | None) -> str | None:

@@ -114,6 +114,7 @@ def _origin(purl: str, origin: Origin | None, collected: tuple[Evidence, ...]) -
         "repository": _claim(origin.repository),
         "organisation": _claim(origin.organisation),
         "country": _claim(origin.country),
+        "publisher_kind": origin.publisher_kind.value if origin.publisher_kind else None,
         "roots": [
             {
                 "purl": r.purl,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from auditor.model import ComponentKind, OriginStatus, Scan
+from auditor.model import INDIVIDUAL_MAINTAINERS, ComponentKind, OriginStatus, PublisherKind, Scan
 
 FACETS = ("country", "organisation", "publisher")
 MODEL_KINDS = frozenset({ComponentKind.MODEL, ComponentKind.DATASET, ComponentKind.WEIGHTS})
@@ -44,6 +44,12 @@ def origin_rollup(scan: Scan) -> Rollup:
         for purl, origin in origins.items():
             claim = getattr(origin, facet)
             value = claim.value if claim is not None else UNKNOWN
+            if (
+                value == UNKNOWN
+                and facet == "organisation"
+                and (origin.publisher_kind is PublisherKind.INDIVIDUAL)
+            ):
+                value = INDIVIDUAL_MAINTAINERS  # an answer of its own, not unknown
             values[value] += 1
             if kinds.get(purl) in MODEL_KINDS:
                 models[value] += 1

@@ -58,6 +58,8 @@ def component_report(scan: Scan, component: Component) -> str:
         ("country", origin.country),
     ):
         lines.append(f"    {label:13} {_claim(claim)}")
+    kind = origin.publisher_kind.value if origin.publisher_kind else "unknown"
+    lines.append(f"    {'publisher is':13} {kind}")
     lines += [f"    conflict: {cell(c, 200)}" for c in origin.conflicts]
     lines.append(f"  evidence ({len(origin.evidence)}):")
     lines += [

@@ -6,24 +6,15 @@ ecosystem) it is the whole answer, and its status says why nothing was looked up
 
 from __future__ import annotations
 
-import re
-
+from auditor.attribution.links import own_repositories
 from auditor.model import Claim, Component, Origin, OriginStatus, Strength
-from auditor.urls import normalise_repository
-
-_REPOSITORY_LABEL = re.compile(r"source|repo|code|github|gitlab|home", re.IGNORECASE)
 
 
 def local_origin(component: Component, status: OriginStatus, reason: str | None) -> Origin:
-    """An origin from the component's own declared evidence."""
-    repositories: list[str] = []
-    for e in component.evidence:
-        label_fits = e.field in ("url", "Home-page", "Download-URL") or bool(
-            _REPOSITORY_LABEL.search(e.field)
-        )
-        repo = normalise_repository(e.value) if label_fits else None
-        if repo and repo not in repositories:
-            repositories.append(repo)
+    """An origin from the component's own declared evidence: only links that are its own
+    repository count (attribution/links.py), not an upstream's, a docs or a `.github` one."""
+    pairs = ((e.field, e.value) for e in component.evidence)
+    repositories = list(own_repositories(pairs, component.name))
     conflicts = (
         (f"declared repositories disagree: {', '.join(repositories)}",)
         if len(repositories) > 1

@@ -6,9 +6,11 @@ responses/package-metadata.md`; see tests/data/npm/README.md). The full document
 (`Accept: application/json`) carries `_npmUser` (the account that published the
 version: `registry`), `maintainers` (`registry`), `author`, `repository`, `homepage`
 (what the publisher typed: `declared`) and `time.<version>`. A mirror that serves only the
-abbreviated install document (`application/vnd.npm.install-v1+json`) has none of those;
-its `dist` (integrity, attestations) and `deprecated` are still read, and the origin says
-the publisher fields were absent.
+abbreviated install document (`application/vnd.npm.install-v1+json`), or a mirror's
+trimmed packument, has no `_npmUser` or `maintainers`; its `dist` (integrity, attestations),
+`deprecated` and whatever `repository` it keeps are still read, and the origin's reason says
+the registry served an abbreviated document (attribution then rests on the scope and the
+own repository).
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from auditor.urls import normalise_repository
 FULL = "application/json"
 ABBREVIATED = "application/vnd.npm.install-v1+json"
 ATTESTATIONS_PATH = "/-/npm/v1/attestations/"
+ABBREVIATED_REASON = (
+    "registry served an abbreviated document (no _npmUser or maintainers): the publisher"
+    " is judged from the scope and the package's own repository only"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +79,10 @@ class NpmResolver(Resolver):
         provenance = self._provenance(role, entry)
         declared = replace(component, evidence=component.evidence + evidence)
         origin = replace(
-            local_origin(declared, OriginStatus.RESOLVED, reason=None),
+            local_origin(declared, OriginStatus.RESOLVED, reason=ABBREVIATED_REASON if
+                         entry.abbreviated else None),
             publisher=_publisher(entry.manifest),
-        )
+        )  # fmt: skip
         origin, found = _with_provenance(origin, provenance, entry)
         return Resolution(origin, (*_findings(component, entry), *found))
 
@@ -181,7 +188,10 @@ def _version(reply: Response, name: str, version: str | None) -> _Version | None
         published=published if isinstance(published, str) else None,
         where=reply.key,
         retrieved_at=_stamp(reply),
-        abbreviated="time" not in doc and "_npmUser" not in manifest,
+        # The install document, or a mirror's trimmed packument: no account is named.
+        abbreviated="_npmUser" not in manifest
+        and not manifest.get("maintainers")
+        and not doc.get("maintainers"),
     )
 
 
@@ -201,7 +211,7 @@ def _evidence(entry: _Version) -> Iterator[Evidence]:
 
     manifest = entry.manifest
     if entry.abbreviated:
-        yield ev("document", "abbreviated: no publisher or author fields", Strength.INFERRED)
+        yield ev("document", "abbreviated: no _npmUser or maintainers", Strength.INFERRED)
     for key, value in _person(manifest.get("_npmUser")):
         yield ev(f"_npmUser.{key}", value, Strength.REGISTRY)
     maintainers = manifest.get("maintainers")

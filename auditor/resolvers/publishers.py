@@ -3,13 +3,19 @@
 `rules/publishers.yaml` is data, kept for people to read and correct. Each organisation has
 a legal entity name, an ISO 3166-1 alpha-2 country, the accounts it controls per platform,
 the public page that says so (`source`) and the date that page was checked. Entries marked
-`verified: false` only ever give `inferred` evidence (see auditor/attribution.py).
+`verified: false` only ever give `inferred` evidence (see auditor/attribution/).
 
 Platforms: `huggingface`, `github`, `gitlab`, `gitee`, `gitcode` (organisation or user
 namespaces), `pypi` (index users), `pypi-org` (index organisations), `npm` (`@scope` or
 user), `email` (address domains) and `web` (site domains); domains match their subdomains.
 `name` lists the exact names the organisation signs with (an Author field reading `Zhipu
 AI`); a name match is a heuristic and only ever gives `inferred` evidence.
+
+`former` lists accounts the organisation used before a rename (a company's former GitHub
+organisation, a lab's old Hub namespace), each with its own `source` and `checked`: they
+still match, since old releases name them. `parent` (`id`, `source`, `checked`) makes an
+entry a subsidiary of another one, so roll-ups can count either. An account belongs to one
+organisation only, former accounts included; a `parent` chain never loops back.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.errors import ConfigError
+from auditor.urls import site_of
 
 KB_FILE = "publishers.yaml"
 
@@ -67,6 +74,29 @@ class Organisation:
     verified: bool
     accounts: tuple[tuple[str, str], ...]
     """(platform, account) pairs as written in the file."""
+    former: tuple[Former, ...] = ()
+    """Accounts it used before a rename."""
+    parent: Parent | None = None
+    """The organisation it belongs to, when it is a subsidiary."""
+
+
+@dataclass(frozen=True, slots=True)
+class Former:
+    """An account an organisation used before a rename, and the page that says so."""
+
+    platform: str
+    account: str
+    source: str
+    checked: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parent:
+    """The organisation a subsidiary belongs to, and the page that says so."""
+
+    key: str
+    source: str
+    checked: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +143,8 @@ def shared_domain(domain: str) -> bool:
 
 def domain_of_url(url: str) -> str | None:
     """The host of an http(s) URL, lower case, without `www.`; None for anything else."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not host:
-        return None
-    return normalise_account("web", host)
+    host = site_of(url)
+    return None if host is None else normalise_account("web", host)
 
 
 def parse(text: str, name: str = KB_FILE) -> tuple[KnowledgeBase, tuple[str, ...]]:
@@ -153,17 +177,63 @@ def parse(text: str, name: str = KB_FILE) -> tuple[KnowledgeBase, tuple[str, ...
             problems.append(f"{where} ({org.key}): id used twice")
         keys.add(org.key)
         organisations.append(org)
-        for platform, account in org.accounts:
+        named = [(p, a, "") for p, a in org.accounts]
+        named += [(f.platform, f.account, " (former)") for f in org.former]
+        for platform, account, former in named:
             key = (platform, normalise_account(platform, account) or account)
             other = index.get(key)
             if other is not None and other is not org:
                 problems.append(
-                    f"{where} ({org.key}): {platform} account {account!r} also belongs to"
-                    f" {other.key}"
+                    f"{where} ({org.key}): {platform} account {account!r}{former} also belongs"
+                    f" to {other.key}"
                 )
                 continue
             index[key] = org
+    for org in organisations:  # the legal entity's own name is a name it signs with too
+        legal = normalise_account("name", org.name)
+        if legal is not None:
+            index.setdefault(("name", legal), org)
+    problems += _parent_problems(organisations, name)
     return KnowledgeBase(tuple(organisations), MappingProxyType(index)), tuple(problems)
+
+
+def _parent_problems(organisations: list[Organisation], name: str) -> list[str]:
+    """A `parent` must name an organisation of the file, and no chain may loop."""
+    by_key = {o.key: o for o in organisations}
+    problems: list[str] = []
+    for org in organisations:
+        if org.parent is None:
+            continue
+        if org.parent.key not in by_key:
+            problems.append(f"{name}: {org.key}: parent {org.parent.key!r} is not an organisation")
+            continue
+        seen = [org.key]
+        step: Organisation | None = by_key[org.parent.key]
+        while step is not None:
+            if step.key in seen:
+                chain = " -> ".join([*seen, step.key])
+                problems.append(f"{name}: {org.key}: parent cycle {chain}")
+                break
+            seen.append(step.key)
+            step = by_key.get(step.parent.key) if step.parent is not None else None
+    return problems
+
+
+def lineage(kb: KnowledgeBase, org: Organisation) -> tuple[str, ...]:
+    """The organisation's id and its parents' ids, nearest first (for roll-ups either way)."""
+    keys = [org.key]
+    step = parent_of(kb, org)
+    while step is not None and step.key not in keys:
+        keys.append(step.key)
+        step = parent_of(kb, step)
+    return tuple(keys)
+
+
+def parent_of(kb: KnowledgeBase, org: Organisation) -> Organisation | None:
+    """The organisation a subsidiary belongs to (one step), None for a top-level one."""
+    if org.parent is None:
+        return None
+    return next((o for o in kb.organisations if o.key == org.parent.key), None)
 
 
 @cache
@@ -230,6 +300,8 @@ def _organisation(item: dict[str, Any], where: str) -> tuple[Organisation | None
                 problems.append(f"{where}: {platform}: {account} is shared by unrelated people")
             else:
                 accounts.append((platform, account))
+    former = _former(item.get("former"), where, problems)
+    parent = _parent(item.get("parent"), where, problems)
     if problems:
         return None, problems
     org = Organisation(
@@ -240,8 +312,61 @@ def _organisation(item: dict[str, Any], where: str) -> tuple[Organisation | None
         checked=str(checked),
         verified=bool(verified),
         accounts=tuple(accounts),
+        former=former,
+        parent=parent,
     )
     return org, []
+
+
+def _cited(item: object, where: str, problems: list[str]) -> tuple[str, str] | None:
+    """(source, checked) of a `former` or `parent` entry, or None with problems noted."""
+    if not isinstance(item, dict):
+        problems.append(f"{where}: expected a mapping")
+        return None
+    source, checked = item.get("source"), item.get("checked")
+    if isinstance(checked, date):
+        checked = checked.isoformat()
+    if not isinstance(source, str) or urlsplit(source).scheme != "https" or _on_registry(source):
+        problems.append(f"{where}: `source` must be an https URL of a public page")
+        return None
+    if not isinstance(checked, str) or not _is_date(checked):
+        problems.append(f"{where}: `checked` must be a date (YYYY-MM-DD)")
+        return None
+    return source, checked
+
+
+def _former(raw: object, where: str, problems: list[str]) -> tuple[Former, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(f"{where}: `former` must be a list")
+        return ()
+    found: list[Former] = []
+    for item in raw:
+        cited = _cited(item, f"{where}: former", problems)
+        if cited is None or not isinstance(item, dict):
+            continue
+        platform, account = item.get("platform"), item.get("account")
+        if platform not in PLATFORMS or platform in DOMAIN_PLATFORMS or platform == "name":
+            problems.append(f"{where}: former: {platform!r} is not an account platform")
+        elif not isinstance(account, str) or normalise_account(platform, account) is None:
+            problems.append(f"{where}: former: {account!r} is not a valid account")
+        else:
+            found.append(Former(platform, account, *cited))
+    return tuple(found)
+
+
+def _parent(raw: object, where: str, problems: list[str]) -> Parent | None:
+    if raw is None:
+        return None
+    cited = _cited(raw, f"{where}: parent", problems)
+    if cited is None or not isinstance(raw, dict):
+        return None
+    key = raw.get("id")
+    if not isinstance(key, str) or not key:
+        problems.append(f"{where}: parent: missing `id`")
+        return None
+    return Parent(key, *cited)
 
 
 @cache

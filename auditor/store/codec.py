@@ -28,6 +28,7 @@ from auditor.model import (
     Location,
     Origin,
     OriginStatus,
+    PublisherKind,
     Root,
     Scan,
     ScanStatus,
@@ -175,6 +176,7 @@ def _origin(position: int, o: Origin) -> Row:
         | {"country": r.country}
         for r in o.roots
     ]
+    row["publisher_kind"] = None if o.publisher_kind is None else str(o.publisher_kind)
     row["conflicts"] = list(o.conflicts)
     row["evidence"] = _evidence(o.evidence)
     return row
@@ -295,6 +297,9 @@ def decode(
                 ),
                 conflicts=tuple(o.conflicts),
                 evidence=_decode_evidence(o.evidence or (), sid),
+                publisher_kind=(
+                    decode_enum(PublisherKind, o.publisher_kind, sid) if o.publisher_kind else None
+                ),
             )
             for o in origins
         ),

@@ -145,6 +145,8 @@ origins = _scan_child(
     _text("organisation_strength", nullable=True),
     _text("country_value", nullable=True, index=True),
     _text("country_strength", nullable=True),
+    # organisation | individual; NULL when unknown and in scans stored before migration 0004.
+    _text("publisher_kind", nullable=True),
     Column("roots", Document(), nullable=False),
     Column("conflicts", Document(), nullable=False),
     Column("evidence", Document(), nullable=False),

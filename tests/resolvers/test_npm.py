@@ -182,7 +182,14 @@ def test_abbreviated_documents_still_give_integrity_and_deprecation(
     abbrev = origins["pkg:npm/abbrev@1.1.1"]
     assert abbrev.status is OriginStatus.RESOLVED and abbrev.publisher is None
     assert any(e.field == "document" and e.value.startswith("abbreviated") for e in abbrev.evidence)
+    # The origin says so itself (issue 24), instead of silently reporting nothing.
+    assert abbrev.reason is not None and "abbreviated document" in abbrev.reason
+    assert abbrev.publisher_kind is None
     assert {f.rule for f in result.findings} == {"npm.integrity-mismatch", "npm.deprecated"}
+    # A full packument keeps no reason.
+    state.abbreviated_only = False
+    full = scan(tmp_path, base, {"abbrev": ("1.1.1", ABBREV_SRI)}).origins_by_purl()
+    assert full["pkg:npm/abbrev@1.1.1"].reason is None
 
 
 def test_missing_package_and_version_are_unknown(
