@@ -398,8 +398,8 @@ def _schema_words(node: object) -> Iterator[str]:
         for key, value in node.items():
             if key == "properties":
                 yield from value
-            elif key == "enum":
-                yield from (str(v) for v in value)
+            elif key == "enum":  # JSON's null is written `null`
+                yield from ("null" if v is None else str(v) for v in value)
             yield from _schema_words(value)
     elif isinstance(node, list):
         for item in node:
