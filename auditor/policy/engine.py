@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -181,7 +182,7 @@ def evaluate(
     context = Context(
         names=policy.names,
         today=today,
-        previous=_previous_origins(previous),
+        previous=previous_by_purl(previous, scan),
         graph=lambda: _graph(scan),
         findings=_rule_ids(scan.findings),
     )
@@ -206,10 +207,25 @@ def _rule_ids(findings: Iterable[Finding]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _previous_origins(previous: Scan | None) -> dict[str, Origin]:
+def previous_by_purl(previous: Scan | None, scan: Scan) -> dict[str, Origin]:
+    """Each component of `scan` -> the previous scan's origin it is compared with: the same
+    purl; else, when each scan holds a single version of the package, that version (an
+    upgrade). A lockfile holding `debug@3` and `debug@4` never compares one with the other."""
     if previous is None:
         return {}
-    return {versionless(o.purl): o for o in previous.origins}
+    before = {o.purl: o for o in previous.origins}
+    versions_before = Counter(versionless(p) for p in before)
+    versions_now = Counter(versionless(c.purl) for c in scan.components)
+    single_before = {versionless(p): o for p, o in before.items()}
+    out: dict[str, Origin] = {}
+    for component in scan.components:
+        found = before.get(component.purl)
+        key = versionless(component.purl)
+        if found is None and versions_before[key] == 1 and versions_now[key] == 1:
+            found = single_before[key]
+        if found is not None:
+            out[component.purl] = found
+    return out
 
 
 def _restamp(findings: Iterable[Finding], policy: Policy) -> Iterable[Finding]:

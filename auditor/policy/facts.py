@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from auditor.model import Claim
-from auditor.policy.subject import Fact, Subject, versionless
+from auditor.policy.subject import Fact, Subject
 
 
 def _claim(claim: Claim | None) -> str | None:
@@ -26,7 +26,7 @@ FACETS = ("publisher", "repository", "organisation", "country")
 
 def _previous(facet: str) -> Callable[[Subject], Fact]:
     def read(s: Subject) -> Fact:
-        before = s.context.previous.get(versionless(s.component.purl))
+        before = s.context.previous.get(s.component.purl)
         return _claim(getattr(before, facet)) if before is not None else None
 
     return read

@@ -41,7 +41,8 @@ class Context:
         """`$name` values: configured lists (vetted_publishers …) and settings."""
         self.today = today
         self.previous = previous or {}
-        """Origins of the previous scan of the same target, by versionless purl."""
+        """Origins of the previous scan of the same target, by the purl of the component in
+        this scan they are compared with (`previous_by_purl`)."""
         self._graph = graph
         self.findings = findings or {}
         """Rule ids collectors and resolvers reported, by purl."""
