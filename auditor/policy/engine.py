@@ -174,9 +174,14 @@ def evaluate(
     policy: Policy,
     previous: Scan | None = None,
     today: date | None = None,
+    vetting_required: bool = False,
 ) -> Scan:
     """`scan` with every finding judged: built-in findings re-stamped (or dropped when
-    disabled), data rules' findings added, waivers applied, expired waivers reported."""
+    disabled), data rules' findings added, waivers applied, expired waivers reported.
+
+    A rule with `report_only_unless` only reports while those lists are empty, so that a
+    scan of a team with no vetting configured does not fail; `vetting_required` (the
+    pre-commit hook) lets such rules act all the same: no list, nothing is vetted."""
     today = today or today_utc()
     stamped = tuple(_restamp(scan.findings, policy))
     context = Context(
@@ -188,7 +193,11 @@ def evaluate(
     )
     found = list(stamped)
     with no_cyclic_gc():  # ~100,000 new findings, no cycles: rescans would cost a third
-        found.extend(_data_findings(scan.components, scan.origins_by_purl(), policy, context))
+        found.extend(
+            _data_findings(
+                scan.components, scan.origins_by_purl(), policy, context, vetting_required
+            )
+        )
         judged = list(_waive(found, policy.settings.waivers, today))
     judged.extend(_expired(policy.settings.waivers, today, policy))
     return replace(scan, findings=tuple(dict.fromkeys(judged)), policy_version=policy.version)
@@ -250,12 +259,13 @@ def _data_findings(
     origins: dict[str, Origin],
     policy: Policy,
     context: Context,
+    vetting_required: bool = False,
 ) -> Iterable[Finding]:
     rules = policy.rules
     report_only = {
         r.id: all(not context.text_set(n) for n in r.report_only_unless)
         for r in rules
-        if r.report_only_unless
+        if r.report_only_unless and not vetting_required
     }
     by_kind: dict[tuple[str, str], tuple[Rule, ...]] = {}
     for component in components:

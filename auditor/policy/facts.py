@@ -24,6 +24,34 @@ def _namespace(s: Subject) -> str | None:
 FACETS = ("publisher", "repository", "organisation", "country")
 
 
+def _attribution(s: Subject) -> str:
+    """`publisher Qwen; Alibaba Group, CN` — what a person reads in a message, saying plainly
+    what is not known instead of printing `unknown (…)`."""
+    origin = s.origin
+    publisher, organisation, country = (
+        _claim(getattr(origin, f)) if origin else None
+        for f in ("publisher", "organisation", "country")
+    )
+    whose = ", ".join(v for v in (organisation, country) if v)
+    if publisher and whose:
+        return f"publisher {publisher}; {whose}"
+    if publisher:
+        return f"publisher {publisher}; organisation not known"
+    return whose or "publisher not known"
+
+
+def _lineage(s: Subject) -> str:
+    """`; base model Qwen/Qwen2.5-7B (Alibaba Cloud, CN)` for each lineage root that is not
+    the component itself; empty when there is none (so a message reads without it)."""
+    roots = [r for r in (s.origin.roots if s.origin else ()) if r.purl != s.component.purl]
+    parts = []
+    for root in roots:
+        name = root.purl[4:].partition("/")[2].partition("@")[0].partition("?")[0] or root.purl
+        whose = ", ".join(v for v in (root.organisation, root.country) if v)
+        parts.append(f"{name} ({whose})" if whose else name)
+    return f"; base model {', '.join(parts)}" if parts else ""
+
+
 def _previous(facet: str) -> Callable[[Subject], Fact]:
     def read(s: Subject) -> Fact:
         before = s.context.previous.get(s.component.purl)
@@ -36,6 +64,7 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "component.purl": lambda s: s.component.purl,
     "component.name": lambda s: s.component.name,
     "component.version": lambda s: s.component.version,
+    "component.pin": lambda s: s.component.version or "no revision",
     "component.kind": lambda s: s.component.kind.value,
     "component.ecosystem": _ecosystem,
     "component.namespace": _namespace,
@@ -51,6 +80,8 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "origin.organisation": lambda s: _claim(s.origin.organisation) if s.origin else None,
     "origin.country": lambda s: _claim(s.origin.country) if s.origin else None,
     "origin.conflicts": lambda s: s.origin.conflicts if s.origin else (),
+    "origin.attribution": _attribution,
+    "origin.lineage": _lineage,
     "origin.roots": lambda s: tuple(r.purl for r in s.origin.roots) if s.origin else (),
     "origin.roots.organisation": lambda s: (
         tuple(r.organisation for r in s.origin.roots if r.organisation) if s.origin else ()

@@ -268,7 +268,7 @@ def test_code_emitted_findings_are_restamped_by_the_pack(tmp_path: Path) -> None
     result = judge(scan([component(lib)], findings=[pickle, mismatch, yanked]))
     by_rule = {f.rule: f for f in result.findings}
     assert (by_rule["weights.unsafe-pickle"].severity, by_rule["weights.unsafe-pickle"].action) == (
-        Severity.HIGH,
+        Severity.CRITICAL,
         Action.BLOCK,
     )
     assert by_rule["pypi.hash-mismatch"].action is Action.BLOCK
@@ -276,13 +276,13 @@ def test_code_emitted_findings_are_restamped_by_the_pack(tmp_path: Path) -> None
     # configurable: severity/action overrides and disable, by id or glob
     policy = policy_from(
         tmp_path,
-        'disable = ["pypi.yanked"]\n[severity]\n"*.unsafe-pickle" = "critical"\n'
+        'disable = ["pypi.yanked"]\n[severity]\n"*.unsafe-pickle" = "medium"\n'
         '[action]\n"pypi.hash-mismatch" = "warn"\n',
     )
     result = judge(scan([component(lib)], findings=[pickle, mismatch, yanked]), policy)
     by_rule = {f.rule: f for f in result.findings}
     assert "pypi.yanked" not in by_rule
-    assert by_rule["weights.unsafe-pickle"].severity is Severity.CRITICAL
+    assert by_rule["weights.unsafe-pickle"].severity is Severity.MEDIUM
     assert by_rule["pypi.hash-mismatch"].action is Action.WARN
 
 
