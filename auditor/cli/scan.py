@@ -86,6 +86,7 @@ def scan(
     targets: tuple[str, ...],
     fmt: str,
     output: Path | None,
+    min_severity: str,
     offline: bool,
     no_resolve: bool,
     no_verify: bool,
@@ -155,7 +156,7 @@ def scan(
     finally:
         if store is not None:
             store.close()
-    emit(result, fmt, output)
+    emit(result, fmt, output, min_severity)
     if notice is not None:
         click.echo(notice, err=True)
     if store_error is not None:
