@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auditor.model import Claim
+from auditor.model import DECLARED_DISAGREEMENT, Claim
 from auditor.policy.subject import Fact, Subject
 
 
@@ -22,6 +22,18 @@ def _namespace(s: Subject) -> str | None:
 
 
 FACETS = ("publisher", "repository", "organisation", "country")
+
+
+def _stronger_conflicts(s: Subject) -> tuple[str, ...]:
+    """Conflicts in which a registry or attested fact takes part (not only declared links)."""
+    found = s.origin.conflicts if s.origin else ()
+    return tuple(c for c in found if not c.startswith(DECLARED_DISAGREEMENT))
+
+
+def _declared_conflicts(s: Subject) -> tuple[str, ...]:
+    """Conflicts among the uploader's own declared links only."""
+    found = s.origin.conflicts if s.origin else ()
+    return tuple(c for c in found if c not in _stronger_conflicts(s))
 
 
 def _attribution(s: Subject) -> str:
@@ -80,6 +92,8 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "origin.organisation": lambda s: _claim(s.origin.organisation) if s.origin else None,
     "origin.country": lambda s: _claim(s.origin.country) if s.origin else None,
     "origin.conflicts": lambda s: s.origin.conflicts if s.origin else (),
+    "origin.conflicts.registry": _stronger_conflicts,
+    "origin.conflicts.declared": _declared_conflicts,
     "origin.attribution": _attribution,
     "origin.lineage": _lineage,
     "origin.roots": lambda s: tuple(r.purl for r in s.origin.roots) if s.origin else (),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from auditor.model import Claim, Component, Origin, OriginStatus, Strength
+from auditor.model import DECLARED_DISAGREEMENT, Claim, Component, Origin, OriginStatus, Strength
 from auditor.urls import normalise_repository
 
 _REPOSITORY_LABEL = re.compile(r"source|repo|code|github|gitlab|home", re.IGNORECASE)
@@ -25,9 +25,7 @@ def local_origin(component: Component, status: OriginStatus, reason: str | None)
         if repo and repo not in repositories:
             repositories.append(repo)
     conflicts = (
-        (f"declared repositories disagree: {', '.join(repositories)}",)
-        if len(repositories) > 1
-        else ()
+        (f"{DECLARED_DISAGREEMENT}{', '.join(repositories)}",) if len(repositories) > 1 else ()
     )
     return Origin(
         purl=component.purl,

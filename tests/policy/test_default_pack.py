@@ -94,6 +94,26 @@ def test_repository_conflict() -> None:
     assert "attestation github.com/y/a" in hit[0].message
 
 
+def test_a_disagreement_among_declared_links_is_info(tmp_path: Path) -> None:
+    """A real shape: the package's own Source and Homepage name two repositories (a moved
+    project). Without a registry fact to say which is right, it is info, not high."""
+    write_files(
+        tmp_path / "site-packages" / "moved-1.0.dist-info",
+        {
+            "METADATA": "Metadata-Version: 2.1\nName: moved\nVersion: 1.0\n"
+            "Project-URL: Source, https://github.com/old-home/moved\n"
+            "Project-URL: Repository, https://gitlab.com/new-home/moved\n",
+            "RECORD": "",
+        },
+    )
+    result = run_scan([f"env:{tmp_path}"], Config(store=False, no_resolve=True, today=TODAY))
+    rules = {f.rule: f for f in result.findings if f.purl.startswith("pkg:pypi/moved")}
+    assert "origin.conflict" not in rules
+    declared = rules["origin.declared-conflict"]
+    assert declared.severity is Severity.INFO and declared.action is Action.REPORT
+    assert "github.com/old-home/moved" in declared.message
+
+
 # --- origin.changed ----------------------------------------------------------------------
 
 
