@@ -190,6 +190,7 @@ def evaluate(
         previous=previous_by_purl(previous, scan),
         graph=lambda: _graph(scan),
         findings=_rule_ids(scan.findings),
+        origins=scan.origins_by_purl(),
     )
     found = list(stamped)
     with no_cyclic_gc():  # ~100,000 new findings, no cycles: rescans would cost a third

@@ -36,6 +36,13 @@ def _declared_conflicts(s: Subject) -> tuple[str, ...]:
     return tuple(c for c in found if c not in _stronger_conflicts(s))
 
 
+def _squat(s: Subject, part: str) -> Fact:
+    found = s.context.typosquat(s.component, s.origin)
+    if found is None:
+        return None if part == "score" else ()
+    return found.score if part == "score" else found.reasons
+
+
 def _attribution(s: Subject) -> str:
     """`publisher Qwen; Alibaba Group, CN` — what a person reads in a message, saying plainly
     what is not known instead of printing `unknown (…)`."""
@@ -108,6 +115,8 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     ),
     "release.age_days": lambda s: s.release_age_days(),
     "typosquat.of": lambda s: s.context.typosquat_of(s.component),
+    "typosquat.score": lambda s: _squat(s, "score"),
+    "typosquat.reasons": lambda s: _squat(s, "reasons"),
     **{f"previous.{facet}": _previous(facet) for facet in FACETS},
 }
 """Name -> how to read it. Unknown values are None (or an empty tuple for lists)."""

@@ -25,7 +25,7 @@ def test_block_action_fails_with_a_clear_account(
     assert ran.code == 1
     assert "policy failed: 1 finding(s) block this run" in ran.stderr
     assert "package.typosquat  pkg:pypi/reqeusts@2.32.3" in ran.stderr
-    assert "why: action block" in ran.stderr and "near miss of the popular requests" in ran.stderr
+    assert "why: action block" in ran.stderr and "typosquat of the popular requests" in ran.stderr
     assert f"waive: add to {tmp_path / 'app' / 'auditor.toml'}, once reviewed:" in ran.stderr
 
 
