@@ -21,6 +21,7 @@ from auditor.errors import Diagnostic
 from auditor.model import Action, Component, Finding, Origin
 from auditor.policy.check import check_model
 from auditor.policy.engine import Policy
+from auditor.policy.snippets import vetting_toml, waiver_toml
 from auditor.references import kind_of, references_in_text
 from auditor.sources.directory import DirectoryTree
 from auditor.weights.inspect import is_weight_path
@@ -87,12 +88,16 @@ def judge(
     )
 
 
-def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
-    """For each blocked model: where, what, whose, which rule, and how to vet or waive it."""
+def explain(
+    blocked: Sequence[Blocked],
+    policy_file: str | None,
+    today: date | None = None,
+    vetting_configured: bool = True,
+) -> str:
+    """For each blocked model: where, what, whose, which rule, and how to vet or waive it;
+    then the configuration that would vet them all, to review before committing it."""
+    today = today or date.today()
     where_set = policy_file or "[tool.auditor] in pyproject.toml (or auditor.toml)"
-    table = "[[tool.auditor.waivers]]" if policy_file is None or policy_file.endswith(
-        "pyproject.toml"
-    ) else "[[waivers]]"  # fmt: skip
     lines: list[str] = []
     for b in blocked:
         c, o, f = b.component, b.origin, b.finding
@@ -115,10 +120,21 @@ def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
         vet = f'"{namespace}" to vetted_publishers, or ' if namespace else ""
         lines.append(f'  to vet: add {vet}"{c.name}" to vetted_models in {where_set}')
         pattern = c.purl.partition("@")[0].partition("?")[0] + "*"
-        lines.append(
-            f'  to waive: add to {where_set}: {table} rule = "{f.rule}" purl = "{pattern}" '
-            'reason = "…" approver = "…" expires = YYYY-MM-DD'
+        lines.append(f"  to waive: add to {policy_file or 'pyproject.toml'}:")
+        lines.extend(
+            f"    {t}" for t in waiver_toml(f.rule, pattern, policy_file, today).split("\n")
         )
+    unvetted = [b.component.name for b in blocked if b.finding.rule == "model.unvetted"]
+    if unvetted:
+        none = (
+            ""
+            if vetting_configured
+            else " (no vetted_publishers or vetted_models is configured, so no model is vetted yet)"
+        )
+        lines.append(
+            f"to vet them, review each model, then add to {policy_file or 'pyproject.toml'}{none}:"
+        )
+        lines.extend(f"    {t}" for t in vetting_toml(unvetted, policy_file).split("\n"))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

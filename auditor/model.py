@@ -236,6 +236,12 @@ class Root:
     country: str | None = None
 
 
+DECLARED_DISAGREEMENT = "declared repositories disagree: "
+"""How an `Origin.conflicts` entry among the uploader's own declared links starts (no registry
+fact takes part): rules tell it apart from a declared claim a registry or attestation
+contradicts."""
+
+
 @dataclass(frozen=True, slots=True)
 class Origin:
     """The verdict on where one component comes from."""

@@ -19,6 +19,7 @@ from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError
 from auditor.hashing import DigestMemo, Hasher
 from auditor.model import (
     Component,
+    ComponentFile,
     Dependency,
     Evidence,
     Finding,
@@ -373,12 +374,28 @@ def merge_components(found: Iterable[Component]) -> tuple[Component, ...]:
         merged[c.purl] = replace(
             seen,
             hashes=tuple(sorted(set(seen.hashes) | set(c.hashes))),
+            files=_merged_files(seen.files, c.files),
             locations=tuple(dict.fromkeys(seen.locations + c.locations)),
             evidence=tuple(dict.fromkeys(seen.evidence + c.evidence)),
             license=seen.license or c.license,
             direct=_either_direct(seen.direct, c.direct),
         )
     return tuple(merged[purl] for purl in sorted(merged))
+
+
+def _merged_files(
+    first: tuple[ComponentFile, ...], other: tuple[ComponentFile, ...]
+) -> tuple[ComponentFile, ...]:
+    """The first reader's files, plus the paths only the other one lists (a cache reader
+    knows more of a file than a folder reader does; two lockfiles may pin other files)."""
+    if not other:
+        return first
+    paths = {f.path for f in first}
+    return tuple(sorted(first + tuple(f for f in other if f.path not in paths), key=_path))
+
+
+def _path(f: ComponentFile) -> str:
+    return f.path
 
 
 def _either_direct(a: bool | None, b: bool | None) -> bool | None:

@@ -134,8 +134,37 @@ def test_commit_adding_an_unvetted_model_is_refused(
     assert refused.returncode == 1, out
     assert "train.py:3: unvetted-org/model blocked by model.unvetted" in out
     assert 'add "unvetted-org" to vetted_publishers' in out
-    assert 'rule = "model.unvetted" purl = "pkg:huggingface/unvetted-org/model*"' in out
+    assert 'rule = "model.unvetted"\n' in out
+    assert 'purl = "pkg:huggingface/unvetted-org/model*"\n' in out
     assert _git(project, "log", "--oneline").stdout.count("\n") == 1  # nothing was committed
+    # the printed waiver, pasted as it is, lets the same commit through
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if "to waive: add to" in line) + 1
+    pasted = "\n".join(line.strip() for line in lines[start : start + 6])
+    with (project / "pyproject.toml").open("a") as config:
+        config.write("\n" + pasted + "\n")
+    assert _commit(project, hook_env, "add a waived model").returncode == 0
+
+
+def test_with_no_vetting_configured_every_model_is_refused(
+    tmp_path: Path, hook_repo: tuple[Path, str], hook_env: dict[str, str]
+) -> None:
+    """A hook installed with an empty configuration protects: nothing is vetted yet, and it
+    prints the configuration that would vet what the change references, for review."""
+    project = _project(tmp_path, hook_repo, hook_env, "")
+    (project / "train.py").write_text(TRAIN.format(repo="some-org/model"))
+    refused = _commit(project, hook_env, "add a model")
+    out = refused.stdout + refused.stderr
+    assert refused.returncode == 1, out
+    assert "train.py:3: some-org/model blocked by model.unvetted" in out
+    assert "no vetted_publishers or vetted_models is configured" in out
+    snippet = next(line.strip() for line in out.splitlines() if "vetted_models = [" in line)
+    assert snippet == 'vetted_models = ["some-org/model"]'
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        text.replace("[tool.auditor]\n", f"[tool.auditor]\n{snippet}\n")
+    )
+    assert _commit(project, hook_env, "vetted").returncode == 0
 
 
 def test_commit_adding_a_vetted_model_passes(

@@ -43,10 +43,11 @@ def write_text(text: str, output: Path | None, what: str) -> None:
     click.echo(f"{what} written to {output}", err=True)
 
 
-def emit(result: Scan, fmt: str, output: Path | None) -> None:
+def emit(result: Scan, fmt: str, output: Path | None, min_severity: str = "low") -> None:
+    from auditor.model import Severity
     from auditor.render import renderer
 
-    text = renderer(fmt).render(result)
+    text = renderer(fmt, Severity(min_severity)).render(result)
     if output is None:
         click.echo(text, nl=False)
         return

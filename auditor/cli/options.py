@@ -46,6 +46,11 @@ def db_option(func: F) -> F:
 
 def output_options(func: F) -> F:
     func = click.option(
+        "--min-severity", type=click.Choice(SEVERITIES), default="low", show_default=True,
+        help="List findings from this severity up in the table and Markdown (the rest are "
+        "counted). Gating, JSON, SARIF and SBOMs are never filtered.",
+    )(func)  # fmt: skip
+    func = click.option(
         "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
     )(func)
     return click.option(

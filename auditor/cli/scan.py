@@ -86,6 +86,7 @@ def scan(
     targets: tuple[str, ...],
     fmt: str,
     output: Path | None,
+    min_severity: str,
     offline: bool,
     no_resolve: bool,
     no_verify: bool,
@@ -130,7 +131,8 @@ def scan(
         platform=platform,
     )
     try:
-        config = replace(config, policy=effective_policy(targets, policy))
+        judged_by = effective_policy(targets, policy)
+        config = replace(config, policy=judged_by)
     except AuditorError as exc:
         fail(exc, debug)
     store, store_error = _open_store(config, needed=notify is not None)
@@ -154,7 +156,7 @@ def scan(
     finally:
         if store is not None:
             store.close()
-    emit(result, fmt, output)
+    emit(result, fmt, output, min_severity)
     if notice is not None:
         click.echo(notice, err=True)
     if store_error is not None:
@@ -164,10 +166,13 @@ def scan(
     code = exit_code(result, config)
     if code == EXIT_POLICY and config.policy is not None:
         from auditor.policy.gate import explain, failing
+        from auditor.policy.snippets import policy_file
 
         blocked = failing(result, config.fail_on)
         remedies = {f.rule: config.policy.remediation(f.rule) for f in blocked}
-        click.echo(explain(blocked, config.fail_on, remedies), err=True, nl=False)
+        where = policy_file(judged_by.settings.sources)
+        text = explain(blocked, config.fail_on, remedies, where, config.today)
+        click.echo(text, err=True, nl=False)
     sys.exit(code)
 
 
@@ -212,8 +217,11 @@ def check_models(
     by_purl = {o.purl: o for o in origins}
     blocked = judge(components, by_purl, effective, config.today)
     if blocked:
-        sources = effective.settings.sources
-        click.echo(explain(blocked, sources[-1] if sources else None), err=True, nl=False)
+        from auditor.policy.snippets import policy_file
+
+        where = policy_file(effective.settings.sources)
+        vetting = any(effective.names.get(n) for n in ("vetted_publishers", "vetted_models"))
+        click.echo(explain(blocked, where, config.today, vetting), err=True, nl=False)
         sys.exit(EXIT_POLICY)
 
 

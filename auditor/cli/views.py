@@ -18,10 +18,12 @@ ORIGIN_FACETS = ("country", "organisation", "publisher", "repository")
 @output_options
 @db_option
 @click.pass_obj
-def report(debug: bool, scan_id: str, fmt: str, output: Path | None, db: str | None) -> None:
+def report(
+    debug: bool, scan_id: str, fmt: str, output: Path | None, min_severity: str, db: str | None
+) -> None:
     """Render a stored scan (SCAN_ID or a unique prefix of it)."""
     try:
-        emit(load_scan(scan_id, db), fmt, output)
+        emit(load_scan(scan_id, db), fmt, output, min_severity)
     except AuditorError as exc:
         fail(exc, debug)
 

@@ -9,6 +9,7 @@ import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, TypeVar
+from urllib.parse import unquote
 
 import tomli
 from packaging.markers import Marker
@@ -17,11 +18,12 @@ from packaging.utils import canonicalize_name
 
 from auditor import purls
 from auditor.errors import ParseError
-from auditor.model import Component, ComponentKind, Evidence, Finding, Location
+from auditor.model import Component, ComponentFile, ComponentKind, Evidence, Finding, Location
 from auditor.policy.builtin import finding
 from auditor.sources import Tree
 
 _HASH = re.compile(r"[a-z0-9]+:[0-9a-f]+")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 _PLATFORMS = (("linux", "Linux", "posix", "x86_64"), ("win32", "Windows", "nt", "AMD64"),
@@ -195,6 +197,7 @@ class LockedEntry:
     version: str | None
     purl: str
     hashes: tuple[str, ...]
+    files: tuple[ComponentFile, ...] = ()
     location: Location
     evidence: tuple[Evidence, ...]
 
@@ -206,8 +209,35 @@ class LockedEntry:
             name=self.name,
             version=self.version,
             hashes=self.hashes,
+            files=self.files,
             locations=(self.location,),
             direct=direct,
             evidence=self.evidence,
             found_by=self.found_by,
         )
+
+
+def pinned_files(
+    entries: Sequence[Mapping[str, Any]], where: str, name_keys: Sequence[str] = ("file", "url")
+) -> tuple[ComponentFile, ...]:
+    """The distribution files a lock pins by name (`{file|url|name, hash|hashes, size}`
+    tables): file name, sha256 and size, located at the lock entry (`path:line`) that pins
+    them, so a digest the index disagrees with names its file and its lockfile."""
+    out: dict[tuple[str, str], ComponentFile] = {}
+    for entry in entries:
+        name = next((v for k in name_keys if isinstance(v := entry.get(k), str) and v), None)
+        raw = entry.get("hash")
+        hashes = entry.get("hashes")
+        if raw is None and isinstance(hashes, Mapping) and isinstance(hashes.get("sha256"), str):
+            raw = f"sha256:{hashes['sha256']}"
+        if name is None or not isinstance(raw, str):
+            continue
+        algorithm, _, digest = raw.lower().partition(":")
+        if algorithm != "sha256" or not _SHA256.fullmatch(digest):
+            continue
+        # Not urlsplit: it raises on a malformed host (`[`), and only the last segment counts.
+        file = unquote(posixpath.basename(name.partition("?")[0].partition("#")[0])) or name
+        size = entry.get("size")
+        sized = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+        out.setdefault((file, digest), ComponentFile(file, sized, digest, None, where))
+    return tuple(out[k] for k in sorted(out))

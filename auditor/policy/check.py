@@ -27,8 +27,10 @@ def check_model(
     today: date | None = None,
 ) -> tuple[Finding, ...]:
     """Every finding the policy makes on this one component (model.unvetted,
-    model.unpinned-revision, licence.restrictive …), with waivers applied and expired
-    waivers reported; `Finding.action` says whether it blocks."""
+    licence.restrictive …), with waivers applied and expired waivers reported;
+    `Finding.action` says whether it blocks. Vetting is required: with no vetted_publishers
+    or vetted_models configured, no model is vetted (a hook that passes everything protects
+    nothing)."""
     single = Scan(
         id="check",
         started_at="",
@@ -39,4 +41,4 @@ def check_model(
         components=(component,),
         origins=(origin,) if origin is not None else (),
     )
-    return evaluate(single, policy, None, today).findings
+    return evaluate(single, policy, None, today, vetting_required=True).findings

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -173,21 +174,31 @@ def evaluate(
     policy: Policy,
     previous: Scan | None = None,
     today: date | None = None,
+    vetting_required: bool = False,
 ) -> Scan:
     """`scan` with every finding judged: built-in findings re-stamped (or dropped when
-    disabled), data rules' findings added, waivers applied, expired waivers reported."""
+    disabled), data rules' findings added, waivers applied, expired waivers reported.
+
+    A rule with `report_only_unless` only reports while those lists are empty, so that a
+    scan of a team with no vetting configured does not fail; `vetting_required` (the
+    pre-commit hook) lets such rules act all the same: no list, nothing is vetted."""
     today = today or today_utc()
     stamped = tuple(_restamp(scan.findings, policy))
     context = Context(
         names=policy.names,
         today=today,
-        previous=_previous_origins(previous),
+        previous=previous_by_purl(previous, scan),
         graph=lambda: _graph(scan),
         findings=_rule_ids(scan.findings),
+        origins=scan.origins_by_purl(),
     )
     found = list(stamped)
     with no_cyclic_gc():  # ~100,000 new findings, no cycles: rescans would cost a third
-        found.extend(_data_findings(scan.components, scan.origins_by_purl(), policy, context))
+        found.extend(
+            _data_findings(
+                scan.components, scan.origins_by_purl(), policy, context, vetting_required
+            )
+        )
         judged = list(_waive(found, policy.settings.waivers, today))
     judged.extend(_expired(policy.settings.waivers, today, policy))
     return replace(scan, findings=tuple(dict.fromkeys(judged)), policy_version=policy.version)
@@ -206,10 +217,25 @@ def _rule_ids(findings: Iterable[Finding]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _previous_origins(previous: Scan | None) -> dict[str, Origin]:
+def previous_by_purl(previous: Scan | None, scan: Scan) -> dict[str, Origin]:
+    """Each component of `scan` -> the previous scan's origin it is compared with: the same
+    purl; else, when each scan holds a single version of the package, that version (an
+    upgrade). A lockfile holding `debug@3` and `debug@4` never compares one with the other."""
     if previous is None:
         return {}
-    return {versionless(o.purl): o for o in previous.origins}
+    before = {o.purl: o for o in previous.origins}
+    versions_before = Counter(versionless(p) for p in before)
+    versions_now = Counter(versionless(c.purl) for c in scan.components)
+    single_before = {versionless(p): o for p, o in before.items()}
+    out: dict[str, Origin] = {}
+    for component in scan.components:
+        found = before.get(component.purl)
+        key = versionless(component.purl)
+        if found is None and versions_before[key] == 1 and versions_now[key] == 1:
+            found = single_before[key]
+        if found is not None:
+            out[component.purl] = found
+    return out
 
 
 def _restamp(findings: Iterable[Finding], policy: Policy) -> Iterable[Finding]:
@@ -234,12 +260,13 @@ def _data_findings(
     origins: dict[str, Origin],
     policy: Policy,
     context: Context,
+    vetting_required: bool = False,
 ) -> Iterable[Finding]:
     rules = policy.rules
     report_only = {
         r.id: all(not context.text_set(n) for n in r.report_only_unless)
         for r in rules
-        if r.report_only_unless
+        if r.report_only_unless and not vetting_required
     }
     by_kind: dict[tuple[str, str], tuple[Rule, ...]] = {}
     for component in components:

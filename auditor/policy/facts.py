@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auditor.model import Claim
-from auditor.policy.subject import Fact, Subject, versionless
+from auditor.model import DECLARED_DISAGREEMENT, Claim
+from auditor.policy.subject import Fact, Subject
 
 
 def _claim(claim: Claim | None) -> str | None:
@@ -24,9 +24,56 @@ def _namespace(s: Subject) -> str | None:
 FACETS = ("publisher", "repository", "organisation", "country")
 
 
+def _stronger_conflicts(s: Subject) -> tuple[str, ...]:
+    """Conflicts in which a registry or attested fact takes part (not only declared links)."""
+    found = s.origin.conflicts if s.origin else ()
+    return tuple(c for c in found if not c.startswith(DECLARED_DISAGREEMENT))
+
+
+def _declared_conflicts(s: Subject) -> tuple[str, ...]:
+    """Conflicts among the uploader's own declared links only."""
+    found = s.origin.conflicts if s.origin else ()
+    return tuple(c for c in found if c not in _stronger_conflicts(s))
+
+
+def _squat(s: Subject, part: str) -> Fact:
+    found = s.context.typosquat(s.component, s.origin)
+    if found is None:
+        return None if part == "score" else ()
+    return found.score if part == "score" else found.reasons
+
+
+def _attribution(s: Subject) -> str:
+    """`publisher Qwen; Alibaba Group, CN` — what a person reads in a message, saying plainly
+    what is not known instead of printing `unknown (…)`."""
+    origin = s.origin
+    publisher, organisation, country = (
+        _claim(getattr(origin, f)) if origin else None
+        for f in ("publisher", "organisation", "country")
+    )
+    whose = ", ".join(v for v in (organisation, country) if v)
+    if publisher and whose:
+        return f"publisher {publisher}; {whose}"
+    if publisher:
+        return f"publisher {publisher}; organisation not known"
+    return whose or "publisher not known"
+
+
+def _lineage(s: Subject) -> str:
+    """`; base model Qwen/Qwen2.5-7B (Alibaba Cloud, CN)` for each lineage root that is not
+    the component itself; empty when there is none (so a message reads without it)."""
+    roots = [r for r in (s.origin.roots if s.origin else ()) if r.purl != s.component.purl]
+    parts = []
+    for root in roots:
+        name = root.purl[4:].partition("/")[2].partition("@")[0].partition("?")[0] or root.purl
+        whose = ", ".join(v for v in (root.organisation, root.country) if v)
+        parts.append(f"{name} ({whose})" if whose else name)
+    return f"; base model {', '.join(parts)}" if parts else ""
+
+
 def _previous(facet: str) -> Callable[[Subject], Fact]:
     def read(s: Subject) -> Fact:
-        before = s.context.previous.get(versionless(s.component.purl))
+        before = s.context.previous.get(s.component.purl)
         return _claim(getattr(before, facet)) if before is not None else None
 
     return read
@@ -36,6 +83,7 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "component.purl": lambda s: s.component.purl,
     "component.name": lambda s: s.component.name,
     "component.version": lambda s: s.component.version,
+    "component.pin": lambda s: s.component.version or "no revision",
     "component.kind": lambda s: s.component.kind.value,
     "component.ecosystem": _ecosystem,
     "component.namespace": _namespace,
@@ -51,6 +99,10 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "origin.organisation": lambda s: _claim(s.origin.organisation) if s.origin else None,
     "origin.country": lambda s: _claim(s.origin.country) if s.origin else None,
     "origin.conflicts": lambda s: s.origin.conflicts if s.origin else (),
+    "origin.conflicts.registry": _stronger_conflicts,
+    "origin.conflicts.declared": _declared_conflicts,
+    "origin.attribution": _attribution,
+    "origin.lineage": _lineage,
     "origin.roots": lambda s: tuple(r.purl for r in s.origin.roots) if s.origin else (),
     "origin.roots.organisation": lambda s: (
         tuple(r.organisation for r in s.origin.roots if r.organisation) if s.origin else ()
@@ -63,6 +115,8 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     ),
     "release.age_days": lambda s: s.release_age_days(),
     "typosquat.of": lambda s: s.context.typosquat_of(s.component),
+    "typosquat.score": lambda s: _squat(s, "score"),
+    "typosquat.reasons": lambda s: _squat(s, "reasons"),
     **{f"previous.{facet}": _previous(facet) for facet in FACETS},
 }
 """Name -> how to read it. Unknown values are None (or an empty tuple for lists)."""

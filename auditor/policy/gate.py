@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from auditor.model import Action, Finding, Scan, Severity
+from auditor.policy.snippets import waiver_toml
 
 MAX_EVIDENCE = 3
 
@@ -18,9 +21,15 @@ def failing(scan: Scan, fail_on: Severity | None) -> tuple[Finding, ...]:
 
 
 def explain(
-    found: tuple[Finding, ...], fail_on: Severity | None, remediation: dict[str, str]
+    found: tuple[Finding, ...],
+    fail_on: Severity | None,
+    remediation: dict[str, str],
+    policy_file: str | None = None,
+    today: date | None = None,
 ) -> str:
-    """What blocked and why: rule, component, message, evidence, fix, and how to waive."""
+    """What blocked and why: rule, component, message, evidence, fix, and the waiver to paste
+    into `policy_file` (the last configuration file read; pyproject.toml when none)."""
+    today = today or date.today()
     if not found:
         return ""
     lines = [f"policy failed: {len(found)} finding(s) block this run"]
@@ -38,9 +47,9 @@ def explain(
             )
         if remediation.get(f.rule):
             lines.append(f"    fix: {remediation[f.rule]}")
-        lines.append(
-            "    waive: [[tool.auditor.waivers]] "
-            f'rule = "{f.rule}", purl = "{f.purl}", '
-            'reason = "…", approver = "…", expires = YYYY-MM-DD'
+        where = policy_file or "pyproject.toml"
+        lines.append(f"    waive: add to {where}, once reviewed:")
+        lines.extend(
+            f"      {line}" for line in waiver_toml(f.rule, f.purl, policy_file, today).splitlines()
         )
     return "\n".join(lines) + "\n"

@@ -309,7 +309,7 @@ def changed_facets(subject: Subject, facets: tuple[str, ...] = ORIGIN_FACETS) ->
     now = subject.origin
     if not previous or now is None:
         return ()
-    before = previous.get(versionless(subject.component.purl))
+    before = previous.get(subject.component.purl)
     if before is None:
         return ()
     out = []

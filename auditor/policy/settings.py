@@ -20,7 +20,7 @@ from auditor.model import Action, Finding, Severity
 from auditor.policy.yamlnodes import PolicyError
 
 LIST_KEYS = ("vetted_publishers", "vetted_models", "review_countries", "require_signatures")
-INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1}
+INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1, "typosquat_min_score": 50}
 KEYS = {
     "packs", "disable", "severity", "action", "lists", "waivers", "vulnerabilities",
     *LIST_KEYS, *INT_KEYS,

@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
-from auditor.model import Component, Origin
+from auditor.model import Component, Origin, Strength
 
 if TYPE_CHECKING:
     from auditor.graph import ProvenanceGraph
+    from auditor.policy.typosquat_score import Squat
 
 Value = str | int | float | bool | None
 """A fact's value when it has one."""
@@ -36,17 +38,23 @@ class Context:
         previous: Mapping[str, Origin] | None = None,
         graph: Callable[[], ProvenanceGraph] | None = None,
         findings: Mapping[str, tuple[str, ...]] | None = None,
+        origins: Mapping[str, Origin] | None = None,
     ) -> None:
         self.names = names
         """`$name` values: configured lists (vetted_publishers …) and settings."""
         self.today = today
         self.previous = previous or {}
-        """Origins of the previous scan of the same target, by versionless purl."""
+        """Origins of the previous scan of the same target, by the purl of the component in
+        this scan they are compared with (`previous_by_purl`)."""
         self._graph = graph
         self.findings = findings or {}
         """Rule ids collectors and resolvers reported, by purl."""
         self._sets: dict[str, frozenset[str]] = {}
         self._squats: dict[str, str | None] = {}
+        self._scores: dict[str, Squat | None] = {}
+        self.origins = origins or {}
+        """Every origin of the scan, by purl (a typosquat candidate's peers)."""
+        self._peers: dict[str, frozenset[str]] | None = None
 
     def text_set(self, name: str) -> frozenset[str]:
         """The `$name` list as case-folded text (empty when unset), computed once."""
@@ -61,7 +69,7 @@ class Context:
 
     def typosquat_of(self, component: Component) -> str | None:
         """The popular name `component`'s name is a near miss of, if any (memoised)."""
-        from auditor.policy.typosquat import near_miss
+        from auditor.policy.typosquat import affix_miss, near_miss
 
         purl = component.purl
         key = purl[4 : purl.find("@")] if "@" in purl else purl
@@ -70,8 +78,45 @@ class Context:
             return found  # type: ignore[return-value]
         distance = self.names.get("typosquat_distance", 1)
         limit = distance if isinstance(distance, int) and not isinstance(distance, bool) else 1
-        near = self._squats[key] = near_miss(purl[4:].partition("/")[0], component.name, limit)
+        ecosystem = purl[4:].partition("/")[0]
+        near = near_miss(ecosystem, component.name, limit)
+        if near is None and (decorated := affix_miss(ecosystem, component.name)) is not None:
+            near = decorated[0]
+        self._squats[key] = near
         return near
+
+    def typosquat(self, component: Component, origin: Origin | None) -> Squat | None:
+        """The typosquat score of `component` (memoised per purl), None when its name is no
+        near miss of a popular one."""
+        if component.purl in self._scores:
+            return self._scores[component.purl]
+        if self.typosquat_of(component) is None:
+            self._scores[component.purl] = None
+            return None
+        from auditor.policy.typosquat_score import score
+
+        distance = self.names.get("typosquat_distance", 1)
+        limit = distance if isinstance(distance, int) and not isinstance(distance, bool) else 1
+        ecosystem = component.purl[4:].partition("/")[0]
+        found = score(ecosystem, component.name, origin, self.today, self._peer_owners, limit)
+        self._scores[component.purl] = found
+        return found
+
+    def _peer_owners(self, name: str) -> frozenset[str]:
+        """Publishers and organisations (registry strength or better) this scan found for
+        packages called `name` (in the popular list's normal form)."""
+        if self._peers is None:
+            from auditor.policy.typosquat import normal
+
+            peers: dict[str, set[str]] = {}
+            for purl, origin in self.origins.items():
+                eco, _, rest = purl[4:].partition("/")
+                key = normal(eco, unquote(versionless(rest)))
+                for claim in (origin.publisher, origin.organisation):
+                    if claim is not None and claim.strength.rank >= Strength.REGISTRY.rank:
+                        peers.setdefault(key, set()).add(claim.value.casefold())
+            self._peers = {k: frozenset(v) for k, v in peers.items()}
+        return self._peers.get(name, frozenset())
 
     @cached_property
     def graph(self) -> ProvenanceGraph | None:

@@ -17,7 +17,8 @@ from auditor.config import data_path
 LISTS = {"pypi": "popular-pypi.txt", "npm": "popular-npm.txt"}
 
 
-def _normal(ecosystem: str, name: str) -> str:
+def normal(ecosystem: str, name: str) -> str:
+    """The name as the registry compares names (PEP 503 for PyPI, lower case for npm)."""
     if ecosystem != "pypi":
         return name.lower()
     lowered = name.lower()
@@ -34,7 +35,7 @@ def popular(ecosystem: str) -> tuple[frozenset[str], dict[int, tuple[str, ...]]]
         return frozenset(), {}
     text = (data_path("rules") / "data" / file).read_text(encoding="utf-8")
     names = [
-        _normal(ecosystem, line.strip())
+        normal(ecosystem, line.strip())
         for line in text.splitlines()
         if line.strip() and not line.startswith("#")
     ]
@@ -54,7 +55,7 @@ def near_miss(ecosystem: str, name: str, max_distance: int = 1) -> str | None:
     from rapidfuzz.distance import OSA
 
     names, _ = popular(ecosystem)
-    wanted = _normal(ecosystem, name)
+    wanted = normal(ecosystem, name)
     if not names or wanted in names or len(wanted) < 4 or max_distance < 1:
         return None
     if max_distance <= MAX_INDEXED:
@@ -66,8 +67,8 @@ def near_miss(ecosystem: str, name: str, max_distance: int = 1) -> str | None:
                 found.update(hit)
         if not found:
             return None
-        ranked = _ranked(ecosystem)
-        candidates: tuple[str, ...] = tuple(ranked[i] for i in sorted(found))
+        order = ranked(ecosystem)
+        candidates: tuple[str, ...] = tuple(order[i] for i in sorted(found))
     else:
         candidates = _near_lengths(ecosystem, len(wanted), max_distance)
     for candidate in candidates:  # rank order: the most popular near miss wins
@@ -86,14 +87,25 @@ def _deletions(word: str, depth: int) -> set[str]:
     return out
 
 
+def rank_of(ecosystem: str, name: str) -> int | None:
+    """1 for the most-used popular name; None when `name` is not popular."""
+    found = _ranks(ecosystem).get(name)
+    return None if found is None else found + 1
+
+
 @cache
-def _ranked(ecosystem: str) -> tuple[str, ...]:
+def _ranks(ecosystem: str) -> dict[str, int]:
+    return {n: i for i, n in reversed(list(enumerate(ranked(ecosystem))))}
+
+
+@cache
+def ranked(ecosystem: str) -> tuple[str, ...]:
     """The popular names in rank order."""
     file = LISTS[ecosystem]
     text = (data_path("rules") / "data" / file).read_text(encoding="utf-8")
     return tuple(
         dict.fromkeys(
-            _normal(ecosystem, line.strip())
+            normal(ecosystem, line.strip())
             for line in text.splitlines()
             if line.strip() and not line.startswith("#")
         )
@@ -105,7 +117,7 @@ def _deletion_index(ecosystem: str, depth: int) -> dict[str, tuple[int, ...]]:
     """Deletion variant -> ranks of the popular names that produce it (symmetric-delete
     search: two strings within d edits share a variant with at most d deletions each)."""
     index: dict[str, list[int]] = {}
-    for rank, name in enumerate(_ranked(ecosystem)):
+    for rank, name in enumerate(ranked(ecosystem)):
         for variant in _deletions(name, depth):
             index.setdefault(variant, []).append(rank)
     return {k: tuple(v) for k, v in index.items()}
@@ -114,4 +126,37 @@ def _deletion_index(ecosystem: str, depth: int) -> dict[str, tuple[int, ...]]:
 @cache
 def _near_lengths(ecosystem: str, length: int, spread: int) -> tuple[str, ...]:
     """Popular names whose length is within `spread` of `length`, in rank order."""
-    return tuple(n for n in _ranked(ecosystem) if abs(len(n) - length) <= spread)
+    return tuple(n for n in ranked(ecosystem) if abs(len(n) - length) <= spread)
+
+
+AFFIXES = {
+    "npm": (("suffix", ".js"), ("suffix", "-js"), ("suffix", "js"), ("suffix", "-node"),
+            ("prefix", "node-"), ("prefix", "node")),
+    "pypi": (("prefix", "python-"), ("prefix", "python3-"), ("prefix", "py"),
+             ("suffix", "-python"), ("suffix", "3")),
+}  # fmt: skip
+"""Decorations squatters add to a popular name (the crossenv campaign's `jquery.js`,
+`nodesass`; PyPI's `python3-…`), as typosquatting studies of both registries list them."""
+
+
+def affix_miss(
+    ecosystem: str, name: str, among: frozenset[str] | None = None
+) -> tuple[str, str] | None:
+    """(target, the affix added) when `name` is a name of `among` (default: the popular
+    names) with a decoration added and is not popular itself; None otherwise."""
+    popular_names, _ = popular(ecosystem)
+    names = popular_names if among is None else among
+    wanted = normal(ecosystem, name)
+    if not names or wanted in popular_names or wanted in names:
+        return None
+    for where, affix in AFFIXES.get(ecosystem, ()):
+        if where == "suffix" and wanted.endswith(affix):
+            base = wanted[: -len(affix)]
+        elif where == "prefix" and wanted.startswith(affix):
+            base = wanted[len(affix) :]
+        else:
+            continue
+        # `d3.js`: a suffix on a two-letter name is still a decoration; a prefix is not.
+        if len(base) >= (2 if where == "suffix" else 3) and base in names:
+            return base, affix
+    return None

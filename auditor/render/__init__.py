@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from auditor.errors import UsageError
-from auditor.model import Scan
+from auditor.model import Scan, Severity
 
 
 class Renderer(ABC):
@@ -18,12 +18,19 @@ class Renderer(ABC):
     def render(self, scan: Scan) -> str:
         """The whole document as text."""
 
+    def listing(self, min_severity: Severity) -> Renderer:
+        """This renderer listing only findings at or above `min_severity` (the rest counted).
+        Only formats a person reads (table, Markdown) filter: the machine formats (JSON,
+        SARIF, SBOMs) carry every finding, so a filter never changes what tools gate on."""
+        return self
 
-def renderer(name: str) -> Renderer:
-    """The renderer registered for a format name."""
+
+def renderer(name: str, min_severity: Severity | None = None) -> Renderer:
+    """The renderer registered for a format name (listing from `min_severity` up, where it
+    lists findings for people)."""
     for candidate in RENDERERS:
         if candidate.name == name:
-            return candidate
+            return candidate if min_severity is None else candidate.listing(min_severity)
     known = ", ".join(r.name for r in RENDERERS)
     raise UsageError(f"--format {name}: unknown format", hint=f"use one of: {known}")
 

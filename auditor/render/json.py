@@ -44,7 +44,7 @@ def _component(c: Component, origins: dict[str, Origin]) -> dict[str, Any]:
         "direct": c.direct,
         "found_by": c.found_by,
     }
-    if c.files:  # only multi-file components (model/dataset revisions) have any
+    if c.files:  # model/dataset revisions, and distribution files a lockfile pins by name
         doc["files"] = [
             {"path": f.path, "size": f.size, "sha256": f.sha256, "git_sha1": f.git_sha1}
             | {"location": f.location}

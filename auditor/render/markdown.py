@@ -25,9 +25,15 @@ class MarkdownRenderer(TemplateRenderer):
 
     name: ClassVar[str] = "markdown"
 
-    def __init__(self, max_chars: int = MAX_CHARS) -> None:
+    def __init__(self, max_chars: int = MAX_CHARS, min_severity: Severity = Severity.LOW) -> None:
         super().__init__(self.name, TEMPLATE)
         self.max_chars = max_chars
+        self.min_severity = min_severity
+        """Findings below it are counted, not listed (`--min-severity`)."""
+
+    def listing(self, min_severity: Severity) -> MarkdownRenderer:
+        """The comment listing findings from `min_severity` up."""
+        return MarkdownRenderer(self.max_chars, min_severity)
 
     def render(self, scan: Scan) -> str:
         """The comment, every list complete when it fits, else cut to the longest that does."""
@@ -49,12 +55,18 @@ class MarkdownRenderer(TemplateRenderer):
         env.filters["md"] = markdown_escape
         template = env.get_template(self.template)
         doc = scan_document(scan)
+        floor = self.min_severity.rank
         context: dict[str, Any] = {
             "scan": scan,
             "doc": doc,
             "findings": sorted(
-                doc["findings"], key=lambda f: (f["waived"], -Severity(f["severity"]).rank)
+                (f for f in doc["findings"] if Severity(f["severity"]).rank >= floor),
+                key=lambda f: (f["waived"], -Severity(f["severity"]).rank),
             ),
+            "hidden": sum(Severity(f["severity"]).rank < floor for f in doc["findings"]),
+            "open_count": sum(not f["waived"] for f in doc["findings"]),
+            "waived_count": sum(bool(f["waived"]) for f in doc["findings"]),
+            "min_severity": self.min_severity.value,
             "rollup": origin_rollup(scan),
             "top": TOP_VALUES,
         }

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import ClassVar
 
-from auditor.model import Component, Scan
+from auditor.model import Component, Scan, Severity
 from auditor.render import Renderer
 from auditor.render.rollup import origin_rollup
 
@@ -17,6 +17,14 @@ class TableRenderer(Renderer):
     """Plain text, aligned columns; readable in a terminal and in CI logs."""
 
     name: ClassVar[str] = "table"
+
+    def __init__(self, min_severity: Severity = Severity.LOW) -> None:
+        self.min_severity = min_severity
+        """Findings below it are counted in the summary, not listed (`--min-severity`)."""
+
+    def listing(self, min_severity: Severity) -> TableRenderer:
+        """The table listing findings from `min_severity` up."""
+        return TableRenderer(min_severity)
 
     def render(self, scan: Scan) -> str:
         """Header, component table, findings, diagnostics, and the counts that matter."""
@@ -46,7 +54,8 @@ class TableRenderer(Renderer):
             + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
             + f"), {direct} direct, {len(scan.dependencies)} dependency edges",
         ]
-        if scan.findings:
+        listed = [f for f in scan.findings if f.severity.rank >= self.min_severity.rank]
+        if listed:
             out += ["", "FINDINGS"]
             out += columns(
                 ("SEVERITY", "ACTION", "RULE", "COMPONENT", "MESSAGE"),
@@ -58,9 +67,11 @@ class TableRenderer(Renderer):
                         cell(f.purl),
                         cell(f.message, 100),
                     )
-                    for f in sorted(scan.findings, key=lambda f: -f.severity.rank)
+                    for f in sorted(listed, key=lambda f: -f.severity.rank)
                 ],
             )
+        if len(listed) < len(scan.findings):
+            out += ["", _hidden(len(scan.findings) - len(listed), self.min_severity)]
         out += _rollup(scan)
         severities = Counter(f.severity.value for f in scan.findings)
         out.append(
@@ -74,6 +85,13 @@ class TableRenderer(Renderer):
         out.append(f"{len(scan.diagnostics)} diagnostics")
         out += [f"  {cell(str(d), 200)}" for d in scan.diagnostics]
         return "\n".join(out) + "\n"
+
+
+def _hidden(count: int, level: Severity) -> str:
+    return (
+        f"{count} finding(s) below {level.value} not listed"
+        " (--min-severity info lists every one; JSON and SARIF always carry them)"
+    )
 
 
 def _direct(c: Component) -> str:

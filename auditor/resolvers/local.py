@@ -7,7 +7,7 @@ ecosystem) it is the whole answer, and its status says why nothing was looked up
 from __future__ import annotations
 
 from auditor.attribution.links import own_repositories
-from auditor.model import Claim, Component, Origin, OriginStatus, Strength
+from auditor.model import DECLARED_DISAGREEMENT, Claim, Component, Origin, OriginStatus, Strength
 
 
 def local_origin(component: Component, status: OriginStatus, reason: str | None) -> Origin:
@@ -16,9 +16,7 @@ def local_origin(component: Component, status: OriginStatus, reason: str | None)
     pairs = ((e.field, e.value) for e in component.evidence)
     repositories = list(own_repositories(pairs, component.name))
     conflicts = (
-        (f"declared repositories disagree: {', '.join(repositories)}",)
-        if len(repositories) > 1
-        else ()
+        (f"{DECLARED_DISAGREEMENT}{', '.join(repositories)}",) if len(repositories) > 1 else ()
     )
     return Origin(
         purl=component.purl,

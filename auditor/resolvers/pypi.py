@@ -197,20 +197,66 @@ def _findings(component: Component, version: str | None, release: _Release) -> I
             f"{component.name} {version} was yanked from the index"
             + (f": {reason}" if reason else ""),
         )
-    published = {
-        f"sha256:{str(f['digests']['sha256']).lower()}"
+    yield from _digest_findings(component, version, release)
+
+
+def _digest_findings(
+    component: Component, version: str | None, release: _Release
+) -> Iterator[Finding]:
+    """Locked digests against the files the index serves, compared by file name where the
+    lock names its files: the same name with another digest is `pypi.hash-mismatch` (the
+    bytes differ from what was locked); a locked file the index no longer lists is
+    `pypi.file-not-served` (indexes remove and rebuild files; nothing says the bytes
+    changed). Hashes a lock gives without names (requirements `--hash`, Pipfile.lock) only
+    say something when none of them matches a served file."""
+    served = {
+        str(f["filename"]): str(f["digests"]["sha256"]).lower()
         for f in release.files
-        if isinstance(f.get("digests"), dict) and f["digests"].get("sha256")
+        if isinstance(f.get("filename"), str)
+        and isinstance(f.get("digests"), dict)
+        and isinstance(f["digests"].get("sha256"), str)
     }
-    locked = [h for h in component.hashes if h.startswith("sha256:")]
-    unknown = [h for h in locked if h not in published]
-    if published and unknown:
-        where = component.locations[0].path if component.locations else "the input"
+    if not served:
+        return
+    subject = f"{component.name} {version}"
+    evidence = (Evidence("pypi", "files.digests.sha256",
+                         ", ".join(f"{n}={d}" for n, d in sorted(served.items())),
+                         release.where, Strength.REGISTRY, release.retrieved_at),)  # fmt: skip
+    named = [f for f in component.files if f.sha256 is not None]
+    for f in named:
+        if f.path in served and served[f.path] != f.sha256:
+            yield finding(
+                "pypi.hash-mismatch",
+                component.purl,
+                f"{f.location or 'the lockfile'} pins {f.path} at sha256:{f.sha256}, but the index"
+                f" serves that file of {subject} with sha256:{served[f.path]}",
+                evidence,
+            )
+    gone = [f for f in named if f.path not in served]
+    if gone:
+        where = sorted({f.location or "the lockfile" for f in gone})
         yield finding(
-            "pypi.hash-mismatch",
+            "pypi.file-not-served",
             component.purl,
-            f"{len(unknown)} of {len(locked)} sha256 hash(es) in {where} match no file the index"
-            f" serves for {component.name} {version}, e.g. {unknown[0]}",
-            (Evidence("pypi", "files.digests.sha256", ", ".join(sorted(published)),
-                      release.where, Strength.REGISTRY, release.retrieved_at),),
-        )  # fmt: skip
+            f"{', '.join(where)} pins {len(gone)} file(s) of {subject} that the index no longer"
+            f" lists ({', '.join(f.path for f in gone[:3])}{', …' if len(gone) > 3 else ''});"
+            " relock to pin what it serves",
+            evidence,
+        )
+    pinned_by_name = {f"sha256:{f.sha256}" for f in named}
+    nameless = [h for h in component.hashes if h.startswith("sha256:") and h not in pinned_by_name]
+    if nameless and not {h.removeprefix("sha256:") for h in nameless} & set(served.values()):
+        pinning = {f.location for f in named}
+        where = [
+            f"{loc.path}:{loc.line}" if loc.line else loc.path
+            for loc in component.locations
+            if not any((p or "").startswith(loc.path) for p in pinning)
+        ] or ["the lockfile"]
+        yield finding(
+            "pypi.file-not-served",
+            component.purl,
+            f"none of the {len(nameless)} sha256 hash(es) {', '.join(where)} pins matches a file"
+            f" the index serves for {subject} (e.g. {nameless[0]}): an install from the index"
+            " will refuse it; relock to pin what it serves",
+            evidence,
+        )

@@ -111,8 +111,13 @@ def test_github_scan_step_fails_the_job_on_a_high_finding(
     scan to work from."""
     workspace = tmp_path / "workspace"
     workspace.mkdir()
-    # A pinned hash that no file of the release has: pypi.hash-mismatch, severity high.
-    (workspace / "requirements.txt").write_text(f"click==8.5.1 --hash=sha256:{'0' * 64}\n")
+    # A locked file whose digest is not the one the index serves: pypi.hash-mismatch, high.
+    (workspace / "poetry.lock").write_text(
+        '[[package]]\nname = "click"\nversion = "8.5.1"\ndescription = ""\noptional = false\n'
+        'python-versions = ">=3.10"\nfiles = [\n'
+        f'    {{file = "click-8.5.1-py3-none-any.whl", hash = "sha256:{"0" * 64}"}},\n]\n'
+        '\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.11"\ncontent-hash = "0"\n'
+    )
     env = _env(pypi[1], AUDITOR_DB=f"sqlite:///{tmp_path / 'db.sqlite'}")
     ran = subprocess.run(
         ["bash", "-eo", "pipefail", "-c", _github_steps()["Scan"]["run"]],

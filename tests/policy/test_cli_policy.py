@@ -3,8 +3,11 @@ list/validate."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import Ran, write_files
 
@@ -22,11 +25,33 @@ def test_block_action_fails_with_a_clear_account(
     assert ran.code == 1
     assert "policy failed: 1 finding(s) block this run" in ran.stderr
     assert "package.typosquat  pkg:pypi/reqeusts@2.32.3" in ran.stderr
-    assert "why: action block" in ran.stderr and "near miss of the popular requests" in ran.stderr
-    assert (
-        'waive: [[tool.auditor.waivers]] rule = "package.typosquat", purl = "pkg:pypi/reqeusts@2.32.3"'  # noqa: E501
-        in ran.stderr
+    assert "why: action block" in ran.stderr and "typosquat of the popular requests" in ran.stderr
+    assert f"waive: add to {tmp_path / 'app' / 'auditor.toml'}, once reviewed:" in ran.stderr
+
+
+@pytest.mark.parametrize("policy_file", ["auditor.toml", "pyproject.toml"])
+def test_the_printed_waiver_pasted_lets_the_next_run_pass(
+    auditor: Callable[..., Ran], tmp_path: Path, policy_file: str
+) -> None:
+    """What the gate prints under `waive:` is TOML for the file the policy lives in."""
+    config = '[action]\n"package.typosquat" = "block"\n'
+    if policy_file == "pyproject.toml":
+        config = '[project]\nname = "app"\n[tool.auditor.action]\n"package.typosquat" = "block"\n'
+    app = write_files(tmp_path / "app", {"requirements.txt": SQUAT, policy_file: config})
+    args = ("scan", app, "--no-resolve", "--no-store", "--format", "json")
+    refused = auditor(*args)
+    assert refused.code == 1
+    lines = refused.stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if "waive: add to" in line) + 1
+    pasted = "\n".join(line.strip() for line in lines[start : start + 6])
+    assert pasted.startswith(
+        "[[tool.auditor.waivers]]" if policy_file == "pyproject.toml" else "[[waivers]]"
     )
+    with (app / policy_file).open("a") as out:
+        out.write("\n" + pasted + "\n")
+    passed = auditor(*args)
+    assert passed.code == 0, passed.stderr
+    assert json.loads(passed.stdout)["findings"][0]["waiver"]
 
 
 def test_waiver_lets_it_pass_and_stays_visible(

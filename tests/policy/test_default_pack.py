@@ -94,6 +94,26 @@ def test_repository_conflict() -> None:
     assert "attestation github.com/y/a" in hit[0].message
 
 
+def test_a_disagreement_among_declared_links_is_info(tmp_path: Path) -> None:
+    """A real shape: the package's own Source and Homepage name two repositories (a moved
+    project). Without a registry fact to say which is right, it is info, not high."""
+    write_files(
+        tmp_path / "site-packages" / "moved-1.0.dist-info",
+        {
+            "METADATA": "Metadata-Version: 2.1\nName: moved\nVersion: 1.0\n"
+            "Project-URL: Source, https://github.com/old-home/moved\n"
+            "Project-URL: Repository, https://gitlab.com/new-home/moved\n",
+            "RECORD": "",
+        },
+    )
+    result = run_scan([f"env:{tmp_path}"], Config(store=False, no_resolve=True, today=TODAY))
+    rules = {f.rule: f for f in result.findings if f.purl.startswith("pkg:pypi/moved")}
+    assert "origin.conflict" not in rules
+    declared = rules["origin.declared-conflict"]
+    assert declared.severity is Severity.INFO and declared.action is Action.REPORT
+    assert "github.com/old-home/moved" in declared.message
+
+
 # --- origin.changed ----------------------------------------------------------------------
 
 
@@ -268,7 +288,7 @@ def test_code_emitted_findings_are_restamped_by_the_pack(tmp_path: Path) -> None
     result = judge(scan([component(lib)], findings=[pickle, mismatch, yanked]))
     by_rule = {f.rule: f for f in result.findings}
     assert (by_rule["weights.unsafe-pickle"].severity, by_rule["weights.unsafe-pickle"].action) == (
-        Severity.HIGH,
+        Severity.CRITICAL,
         Action.BLOCK,
     )
     assert by_rule["pypi.hash-mismatch"].action is Action.BLOCK
@@ -276,13 +296,13 @@ def test_code_emitted_findings_are_restamped_by_the_pack(tmp_path: Path) -> None
     # configurable: severity/action overrides and disable, by id or glob
     policy = policy_from(
         tmp_path,
-        'disable = ["pypi.yanked"]\n[severity]\n"*.unsafe-pickle" = "critical"\n'
+        'disable = ["pypi.yanked"]\n[severity]\n"*.unsafe-pickle" = "medium"\n'
         '[action]\n"pypi.hash-mismatch" = "warn"\n',
     )
     result = judge(scan([component(lib)], findings=[pickle, mismatch, yanked]), policy)
     by_rule = {f.rule: f for f in result.findings}
     assert "pypi.yanked" not in by_rule
-    assert by_rule["weights.unsafe-pickle"].severity is Severity.CRITICAL
+    assert by_rule["weights.unsafe-pickle"].severity is Severity.MEDIUM
     assert by_rule["pypi.hash-mismatch"].action is Action.WARN
 
 

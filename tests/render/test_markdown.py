@@ -63,11 +63,25 @@ def test_json_golden() -> None:
 
 
 def test_findings_highest_first_waived_last() -> None:
-    md = renderer("markdown").render(_ranked())
+    md = renderer("markdown", Severity.INFO).render(_ranked())
     order = re.findall(r"^\| \*\*(\w+)\*\* \|", md, flags=re.MULTILINE)
     assert order == ["high", "medium", "low", "info", "critical"]
     assert "**4 findings** (+1 waived)" in md
     assert md.index("## Findings") < md.index("## Origins") < md.index("<details>")
+
+
+def test_info_findings_are_counted_but_listed_only_on_request() -> None:
+    default = renderer("markdown").render(_ranked())
+    order = re.findall(r"^\| \*\*(\w+)\*\* \|", default, flags=re.MULTILINE)
+    assert order == ["high", "medium", "low", "critical"]
+    assert "**4 findings** (+1 waived)" in default  # the count is of every finding
+    assert "_1 finding(s) below low are counted above but not listed._" in default
+    table = renderer("table").render(_ranked())
+    assert "info one" not in table and "1 finding(s) below low not listed" in table
+    assert "info one" in renderer("table", Severity.INFO).render(_ranked())
+    # machine formats are never filtered
+    for fmt in ("json", "sarif"):
+        assert "info one" in renderer(fmt, Severity.CRITICAL).render(_ranked())
 
 
 def test_origin_rollup_counts() -> None:

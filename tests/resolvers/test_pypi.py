@@ -99,12 +99,65 @@ def test_missing_project_and_missing_version_are_unknown(
     assert scan.status is ScanStatus.COMPLETE  # unknown is an answer, not a failure
 
 
-def test_hash_mismatch_and_yanked_are_findings(pypi: tuple[PyPIState, str], tmp_path: Path) -> None:
+WHEEL = "click-8.5.1-py3-none-any.whl"
+SDIST_SHA = "9bbfada76703fd1d784b83eea012e3e8c6a001a876543ef104fa56aaaeb072b4"
+
+
+def _poetry_lock(files: list[tuple[str, str]]) -> str:
+    """A poetry.lock 2.x entry for click 8.5.1 pinning these (file, sha256) pairs."""
+    listed = "".join(f'    {{file = "{n}", hash = "sha256:{h}"}},\n' for n, h in files)
+    return (
+        '[[package]]\nname = "click"\nversion = "8.5.1"\ndescription = ""\noptional = false\n'
+        f'python-versions = ">=3.10"\ngroups = ["main"]\nfiles = [\n{listed}]\n\n'
+        '[metadata]\nlock-version = "2.1"\npython-versions = ">=3.11"\ncontent-hash = "0"\n'
+    )
+
+
+def _lock_scan(tmp_path: Path, base: str, files: dict[str, str]) -> Scan:
+    write_files(tmp_path / "app", files)
+    return run_scan([str(tmp_path / "app")], Config(pypi_url=base, http=FAST, store=False))
+
+
+def test_same_file_name_with_another_digest_is_a_hash_mismatch(
+    pypi: tuple[PyPIState, str], tmp_path: Path
+) -> None:
+    lock = _poetry_lock([(WHEEL, "0" * 64), ("click-8.5.1.tar.gz", SDIST_SHA)])
+    scan = _lock_scan(tmp_path, pypi[1], {"poetry.lock": lock})
+    (mismatch,) = [f for f in scan.findings if f.rule == "pypi.hash-mismatch"]
+    assert mismatch.severity.value == "high"
+    assert f"poetry.lock:1 pins {WHEEL} at sha256:{'0' * 64}" in mismatch.message
+    assert "pypi.file-not-served" not in {f.rule for f in scan.findings}
+
+
+def test_a_locked_file_the_index_no_longer_lists_is_not_a_mismatch(
+    pypi: tuple[PyPIState, str], tmp_path: Path
+) -> None:
+    """The false alarm seen on a real poetry.lock: the index rebuilt the wheels under other
+    names; the locked ones are simply not served any more."""
+    lock = _poetry_lock([("click-8.5.1-py3-none-any.build1.whl", "1" * 64),
+                         ("click-8.5.1.tar.gz", SDIST_SHA)])  # fmt: skip
+    requirements = "click==8.5.1\n"
+    scan = _lock_scan(tmp_path, pypi[1], {"poetry.lock": lock, "requirements.txt": requirements})
+    rules = {f.rule: f for f in scan.findings}
+    assert "pypi.hash-mismatch" not in rules
+    gone = rules["pypi.file-not-served"]
+    assert gone.severity.value == "low" and gone.action.value == "report"
+    # the lockfile that pinned it, not the merged component's first location
+    assert gone.message.startswith("poetry.lock:1 pins 1 file(s) of click 8.5.1")
+    assert "click-8.5.1-py3-none-any.build1.whl" in gone.message
+
+
+def test_unnamed_hashes_speak_only_when_none_matches(
+    pypi: tuple[PyPIState, str], tmp_path: Path
+) -> None:
+    partly = f"click==8.5.1 --hash=sha256:{'0' * 64} --hash=sha256:{SDIST_SHA}\n"
+    assert not [f for f in _scan(tmp_path, pypi[1], partly).findings if f.rule.startswith("pypi.")]
     scan = _scan(tmp_path, pypi[1], f"click==8.5.1 --hash=sha256:{'0' * 64}\nrequests==2.32.0\n")
     by_rule = {f.rule: f for f in scan.findings}
-    mismatch = by_rule["pypi.hash-mismatch"]
-    assert mismatch.purl == "pkg:pypi/click@8.5.1" and mismatch.severity.value == "high"
-    assert "requirements.txt" in mismatch.message and "0000" in mismatch.message
+    assert "pypi.hash-mismatch" not in by_rule
+    gone = by_rule["pypi.file-not-served"]
+    assert gone.purl == "pkg:pypi/click@8.5.1" and gone.severity.value == "low"
+    assert "requirements.txt:1 pins" in gone.message and "0000" in gone.message
     yanked = by_rule["pypi.yanked"]
     assert yanked.purl == "pkg:pypi/requests@2.32.0"
 

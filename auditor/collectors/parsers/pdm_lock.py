@@ -33,6 +33,7 @@ from auditor.collectors.python_lock import (
     clean_hashes,
     headers,
     load_toml,
+    pinned_files,
     project_roots,
     resolve,
     source_findings,
@@ -138,6 +139,7 @@ class _Entry(LockedEntry):
         if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
             raise ParseError(path, f"{at}.files: must be an array of inline tables", line)
         self.hashes = clean_hashes([f["hash"] for f in files if isinstance(f.get("hash"), str)])
+        self.files = pinned_files(files, f"{path}:{line}" if line else path)
         kind = next((k for k in (*_VCS, "url", "path") if package.get(k)), "registry")
         value = redact(str(package.get(kind, "")))
         vcs = download = None

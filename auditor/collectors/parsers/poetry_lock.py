@@ -36,10 +36,11 @@ from packaging.utils import canonicalize_name
 from auditor import purls
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
-from auditor.collectors.python_lock import headers, load_toml
+from auditor.collectors.python_lock import headers, load_toml, pinned_files
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
+    ComponentFile,
     ComponentKind,
     Dependency,
     Evidence,
@@ -178,6 +179,12 @@ class _Lock:
         found = {f["hash"].lower() for f in files if isinstance(f.get("hash"), str)}
         return tuple(sorted(h for h in found if _HASH.fullmatch(h)))
 
+    def files(self, index: int) -> tuple[ComponentFile, ...]:
+        """The files the lock pins by name (`hashes` has already checked their shape)."""
+        package, line = self.packages[index], self.lines[index]
+        files = package.get("files", self.old_files.get(canonicalize_name(package["name"]), []))
+        return pinned_files(files, f"{self.path}:{line}" if line else self.path)
+
     def source(self, index: int) -> tuple[Evidence, ...]:
         package, line = self.packages[index], self.lines[index]
         kind, where = package["source"].get("type"), f"{self.path}:{line}" if line else self.path
@@ -215,6 +222,7 @@ class _Lock:
                     name=name,
                     version=package["version"],
                     hashes=self.hashes(index),
+                    files=self.files(index),
                     locations=(Location(self.ref, self.path, self.lines[index]),),
                     direct=None if direct_names is None else self.keys[index] in direct_names,
                     evidence=evidence,

@@ -32,6 +32,7 @@ from auditor.collectors.python_lock import (
     clean_hashes,
     headers,
     load_toml,
+    pinned_files,
     project_roots,
     resolve,
     source_findings,
@@ -150,6 +151,10 @@ class _Entry(LockedEntry):
                     if not isinstance(table.get(field, ""), str):
                         raise ParseError(path, f"{at}.{key}.{field}: must be a string", line)
         self.hashes = clean_hashes(hashes)
+        pinned = [w for w in files if isinstance(w, dict)]
+        if isinstance(package.get("sdist"), dict):
+            pinned.append(package["sdist"])
+        self.files = pinned_files(pinned, f"{path}:{line}" if line else path, ("name", "url"))
         self.kind = next((k for k in ("vcs", "archive", "directory") if k in package), "index")
         source: dict[str, Any] = package[self.kind] if self.kind != "index" else {}
         self.value = redact(source.get("url") or "") or (f"file:{source.get('path') or ''}")

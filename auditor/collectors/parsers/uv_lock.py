@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 from auditor import purls
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
-from auditor.collectors.python_lock import headers, load_toml
+from auditor.collectors.python_lock import headers, load_toml, pinned_files
 from auditor.errors import ParseError
 from auditor.model import (
     Component,
@@ -176,6 +176,11 @@ class _Lock:
                     name=package["name"],
                     version=package.get("version"),
                     hashes=self.hashes(index),
+                    files=pinned_files(
+                        [package.get("sdist", {}), *package.get("wheels", [])],
+                        f"{self.path}:{line}" if line else self.path,
+                        ("url", "filename", "path"),
+                    ),
                     locations=(Location(self.ref, self.path, line),),
                     direct=index in direct,
                     evidence=evidence,

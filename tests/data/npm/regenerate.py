@@ -19,10 +19,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 INVALID = "https://registry.npm.invalid"
-SPECS = {
+SPECS: dict[str, str | tuple[str, ...]] = {
     "sigstore.json": "sigstore@0.4.0",
     "request.json": "request@2.88.2",
     "sigstore-protobuf-specs.json": "@sigstore/protobuf-specs@0.1.0",
+    # Two versions of one package in one lockfile (tests/data/js/npm/duplicates/), whose
+    # repositories differ: debug moved from visionmedia/debug to debug-js/debug.
+    "debug.json": ("debug@3.1.0", "debug@4.4.0"),
+    "ms.json": ("ms@2.0.0", "ms@2.1.3"),
+    "follow-redirects.json": "follow-redirects@1.5.10",
 }
 EXTRA: dict[str, dict[str, object]] = {
     "sigstore@0.4.0": {
@@ -65,10 +70,21 @@ def packument(spec: str, host: str) -> dict[str, object]:
     return json.loads(json.dumps(doc).replace(host, INVALID))
 
 
+def merged(specs: tuple[str, ...], host: str) -> dict[str, object]:
+    """One packument holding several versions (the registry's document holds them all)."""
+    docs = [packument(spec, host) for spec in specs]
+    out = docs[-1]
+    for doc in docs[:-1]:
+        out["versions"].update(doc["versions"])  # type: ignore[attr-defined]
+        out["time"].update(doc["time"])  # type: ignore[attr-defined]
+    return out
+
+
 def main() -> None:
     host = registry_host()
     for file, spec in SPECS.items():
-        text = json.dumps(packument(spec, host), indent=2, ensure_ascii=False)
+        doc = packument(spec, host) if isinstance(spec, str) else merged(spec, host)
+        text = json.dumps(doc, indent=2, ensure_ascii=False)
         (HERE / file).write_text(text + "\n", encoding="utf-8")
 
 
