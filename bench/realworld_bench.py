@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -192,14 +193,16 @@ def servers() -> Iterator[tuple[str, str, str]]:
         yield p, n, g
 
 
-def scan(github_api: bool = True, target: str = "lockfiles") -> tuple[Scan, float]:
+def scan(
+    github_api: bool = True, target: str = "lockfiles", today: date | None = None
+) -> tuple[Scan, float]:
     """A full scan of the lockfiles against the loopback registries, and its seconds;
     `github_api` False: as a user without GITHUB_API_URL (no source-host answers)."""
     from auditor.pipeline import run_scan
 
     with servers() as (pypi, npm, github):
         settings = HttpSettings(backoff=0.01, connect_timeout=2, read_timeout=5, attempts=2)
-        config = Config(pypi_url=pypi, npm_registry=npm, store=False, http=settings)
+        config = Config(pypi_url=pypi, npm_registry=npm, store=False, http=settings, today=today)
         saved = os.environ.get(GITHUB_ENV)
         os.environ[GITHUB_ENV] = github
         if not github_api:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditor.attribution.links import LinkKind, classify, own_repositories, same_name
+from auditor.links import LinkKind, classify, own_repositories, same_name
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ organisation" table) are written down once, here:
 1. attested identities: the repository owner a verified PEP 740 / Sigstore statement names;
 2. the registry's own ownership: the PyPI organisation, the npm scope, the Hub namespace,
    then the registry's owner accounts (PyPI roles, npm maintainers) the knowledge base knows;
-3. the package's *own* repository (attribution/links.py: labelled source / repository /
+3. the package's *own* repository (auditor/links.py: labelled source / repository /
    code / homepage, or named like the package; never an upstream's link, a community
    `.github` repository, docs, funding, chat or issue links);
    each looked up in the knowledge base (rules/publishers.yaml), strongest first;

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from auditor.attribution.links import LinkKind, label_of, links
+from auditor.links import LinkKind, label_of, links
 from auditor.model import Component, Evidence, Origin, Strength
 from auditor.urls import normalise_repository, site_of
 

@@ -45,7 +45,10 @@ def inherited_findings(
     else:
         accounts = next((e.value for e in origin.evidence if e.field == "publisher_kind"), "")
         own = f"its registry owners and own repository are individual maintainers ({accounts})"
-    parts = "; ".join(f"{', '.join(fields)} name {name}" for name, fields in lost.items())
+    parts = "; ".join(
+        f"{', '.join(fields)} {'names' if len(fields) == 1 else 'name'} {name}"
+        for name, fields in lost.items()
+    )
     message = (
         f"{component.name}: {parts}, but {own}: inherited or employer metadata, not"
         " taken as the publisher"

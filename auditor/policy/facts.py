@@ -36,6 +36,17 @@ def _declared_conflicts(s: Subject) -> tuple[str, ...]:
     return tuple(c for c in found if c not in _stronger_conflicts(s))
 
 
+def _changes(s: Subject) -> str:
+    """`repository A -> B; country X -> Y`: only what changed since the previous scan."""
+    from auditor.policy.predicates import changed_facets
+
+    before = s.context.previous.get(s.component.purl)
+    return "; ".join(
+        f"{facet} {_claim(getattr(before, facet))} -> {_claim(getattr(s.origin, facet))}"
+        for facet in changed_facets(s)
+    )
+
+
 def _squat(s: Subject, part: str) -> Fact:
     found = s.context.typosquat(s.component, s.origin)
     if found is None:
@@ -103,6 +114,7 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "origin.conflicts.declared": _declared_conflicts,
     "origin.attribution": _attribution,
     "origin.lineage": _lineage,
+    "origin.changes": _changes,
     "origin.roots": lambda s: tuple(r.purl for r in s.origin.roots) if s.origin else (),
     "origin.roots.organisation": lambda s: (
         tuple(r.organisation for r in s.origin.roots if r.organisation) if s.origin else ()

@@ -27,7 +27,7 @@ from datetime import date
 from functools import cache
 
 from auditor.config import data_path
-from auditor.model import Origin, Strength
+from auditor.model import Origin, PublisherKind, Strength
 from auditor.policy.typosquat import affix_miss, near_miss, normal, rank_of
 
 BASE = 60
@@ -200,5 +200,8 @@ def _owner_points(origin: Origin | None, reasons: list[str]) -> int:
         Strength.REGISTRY.rank
     ):
         reasons.append(f"published by the organisation {origin.organisation.value}")
+        return 35
+    if origin.publisher_kind is PublisherKind.ORGANISATION and origin.publisher is not None:
+        reasons.append(f"published by the organisation account {origin.publisher.value}")
         return 35
     return 0

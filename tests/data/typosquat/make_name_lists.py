@@ -5,7 +5,7 @@ Source: the one-day snapshot of the registries' package listings in the workplac
 column `downloads_a_month`): names and counts only, no registry is asked. The typosquat rule
 weighs both names' popularity: `popular-*` are the 2,000 names squatters aim at;
 `established-*` are the next most-used names (PyPI: the rest of the 15,000 ranked; npm: at
-least 1,000,000 downloads a month), which are not squats of anything.
+least 250,000 downloads a month), which are not squats of anything.
 
     python tests/data/typosquat/make_name_lists.py /work/.library/env/packages
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[3] / "rules" / "data"
 POPULAR = 2000
-NPM_ESTABLISHED = 1_000_000
+NPM_ESTABLISHED = 250_000
 
 
 def main(listings: Path) -> None:

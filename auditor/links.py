@@ -13,7 +13,8 @@ package's name. It is never the own repository when:
 - its label says documentation, changelog, funding, chat, issues, tracker, CI, releases,
   download or any other non-repository purpose.
 
-Pure functions on (field, value) pairs: no registry, no knowledge base. Shared by the
+Pure functions on (field, value) pairs: no registry, no knowledge base. Below attribution and
+the resolvers (both use it, so it belongs to neither). Shared by the
 origin every resolver starts from (resolvers/local.py) and by attribution.
 """
 
