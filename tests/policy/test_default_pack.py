@@ -358,3 +358,36 @@ def test_young_release_threshold_is_configurable(tmp_path: Path) -> None:
     assert "release.young" in rules_on(judge(s, policy), p)
     unknown = scan([component(p)], [origin(p, status=OriginStatus.UNKNOWN)])
     assert "release.young" not in rules_on(judge(unknown, policy), p)
+
+
+# --- one cause, one finding; messages a person can act on ---------------------------------
+
+
+def test_an_unpinned_reference_is_one_finding(tmp_path: Path) -> None:
+    write_files(
+        tmp_path / "app",
+        {"train.py": 'from transformers import AutoModel\n\n'
+                     'm = AutoModel.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n'},
+    )  # fmt: skip
+    result = run_scan([str(tmp_path / "app")], Config(store=False, no_resolve=True, today=TODAY))
+    rules = [f.rule for f in result.findings if f.purl.startswith("pkg:huggingface/Qwen/")]
+    assert "model.unpinned-reference" in rules
+    assert "model.unpinned-revision" not in rules
+
+
+def test_the_unvetted_message_names_who_and_where_from(tmp_path: Path) -> None:
+    purl = f"pkg:huggingface/Qwen/Qwen2.5-7B-Instruct@{SHA}"
+    model = component(purl, ComponentKind.MODEL, name="Qwen/Qwen2.5-7B-Instruct")
+    qwen = origin(purl, publisher=claim("Qwen"), organisation=claim("Alibaba Group"),
+                  country=claim("CN"))  # fmt: skip
+    policy = policy_from(tmp_path, 'vetted_publishers = ["meta-llama"]\n')
+    (hit,) = [f for f in judge(scan([model], [qwen]), policy).findings
+              if f.rule == "model.unvetted"]  # fmt: skip
+    assert hit.message == (
+        "model Qwen/Qwen2.5-7B-Instruct (publisher Qwen; Alibaba Group, CN) is not on the "
+        "vetted list (vetted_publishers / vetted_models)"
+    )
+    unknown = origin(purl)
+    (bare,) = [f for f in judge(scan([model], [unknown]), policy).findings
+               if f.rule == "model.unvetted"]  # fmt: skip
+    assert "unknown" not in bare.message and "publisher not known" in bare.message
