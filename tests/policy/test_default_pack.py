@@ -377,7 +377,7 @@ def test_an_unpinned_reference_is_one_finding(tmp_path: Path) -> None:
 
 def test_the_unvetted_message_names_who_and_where_from(tmp_path: Path) -> None:
     purl = f"pkg:huggingface/Qwen/Qwen2.5-7B-Instruct@{SHA}"
-    model = component(purl, ComponentKind.MODEL, name="Qwen/Qwen2.5-7B-Instruct")
+    model = replace(component(purl, ComponentKind.MODEL), name="Qwen/Qwen2.5-7B-Instruct")
     qwen = origin(purl, publisher=claim("Qwen"), organisation=claim("Alibaba Group"),
                   country=claim("CN"))  # fmt: skip
     policy = policy_from(tmp_path, 'vetted_publishers = ["meta-llama"]\n')
