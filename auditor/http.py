@@ -426,7 +426,7 @@ def _session_class() -> Any:
                     del prepared_request.headers[name]
                 log.debug("redirect to another origin: credentials withheld")
                 return  # not even netrc: the user's netrc names hosts, a redirect chose this
-            super().rebuild_auth(prepared_request, response)
+            super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
 
     return CredentialSafeSession
 

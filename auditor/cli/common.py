@@ -17,13 +17,18 @@ if TYPE_CHECKING:
 
 def effective_policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
     """The policy in effect: configuration discovered near the target (or the working
-    directory), `--policy` laid over it, every pack read and checked."""
+    directory); with an explicit policy (`--policy`, else AUDITOR_POLICY) that one, which
+    the discovered file may only tighten. Every pack read and checked; what a target's file
+    was refused is printed to stderr."""
     from auditor.config import discover_policy_file
     from auditor.policy.engine import load_policy
-    from auditor.policy.settings import load_settings
+    from auditor.policy.precedence import explicit_policy, lowered, settings_in_effect
 
     found = discover_policy_file(targets, Path.cwd())
-    return load_policy(load_settings(found, flag))
+    policy = load_policy(settings_in_effect(found, explicit_policy(flag, os.environ)))
+    for note in (*policy.settings.refused, *lowered(policy)):
+        click.echo(f"note: {note}", err=True)
+    return policy
 
 
 def load_scan(scan_id: str, db: str | None, detail: bool = True) -> Scan:

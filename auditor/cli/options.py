@@ -57,8 +57,8 @@ def policy_option(func: F) -> F:
     return click.option(
         "--policy",
         type=click.Path(exists=True, path_type=Path),
-        help="A policy file (auditor.toml form), a rule pack (.yaml) or a directory of them; "
-        "laid over the configuration found near the target.",
+        help="A policy file (auditor.toml form), a rule pack (.yaml) or a directory of them "
+        "(default: AUDITOR_POLICY); the configuration found near the target may only tighten it.",
     )(func)
 
 

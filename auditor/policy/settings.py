@@ -2,7 +2,8 @@
 
 Every key is documented in the README ("Configuration"). A configuration file found near
 the target is read first; `--policy PATH` is laid over it: its scalar keys and tables win,
-its packs, disables and waivers are added. A YAML file or a directory given to `--policy`
+its packs, disables and waivers are added (`auditor.policy.precedence` lets a target only
+tighten an explicit policy). A YAML file or a directory given to `--policy`
 adds its rule packs (and a directory's own auditor.toml).
 """
 
@@ -23,7 +24,7 @@ LIST_KEYS = ("vetted_publishers", "vetted_models", "review_countries", "require_
 INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1}
 KEYS = {
     "packs", "disable", "severity", "action", "lists", "waivers", "vulnerabilities",
-    *LIST_KEYS, *INT_KEYS,
+    "allow_target_waivers", *LIST_KEYS, *INT_KEYS,
 }  # fmt: skip
 WAIVER_KEYS = {"rule", "purl", "reason", "approver", "expires"}
 PACK_SUFFIXES = (".yaml", ".yml")
@@ -83,6 +84,14 @@ class PolicySettings:
     """Look components up in OSV (needs the network or a cache/snapshot)."""
     sources: tuple[str, ...] = ()
     """The configuration files read, in order."""
+    allow_target_waivers: bool = False
+    """Set in an explicit policy: the scanned target's own waivers apply too."""
+    raise_severity: dict[str, Severity] = field(default_factory=dict)
+    """At-least severities from a target's own file under an explicit policy (tighten only)."""
+    raise_action: dict[str, Action] = field(default_factory=dict)
+    """At-least actions from a target's own file under an explicit policy (tighten only)."""
+    refused: tuple[str, ...] = ()
+    """What a target's own file asked for and an explicit policy did not let it do."""
 
 
 def default_names() -> dict[str, object]:
@@ -208,12 +217,7 @@ def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -
     waivers = tuple(
         _waiver(item, where, n) for n, (item, where) in enumerate(raw.get("waivers", []), 1)
     )
-    vulns = False
-    if "vulnerabilities" in raw:
-        value, where = raw["vulnerabilities"]
-        if not isinstance(value, bool):
-            raise PolicyError(where, None, "vulnerabilities: true or false")
-        vulns = value
+    vulns, allow = (_flag(raw, key) for key in ("vulnerabilities", "allow_target_waivers"))
     return PolicySettings(
         packs=tuple(dict.fromkeys(packs)),
         disable=tuple(disable),
@@ -223,7 +227,17 @@ def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -
         waivers=waivers,
         vulnerabilities=vulns,
         sources=sources,
+        allow_target_waivers=allow,
     )
+
+
+def _flag(raw: dict[str, Any], key: str) -> bool:
+    if key not in raw:
+        return False
+    value, where = raw[key]
+    if not isinstance(value, bool):
+        raise PolicyError(where, None, f"{key}: true or false")
+    return value
 
 
 def _enum(kind: type[Severity] | type[Action], value: object, where: str, key: str) -> Any:
