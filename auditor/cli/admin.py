@@ -137,5 +137,6 @@ def _doctor_npm(flag: str | None) -> bool:
         answered, detail = http.probe(role, path)
         healthy &= answered
         mark = "ok  " if answered else "FAIL"
-        click.echo(f"{mark} {role:<6} {redact(endpoint.url)}  ({endpoint.source}): {detail}")
+        shown = redact(endpoint.shown or endpoint.url)  # `${VAR}` as written, never its value
+        click.echo(f"{mark} {role:<6} {shown}  ({endpoint.source}): {detail}")
     return healthy

@@ -23,7 +23,7 @@ from auditor.cli.options import (
     policy_option,
     signature_options,
 )
-from auditor.config import Config, db_url
+from auditor.config import Config, db_url, target_folder
 from auditor.errors import AuditorError
 from auditor.model import Action, Scan, ScanStatus, Severity
 from auditor.signatures import SignatureTrust
@@ -61,6 +61,10 @@ if TYPE_CHECKING:
     help="npm registry URL (default: AUDITOR_NPM_REGISTRY, else npm's own configuration).",
 )
 @click.option(
+    "--trust-target-config", is_flag=True,
+    help="Also read the scanned folder's own .npmrc (by default only yours and the machine's).",
+)  # fmt: skip
+@click.option(
     "--deps-dev", is_flag=True,
     help="Ask deps.dev (AUDITOR_DEPSDEV_URL) for a second opinion on source repositories.",
 )  # fmt: skip
@@ -96,6 +100,7 @@ def scan(
     pypi_url: str | None,
     concurrency: int,
     npm_registry: str | None,
+    trust_target_config: bool,
     deps_dev: bool,
     notify: str | None,
     notify_format: str,
@@ -126,6 +131,7 @@ def scan(
         concurrency=concurrency,
         signatures=signatures,
         npm_registry=npm_registry,
+        npm_project=target_folder(targets) if trust_target_config else None,
         deps_dev=deps_dev,
         platform=platform,
     )
