@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.common import effective_policy, emit
+from auditor.cli.common import echo, effective_policy, emit
 from auditor.cli.options import (
     EXIT_PARTIAL,
     EXIT_POLICY,
@@ -25,6 +25,7 @@ from auditor.cli.options import (
 )
 from auditor.config import Config, db_url, target_folder
 from auditor.errors import AuditorError
+from auditor.escape import terminal
 from auditor.model import Action, Scan, ScanStatus, Severity
 from auditor.signatures import SignatureTrust
 
@@ -162,7 +163,7 @@ def scan(
             store.close()
     emit(result, fmt, output)
     if notice is not None:
-        click.echo(notice, err=True)
+        echo(notice, err=True)
     if store_error is not None:
         if config.store:
             fail(store_error, debug)
@@ -173,7 +174,7 @@ def scan(
 
         blocked = failing(result, config.fail_on)
         remedies = {f.rule: config.policy.remediation(f.rule) for f in blocked}
-        click.echo(explain(blocked, config.fail_on, remedies), err=True, nl=False)
+        echo(explain(blocked, config.fail_on, remedies), err=True, nl=False)
     sys.exit(code)
 
 
@@ -197,7 +198,7 @@ def check_models(
 
     found = models_in(files)
     for d in found.diagnostics:
-        click.echo(f"warning: {d.location}: {d.message}", err=True)
+        echo(f"warning: {terminal(d.location)}: {terminal(d.message)}", err=True)
     components = merge_components(found.components)
     if not components:
         return
@@ -219,7 +220,7 @@ def check_models(
     blocked = judge(components, by_purl, effective, config.today)
     if blocked:
         sources = effective.settings.sources
-        click.echo(explain(blocked, sources[-1] if sources else None), err=True, nl=False)
+        echo(explain(blocked, sources[-1] if sources else None), err=True, nl=False)
         sys.exit(EXIT_POLICY)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditor.escape import terminal_safe
 from auditor.model import Action, Finding, Scan, Severity
 
 MAX_EVIDENCE = 3
@@ -23,6 +24,7 @@ def explain(
     """What blocked and why: rule, component, message, evidence, fix, and how to waive."""
     if not found:
         return ""
+    found, remediation = terminal_safe((found, remediation))  # metadata: one line each
     lines = [f"policy failed: {len(found)} finding(s) block this run"]
     for f in found:
         limit = fail_on.value if fail_on else ""
