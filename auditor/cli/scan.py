@@ -146,7 +146,8 @@ def scan(
         cache = store.http_cache() if store is not None and not no_resolve else None
         progress = _progress if sys.stderr.isatty() and not no_resolve else None
         try:
-            memo = store.digest_memo() if store is not None else None
+            # --no-store writes nothing, memoised digests included, and trusts no memo.
+            memo = store.digest_memo() if store is not None and config.store else None
             result = run_scan(targets, config, cache, progress, _history(store), memo)
         except AuditorError as exc:
             fail(exc, debug)
