@@ -132,7 +132,8 @@ def npm(flag: str | None, environ: Mapping[str, str], project: Path | None = Non
 def npm_scopes(environ: Mapping[str, str], project: Path | None = None) -> dict[str, Endpoint]:
     """`@scope:registry=` settings from the .npmrc files: scope -> its own registry."""
     found: dict[str, Endpoint] = {}
-    for rc in _npmrc_files(environ, project):  # later (more specific) files win
+    # Quiet: `npm` reads the same files and says what it refused.
+    for rc in _npmrc_files(environ, project, quiet=True):  # later (more specific) files win
         for key, value in rc.settings.items():
             scope, _, tail = key.partition(":")
             if scope.startswith("@") and tail == "registry" and value:
@@ -156,7 +157,9 @@ class Npmrc:
     raw: dict[str, str]
 
 
-def _npmrc_files(environ: Mapping[str, str], project: Path | None) -> list[Npmrc]:
+def _npmrc_files(
+    environ: Mapping[str, str], project: Path | None, quiet: bool = False
+) -> list[Npmrc]:
     """The global and user .npmrc, then the project's only when `project` is given
     (`--trust-target-config`): lowest priority first (npm's order: project > user > global).
 
@@ -184,7 +187,7 @@ def _npmrc_files(environ: Mapping[str, str], project: Path | None) -> list[Npmrc
         settings: dict[str, str] = {}
         for key, value in raw.items():
             if key == "registry" or key.endswith(":registry"):
-                used = _expand_url(value, environ, f"{path}: {key}", from_project)
+                used = _expand_url(value, environ, f"{path}: {key}", from_project, quiet)
                 if used is not None:
                     settings[key] = used
             else:
@@ -214,7 +217,9 @@ def _expand(value: str, environ: Mapping[str, str]) -> str:
     return _VARIABLE.sub(lambda m: environ.get(m.group(1), ""), value)
 
 
-def _expand_url(raw: str, environ: Mapping[str, str], where: str, untrusted: bool) -> str | None:
+def _expand_url(
+    raw: str, environ: Mapping[str, str], where: str, untrusted: bool, quiet: bool = False
+) -> str | None:
     """A registry URL with `${VAR}` expanded, unless the value could leave this machine:
     refused from a project's .npmrc (any part of the URL: its host, path or the
     `user:password@` sent to it), said on stderr from the user's or machine's own when a
@@ -224,8 +229,9 @@ def _expand_url(raw: str, environ: Mapping[str, str], where: str, untrusted: boo
         return raw
     expanded = _expand(raw, environ)
     names = ", ".join(sorted({f"${{{m.group(1)}}}" for m in _VARIABLE.finditer(raw)}))
+    say = log.debug if quiet else log.warning
     if untrusted:  # even a loopback URL: a local proxy forwards it anywhere
-        log.warning(
+        say(
             "%s: refused: %s would carry this machine's environment to another host (a "
             "scanned project's .npmrc); set the registry in your own configuration",
             where,
@@ -236,7 +242,7 @@ def _expand_url(raw: str, environ: Mapping[str, str], where: str, untrusted: boo
         return expanded
     userinfo = _USERINFO.match(raw)
     if _VARIABLE.search(raw[userinfo.end() :] if userinfo else raw):
-        log.warning("%s: %s expanded into the registry URL's host or path: its value is "
+        say("%s: %s expanded into the registry URL's host or path: its value is "
                     "sent to that host", where, names)  # fmt: skip
     return expanded
 
@@ -261,18 +267,23 @@ def _npm_default(environ: Mapping[str, str]) -> str | None:
     """What the installed npm says (its default lives in npm's config definitions)."""
     import shutil
     import subprocess
+    import tempfile
 
     npm_bin = shutil.which("npm", path=environ.get("PATH"))
     if npm_bin is None:
         return None
     try:
-        done = subprocess.run(
-            [npm_bin, "config", "get", "registry"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
+        # In an empty folder: npm reads the .npmrc of the project it runs in, and the
+        # working directory may be the scanned repository (expanding ${VAR} as it goes).
+        with tempfile.TemporaryDirectory(prefix="auditor-npm-") as neutral:
+            done = subprocess.run(
+                [npm_bin, "config", "get", "registry"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+                cwd=neutral,
+            )
     except (OSError, subprocess.SubprocessError):
         return None
     value = done.stdout.strip()

