@@ -15,6 +15,7 @@ HTML is jinja2's autoescape plus `auditor.render.template.visible_controls`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from enum import Enum
@@ -98,36 +99,63 @@ def map_strings(value: T, fn: Callable[[str], str], visit: Callable[[Any], Any] 
     replace a dataclass before its fields are mapped. Each distinct string is mapped once."""
     seen: dict[str, str] = {}
 
+    def text(item: str) -> str:
+        done = seen.get(item)
+        if done is None:
+            done = seen[item] = fn(item)
+        return item if done == item else done  # unchanged: this very object
+
     def walk(item: Any) -> Any:
-        if type(item) is str:
-            done = seen.get(item)
-            if done is None:
-                done = fn(item)
-                done = seen[item] = item if done == item else done
-            return done
-        if isinstance(item, Enum | int | float) or item is None:
+        # Strings and atoms are handled inline, not by a call each: a scan holds hundreds
+        # of thousands of them, and the walk runs on every scan.
+        kind: Any = type(item)
+        if kind is str:
+            return text(item)
+        if item is None or kind in _ATOMS or isinstance(item, Enum):
             return item
-        if isinstance(item, tuple):
-            items = tuple(walk(v) for v in item)
+        if kind is tuple:
+            items = tuple(
+                text(v) if type(v) is str else v if v is None or type(v) in _ATOMS else walk(v)
+                for v in item
+            )
             return item if all(a is b for a, b in zip(items, item, strict=True)) else items
-        if isinstance(item, list):
+        if kind is list:
             return [walk(v) for v in item]
-        if isinstance(item, dict):
+        if kind is dict:
             return {walk(k): walk(v) for k, v in item.items()}
-        if dataclasses.is_dataclass(item) and not isinstance(item, type):
-            if visit is not None:
-                item = visit(item)
-            changes = {}
-            for f in dataclasses.fields(item):
-                old = getattr(item, f.name)
+        names = _field_names(kind)
+        if not names:
+            return item
+        if visit is not None:
+            item = visit(item)
+        changes = {}
+        for name in names:
+            old = getattr(item, name)
+            vkind = type(old)
+            if vkind is str:
+                new = text(old)
+            elif old is None or vkind in _ATOMS or isinstance(old, Enum):
+                continue
+            else:
                 new = walk(old)
-                if new is not old:
-                    changes[f.name] = new
-            return dataclasses.replace(item, **changes) if changes else item
-        return item
+            if new is not old:
+                changes[name] = new
+        return dataclasses.replace(item, **changes) if changes else item
 
     result: T = walk(value)
     return result
+
+
+_ATOMS = frozenset({int, float, bool})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names (dataclasses.fields is slow to call per object); ()
+    for any other class."""
+    if not dataclasses.is_dataclass(cls):
+        return ()
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def terminal_safe(value: T) -> T:

@@ -88,10 +88,23 @@ _TOKENS = re.compile(
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
     re.DOTALL,
 )
-_MAYBE = re.compile(
-    r"[=:@-]|\b(?:gh|github_pat|gl|hf|AK|AS|xox|npm|sk|AIza|eyJ|bearer|basic|password)",
-    re.IGNORECASE,
-)
+# Cheap searches that rule a pass out: most strings of a scan (purls, versions, paths) hold
+# no token prefix and no word a secret's name is made of, and skip every substitution.
+_TOKEN_HINT = re.compile(r"gh[pousr]_|github_pat_|glpat-|hf_|AKIA|ASIA|xox|npm_|sk-|AIza|eyJ"
+                         r"|-----BEGIN|(?i:bearer|basic)")  # fmt: skip
+_NAME_HINT = re.compile(r"(?i)pass|pwd|secret|token|key|credential|auth|sig|cookie|pat")
+_HINT_WORDS = (
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "hf_", "akia", "asia",
+    "xox", "npm_", "sk-", "aiza", "eyj", "-----begin", "bearer", "basic", "pass", "pwd",
+    "secret", "token", "key", "credential", "auth", "sig", "cookie", "pat",
+)  # fmt: skip
+"""The three hints above as plain substrings of the lower-cased text: one C-speed scan per
+word is several times faster than one case-folded regex alternation, on every string."""
+
+
+def _hinted(text: str) -> bool:
+    low = text.lower()
+    return any(word in low for word in _HINT_WORDS) or ("://" in text and "@" in text)
 
 
 def redact_text(text: str) -> str:
@@ -99,13 +112,16 @@ def redact_text(text: str) -> str:
 
     Idempotent, and the identity on text without secrets, so it can run over every string
     of a scan (purls included: the same purl is redacted the same way everywhere)."""
-    if not _MAYBE.search(text):
+    if not _hinted(text):
         return text
-    text = _TOKENS.sub(_token, text)
-    text = _URL_USERINFO.sub(_userinfo, text)
-    text = _AUTH_HEADER.sub(lambda m: m.group("head") + REDACTED, text)
-    for pattern in (_ASSIGNMENT, _FLAG, _WORD_SECRET):
-        text = pattern.sub(_by_name, text)
+    if _TOKEN_HINT.search(text):
+        text = _TOKENS.sub(_token, text)
+    if "@" in text and "://" in text:
+        text = _URL_USERINFO.sub(_userinfo, text)
+    if _NAME_HINT.search(text):
+        text = _AUTH_HEADER.sub(lambda m: m.group("head") + REDACTED, text)
+        for pattern in (_ASSIGNMENT, _FLAG, _WORD_SECRET):
+            text = pattern.sub(_by_name, text)
     return text
 
 
