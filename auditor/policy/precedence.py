@@ -24,10 +24,10 @@ from auditor.model import Action, Severity
 from auditor.policy.settings import (
     INT_KEYS,
     PolicySettings,
-    _enum,
-    _read_toml,
-    _waiver,
+    enum_value,
     load_settings,
+    parse_waiver,
+    read_table,
 )
 from auditor.policy.yamlnodes import PolicyError
 
@@ -60,7 +60,7 @@ def settings_in_effect(discovered: Path | None, explicit: Path | None) -> Policy
     base = load_settings(None, explicit)
     if discovered is None or _same(discovered, explicit):
         return base
-    table, where = _read_toml(discovered)
+    table, where = read_table(discovered)
     return tighten(base, table, where)
 
 
@@ -89,10 +89,10 @@ def tighten(base: PolicySettings, table: Mapping[str, Any], where: str) -> Polic
             raise PolicyError(where, None, f"{key}: must be a table")
         if key == "severity":
             for rule, level in value.items():
-                raise_severity[rule] = _enum(Severity, level, where, f"severity.{rule}")
+                raise_severity[rule] = enum_value(Severity, level, where, f"severity.{rule}")
         elif key == "action":
             for rule, act in value.items():
-                raise_action[rule] = _enum(Action, act, where, f"action.{rule}")
+                raise_action[rule] = enum_value(Action, act, where, f"action.{rule}")
         elif key in ADDITIVE_LISTS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise PolicyError(where, None, f"{key}: must be a list of text")
@@ -118,7 +118,7 @@ def tighten(base: PolicySettings, table: Mapping[str, Any], where: str) -> Polic
             if not isinstance(value, list):
                 raise PolicyError(where, None, "waivers: must be a list")
             start = len(waivers) + 1
-            waivers += [_waiver(item, where, n) for n, item in enumerate(value, start)]
+            waivers += [parse_waiver(item, where, n) for n, item in enumerate(value, start)]
         else:
             refuse(key, _why(key))
     return replace(

@@ -107,7 +107,7 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
     sources: list[str] = []
     packs: list[str] = ["default"]
     if discovered is not None:
-        _lay(raw, packs, _read_toml(discovered), discovered)
+        _lay(raw, packs, read_table(discovered), discovered)
         sources.append(str(discovered))
     if flag is not None:
         if not flag.exists():
@@ -115,7 +115,7 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
         if flag.is_dir():
             own = flag / POLICY_FILE
             if own.is_file():
-                _lay(raw, packs, _read_toml(own), own)
+                _lay(raw, packs, read_table(own), own)
                 sources.append(str(own))
             found = sorted(p for p in flag.iterdir() if is_pack_file(p))
             packs.extend(str(p.resolve()) for p in found)
@@ -124,12 +124,14 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
             packs.append(str(flag.resolve()))
             sources.append(str(flag))
         else:
-            _lay(raw, packs, _read_toml(flag), flag)
+            _lay(raw, packs, read_table(flag), flag)
             sources.append(str(flag))
     return _settings(raw, packs, tuple(sources))
 
 
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_table(path: Path) -> tuple[dict[str, Any], str]:
+    """A policy file's table (`[tool.auditor]` or the top level) and how to name where it
+    came from; PolicyError for unreadable TOML or an unknown key."""
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -207,15 +209,15 @@ def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -
             raise PolicyError(where, None, "disable: a list of rule ids or globs")
         disable.append(item)
     severity = {
-        rule: _enum(Severity, v, where, f"severity.{rule}")
+        rule: enum_value(Severity, v, where, f"severity.{rule}")
         for rule, (v, where) in raw.get("severity", {}).items()
     }
     action = {
-        rule: _enum(Action, v, where, f"action.{rule}")
+        rule: enum_value(Action, v, where, f"action.{rule}")
         for rule, (v, where) in raw.get("action", {}).items()
     }
     waivers = tuple(
-        _waiver(item, where, n) for n, (item, where) in enumerate(raw.get("waivers", []), 1)
+        parse_waiver(item, where, n) for n, (item, where) in enumerate(raw.get("waivers", []), 1)
     )
     vulns, allow = (_flag(raw, key) for key in ("vulnerabilities", "allow_target_waivers"))
     return PolicySettings(
@@ -240,7 +242,8 @@ def _flag(raw: dict[str, Any], key: str) -> bool:
     return value
 
 
-def _enum(kind: type[Severity] | type[Action], value: object, where: str, key: str) -> Any:
+def enum_value(kind: type[Severity] | type[Action], value: object, where: str, key: str) -> Any:
+    """`value` as a Severity or Action; PolicyError naming `where` and `key` otherwise."""
     try:
         return kind(str(value))
     except ValueError:
@@ -248,7 +251,8 @@ def _enum(kind: type[Severity] | type[Action], value: object, where: str, key: s
         raise PolicyError(where, None, f"{key}: {value!r} is not one of {allowed}") from None
 
 
-def _waiver(item: object, where: str, number: int) -> Waiver:
+def parse_waiver(item: object, where: str, number: int) -> Waiver:
+    """One `[[waivers]]` table, checked; PolicyError naming the waiver otherwise."""
     subject = f"{where} waivers[{number}]"
     if not isinstance(item, dict):
         raise PolicyError(
