@@ -17,45 +17,34 @@ import statistics
 import time
 from collections.abc import Callable
 
+from auditor import model as m
 from auditor.escape import terminal_safe
-from auditor.model import (
-    Claim,
-    Component,
-    ComponentKind,
-    Evidence,
-    Location,
-    Origin,
-    OriginStatus,
-    Scan,
-    ScanStatus,
-    Strength,
-)
 from auditor.redaction import redact_scan
 from auditor.render import renderer
 
 
-def synthetic(n: int) -> Scan:
+def synthetic(n: int) -> m.Scan:
     components = tuple(
-        Component(
-            f"pkg:npm/pkg{i}@1.{i}.0", ComponentKind.LIBRARY, f"pkg{i}", f"1.{i}.0",
-            hashes=(f"sha512-{i:086d}==",), locations=(Location("t", "package-lock.json", i),),
-            evidence=(Evidence("package-lock", "resolved",
+        m.Component(
+            f"pkg:npm/pkg{i}@1.{i}.0", m.ComponentKind.LIBRARY, f"pkg{i}", f"1.{i}.0",
+            hashes=(f"sha512-{i:086d}==",), locations=(m.Location("t", "package-lock.json", i),),
+            evidence=(m.Evidence("package-lock", "resolved",
                                f"https://files.invalid/pkg{i}/-/pkg{i}-1.{i}.0.tgz",
-                               "package-lock.json", Strength.DECLARED),),
+                               "package-lock.json", m.Strength.DECLARED),),
         )
         for i in range(n)
     )  # fmt: skip
     origins = tuple(
-        Origin(
-            c.purl, OriginStatus.RESOLVED,
-            publisher=Claim(f"user{i % 500}", Strength.REGISTRY),
-            repository=Claim(f"https://github.com/o{i % 900}/r{i}", Strength.DECLARED),
-            evidence=(Evidence("npm", "maintainers", f"user{i % 500} <u{i}@mail.invalid>",
-                               f"npm:/pkg{i}", Strength.REGISTRY),),
+        m.Origin(
+            c.purl, m.OriginStatus.RESOLVED,
+            publisher=m.Claim(f"user{i % 500}", m.Strength.REGISTRY),
+            repository=m.Claim(f"https://github.com/o{i % 900}/r{i}", m.Strength.DECLARED),
+            evidence=(m.Evidence("npm", "maintainers", f"user{i % 500} <u{i}@mail.invalid>",
+                               f"npm:/pkg{i}", m.Strength.REGISTRY),),
         )
         for i, c in enumerate(components)
     )  # fmt: skip
-    return Scan("bench", "t0", "t1", ScanStatus.COMPLETE, "0", (), components, origins)
+    return m.Scan("bench", "t0", "t1", m.ScanStatus.COMPLETE, "0", (), components, origins)
 
 
 def cpu(call: Callable[[], object], rounds: int) -> float:

@@ -132,15 +132,10 @@ vetted_publishers = ["*"]
 vetted_models = ["*"]
 packs = []
 allow_target_waivers = true
+waivers = [{ rule = "*", purl = "*", reason = "trust me", approver = "x", expires = 2099-01-01 }]
 [severity]
 "package.typosquat" = "info"
 "package.direct-reference" = "high"
-[[waivers]]
-rule = "*"
-purl = "*"
-reason = "trust me"
-approver = "the attacker"
-expires = 2099-01-01
 """
 
 
