@@ -149,9 +149,34 @@ def _by_name(match: re.Match[str]) -> str:
         not is_secret_name(key.lstrip("-").rstrip("\"'"))
         or value == REDACTED
         or value.lower() in _SCHEMES
+        or (_prose(key, match.group("sep")) and not _TOKEN_LIKE.fullmatch(value))
+        or (key.startswith("-") and _public_flag(key, match.group("sep"), value))
     ):
         return match.group(0)
     return key + match.group("sep") + match.group("q") + REDACTED
+
+
+_PLAIN_WORD = re.compile(r"[a-z]+")
+_TOKEN_LIKE = re.compile(r"(?=[^\s]*\d)[A-Za-z0-9_+/=~.-]{6,}")
+"""A value that reads like a credential (six or more token characters, a digit among them)."""
+
+
+_PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*|\S+\.(?:pem|pub|crt|cer|key|json|toml|ya?ml|txt)")
+
+
+def _public_flag(key: str, sep: str, value: str) -> bool:
+    """Our own `--signature-*` flags name public material (a key file, an identity); a flag
+    followed by a placeholder (`PATH`) or a file name shows no secret either."""
+    if key.lstrip("-").lower().startswith(("signature-", "sig-")):
+        return True
+    return not sep.strip() and bool(_PLACEHOLDER.fullmatch(value))
+
+
+def _prose(key: str, sep: str) -> bool:
+    """`signature: model.bin` in a sentence, not a setting: a plain lower-case word, then a
+    colon and a blank. There only a credential-like value is withheld; `KEY: v`,
+    `"token": "v"`, `api-key: v`, `token:v` and every `=` are settings, always withheld."""
+    return sep.strip() == ":" and sep.endswith((" ", "\t")) and bool(_PLAIN_WORD.fullmatch(key))
 
 
 def redact_endpoint(url: str) -> str:
