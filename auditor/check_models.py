@@ -18,6 +18,7 @@ from auditor.collectors import CollectContext, Collected
 from auditor.collectors.model_files import ModelFilesCollector
 from auditor.collectors.model_refs import reference_results
 from auditor.errors import Diagnostic
+from auditor.escape import terminal_safe
 from auditor.model import Action, Component, Finding, Origin
 from auditor.policy.check import check_model
 from auditor.policy.engine import Policy
@@ -99,7 +100,7 @@ def explain(
     today = today or date.today()
     where_set = policy_file or "[tool.auditor] in pyproject.toml (or auditor.toml)"
     lines: list[str] = []
-    for b in blocked:
+    for b in terminal_safe(tuple(blocked)):  # metadata: one line each
         c, o, f = b.component, b.origin, b.finding
         for loc in c.locations or (None,):
             at = f"{loc.path}:{loc.line}" if loc and loc.line else (loc.path if loc else c.name)

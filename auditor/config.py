@@ -74,6 +74,9 @@ class Config:
     """`--pypi-url`; None: AUDITOR_PYPI_URL, then pip's own configuration (endpoints.py)."""
     npm_registry: str | None = None
     """`--npm-registry`; None: AUDITOR_NPM_REGISTRY, then npm's own configuration."""
+    npm_project: Path | None = None
+    """The scanned folder whose `.npmrc` is read too (`--trust-target-config`); None: only
+    the user's and machine's npm configuration (a scanned repository is untrusted)."""
     deps_dev: bool = False
     """`--deps-dev`: ask deps.dev (AUDITOR_DEPSDEV_URL) for a second opinion on repositories."""
     concurrency: int = 16
@@ -129,19 +132,25 @@ def has_tool_auditor(pyproject: Path) -> bool:
     return isinstance(tool, dict) and "auditor" in tool
 
 
+def target_folder(targets: tuple[str, ...]) -> Path | None:
+    """The folder of the first target (itself, or a file's parent), when it is a path."""
+    for ref in targets[:1]:
+        raw = ref.partition(":")[2] if ":" in ref and not Path(ref).exists() else ref
+        path = Path(raw).expanduser()
+        if path.exists():
+            path = path.resolve()
+            return path if path.is_dir() else path.parent
+    return None
+
+
 def discover_policy_file(targets: tuple[str, ...], cwd: Path) -> Path | None:
     """The configuration nearest to the first target, else nearest to `cwd`.
 
     In each directory from the target upward: `auditor.toml` first, then a pyproject.toml
     with a `[tool.auditor]` table; the first found wins.
     """
-    starts: list[Path] = []
-    for ref in targets[:1]:
-        raw = ref.partition(":")[2] if ":" in ref and not Path(ref).exists() else ref
-        path = Path(raw).expanduser()
-        if path.exists():
-            path = path.resolve()
-            starts.append(path if path.is_dir() else path.parent)
+    first = target_folder(targets)
+    starts = [first] if first is not None else []
     starts.append(cwd.resolve())
     for start in starts:
         for folder in (start, *start.parents):

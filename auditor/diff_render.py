@@ -15,6 +15,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from auditor.diff import OriginChange, ScanDiff
+from auditor.escape import markdown as markdown_escape
+from auditor.escape import terminal_safe
 
 if TYPE_CHECKING:
     from auditor.store import ScanSummary
@@ -44,7 +46,9 @@ def render_diff(diff: ScanDiff, fmt: str) -> str:
     """`fmt` is one of DIFF_FORMATS."""
     if fmt == "json":
         return json.dumps(diff_document(diff), indent=2) + "\n"
-    return "\n".join(_lines(diff, markdown=fmt == "markdown")) + "\n"
+    markdown = fmt == "markdown"
+    # Text: every value one safe terminal line; Markdown: each item through `escape.markdown`.
+    return "\n".join(_lines(diff if markdown else terminal_safe(diff), markdown)) + "\n"
 
 
 def summary_line(diff: ScanDiff) -> str:
@@ -95,21 +99,15 @@ def _lines(diff: ScanDiff, markdown: bool) -> list[str]:
     for title, items in sections:
         if items:
             out += ["", f"### {title}" if markdown else f"{title.lower()}:"]
-            out += [bullet + (_md(i) if markdown else i) for i in items]
+            out += [bullet + (markdown_escape(i) if markdown else i) for i in items]
     return out
-
-
-def _md(text: str) -> str:
-    """Markdown-inert text: characters that would start emphasis or links are escaped."""
-    for char in "\\`*_[]<>|":
-        text = text.replace(char, "\\" + char)
-    return text
 
 
 def history_table(summaries: Sequence[ScanSummary]) -> str:
     """One line per scan, newest first."""
     if not summaries:
         return "no stored scans\n"
+    summaries = terminal_safe(summaries)
     rows = [
         f"{s.id}  {s.started_at:29}  {s.status.value:8}  {s.component_count:>6} components"
         f"  {s.finding_count:>5} findings  {', '.join(s.targets)}"

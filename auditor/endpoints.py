@@ -9,12 +9,16 @@ name a registry by role and path only).
 from __future__ import annotations
 
 import configparser
+import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 PYPI_ENV = "AUDITOR_PYPI_URL"
 
@@ -26,6 +30,8 @@ class Endpoint:
     role: str
     url: str
     source: str
+    shown: str = ""
+    """The URL as configured, `${VAR}` unexpanded (what `auditor doctor` prints); "": `url`."""
 
 
 def pypi(flag: str | None, environ: Mapping[str, str]) -> Endpoint:
@@ -112,9 +118,11 @@ def npm(flag: str | None, environ: Mapping[str, str], project: Path | None = Non
     ):
         if value:
             return Endpoint("npm", value.strip().rstrip("/"), source)
-    for path, settings in reversed(_npmrc_files(environ, project)):
-        if settings.get("registry"):
-            return Endpoint("npm", settings["registry"].rstrip("/"), f"npmrc {path}")
+    for rc in reversed(_npmrc_files(environ, project)):
+        if rc.settings.get("registry"):
+            return Endpoint(
+                "npm", rc.settings["registry"].rstrip("/"), f"npmrc {rc.path}", rc.raw["registry"]
+            )
     default = _npm_default(environ)
     if default is None:
         raise ConfigError("npm: no registry configured and npm is not installed", hint=NPM_HINT)
@@ -124,11 +132,14 @@ def npm(flag: str | None, environ: Mapping[str, str], project: Path | None = Non
 def npm_scopes(environ: Mapping[str, str], project: Path | None = None) -> dict[str, Endpoint]:
     """`@scope:registry=` settings from the .npmrc files: scope -> its own registry."""
     found: dict[str, Endpoint] = {}
-    for path, settings in _npmrc_files(environ, project):  # later (more specific) files win
-        for key, value in settings.items():
+    # Quiet: `npm` reads the same files and says what it refused.
+    for rc in _npmrc_files(environ, project, quiet=True):  # later (more specific) files win
+        for key, value in rc.settings.items():
             scope, _, tail = key.partition(":")
             if scope.startswith("@") and tail == "registry" and value:
-                found[scope] = Endpoint(npm_role(scope), value.rstrip("/"), f"npmrc {path}")
+                found[scope] = Endpoint(
+                    npm_role(scope), value.rstrip("/"), f"npmrc {rc.path}", rc.raw[key]
+                )
     return found
 
 
@@ -137,11 +148,23 @@ def npm_role(scope: str | None) -> str:
     return f"npm-{scope.lstrip('@')}" if scope else "npm"
 
 
+@dataclass(frozen=True, slots=True)
+class Npmrc:
+    """One .npmrc: its settings as used (`${VAR}` expanded where allowed) and as written."""
+
+    path: Path
+    settings: dict[str, str]
+    raw: dict[str, str]
+
+
 def _npmrc_files(
-    environ: Mapping[str, str], project: Path | None
-) -> list[tuple[Path, dict[str, str]]]:
-    """(file, settings) for the global, user and project .npmrc, lowest priority first
-    (npm's config docs: project > user > global > builtin)."""
+    environ: Mapping[str, str], project: Path | None, quiet: bool = False
+) -> list[Npmrc]:
+    """The global and user .npmrc, then the project's only when `project` is given
+    (`--trust-target-config`): lowest priority first (npm's order: project > user > global).
+
+    A scanned project is untrusted: its .npmrc could point the registry anywhere, with the
+    CI's environment expanded into the URL."""
     home = Path(environ.get("HOME", str(Path.home())))
     prefix = environ.get("npm_config_prefix") or environ.get("PREFIX")
     candidates = [
@@ -150,49 +173,117 @@ def _npmrc_files(
         else Path(prefix or "/usr/local") / "etc" / "npmrc",
         Path(environ.get("npm_config_userconfig") or environ.get("NPM_CONFIG_USERCONFIG")
              or home / ".npmrc"),
-        (project or Path.cwd()) / ".npmrc",
     ]  # fmt: skip
+    if project is not None:
+        candidates.append(project / ".npmrc")
     found = []
     for path in candidates:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # absent or unreadable: npm itself carries on without it
-        found.append((path, _parse_npmrc(text, environ)))
+        raw = _parse_npmrc(text, environ, expand=False)
+        from_project = project is not None and path == project / ".npmrc"
+        settings: dict[str, str] = {}
+        for key, value in raw.items():
+            if key == "registry" or key.endswith(":registry"):
+                used = _expand_url(value, environ, f"{path}: {key}", from_project, quiet)
+                if used is not None:
+                    settings[key] = used
+            else:
+                settings[key] = _expand(value, environ)
+        found.append(Npmrc(path, settings, raw))
     return found
 
 
-def _parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
+def _parse_npmrc(text: str, environ: Mapping[str, str], expand: bool = True) -> dict[str, str]:
     """ini-style `key = value` lines; `${VAR}` expanded as npm does; comments dropped."""
-    import re
-
     settings: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line[0] in "#;" or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        value = re.sub(r"\$\{([^}]+)\}", lambda m: environ.get(m.group(1), ""), value.strip())
-        settings[key.strip()] = value.strip().strip("\"'")
+        value = value.strip()
+        settings[key.strip()] = (_expand(value, environ) if expand else value).strip().strip("\"'")
     return settings
+
+
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^@/?#]*@")
+
+
+def _expand(value: str, environ: Mapping[str, str]) -> str:
+    return _VARIABLE.sub(lambda m: environ.get(m.group(1), ""), value)
+
+
+def _expand_url(
+    raw: str, environ: Mapping[str, str], where: str, untrusted: bool, quiet: bool = False
+) -> str | None:
+    """A registry URL with `${VAR}` expanded, unless the value could leave this machine:
+    refused from a project's .npmrc (any part of the URL: its host, path or the
+    `user:password@` sent to it), said on stderr from the user's or machine's own when a
+    variable chooses the scheme, host or path (credentials in `user:password@` only
+    authenticate to the host the user's file names, as npm intends)."""
+    if "${" not in raw:
+        return raw
+    expanded = _expand(raw, environ)
+    names = ", ".join(sorted({f"${{{m.group(1)}}}" for m in _VARIABLE.finditer(raw)}))
+    say = log.debug if quiet else log.warning
+    if untrusted:  # even a loopback URL: a local proxy forwards it anywhere
+        say(
+            "%s: refused: %s would carry this machine's environment to another host (a "
+            "scanned project's .npmrc); set the registry in your own configuration",
+            where,
+            names,
+        )
+        return None
+    if _loopback(expanded):
+        return expanded
+    userinfo = _USERINFO.match(raw)
+    if _VARIABLE.search(raw[userinfo.end() :] if userinfo else raw):
+        say("%s: %s expanded into the registry URL's host or path: its value is "
+                    "sent to that host", where, names)  # fmt: skip
+    return expanded
+
+
+def _loopback(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _npm_default(environ: Mapping[str, str]) -> str | None:
     """What the installed npm says (its default lives in npm's config definitions)."""
     import shutil
     import subprocess
+    import tempfile
 
     npm_bin = shutil.which("npm", path=environ.get("PATH"))
     if npm_bin is None:
         return None
     try:
-        done = subprocess.run(
-            [npm_bin, "config", "get", "registry"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
+        # In an empty folder: npm reads the .npmrc of the project it runs in, and the
+        # working directory may be the scanned repository (expanding ${VAR} as it goes).
+        with tempfile.TemporaryDirectory(prefix="auditor-npm-") as neutral:
+            done = subprocess.run(
+                [npm_bin, "config", "get", "registry"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+                cwd=neutral,
+            )
     except (OSError, subprocess.SubprocessError):
         return None
     value = done.stdout.strip()

@@ -3,8 +3,10 @@
 Collectors only ever ask a Hasher, so they gain parallelism and the memo for free. Files are
 hashed on a thread pool: hashlib releases the GIL while it digests a large buffer, so two
 threads hash two files on two cores. A memo (the store's, in a scan) keeps each digest under
-the file's `stat_key` (real path, size, mtime_ns, inode): an unchanged file is never hashed
-twice, and a changed one never matches its old key.
+the file's `stat_key` (real path, size, mtime_ns, inode, ctime_ns): an unchanged file is
+never hashed twice, and a changed one never matches its old key. The kernel sets ctime on
+every write and every metadata change, and no user call sets it back: a file written and
+then given its old mtime (`touch -d`, `os.utime`) has a new ctime and is hashed again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from auditor.sources import Tree
 CHUNK = 8 * 1024 * 1024
 """Large reads keep hashlib's per-call overhead negligible against its throughput."""
 
-StatKey = tuple[str, int, int, int]
+StatKey = tuple[str, int, int, int, int]
+"""(real path, size, mtime_ns, inode, ctime_ns): see `auditor.sources.Entry.stat_key`."""
 
 
 @unique

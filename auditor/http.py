@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "private-token", "job-token", "deploy-token", "cookie", "x-api-key",
+     "x-auth-token"}
+)  # fmt: skip
+"""Headers that carry a credential (GitLab's token headers among them): never sent to
+another origin after a redirect, whatever the role."""
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MISSING_STATUSES = frozenset({404, 410})
 USER_AGENT = f"origin-auditor/{__version__}"
@@ -362,7 +368,9 @@ class Http:
 
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = _session_class()(
+                CREDENTIAL_HEADERS | {n.lower() for h in self._headers.values() for n in h}
+            )
             # Retries are ours (they honour Retry-After and count toward the reason).
             adapter = requests.adapters.HTTPAdapter(
                 pool_maxsize=self.settings.per_host, max_retries=0
@@ -379,6 +387,48 @@ class Http:
             if slot is None:
                 slot = self._hosts[host] = threading.Semaphore(self.settings.per_host)
         return slot
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with default ports filled in: what a credential is bound to."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def _session_class() -> Any:
+    """A requests.Session that drops every credential when a redirect leaves the origin.
+
+    requests itself strips only `Authorization`, and keeps it across an http -> https
+    upgrade; a token in another header (GitLab's `PRIVATE-TOKEN`) would follow a redirect to
+    any host. Built lazily: importing requests costs ~60 ms that scans without resolution
+    do not pay.
+    """
+    import requests
+
+    class CredentialSafeSession(requests.Session):
+        def __init__(self, credential_headers: frozenset[str] | set[str]) -> None:
+            super().__init__()
+            self.credential_headers = frozenset(credential_headers)
+
+        def rebuild_auth(
+            self, prepared_request: requests.PreparedRequest, response: requests.Response
+        ) -> None:
+            # The hook requests calls on every redirect, before the next request is sent.
+            before = origin(response.request.url or "")
+            if origin(prepared_request.url or "") != before:
+                for name in [n for n in prepared_request.headers if n.lower() in
+                             self.credential_headers]:  # fmt: skip
+                    del prepared_request.headers[name]
+                log.debug("redirect to another origin: credentials withheld")
+                return  # not even netrc: the user's netrc names hosts, a redirect chose this
+            super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+
+    return CredentialSafeSession
 
 
 def _is_json(body: bytes) -> bool:

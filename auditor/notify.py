@@ -11,15 +11,20 @@ failed delivery is a NotifyError for the caller to report; it never touches the 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from auditor.diff import ScanDiff
 from auditor.diff_render import diff_document, summary_line
 from auditor.errors import AuditorError
 from auditor.model import Scan
-from auditor.urls import redact
+from auditor.urls import redact_endpoint
+
+if TYPE_CHECKING:
+    import requests
 
 NOTIFY_FORMATS = ("json", "slack")
 RETRIES = 3
@@ -93,12 +98,17 @@ def send(
     """POST `body` as JSON; the number of attempts it took. NotifyError when all failed."""
     import requests
 
-    shown = redact(url)
+    from auditor.redaction import Withhold
+
+    shown = redact_endpoint(url)  # a webhook's path is its secret: only the host is shown
+    parts = urlsplit(url)
+    secret = parts.path + (f"?{parts.query}" if parts.query else "")
+    quiet = Withhold(secret if secret.strip("/") else "")
     problem = ""
     for attempt in range(retries + 1):
         wait = backoff * 2**attempt
         try:
-            answer = requests.post(url, json=body, timeout=TIMEOUT)
+            answer = _post(url, body, quiet)
         except requests.RequestException as exc:
             problem = f"{type(exc).__name__}"
         else:
@@ -114,6 +124,18 @@ def send(
         f"{shown}: notification not delivered: {problem}",
         hint="the scan is stored; `auditor diff --since-last TARGET` shows what it held",
     )
+
+
+def _post(url: str, body: dict[str, Any], quiet: logging.Filter) -> requests.Response:
+    """One POST; urllib3's request line (logged with --debug) without the webhook's path."""
+    import requests
+
+    wire = logging.getLogger("urllib3.connectionpool")
+    wire.addFilter(quiet)
+    try:
+        return requests.post(url, json=body, timeout=TIMEOUT)
+    finally:
+        wire.removeFilter(quiet)
 
 
 def _retry_after(value: str | None, default: float) -> float:

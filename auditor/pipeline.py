@@ -30,6 +30,7 @@ from auditor.model import (
     Target,
     TargetKind,
 )
+from auditor.redaction import redact_scan
 from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree
@@ -115,7 +116,8 @@ def run_scan(
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
-    return judge(scan, config, cache, history)
+    # Every output and the store render this scan: secrets are withheld once, here.
+    return redact_scan(judge(scan, config, cache, history))
 
 
 def judge(

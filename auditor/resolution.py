@@ -40,9 +40,9 @@ def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
     if "pypi" in needed:
         found["pypi"] = registry.pypi(config.pypi_url, os.environ)
     if "npm" in needed:
-        for scoped in registry.npm_scopes(os.environ).values():
+        for scoped in registry.npm_scopes(os.environ, config.npm_project).values():
             found[scoped.role] = scoped
-        found["npm"] = registry.npm(config.npm_registry, os.environ)
+        found["npm"] = registry.npm(config.npm_registry, os.environ, config.npm_project)
     if needed & {"npm", "pypi"} and (hub := registry.github(os.environ)) is not None:
         found["github"] = hub
     if needed & {"npm", "pypi"} and (lab := registry.gitlab(os.environ)) is not None:

@@ -30,8 +30,11 @@ def test_precedence(tmp_path: Path) -> None:
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / ".npmrc").write_text("; comment\nregistry = https://user.invalid/\n")
     assert npm(None, env, project).url == "https://user.invalid"
-    (project / ".npmrc").write_text("registry=${MIRROR}/npm/\n")
-    env["MIRROR"] = "https://project.invalid"
+    (tmp_path / "home" / ".npmrc").write_text("registry = ${MIRROR}/npm/\n")
+    env["MIRROR"] = "https://user-mirror.invalid"
+    assert npm(None, env, project).url == "https://user-mirror.invalid/npm"
+    (project / ".npmrc").write_text("registry=https://project.invalid/npm/\n")
+    assert npm(None, env).url == "https://user-mirror.invalid/npm"  # not trusted: not read
     found = npm(None, env, project)
     assert (found.url, found.source) == (
         "https://project.invalid/npm",

@@ -33,6 +33,11 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
     ctx.obj = debug
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from auditor.redaction import RedactingFilter
+
+    for handler in logging.getLogger().handlers:  # secrets never reach a log line
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 # One line per command, grouped by family; `auditor --help` lists them alphabetically.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from auditor.cli.common import echo
 from auditor.cli.options import db_option, fail
 from auditor.config import db_url
 from auditor.errors import AuditorError
@@ -29,7 +30,7 @@ def db_upgrade(debug: bool, db: str | None) -> None:
         revision = upgrade(db_url(db, os.environ))
     except AuditorError as exc:
         fail(exc, debug)
-    click.echo(f"schema at revision {revision}")
+    echo(f"schema at revision {revision}")
 
 
 @click.group()
@@ -53,7 +54,7 @@ def cache_export(debug: bool, file: Path, db: str | None) -> None:
         fail(AuditorError(f"{file}: cannot write: {exc.strerror}"), debug)
     except AuditorError as exc:
         fail(exc, debug)
-    click.echo(f"exported {count} cached answers to {file}", err=True)
+    echo(f"exported {count} cached answers to {file}", err=True)
 
 
 @cache.command("import")
@@ -74,7 +75,7 @@ def cache_import(debug: bool, file: Path, db: str | None) -> None:
         fail(AuditorError(f"{file}: cannot read: {exc}"), debug)
     except AuditorError as exc:
         fail(exc, debug)
-    click.echo(f"imported {count} cached answers from {file}", err=True)
+    echo(f"imported {count} cached answers from {file}", err=True)
 
 
 @click.command()
@@ -98,15 +99,15 @@ def doctor(debug: bool, pypi_url: str | None, npm_registry: str | None, db: str 
     answered, detail = http.probe("pypi", "/pypi/pip/json")
     healthy &= answered
     mark = "ok  " if answered else "FAIL"
-    click.echo(f"{mark} pypi   {redact(pypi.url)}  ({pypi.source}): {detail}")
+    echo(f"{mark} pypi   {redact(pypi.url)}  ({pypi.source}): {detail}")
     healthy &= _doctor_npm(npm_registry)
     url = db_url(db, os.environ)
     try:
         with open_store(url):
-            click.echo(f"ok   store  {redact(url or 'sqlite (user data dir)')}: schema current")
+            echo(f"ok   store  {redact(url or 'sqlite (user data dir)')}: schema current")
     except AuditorError as exc:
         healthy = False
-        click.echo(f"FAIL store  {exc.message}")
+        echo(f"FAIL store  {exc.message}")
     sys.exit(0 if healthy else 1)
 
 
@@ -120,22 +121,23 @@ def _doctor_npm(flag: str | None) -> bool:
     try:
         npm = endpoints.npm(flag, os.environ)
     except AuditorError as exc:  # only scans with npm components need one
-        click.echo(f"skip npm    {exc.message} ({exc.hint})")
+        echo(f"skip npm    {exc.message} ({exc.hint})")
         npm = None
     probes = [("npm", npm, "/npm")] if npm is not None else []
     if (hub := endpoints.github(os.environ)) is not None:
         probes.append(("github", hub, "/rate_limit"))
     else:
-        click.echo(f"skip github {endpoints.GITHUB_ENV} is not set: owner lookups are skipped")
+        echo(f"skip github {endpoints.GITHUB_ENV} is not set: owner lookups are skipped")
     if (lab := endpoints.gitlab(os.environ)) is not None:
         probes.append(("gitlab", lab, "/version"))
     else:
-        click.echo(f"skip gitlab {endpoints.GITLAB_ENV} is not set: owner lookups are skipped")
+        echo(f"skip gitlab {endpoints.GITLAB_ENV} is not set: owner lookups are skipped")
     healthy = True
     for role, endpoint, path in probes:
         http = Http({role: endpoint.url}, settings=HttpSettings(attempts=1, read_timeout=10))
         answered, detail = http.probe(role, path)
         healthy &= answered
         mark = "ok  " if answered else "FAIL"
-        click.echo(f"{mark} {role:<6} {redact(endpoint.url)}  ({endpoint.source}): {detail}")
+        shown = redact(endpoint.shown or endpoint.url)  # `${VAR}` as written, never its value
+        echo(f"{mark} {role:<6} {shown}  ({endpoint.source}): {detail}")
     return healthy

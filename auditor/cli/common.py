@@ -17,13 +17,19 @@ if TYPE_CHECKING:
 
 def effective_policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
     """The policy in effect: configuration discovered near the target (or the working
-    directory), `--policy` laid over it, every pack read and checked."""
+    directory); with an explicit policy (`--policy`, else AUDITOR_POLICY) that one, which
+    the discovered file may only tighten. Every pack read and checked; what a target's file
+    was refused is printed to stderr."""
     from auditor.config import discover_policy_file
+    from auditor.escape import terminal
     from auditor.policy.engine import load_policy
-    from auditor.policy.settings import load_settings
+    from auditor.policy.precedence import explicit_policy, lowered, settings_in_effect
 
     found = discover_policy_file(targets, Path.cwd())
-    return load_policy(load_settings(found, flag))
+    policy = load_policy(settings_in_effect(found, explicit_policy(flag, os.environ)))
+    for note in (*policy.settings.refused, *lowered(policy)):
+        echo(f"note: {terminal(note)}", err=True)
+    return policy
 
 
 def load_scan(scan_id: str, db: str | None, detail: bool = True) -> Scan:
@@ -34,9 +40,17 @@ def load_scan(scan_id: str, db: str | None, detail: bool = True) -> Scan:
         return store.load_scan(scan_id, detail)
 
 
+def echo(text: str, err: bool = False, nl: bool = True) -> None:
+    """Print text that carries metadata: through `escape.terminal_lines`, the last word on
+    what reaches a terminal or a CI log (no control sequences, no workflow commands)."""
+    from auditor.escape import terminal_lines
+
+    click.echo(terminal_lines(text), err=err, nl=nl)
+
+
 def write_text(text: str, output: Path | None, what: str) -> None:
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
@@ -49,7 +63,7 @@ def emit(result: Scan, fmt: str, output: Path | None, min_severity: str = "low")
 
     text = renderer(fmt, Severity(min_severity)).render(result)
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")

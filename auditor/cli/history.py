@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.common import write_text
+from auditor.cli.common import echo, write_text
 from auditor.cli.options import db_option, fail
 from auditor.config import db_url
 from auditor.errors import AuditorError
+from auditor.escape import terminal
 
 if TYPE_CHECKING:
     from auditor.store import Store
@@ -68,7 +69,7 @@ def history(debug: bool, target: str | None, limit: int | None, fmt: str, db: st
             summaries = store.list_scans(identity, limit)
     except AuditorError as exc:
         fail(exc, debug)
-    click.echo((history_json if fmt == "json" else history_table)(summaries), nl=False)
+    echo((history_json if fmt == "json" else history_table)(summaries), nl=False)
 
 
 @click.command()
@@ -160,5 +161,5 @@ def prune(
         fail(exc, debug)
     verb = "would delete" if dry_run else "deleted"
     for s in gone:
-        click.echo(f"{verb} {s.id}  {s.started_at}  {', '.join(s.targets)}")
+        echo(f"{verb} {s.id}  {s.started_at}  {terminal(', '.join(s.targets))}")
     click.echo(f"{verb} {len(gone)} scans", err=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import effective_policy
+from auditor.cli.common import echo, effective_policy
 from auditor.cli.options import EXIT_UNUSABLE, fail, policy_option
 from auditor.errors import AuditorError
 
@@ -36,7 +36,7 @@ def rules_list(debug: bool, policy: Path | None, target: str | None) -> None:
             judged = effective.stamp(b.id, b.severity, b.action)
             state = "disabled" if judged is None else "built-in"
             sev, act = judged or (b.severity, b.action)
-            click.echo(f"{b.id:32} {sev.value:8} {act.value:6} {state:9} {b.description}")
+            echo(f"{b.id:32} {sev.value:8} {act.value:6} {state:9} {b.description}")
         active = {r.id for r in effective.rules}
         for pack in effective.packs:
             for r in pack.rules:
@@ -45,7 +45,7 @@ def rules_list(debug: bool, policy: Path | None, target: str | None) -> None:
                     fnmatch.fnmatchcase(r.id, p) for p in effective.settings.disable
                 )
                 state = "disabled" if off else pack.name
-                click.echo(
+                echo(
                     f"{r.id:32} {shown.severity.value:8} {shown.action.value:6} {state:9} {r.title}"
                 )
     except AuditorError as exc:
@@ -66,7 +66,7 @@ def rules_validate(debug: bool, path: Path) -> None:
 
     files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
     for skipped in (f for f in files if path.is_dir() and f.name in NOT_PACKS):
-        click.echo(f"skip {skipped}: not a rule pack (auditor publishers validate checks it)")
+        echo(f"skip {skipped}: not a rule pack (auditor publishers validate checks it)")
     files = [
         f
         for f in files
@@ -78,14 +78,14 @@ def rules_validate(debug: bool, path: Path) -> None:
         try:
             if file.suffix == ".toml":
                 checked = load_policy(load_settings(None, file))
-                click.echo(f"ok   {file}: policy with {len(checked.rules)} rules in effect")
+                echo(f"ok   {file}: policy with {len(checked.rules)} rules in effect")
                 continue
             pack, errors = read_pack(file)
             if pack is not None:  # then its `$name`s, against its folder's auditor.toml
                 own = file.parent / "auditor.toml"
                 settings = load_settings(own if own.is_file() else None, file)
                 load_policy(replace(settings, packs=(str(file.resolve()),)))
-                click.echo(
+                echo(
                     f"ok   {file}: pack {pack.name}, {len(pack.rules)} rules, "
                     f"{len(pack.overrides)} built-in overrides"
                 )
@@ -95,7 +95,7 @@ def rules_validate(debug: bool, path: Path) -> None:
     if not files:
         problems.append(f"{path}: no .yaml, .yml or .toml files to check")
     for problem in problems:
-        click.echo(f"error: {problem}", err=True)
+        echo(f"error: {problem}", err=True)
     sys.exit(EXIT_UNUSABLE if problems else 0)
 
 
@@ -123,11 +123,11 @@ def publishers_validate(debug: bool, path: Path | None) -> None:
     except AuditorError as exc:
         fail(exc, debug)
     for problem in problems:
-        click.echo(problem)
+        echo(problem)
     accounts = sum(len(o.accounts) for o in found.organisations)
     unverified = sum(not o.verified for o in found.organisations)
     countries = len({o.country for o in found.organisations})
-    click.echo(
+    echo(
         f"{path}: {len(found.organisations)} organisations in {countries} countries,"
         f" {accounts} accounts, {unverified} unverified; {len(problems)} problem(s)",
         err=bool(problems),

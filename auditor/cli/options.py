@@ -28,9 +28,13 @@ F = TypeVar("F", bound=Callable[..., object])
 def fail(exc: AuditorError, debug: bool) -> NoReturn:
     if debug:
         raise exc
-    click.echo(f"error: {exc.message}", err=True)
+    from auditor.escape import terminal_lines
+    from auditor.urls import redact_text
+
+    # Messages name files, values and URLs from the input: redacted, terminal-safe.
+    click.echo(terminal_lines(redact_text(f"error: {exc.message}")), err=True)
     if exc.hint:
-        click.echo(f"hint: {exc.hint}", err=True)
+        click.echo(terminal_lines(redact_text(f"hint: {exc.hint}")), err=True)
     sys.exit(exc.exit_code)
 
 
@@ -62,8 +66,8 @@ def policy_option(func: F) -> F:
     return click.option(
         "--policy",
         type=click.Path(exists=True, path_type=Path),
-        help="A policy file (auditor.toml form), a rule pack (.yaml) or a directory of them; "
-        "laid over the configuration found near the target.",
+        help="A policy file (auditor.toml form), a rule pack (.yaml) or a directory of them "
+        "(default: AUDITOR_POLICY); the configuration found near the target may only tighten it.",
     )(func)
 
 

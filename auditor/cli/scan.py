@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.common import effective_policy, emit
+from auditor.cli.common import echo, effective_policy, emit
 from auditor.cli.options import (
     EXIT_PARTIAL,
     EXIT_POLICY,
@@ -23,8 +23,9 @@ from auditor.cli.options import (
     policy_option,
     signature_options,
 )
-from auditor.config import Config, db_url
+from auditor.config import Config, db_url, target_folder
 from auditor.errors import AuditorError
+from auditor.escape import terminal
 from auditor.model import Action, Scan, ScanStatus, Severity
 from auditor.signatures import SignatureTrust
 
@@ -60,6 +61,10 @@ if TYPE_CHECKING:
     metavar="URL",
     help="npm registry URL (default: AUDITOR_NPM_REGISTRY, else npm's own configuration).",
 )
+@click.option(
+    "--trust-target-config", is_flag=True,
+    help="Also read the scanned folder's own .npmrc (by default only yours and the machine's).",
+)  # fmt: skip
 @click.option(
     "--deps-dev", is_flag=True,
     help="Ask deps.dev (AUDITOR_DEPSDEV_URL) for a second opinion on source repositories.",
@@ -97,6 +102,7 @@ def scan(
     pypi_url: str | None,
     concurrency: int,
     npm_registry: str | None,
+    trust_target_config: bool,
     deps_dev: bool,
     notify: str | None,
     notify_format: str,
@@ -127,6 +133,7 @@ def scan(
         concurrency=concurrency,
         signatures=signatures,
         npm_registry=npm_registry,
+        npm_project=target_folder(targets) if trust_target_config else None,
         deps_dev=deps_dev,
         platform=platform,
     )
@@ -141,7 +148,8 @@ def scan(
         cache = store.http_cache() if store is not None and not no_resolve else None
         progress = _progress if sys.stderr.isatty() and not no_resolve else None
         try:
-            memo = store.digest_memo() if store is not None else None
+            # --no-store writes nothing, memoised digests included, and trusts no memo.
+            memo = store.digest_memo() if store is not None and config.store else None
             result = run_scan(targets, config, cache, progress, _history(store), memo)
         except AuditorError as exc:
             fail(exc, debug)
@@ -158,7 +166,7 @@ def scan(
             store.close()
     emit(result, fmt, output, min_severity)
     if notice is not None:
-        click.echo(notice, err=True)
+        echo(notice, err=True)
     if store_error is not None:
         if config.store:
             fail(store_error, debug)
@@ -172,7 +180,7 @@ def scan(
         remedies = {f.rule: config.policy.remediation(f.rule) for f in blocked}
         where = policy_file(judged_by.settings.sources)
         text = explain(blocked, config.fail_on, remedies, where, config.today)
-        click.echo(text, err=True, nl=False)
+        echo(text, err=True, nl=False)
     sys.exit(code)
 
 
@@ -196,7 +204,7 @@ def check_models(
 
     found = models_in(files)
     for d in found.diagnostics:
-        click.echo(f"warning: {d.location}: {d.message}", err=True)
+        echo(f"warning: {terminal(d.location)}: {terminal(d.message)}", err=True)
     components = merge_components(found.components)
     if not components:
         return
@@ -221,7 +229,7 @@ def check_models(
 
         where = policy_file(effective.settings.sources)
         vetting = any(effective.names.get(n) for n in ("vetted_publishers", "vetted_models"))
-        click.echo(explain(blocked, where, config.today, vetting), err=True, nl=False)
+        echo(explain(blocked, where, config.today, vetting), err=True, nl=False)
         sys.exit(EXIT_POLICY)
 
 

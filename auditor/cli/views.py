@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import emit, load_scan, write_text
+from auditor.cli.common import echo, emit, load_scan, write_text
 from auditor.cli.options import db_option, fail, output_options
 from auditor.errors import AuditorError
+from auditor.escape import terminal_safe
 
 ORIGIN_FACETS = ("country", "organisation", "publisher", "repository")
 
@@ -57,6 +58,8 @@ def origins(
         stored = load_scan(scan_id, db, detail=False)
     except AuditorError as exc:
         fail(exc, debug)
+    if fmt != "json":
+        stored = terminal_safe(stored)  # metadata: every value one safe terminal line
     groups = ProvenanceGraph.from_scan(stored, lineage_only=True).origins(by)
     n = len(stored.components)
     text = origins_json(groups, by, stored.id, n) if fmt == "json" else origins_table(groups, by, n)
@@ -75,13 +78,14 @@ def why(debug: bool, scan_id: str, purl: str, limit: int, db: str | None) -> Non
     from auditor.graph_render import why_text
 
     try:
-        stored = load_scan(scan_id, db)
+        # Metadata: every value one safe terminal line (the purl asked for escaped alike).
+        stored, purl = terminal_safe((load_scan(scan_id, db), purl))
         graph = ProvenanceGraph.from_scan(stored)
         if not graph.has_component(purl):
             raise _unknown_purl(purl, stored.id, graph.suggest(purl))
     except AuditorError as exc:
         fail(exc, debug)
-    click.echo(why_text(graph, graph.why(purl, limit=limit)), nl=False)
+    echo(why_text(graph, graph.why(purl, limit=limit)), nl=False)
 
 
 @click.command()
@@ -138,6 +142,6 @@ def show(debug: bool, scan_id: str, purl: str, db: str | None) -> None:
 
     try:
         stored = load_scan(scan_id, db)
-        click.echo(component_report(stored, find_component(stored, purl)), nl=False)
+        echo(component_report(stored, find_component(stored, purl)), nl=False)
     except AuditorError as exc:
         fail(exc, debug)

@@ -75,6 +75,14 @@ def _configured(
     for pattern, act in settings.action.items():
         if fnmatch.fnmatchcase(rule_id, pattern):
             action = act
+    # A scanned target's own file under an explicit policy: it may only raise.
+    for pattern, value in settings.raise_severity.items():
+        if fnmatch.fnmatchcase(rule_id, pattern) and value.rank > severity.rank:
+            severity = value
+    order = list(Action)
+    for pattern, act in settings.raise_action.items():
+        if fnmatch.fnmatchcase(rule_id, pattern) and order.index(act) > order.index(action):
+            action = act
     return severity, action
 
 
@@ -151,6 +159,8 @@ def load_policy(settings: PolicySettings | None = None) -> Policy:
                 settings.action,
                 sorted(names.items(), key=str),
                 settings.waivers,
+                settings.raise_severity,
+                settings.raise_action,
             )
         ).encode()
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from auditor.escape import terminal_safe
 from auditor.model import Action, Finding, Scan, Severity
 from auditor.policy.snippets import waiver_toml
 
@@ -32,6 +33,7 @@ def explain(
     today = today or date.today()
     if not found:
         return ""
+    found, remediation = terminal_safe((found, remediation))  # metadata: one line each
     lines = [f"policy failed: {len(found)} finding(s) block this run"]
     for f in found:
         limit = fail_on.value if fail_on else ""

@@ -2,7 +2,8 @@
 
 Every key is documented in the README ("Configuration"). A configuration file found near
 the target is read first; `--policy PATH` is laid over it: its scalar keys and tables win,
-its packs, disables and waivers are added. A YAML file or a directory given to `--policy`
+its packs, disables and waivers are added (`auditor.policy.precedence` lets a target only
+tighten an explicit policy). A YAML file or a directory given to `--policy`
 adds its rule packs (and a directory's own auditor.toml).
 """
 
@@ -23,7 +24,7 @@ LIST_KEYS = ("vetted_publishers", "vetted_models", "review_countries", "require_
 INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1, "typosquat_min_score": 50}
 KEYS = {
     "packs", "disable", "severity", "action", "lists", "waivers", "vulnerabilities",
-    *LIST_KEYS, *INT_KEYS,
+    "allow_target_waivers", *LIST_KEYS, *INT_KEYS,
 }  # fmt: skip
 WAIVER_KEYS = {"rule", "purl", "reason", "approver", "expires"}
 PACK_SUFFIXES = (".yaml", ".yml")
@@ -83,6 +84,14 @@ class PolicySettings:
     """Look components up in OSV (needs the network or a cache/snapshot)."""
     sources: tuple[str, ...] = ()
     """The configuration files read, in order."""
+    allow_target_waivers: bool = False
+    """Set in an explicit policy: the scanned target's own waivers apply too."""
+    raise_severity: dict[str, Severity] = field(default_factory=dict)
+    """At-least severities from a target's own file under an explicit policy (tighten only)."""
+    raise_action: dict[str, Action] = field(default_factory=dict)
+    """At-least actions from a target's own file under an explicit policy (tighten only)."""
+    refused: tuple[str, ...] = ()
+    """What a target's own file asked for and an explicit policy did not let it do."""
 
 
 def default_names() -> dict[str, object]:
@@ -98,7 +107,7 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
     sources: list[str] = []
     packs: list[str] = ["default"]
     if discovered is not None:
-        _lay(raw, packs, _read_toml(discovered), discovered)
+        _lay(raw, packs, read_table(discovered), discovered)
         sources.append(str(discovered))
     if flag is not None:
         if not flag.exists():
@@ -106,7 +115,7 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
         if flag.is_dir():
             own = flag / POLICY_FILE
             if own.is_file():
-                _lay(raw, packs, _read_toml(own), own)
+                _lay(raw, packs, read_table(own), own)
                 sources.append(str(own))
             found = sorted(p for p in flag.iterdir() if is_pack_file(p))
             packs.extend(str(p.resolve()) for p in found)
@@ -115,12 +124,14 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
             packs.append(str(flag.resolve()))
             sources.append(str(flag))
         else:
-            _lay(raw, packs, _read_toml(flag), flag)
+            _lay(raw, packs, read_table(flag), flag)
             sources.append(str(flag))
     return _settings(raw, packs, tuple(sources))
 
 
-def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
+def read_table(path: Path) -> tuple[dict[str, Any], str]:
+    """A policy file's table (`[tool.auditor]` or the top level) and how to name where it
+    came from; PolicyError for unreadable TOML or an unknown key."""
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -198,22 +209,17 @@ def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -
             raise PolicyError(where, None, "disable: a list of rule ids or globs")
         disable.append(item)
     severity = {
-        rule: _enum(Severity, v, where, f"severity.{rule}")
+        rule: enum_value(Severity, v, where, f"severity.{rule}")
         for rule, (v, where) in raw.get("severity", {}).items()
     }
     action = {
-        rule: _enum(Action, v, where, f"action.{rule}")
+        rule: enum_value(Action, v, where, f"action.{rule}")
         for rule, (v, where) in raw.get("action", {}).items()
     }
     waivers = tuple(
-        _waiver(item, where, n) for n, (item, where) in enumerate(raw.get("waivers", []), 1)
+        parse_waiver(item, where, n) for n, (item, where) in enumerate(raw.get("waivers", []), 1)
     )
-    vulns = False
-    if "vulnerabilities" in raw:
-        value, where = raw["vulnerabilities"]
-        if not isinstance(value, bool):
-            raise PolicyError(where, None, "vulnerabilities: true or false")
-        vulns = value
+    vulns, allow = (_flag(raw, key) for key in ("vulnerabilities", "allow_target_waivers"))
     return PolicySettings(
         packs=tuple(dict.fromkeys(packs)),
         disable=tuple(disable),
@@ -223,10 +229,21 @@ def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -
         waivers=waivers,
         vulnerabilities=vulns,
         sources=sources,
+        allow_target_waivers=allow,
     )
 
 
-def _enum(kind: type[Severity] | type[Action], value: object, where: str, key: str) -> Any:
+def _flag(raw: dict[str, Any], key: str) -> bool:
+    if key not in raw:
+        return False
+    value, where = raw[key]
+    if not isinstance(value, bool):
+        raise PolicyError(where, None, f"{key}: true or false")
+    return value
+
+
+def enum_value(kind: type[Severity] | type[Action], value: object, where: str, key: str) -> Any:
+    """`value` as a Severity or Action; PolicyError naming `where` and `key` otherwise."""
     try:
         return kind(str(value))
     except ValueError:
@@ -234,7 +251,8 @@ def _enum(kind: type[Severity] | type[Action], value: object, where: str, key: s
         raise PolicyError(where, None, f"{key}: {value!r} is not one of {allowed}") from None
 
 
-def _waiver(item: object, where: str, number: int) -> Waiver:
+def parse_waiver(item: object, where: str, number: int) -> Waiver:
+    """One `[[waivers]]` table, checked; PolicyError naming the waiver otherwise."""
     subject = f"{where} waivers[{number}]"
     if not isinstance(item, dict):
         raise PolicyError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from auditor.errors import UsageError
+from auditor.escape import terminal_safe
 from auditor.model import Claim, Component, Scan
 from auditor.render.table import cell
 
@@ -33,6 +34,7 @@ def find_component(scan: Scan, query: str) -> Component:
 
 def component_report(scan: Scan, component: Component) -> str:
     """Plain text: identity, where found, origin claims, conflicts, evidence, findings."""
+    scan, component = terminal_safe((scan, component))  # metadata: one line each
     origin = scan.origins_by_purl().get(component.purl)
     lines = [
         component.purl,

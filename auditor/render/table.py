@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import ClassVar
 
+from auditor.escape import terminal, terminal_safe
 from auditor.model import Component, Scan, Severity
 from auditor.render import Renderer
 from auditor.render.rollup import origin_rollup
@@ -28,6 +29,7 @@ class TableRenderer(Renderer):
 
     def render(self, scan: Scan) -> str:
         """Header, component table, findings, diagnostics, and the counts that matter."""
+        scan = terminal_safe(scan)  # metadata: every value one safe terminal line
         origins = scan.origins_by_purl()
         out = [
             f"scan {scan.id}  {scan.status.value}  {scan.started_at}",
@@ -109,7 +111,7 @@ def _where(c: Component) -> str:
 def cell(text: str, width: int = MAX_CELL) -> str:
     """Terminal-safe and at most `width` long: metadata is untrusted, and control
     characters could rewrite the reader's terminal."""
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    text = terminal(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

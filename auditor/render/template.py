@@ -5,21 +5,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from auditor import escape
 from auditor.model import Scan
 from auditor.render import Renderer
 
 if TYPE_CHECKING:
     from markupsafe import Markup
 
-# Only characters that mean something mid-line: values never start a line in our templates,
-# so `.`, `-`, `+` and `#` (list and heading markers) can stay readable.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|<>~])")
-
 
 def markdown_escape(text: object) -> str:
-    """Package metadata is attacker-controlled: neutralise Markdown and HTML in it."""
-    flat = " ".join("".join(ch if ch.isprintable() else " " for ch in str(text)).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat).replace("&", "&amp;")
+    """Package metadata is attacker-controlled: neutralise Markdown and HTML in it (the
+    one Markdown helper, `auditor.escape.markdown`)."""
+    return escape.markdown(text)
 
 
 def script_json(value: object) -> Markup:

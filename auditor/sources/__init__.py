@@ -33,9 +33,11 @@ class Entry:
     layer: str | None = None
     streamer: Callable[[], BinaryIO] | None = field(default=None, compare=False, repr=False)
     """Opens the bytes as a stream (large files: weights, layers); None: `opener` is used."""
-    stat_key: tuple[str, int, int, int] | None = None
-    """(real path, size, mtime_ns, inode) on a local filesystem: what a memo of this file's
-    digest is keyed by, so an unchanged file is never hashed twice. None inside archives."""
+    stat_key: tuple[str, int, int, int, int] | None = None
+    """(real path, size, mtime_ns, inode, ctime_ns) on a local filesystem: what a memo of this
+    file's digest is keyed by, so an unchanged file is never hashed twice. ctime is the part a
+    user cannot set back (`os.utime` restores an mtime, and changes ctime doing so). None
+    inside archives."""
 
     @property
     def name(self) -> str:

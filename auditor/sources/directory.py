@@ -103,7 +103,7 @@ class DirectoryTree(Tree):
             partial(self._read, rel),
             link=link,
             streamer=partial(self._stream, rel),
-            stat_key=(real, st.st_size, st.st_mtime_ns, st.st_ino),
+            stat_key=(real, st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns),
         )
 
     def _read(self, rel: str) -> bytes:

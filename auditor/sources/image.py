@@ -21,7 +21,6 @@ the image author's own account of how the files got there, not a place.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,13 +37,13 @@ from auditor.sources import Entry, Tree
 from auditor.sources.blobs import Compression, sniff
 from auditor.sources.image_format import ImageSource, image_name, load_image
 from auditor.sources.layers import LayerReader, Member, SpanCache
+from auditor.urls import REDACTED, is_secret_name
 
 MAX_LINK_HOPS = 40
 WORKERS = 2
 _WHITEOUT = ".wh."
 _OPAQUE = ".wh..wh..opq"
 _REG = (b"0", b"\0", b"7")
-_SECRET = re.compile(r"(?i)(pass|secret|token|key|credential|auth|private)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +336,7 @@ class ImageTree(Tree):
         claim("Cmd", inner.get("Cmd"))
         for item in inner.get("Env") or []:
             name, _, value = str(item).partition("=")
-            claim(f"env.{name}", "(withheld)" if _SECRET.search(name) else value)
+            claim(f"env.{name}", REDACTED if is_secret_name(name) else value)
         claim("author", source.config.get("author"))
         claim("created", source.config.get("created"))
         for i, item in enumerate(source.config.get("history") or []):

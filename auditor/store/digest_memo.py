@@ -1,4 +1,4 @@
-"""The digest memo kept in the store: file digests by (path, size, mtime_ns, inode).
+"""The digest memo kept in the store: file digests by (path, size, mtime_ns, inode, ctime_ns).
 
 A rescan of an unchanged model cache then reads no file content at all. Lookups are
 batched (one query per 500 paths); new digests are written in one transaction at the end
@@ -20,8 +20,12 @@ BATCH = 500
 
 
 def _stat(key: MemoKey) -> str:
-    _, size, mtime_ns, inode = key.stat_key
+    _, size, mtime_ns, inode, _ = key.stat_key
     return f"{size}:{mtime_ns}:{inode}"
+
+
+def _ctime(key: MemoKey) -> str:
+    return str(key.stat_key[4])
 
 
 class StoredDigestMemo(DigestMemo):
@@ -48,12 +52,14 @@ class StoredDigestMemo(DigestMemo):
         with errors(self._engine), self._engine.connect() as conn:
             for start in range(0, len(pairs), BATCH):
                 chunk = pairs[start : start + BATCH]
-                query = select(t.c.path, t.c.algorithm, t.c.stat, t.c.digest).where(
+                query = select(t.c.path, t.c.algorithm, t.c.stat, t.c.ctime_ns, t.c.digest).where(
                     tuple_(t.c.path, t.c.algorithm).in_(chunk)
                 )
                 for row in conn.execute(query):
                     for key in wanted[(row.path, row.algorithm)]:
-                        if row.stat == _stat(key):  # a changed file never matches its old row
+                        # A changed file never matches its old row; nor does one whose
+                        # mtime was put back (its ctime moved on).
+                        if row.stat == _stat(key) and row.ctime_ns == _ctime(key):
                             found[key] = row.digest
         return found
 
@@ -66,7 +72,7 @@ class StoredDigestMemo(DigestMemo):
         rows = sorted(
             (
                 {"path": k.stat_key[0], "algorithm": str(k.algorithm)}
-                | {"stat": _stat(k), "digest": digest}
+                | {"stat": _stat(k), "ctime_ns": _ctime(k), "digest": digest}
                 for k, digest in digests.items()
             ),
             key=lambda r: (r["path"], r["algorithm"]),  # one lock order: no deadlocks
@@ -79,7 +85,11 @@ class StoredDigestMemo(DigestMemo):
             stmt = dialect.insert(self._table)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["path", "algorithm"],
-                set_={"stat": stmt.excluded.stat, "digest": stmt.excluded.digest},
+                set_={
+                    "stat": stmt.excluded.stat,
+                    "ctime_ns": stmt.excluded.ctime_ns,
+                    "digest": stmt.excluded.digest,
+                },
             )
             with conn.begin():
                 for start in range(0, len(rows), BATCH):

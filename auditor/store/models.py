@@ -197,9 +197,11 @@ digest_memo = Table(
     metadata,
     # One row per file and algorithm: a rehash replaces the row, so the memo never grows
     # past the files that exist. `stat` is "size:mtime_ns:inode" as text, since an inode
-    # can exceed a signed 64-bit integer; a digest is served only while all three match.
+    # can exceed a signed 64-bit integer; `ctime_ns` (0004) is what a user cannot set back.
+    # A digest is served only while all four match.
     Column("path", String(), primary_key=True),
     Column("algorithm", String(), primary_key=True),
     _text("stat"),
+    _text("ctime_ns", nullable=True),
     _text("digest"),
 )

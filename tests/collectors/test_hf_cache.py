@@ -277,21 +277,35 @@ def test_rescan_uses_the_stored_memo(
     validate: Callable[[str], dict[str, Any]],
     db_url: str,
 ) -> None:
-    """Digests are kept by (path, size, mtime_ns, inode): an unchanged file is not reread.
+    """Digests are kept by (path, size, mtime_ns, inode, ctime_ns): an unchanged file is not
+    reread, and a changed one always is, even with its mtime put back.
 
-    Proven from the outside: bytes changed behind the memo's back (same size, mtime and
-    inode) go unnoticed until the mtime moves, and then the mismatch is found.
+    Proven from the outside: a wrong digest planted in the memo for an unchanged file is
+    believed (the file was not reread); bytes changed in place with the mtime restored are
+    caught (ctime moved on: tests/trust/test_digest_memo.py tries more ways).
     """
     first = _scan(auditor, validate, f"hf-cache:{cache}")
     assert first["findings"] == []
     blob = _blob(cache, "models--org--model", f"{MAIN}/model.safetensors")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        planted = conn.execute(
+            text("UPDATE digest_memo SET digest = :d WHERE path = :p AND algorithm = 'sha256'"),
+            {"d": "0" * 64, "p": str(blob)},
+        )
+        assert planted.rowcount == 1
+    engine.dispose()
+    [hit] = _scan(auditor, validate, f"hf-cache:{cache}")["findings"]  # the memo was believed
+    assert hit["rule"] == "weights.hash-mismatch"
+    os.utime(blob)  # a new mtime and ctime: hashed again, the truth memoised
+    assert _scan(auditor, validate, f"hf-cache:{cache}")["findings"] == []
     before = blob.stat()
     with blob.open("r+b") as fh:  # in place: the inode stays
         fh.seek(10)
         fh.write(bytes([WEIGHTS[10] ^ 0xFF]))
     os.utime(blob, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert _scan(auditor, validate, f"hf-cache:{cache}")["findings"] == []
-    os.utime(blob, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))
     [hit] = _scan(auditor, validate, f"hf-cache:{cache}")["findings"]
     assert hit["rule"] == "weights.hash-mismatch"
     with open_store(db_url) as store:

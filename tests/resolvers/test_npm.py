@@ -256,7 +256,8 @@ def test_scoped_registry_from_npmrc(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """`@scope:registry=` in the project's .npmrc sends that scope to its own registry."""
+    """`@scope:registry=` in the project's .npmrc sends that scope to its own registry, when
+    the project's configuration is trusted (`--trust-target-config`: Config.npm_project)."""
     state, base = npm
     private = JsonApiState(
         routes={"/@sigstore/protobuf-specs": npm_routes()["/@sigstore/protobuf-specs"]}
@@ -265,7 +266,7 @@ def test_scoped_registry_from_npmrc(
         write_files(tmp_path, {".npmrc": f"@sigstore:registry={private_base}/\n"})
         monkeypatch.chdir(tmp_path)
         result = scan(tmp_path, base, {"@sigstore/protobuf-specs": ALL["@sigstore/protobuf-specs"],
-                                       "abbrev": ALL["abbrev"]})  # fmt: skip
+                                       "abbrev": ALL["abbrev"]}, npm_project=tmp_path)  # fmt: skip
         assert {o.status for o in result.origins} == {OriginStatus.RESOLVED}
         assert private.paths() == ["/@sigstore%2Fprotobuf-specs"]
         assert state.paths() == ["/abbrev"]

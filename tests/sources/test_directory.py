@@ -86,8 +86,8 @@ def test_streams_and_hashes_without_reading_whole(tmp_path: Path) -> None:
     tree = DirectoryTree("t", tmp_path)
     entry = tree.entry("w.bin")
     assert entry is not None and entry.stat_key is not None
-    assert entry.stat_key[1:] == (len(data), (tmp_path / "w.bin").stat().st_mtime_ns,
-                                  (tmp_path / "w.bin").stat().st_ino)  # fmt: skip
+    st = (tmp_path / "w.bin").stat()
+    assert entry.stat_key[1:] == (len(data), st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
     with tree.open("w.bin") as fh:
         assert fh.read() == data
     assert Hasher().sha256(tree, ["w.bin"]) == {"w.bin": hashlib.sha256(data).hexdigest()}

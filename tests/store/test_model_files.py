@@ -37,17 +37,22 @@ def test_component_files_round_trip(store: Store) -> None:
 def test_digest_memo(store: Store) -> None:
     memo = store.digest_memo()
     huge_inode = 2**64 - 1  # larger than any signed 64-bit column: kept as text
-    key = MemoKey(("/cache/blobs/x", 10, 1_700_000_000_123_456_789, huge_inode), Algorithm.SHA256)
+    ctime = 1_700_000_000_999_999_999
+    key = MemoKey(
+        ("/cache/blobs/x", 10, 1_700_000_000_123_456_789, huge_inode, ctime), Algorithm.SHA256
+    )
     git = MemoKey(key.stat_key, Algorithm.GIT_SHA1)
     assert memo.lookup([key]) == {}
     memo.record({key: "d" * 64, git: "e" * 40})
     assert memo.lookup([key, git]) == {key: "d" * 64, git: "e" * 40}
     touched = MemoKey(
-        ("/cache/blobs/x", 10, 1_700_000_000_123_456_790, huge_inode), Algorithm.SHA256
+        ("/cache/blobs/x", 10, 1_700_000_000_123_456_790, huge_inode, ctime), Algorithm.SHA256
     )
     assert memo.lookup([touched]) == {}  # a changed mtime never matches the old digest
+    restored = MemoKey((*key.stat_key[:4], ctime + 1), Algorithm.SHA256)
+    assert memo.lookup([restored]) == {}  # nor a restored mtime: the ctime moved on
     memo.record({touched: "f" * 64})  # replaces the row: the memo does not grow
     assert memo.lookup([touched, key]) == {touched: "f" * 64}
-    many = {MemoKey((f"/p/{i}", i, i, i), Algorithm.SHA256): f"{i:064x}" for i in range(1200)}
+    many = {MemoKey((f"/p/{i}", i, i, i, i), Algorithm.SHA256): f"{i:064x}" for i in range(1200)}
     memo.record(many)  # more than one batch
     assert memo.lookup(many) == many
