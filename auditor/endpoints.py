@@ -172,7 +172,8 @@ def _parse_npmrc(text: str, environ: Mapping[str, str]) -> dict[str, str]:
         if not line or line[0] in "#;" or "=" not in line:
             continue
         key, _, value = line.partition("=")
-        value = re.sub(r"\$\{([^}]+)\}", lambda m: environ.get(m.group(1), ""), value.strip())
+        # `[^{}]`, not `[^}]`: a line of `${${${…` made each `${` rescan the rest (n²).
+        value = re.sub(r"\$\{([^{}]+)\}", lambda m: environ.get(m.group(1), ""), value.strip())
         settings[key.strip()] = value.strip().strip("\"'")
     return settings
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
-import json
 import posixpath
 import re
 from collections.abc import Container, Iterable
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from auditor import purls
+from auditor.bounded import load_json
 from auditor.collectors import Collected
 from auditor.errors import ParseError
 from auditor.model import (
@@ -172,8 +172,8 @@ def manifests(tree: Tree, path: str) -> dict[str, tuple[Locked, dict[str, tuple[
     def read(folder: str) -> dict[str, Any] | None:
         name = posixpath.normpath(posixpath.join(base, folder, "package.json"))
         try:
-            data = json.loads(tree.read_text(name)) if tree.entry(name) else None
-        except (ParseError, ValueError, RecursionError):
+            data = load_json(tree.read_text(name)) if tree.entry(name) else None
+        except (ParseError, ValueError):
             return None
         return data if isinstance(data, dict) else None
 

@@ -8,12 +8,12 @@ loads weights: headers and pickle opcodes are read, bounded, from `tree.open()` 
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from auditor.bounded import load_json
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import Evidence, Finding, Strength
 from auditor.policy.builtin import finding
@@ -165,8 +165,8 @@ def _zip(report: _Report, stream: BinaryIO) -> None:
 
 def _keras_metadata(report: _Report, data: bytes) -> None:
     try:
-        meta = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        meta = load_json(data)
+    except ValueError:
         return
     if isinstance(meta, dict):
         fields = tuple((str(k), str(v)) for k, v in meta.items() if isinstance(v, str | int))

@@ -9,11 +9,13 @@ it an .h5 file is reported as not inspected).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import BinaryIO
 
-MAX_DEPTH = 200
+from auditor.bounded import MAX_DEPTH as JSON_DEPTH
+from auditor.bounded import load_json
+
+MAX_DEPTH = JSON_DEPTH + 1
 
 
 class KerasError(Exception):
@@ -38,8 +40,8 @@ def _walk(node: object, depth: int = 0) -> Iterator[str]:
 def lambda_layers_config(data: bytes | str) -> list[str]:
     """Names of the Lambda layers anywhere in a model config."""
     try:
-        config = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        config = load_json(data)
+    except ValueError as exc:  # bad UTF-8, bad JSON, too deep
         raise KerasError(f"model config is not JSON: {exc}") from None
     return list(_walk(config))
 

@@ -34,6 +34,7 @@ import tomli
 from packaging.utils import canonicalize_name
 
 from auditor import purls
+from auditor.bounded import TooDeep, load_json
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
 from auditor.errors import Diagnostic, ParseError
@@ -58,11 +59,11 @@ def parse(tree: Tree, path: str) -> Collected:
     """Every package of every category, each with the line of its `"name": {` key."""
     text = tree.read_text(path)
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except json.JSONDecodeError as exc:
         raise ParseError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
-    except RecursionError:
-        raise ParseError(path, "JSON nested too deeply") from None
+    except TooDeep as exc:
+        raise ParseError(path, f"JSON {exc}") from None
     if not isinstance(doc, dict):
         raise ParseError(path, "expected a JSON object with `_meta`, `default` and `develop`")
     meta = doc.get("_meta")
