@@ -24,6 +24,16 @@ MAX_DEPTH = 100
 # closed (so a scan never retries at each quote of an unterminated string: that is n²).
 _STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.S)
 _STRING_B = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.S)
+# TOML's strings and comments, each matched to its end or to the end of the text: multi-line
+# basic and literal strings, one-line basic (escapes) and literal strings, comments.
+_TOML_SKIP = re.compile(
+    r'"""(?:[^"\\]++|\\.|"(?!""))*+(?:"""|\\?\Z)'
+    r"|'''(?:[^']++|'(?!''))*+(?:'''|\Z)"
+    r'|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+(?:"|\\?(?=\n)|\\?\Z)'
+    r"|'[^'\n]*+(?:'|(?=\n)|\Z)"
+    r"|#[^\n]*+",
+    re.S,
+)
 _JSONC_SPECIAL = re.compile(r'["/,]')
 _SPACE = re.compile(r"\s*+")
 _DELTA = [0] * 256
@@ -60,6 +70,23 @@ def load_json(data: str | bytes, limit: int = MAX_DEPTH) -> Any:
     """`json.loads` after `check_depth`: ValueError (JSONDecodeError or TooDeep) on bad input."""
     check_depth(data, limit)
     return json.loads(data)
+
+
+def check_toml_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    """TooDeep when arrays and inline tables nest deeper than `limit` outside strings and
+    comments (TOML parsers recurse once per level)."""
+    if text.count("[") + text.count("{") > limit:
+        kept = _TOML_SKIP.sub("", text).encode("utf-8", "surrogatepass").translate(None, _BRACKETS)
+        if max(accumulate(map(_DELTA.__getitem__, kept)), default=0) > limit:
+            raise TooDeep(limit)
+
+
+def load_toml(text: str, limit: int = MAX_DEPTH) -> dict[str, Any]:
+    """`tomllib.loads` after `check_toml_depth`: ValueError (TOMLDecodeError or TooDeep)."""
+    import tomllib
+
+    check_toml_depth(text, limit)
+    return tomllib.loads(text)
 
 
 def strip_jsonc(text: str) -> str:
@@ -115,3 +142,69 @@ def _significant(text: str, pos: int) -> int:
         if stop == pos:
             return pos
         pos = stop
+
+
+MAX_ALIAS_NODES = 1_000_000
+"""Nodes YAML aliases may add to a document beyond its own (an alias repeats the node it
+names: nine nested aliases of ten make a billion nodes out of a few hundred bytes)."""
+
+
+class TooLarge(ValueError):
+    """A YAML document whose aliases expand past the budget, or refer to themselves."""
+
+
+def check_yaml_tree(root: Any, limit: int = MAX_DEPTH, alias_nodes: int = MAX_ALIAS_NODES) -> None:
+    """TooDeep or TooLarge unless the composed YAML `root` (a yaml.Node, aliases shared)
+    expands, as its readers will walk it, to at most `alias_nodes` more nodes than it holds
+    and at most `limit` levels. Linear in the composed nodes: an iterative walk, each node
+    measured once, so neither a bomb nor a deep document costs more than its own size."""
+    expanded: dict[int, int] = {}  # id -> nodes under it once aliases are expanded
+    depth: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            open_nodes.discard(key)
+            expanded[key] = 1 + sum(expanded[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            if depth[key] > limit:
+                raise TooDeep(limit)
+            continue
+        if key in expanded:
+            continue
+        if key in open_nodes:
+            raise TooLarge("an alias refers to a node that contains it")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in expanded)
+    if expanded[id(root)] > len(expanded) + alias_nodes:
+        raise TooLarge(
+            f"aliases expand the document to {expanded[id(root)]:,} nodes "
+            f"(over {alias_nodes:,} more than it holds)"
+        )
+
+
+def _children(node: Any) -> list[Any]:
+    value = node.value
+    if isinstance(value, list):
+        return [part for item in value for part in (item if isinstance(item, tuple) else (item,))]
+    return []
+
+
+def load_yaml(text: str) -> Any:
+    """One YAML document, safely constructed once `check_yaml_tree` has passed it:
+    yaml.YAMLError for bad YAML, TooDeep or TooLarge (ValueErrors) for hostile YAML."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_yaml_tree(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from auditor import purls
-from auditor.bounded import load_json
+from auditor.bounded import TooDeep, TooLarge, check_yaml_tree, load_json
 from auditor.collectors import Collected
 from auditor.errors import ParseError
 from auditor.model import (
@@ -142,12 +142,17 @@ def yaml_document(path: str, text: str) -> tuple[Any, yaml.Node | None]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        if node is None:
+            return None, None
+        check_yaml_tree(node)  # before anything walks it: alias bombs, deep nesting
+        return loader.construct_document(node), node
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise ParseError(path, f"not valid YAML: {exc.problem}", line) from None
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+    except (TooDeep, TooLarge) as exc:
+        raise ParseError(path, f"YAML {exc}") from None
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         raise ParseError(path, f"not valid YAML: {type(exc).__name__}") from None
     finally:
         loader.dispose()

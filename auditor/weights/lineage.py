@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from auditor.bounded import load_json
+from auditor.bounded import load_json, load_yaml
 
 REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}")
 """huggingface_hub `validate_repo_id`: at most 96 of `[\\w\\-.]` per part, no `--` or `..`."""
@@ -74,8 +74,8 @@ def front_matter(text: str) -> dict[str, object]:
     if end < 0:
         return {}
     try:
-        data = yaml.safe_load(text[3:end])
-    except yaml.YAMLError:
+        data = load_yaml(text[3:end])
+    except (yaml.YAMLError, ValueError):  # bad YAML; an alias bomb or deep nesting
         return {}
     return data if isinstance(data, dict) else {}
 

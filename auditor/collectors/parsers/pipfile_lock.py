@@ -34,7 +34,7 @@ import tomli
 from packaging.utils import canonicalize_name
 
 from auditor import purls
-from auditor.bounded import TooDeep, load_json
+from auditor.bounded import TooDeep, check_toml_depth, load_json
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
 from auditor.errors import Diagnostic, ParseError
@@ -202,14 +202,16 @@ def _pipfile(tree: Tree, lock_path: str) -> tuple[dict[str, set[str]] | None, li
     if tree.entry(path) is None:
         return None, []
     try:
-        doc = tomli.loads(tree.read_text(path))
+        text = tree.read_text(path)
+        check_toml_depth(text)
+        doc = tomli.loads(text)
     except ParseError as exc:
         return None, [Diagnostic(exc.path, f"{exc.reason}; direct dependencies unknown")]
     except tomli.TOMLDecodeError as exc:
         reason = f"not valid TOML: {exc.msg}; direct dependencies of {lock_path} unknown"
         return None, [Diagnostic(f"{path}:{exc.lineno}", reason)]
-    except RecursionError:
-        return None, [Diagnostic(path, "TOML nested too deeply; direct dependencies unknown")]
+    except TooDeep as exc:
+        return None, [Diagnostic(path, f"TOML {exc}; direct dependencies unknown")]
     declared: dict[str, set[str]] = {}
     for section, table in doc.items():
         if isinstance(table, dict) and section not in ("source", "requires", "pipenv", "scripts"):
