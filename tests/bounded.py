@@ -37,6 +37,8 @@ class Outcome:
     error: str | None
     """`Type: message` of an exception it raised, when it raised one."""
     traceback: str
+    stderr: str
+    """What the child wrote to stderr (a traceback printed by our own code would be here)."""
     maxrss_mb: float
     """Peak resident memory of the child, from its own getrusage."""
     cpu_seconds: float
@@ -99,6 +101,7 @@ def run_bounded(
         result=found.get("result"),
         error=found.get("error"),
         traceback=found.get("traceback", "") or stderr.decode("utf-8", "replace"),
+        stderr=stderr.decode("utf-8", "replace"),
         maxrss_mb=found.get("maxrss_kb", 0) / 1024,
         cpu_seconds=found.get("cpu", float(cpu_seconds)),
         seconds=seconds,
@@ -116,6 +119,7 @@ def assert_bounded(
     """The run ended by itself, within limits, and any exception is one of `allowed`
     (exception class names: a clear error, never a traceback of anything else)."""
     assert outcome.returncode == 0 and not outcome.timed_out, outcome.describe()
+    assert "Traceback" not in outcome.stderr, outcome.stderr[-3000:]
     if max_cpu_seconds:
         assert outcome.cpu_seconds <= max_cpu_seconds, outcome.describe()
     if outcome.error is not None:

@@ -19,3 +19,25 @@ def parse_lockfile(path: str) -> str:
     assert parser is not None, file.name
     collected = parser.parse(DirectoryTree("t", file.parent, only=(file.name,)), file.name)
     return f"{len(collected.components)} components, {len(collected.dependencies)} edges"
+
+
+def scan_folder(path: str) -> str:
+    """`auditor scan` of the folder holding the file (offline, nothing stored), as a user
+    runs it: the exit code and the diagnostics of the JSON report, or the exception."""
+    import json
+    import tempfile
+
+    from auditor.cli import cli
+
+    with tempfile.TemporaryDirectory() as out:
+        report = Path(out) / "scan.json"
+        args = ["scan", str(Path(path).parent), "--offline", "--no-store", "--no-resolve"]
+        try:
+            cli([*args, "-f", "json", "-o", str(report)], prog_name="auditor")
+        except SystemExit as exc:
+            code = exc.code
+        else:  # pragma: no cover - click always exits
+            code = 0
+        doc = json.loads(report.read_text()) if report.exists() else {}
+    diagnostics = [d.get("message", "") for d in doc.get("diagnostics", [])]
+    return json.dumps({"exit": code, "diagnostics": diagnostics[:20]})

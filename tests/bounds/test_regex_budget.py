@@ -88,7 +88,9 @@ def test_parsers_are_linear_on_adversarial_runs(name: str, data: st.DataObject) 
 REPRODUCTIONS = {
     # 227 bytes: a run of comments after a comma made the JSONC pattern backtrack 2^n ways.
     "bun.lock": b'{"lockfileVersion": 1, "workspaces": {"": {}}, "packages": {}'
-    + b"," + b"/**/" * 45 + b"x",
+    + b","
+    + b"/**/" * 45
+    + b"x",
     # One line: `(^|\s+)#` retried from each of 100,000 spaces.
     "requirements.txt": b"requests" + b" " * 100_000 + b"x\n",
     # Blank lines: `^\s*"` crossed all the following blank lines from each one.
