@@ -27,6 +27,7 @@ from auditor.weights.containers import (
     safe_members,
 )
 from auditor.weights.headers import Header, HeaderError, read_gguf, read_onnx, read_safetensors
+from auditor.weights.keras import MAX_CONFIG as KERAS_MAX_CONFIG
 from auditor.weights.keras import KerasError, lambda_layers_h5, lambda_layers_keras
 from auditor.weights.pickles import PickleImport, PickleScan, scan_pickles
 
@@ -155,7 +156,7 @@ def _zip(report: _Report, stream: BinaryIO) -> None:
                 with archive.open(member.name) as inner:
                     _npy(report, where, inner)  # type: ignore[arg-type]
             elif name == "config.json" and report.path.lower().endswith(".keras"):
-                if member.size > 64 * 1024 * 1024:
+                if member.size > KERAS_MAX_CONFIG:
                     report.problem(where, f"{member.size} bytes: too large to be a config")
                     continue
                 report.lambdas.extend(lambda_layers_keras(archive.read(member.name)))

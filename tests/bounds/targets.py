@@ -6,6 +6,7 @@ it raises is judged by the test (a clean ParseError is fine, anything else is a 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from auditor.collectors.parsers import parser_for
@@ -41,3 +42,37 @@ def scan_folder(path: str) -> str:
         doc = json.loads(report.read_text()) if report.exists() else {}
     diagnostics = [d.get("message", "") for d in doc.get("diagnostics", [])]
     return json.dumps({"exit": code, "diagnostics": diagnostics[:20]})
+
+
+def inspect_weight(path: str) -> str:
+    """The weight-file inspection the model-files collector runs, on this one file."""
+    from auditor.weights.inspect import inspect_weight_file
+
+    file = Path(path)
+    tree = DirectoryTree("t", file.parent, only=(file.name,))
+    found = inspect_weight_file(tree, file.name, "pkg:generic/x")
+    diagnostics = [d.message for d in found.diagnostics]
+    return f"{len(found.evidence)} evidence, {len(found.findings)} findings, {diagnostics}"[:2000]
+
+
+def scan_image(path: str) -> str:
+    """`auditor scan image:<archive>` (offline, nothing stored): exit code and diagnostics."""
+    import json
+    import tempfile
+
+    from auditor.cli import cli
+
+    with tempfile.TemporaryDirectory() as out:
+        report = Path(out) / "scan.json"
+        args = ["scan", f"image:{path}", "--offline", "--no-store", "--no-resolve"]
+        extra = [a for a in os.environ.get("BOUNDED_ARGS", "").split() if a]
+        try:
+            cli([*args, *extra, "-f", "json", "-o", str(report)], prog_name="auditor")
+        except SystemExit as exc:
+            code = exc.code
+        else:  # pragma: no cover - click always exits
+            code = 0
+        doc = json.loads(report.read_text()) if report.exists() else {}
+    diagnostics = [d.get("message", "") for d in doc.get("diagnostics", [])]
+    paths = sorted(c.get("name", "") for c in doc.get("components", []))
+    return json.dumps({"exit": code, "diagnostics": diagnostics[:20], "components": paths[:50]})
