@@ -76,3 +76,25 @@ def scan_image(path: str) -> str:
     diagnostics = [d.get("message", "") for d in doc.get("diagnostics", [])]
     paths = sorted(c.get("name", "") for c in doc.get("components", []))
     return json.dumps({"exit": code, "diagnostics": diagnostics[:20], "components": paths[:50]})
+
+
+def fetch(path: str) -> str:
+    """One `Http.get` as a resolver makes it, configured by the JSON in the file: the
+    answer's size, or the FetchError's reason (what the component's origin would say)."""
+    import json
+
+    from auditor.http import FetchError, Http, HttpSettings
+
+    config = json.loads(Path(path).read_text())
+    settings = HttpSettings(
+        attempts=2,
+        backoff=0.01,
+        read_timeout=config.get("read_timeout", 20.0),
+        max_bytes=config["max_bytes"],
+        deadline=config["deadline"],
+    )
+    try:
+        reply = Http({"pypi": config["url"]}, settings=settings).get("pypi", "/pypi/x/json")
+    except FetchError as exc:
+        return f"unreachable: {exc.reason}"
+    return f"{reply.status}: {len(reply.body)} bytes"
