@@ -25,6 +25,11 @@ def parse_lockfile(path: str) -> str:
 def scan_folder(path: str) -> str:
     """`auditor scan` of the folder holding the file (offline, nothing stored), as a user
     runs it: the exit code and the diagnostics of the JSON report, or the exception."""
+    return scan_directory(Path(path).parent)
+
+
+def scan_directory(folder: Path) -> str:
+    """`auditor scan` of a folder, offline, nothing stored: exit code and diagnostics."""
     import json
     import tempfile
 
@@ -32,7 +37,7 @@ def scan_folder(path: str) -> str:
 
     with tempfile.TemporaryDirectory() as out:
         report = Path(out) / "scan.json"
-        args = ["scan", str(Path(path).parent), "--offline", "--no-store", "--no-resolve"]
+        args = ["scan", str(folder), "--offline", "--no-store", "--no-resolve"]
         try:
             cli([*args, "-f", "json", "-o", str(report)], prog_name="auditor")
         except SystemExit as exc:
@@ -98,3 +103,17 @@ def fetch(path: str) -> str:
     except FetchError as exc:
         return f"unreachable: {exc.reason}"
     return f"{reply.status}: {len(reply.body)} bytes"
+
+
+def scan_rpm_rootfs(path: str) -> str:
+    """`auditor scan` of a root file system whose sqlite rpmdb is the file."""
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as root:
+        rpm = Path(root) / "var/lib/rpm/rpmdb.sqlite"
+        rpm.parent.mkdir(parents=True)
+        shutil.copyfile(path, rpm)
+        (Path(root) / "etc").mkdir()
+        (Path(root) / "etc/os-release").write_text('ID=fedora\nVERSION_ID="40"\n')
+        return scan_directory(Path(root))
