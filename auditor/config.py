@@ -86,6 +86,9 @@ class Config:
     """The day waivers and release ages are judged on; None: today (UTC)."""
     signatures: SignatureTrust = field(default_factory=SignatureTrust)
     """`--signature-*`: what model and image signatures are verified against."""
+    max_inflated_bytes: int = 64 << 30
+    """`--max-inflated-bytes`: what an image's compressed layers may inflate to in all
+    while they are indexed; a layer still inflating past it is a diagnostic, not read."""
 
 
 def db_url(flag: str | None, environ: Mapping[str, str]) -> str | None:
