@@ -26,7 +26,9 @@ from auditor.errors import ParseError, TargetError
 from auditor.sources.blobs import Blob
 from auditor.sources.image_archive import ImageArchive, clean_name
 
-MAX_JSON_BYTES = 16 << 20
+MAX_JSON_BYTES = 4 << 20
+"""A manifest, index or config: real ones take kilobytes (a long history, hundreds); JSON of
+tiny objects takes ~25 times its size in memory, so this keeps one under ~100 MB."""
 MAX_INDEX_DEPTH = 4
 
 INDEX_TYPES = frozenset(

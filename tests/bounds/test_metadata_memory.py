@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from auditor.sources.image_format import MAX_JSON_BYTES
 from tests.bounded import assert_bounded, run_bounded
 from tests.sources.images import Member, docker_save, layer_tar
 
@@ -93,7 +94,7 @@ def test_hdf5_model_config_attribute_is_bounded(tmp_path: Path) -> None:
 def test_image_config_of_tiny_objects_stays_under_256_mb(shape: str, history: bool) -> None:
     """A config blob at the size limit made of the smallest JSON objects."""
     unit = {"dicts": {}, "lists": [], "strings": ""}[shape]
-    extra = {"history" if history else "x": [unit] * 2_500_000}
+    extra = {"history" if history else "x": [unit] * (MAX_JSON_BYTES // 4 - 10_000)}
     path = Path(run_bounded.__module__.replace(".", "/")).parent  # unused: the tar is in memory
     del path
     import tempfile
@@ -106,3 +107,4 @@ def test_image_config_of_tiny_objects_stays_under_256_mb(shape: str, history: bo
         data = archive.read_bytes()
     outcome = run_bounded("tests.bounds.targets:scan_image", data, name="i.tar", cpu_seconds=60)
     assert_bounded(outcome, max_rss_mb=RSS_MB)
+    assert outcome.result is not None and '"exit": 0' in outcome.result, outcome.describe()
