@@ -19,8 +19,12 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, settings
 
 REPO = Path(__file__).resolve().parent.parent
 MiB = 1 << 20
@@ -40,7 +44,7 @@ class Outcome:
     stderr: str
     """What the child wrote to stderr (a traceback printed by our own code would be here)."""
     maxrss_mb: float
-    """Peak resident memory of the child, from its own getrusage."""
+    """Peak resident memory of the child since exec (VmHWM)."""
     cpu_seconds: float
     """CPU time the child used (user + system), interpreter start and imports included."""
     seconds: float
@@ -53,6 +57,21 @@ class Outcome:
             f"rss={self.maxrss_mb:.0f} MB, cpu {self.cpu_seconds:.2f} s, wall {self.seconds:.1f} s"
             f"\n{self.traceback[-3000:]}"
         )
+
+
+def examples(count: int) -> Callable[[Any], Any]:
+    """Hypothesis settings for bounded runs: `count` examples (each a child process, so few),
+    no per-example deadline, the same examples every run (CI time is part of the figure)."""
+    return settings(
+        max_examples=count,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )
 
 
 def run_bounded(
@@ -128,6 +147,18 @@ def assert_bounded(
         assert outcome.maxrss_mb <= max_rss_mb, outcome.describe()
 
 
+def _peak_rss_kb(fallback: int) -> int:
+    """This process's own peak since exec (VmHWM): ru_maxrss also counts the parent's memory
+    the child had between fork and exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return fallback
+
+
 def _child(target: str, path: str, report: str) -> None:
     module_name, _, name = target.partition(":")
     found: dict[str, object] = {}
@@ -138,7 +169,7 @@ def _child(target: str, path: str, report: str) -> None:
         found["error"] = f"{type(exc).__name__}: {str(exc)[:500]}"
         found["traceback"] = traceback.format_exc()
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    found["maxrss_kb"] = usage.ru_maxrss
+    found["maxrss_kb"] = _peak_rss_kb(usage.ru_maxrss)
     found["cpu"] = usage.ru_utime + usage.ru_stime
     Path(report).write_text(json.dumps(found))
 

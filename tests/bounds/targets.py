@@ -30,6 +30,12 @@ def scan_folder(path: str) -> str:
 
 def scan_directory(folder: Path) -> str:
     """`auditor scan` of a folder, offline, nothing stored: exit code and diagnostics."""
+    return _scan(str(folder))
+
+
+def _scan(target: str) -> str:
+    """`auditor scan TARGET` offline, nothing stored, plus any BOUNDED_ARGS: the exit code,
+    the diagnostics' messages and the components' names of its JSON report."""
     import json
     import tempfile
 
@@ -37,16 +43,18 @@ def scan_directory(folder: Path) -> str:
 
     with tempfile.TemporaryDirectory() as out:
         report = Path(out) / "scan.json"
-        args = ["scan", str(folder), "--offline", "--no-store", "--no-resolve"]
+        args = ["scan", target, "--offline", "--no-store", "--no-resolve"]
+        extra = [a for a in os.environ.get("BOUNDED_ARGS", "").split() if a]
         try:
-            cli([*args, "-f", "json", "-o", str(report)], prog_name="auditor")
+            cli([*args, *extra, "-f", "json", "-o", str(report)], prog_name="auditor")
         except SystemExit as exc:
             code = exc.code
         else:  # pragma: no cover - click always exits
             code = 0
         doc = json.loads(report.read_text()) if report.exists() else {}
     diagnostics = [d.get("message", "") for d in doc.get("diagnostics", [])]
-    return json.dumps({"exit": code, "diagnostics": diagnostics[:20]})
+    names = sorted(c.get("name", "") for c in doc.get("components", []))
+    return json.dumps({"exit": code, "diagnostics": diagnostics[:20], "components": names[:50]})
 
 
 def inspect_weight(path: str) -> str:
@@ -62,25 +70,7 @@ def inspect_weight(path: str) -> str:
 
 def scan_image(path: str) -> str:
     """`auditor scan image:<archive>` (offline, nothing stored): exit code and diagnostics."""
-    import json
-    import tempfile
-
-    from auditor.cli import cli
-
-    with tempfile.TemporaryDirectory() as out:
-        report = Path(out) / "scan.json"
-        args = ["scan", f"image:{path}", "--offline", "--no-store", "--no-resolve"]
-        extra = [a for a in os.environ.get("BOUNDED_ARGS", "").split() if a]
-        try:
-            cli([*args, *extra, "-f", "json", "-o", str(report)], prog_name="auditor")
-        except SystemExit as exc:
-            code = exc.code
-        else:  # pragma: no cover - click always exits
-            code = 0
-        doc = json.loads(report.read_text()) if report.exists() else {}
-    diagnostics = [d.get("message", "") for d in doc.get("diagnostics", [])]
-    paths = sorted(c.get("name", "") for c in doc.get("components", []))
-    return json.dumps({"exit": code, "diagnostics": diagnostics[:20], "components": paths[:50]})
+    return _scan(f"image:{path}")
 
 
 def fetch(path: str) -> str:

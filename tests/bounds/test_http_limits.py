@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor.http import env_deadline, env_max_bytes
-from tests.bounded import assert_bounded, run_bounded
+from tests.bounded import assert_bounded, examples, run_bounded
 
 MiB = 1 << 20
 
@@ -109,29 +109,21 @@ def _fetch(url: str, max_bytes: int, deadline: float) -> tuple[str, float, float
     return outcome.result, outcome.seconds, outcome.maxrss_mb
 
 
-SETTINGS = settings(
-    max_examples=3,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-
-@SETTINGS
+@examples(3)
 @given(inflated=st.integers(64, 512), cap=st.integers(1, 32))
 def test_gzip_bomb_stops_at_the_decoded_cap(hostile: str, inflated: int, cap: int) -> None:
     result, _, _ = _fetch(f"{hostile}/bomb/{inflated}/0", cap * MiB, 60)
     assert result.startswith("unreachable:") and "AUDITOR_HTTP_MAX_BYTES" in result, result
 
 
-@SETTINGS
+@examples(3)
 @given(size=st.integers(40, 200), cap=st.integers(1, 32))
 def test_huge_body_stops_at_the_cap(hostile: str, size: int, cap: int) -> None:
     result, _, _ = _fetch(f"{hostile}/huge/{size}/0", cap * MiB, 60)
     assert result.startswith("unreachable:") and "AUDITOR_HTTP_MAX_BYTES" in result, result
 
 
-@SETTINGS
+@examples(3)
 @given(kind=st.sampled_from(["drip", "headers"]), pace=st.integers(100, 900))
 def test_slow_drip_ends_at_the_deadline(hostile: str, kind: str, pace: int) -> None:
     """Each byte comes well within the read timeout; only the deadline ends it."""

@@ -12,10 +12,10 @@ import json
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.bounded import assert_bounded, run_bounded
+from tests.bounded import assert_bounded, examples, run_bounded
 from tests.sources.images import Member, docker_save, layer_tar, zeros_layer
 
 MiB = 1 << 20
@@ -36,12 +36,7 @@ def _image(zeros_mib: int, bomb_first: bool) -> bytes:
         return path.read_bytes()
 
 
-@settings(
-    max_examples=5,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@examples(5)
 @given(
     zeros_mib=st.integers(8, 300),
     budget_mib=st.integers(4, 200),

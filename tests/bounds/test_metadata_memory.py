@@ -13,11 +13,11 @@ import struct
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from auditor.sources.image_format import MAX_JSON_BYTES
-from tests.bounded import assert_bounded, run_bounded
+from tests.bounded import assert_bounded, examples, run_bounded
 from tests.sources.images import Member, docker_save, layer_tar
 
 RSS_MB = 256
@@ -59,8 +59,7 @@ def _gguf(size: int, kind: int) -> bytes:
     return b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + kv
 
 
-@settings(max_examples=6, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@examples(6)
 @given(
     kind=st.sampled_from(["onnx", "safetensors", "gguf"]),
     size_mb=st.integers(20, 95),
@@ -88,8 +87,7 @@ def test_hdf5_model_config_attribute_is_bounded(tmp_path: Path) -> None:
     assert_bounded(outcome, max_rss_mb=RSS_MB)
 
 
-@settings(max_examples=3, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@examples(3)
 @given(shape=st.sampled_from(["dicts", "lists", "strings"]), history=st.booleans())
 def test_image_config_of_tiny_objects_stays_under_256_mb(shape: str, history: bool) -> None:
     """A config blob at the size limit made of the smallest JSON objects."""

@@ -15,10 +15,10 @@ import zipfile
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.bounded import Outcome, assert_bounded, run_bounded
+from tests.bounded import Outcome, assert_bounded, examples, run_bounded
 
 
 def _json_nest(depth: int, key_style: bool) -> str:
@@ -114,12 +114,7 @@ def test_very_deep_input_is_a_diagnostic_at_every_entry_point(entry: str) -> Non
         assert any(w in str(d) for d in report["diagnostics"] for w in ("deep", "depth")), report  # type: ignore[attr-defined]
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@examples(10)
 @given(
     entry=st.sampled_from(sorted(ENTRY_POINTS)),
     depth=st.integers(90, 300_000),
@@ -147,7 +142,7 @@ BOMB_FILES = {
 }
 
 
-@settings(max_examples=6, deadline=None, derandomize=True)
+@examples(6)
 @given(
     name=st.sampled_from(sorted(BOMB_FILES)),
     levels=st.integers(7, 12),
@@ -162,7 +157,7 @@ def test_yaml_alias_bombs_are_refused_while_loading(name: str, levels: int, fano
     assert outcome.maxrss_mb < 256, outcome.describe()
 
 
-@settings(max_examples=4, deadline=None, derandomize=True)
+@examples(4)
 @given(deps=st.integers(1100, 3000), users=st.integers(1100, 3000))
 def test_pnpm_alias_edge_amplification_is_refused(deps: int, users: int) -> None:
     """One anchored `dependencies` mapping shared by every snapshot: deps times users edges."""

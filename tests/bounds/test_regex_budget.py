@@ -11,10 +11,10 @@ parses it in milliseconds. Only a ParseError may come out.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.bounded import assert_bounded, run_bounded
+from tests.bounded import assert_bounded, examples, run_bounded
 from tests.conftest import REPO
 
 SEEDS = {
@@ -70,12 +70,7 @@ def adversarial(draw: st.DrawFn, seed: bytes, units: tuple[str, ...]) -> bytes:
 
 
 @pytest.mark.parametrize("name", sorted(SEEDS))
-@settings(
-    max_examples=6,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@examples(6)
 @given(data=st.data())
 def test_parsers_are_linear_on_adversarial_runs(name: str, data: st.DataObject) -> None:
     crafted = data.draw(adversarial(SEEDS[name].read_bytes(), UNITS[name]))

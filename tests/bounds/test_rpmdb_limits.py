@@ -14,10 +14,10 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.bounded import assert_bounded, run_bounded
+from tests.bounded import assert_bounded, examples, run_bounded
 
 
 def _database(schema: list[str], rows: int) -> bytes:
@@ -58,12 +58,7 @@ def _generated(size: int) -> list[str]:
 SHAPES = {"cross-view": _cross_view, "recursive-view": _recursive_view, "generated": _generated}
 
 
-@settings(
-    max_examples=5,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@examples(5)
 @given(shape=st.sampled_from(sorted(SHAPES)), size=st.integers(3, 8), rows=st.integers(50, 400))
 def test_hostile_rpmdb_is_a_diagnostic_in_bounded_time_and_space(
     shape: str, size: int, rows: int
