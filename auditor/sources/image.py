@@ -107,9 +107,8 @@ class ImageTree(Tree):
         ):
             if isinstance(members, OverBudget):
                 message = (
-                    f"inflates past the image's budget of {members.limit} bytes "
-                    "(--max-inflated-bytes): a decompression bomb, or raise the budget; "
-                    "this layer is not inventoried"
+                    f"layer not inventoried: inflates past --max-inflated-bytes "
+                    f"({members.limit:,} bytes per image; a decompression bomb?)"
                 )
                 self.diagnostics.append(Diagnostic(ref.blob.label, message))
                 continue
