@@ -107,3 +107,13 @@ def scan_rpm_rootfs(path: str) -> str:
         (Path(root) / "etc").mkdir()
         (Path(root) / "etc/os-release").write_text('ID=fedora\nVERSION_ID="40"\n')
         return scan_directory(Path(root))
+
+
+def metadata_text(path: str) -> str:
+    """The patterns applied to registry metadata and .npmrc lines, on the file's text:
+    e-mail domains of an author field, and the `${VAR}` expansion of an .npmrc."""
+    from auditor.attribution import _email_domains
+    from auditor.endpoints import _parse_npmrc
+
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    return f"{len(_email_domains(text))} domains, {len(_parse_npmrc(text, {}))} settings"

@@ -109,3 +109,44 @@ def test_requirement_extras_after_many_brackets_finish_at_once() -> None:
         "tests.bounds.targets:parse_lockfile", line, name="requirements.txt", cpu_seconds=3
     )
     assert_bounded(outcome, allowed=("ParseError",), max_cpu_seconds=BUDGET)
+
+
+REFERENCE_FILES = {
+    "train.py": 'from transformers import AutoModel\nmodel = AutoModel.from_pretrained("org/m")\n',
+    "run.sh": "hf download org/model --revision main && echo done\n",
+    "Dockerfile": "RUN huggingface-cli download org/model ; echo\n",
+    "config.yaml": "model_name_or_path: org/model\nrevision: main\n",
+    "config.json": '{"model_name_or_path": "org/model"}\n',
+    ".npmrc": "registry=${NPM_URL}\n",
+}
+REFERENCE_UNITS = (
+    " ", "\t", "\n", "(", "hf ", "hf download ", ";", " ; ", "&& ", "|", "${", "=", ":",
+    "a", "a_", "'", '"', "as ", "a.", "@", "a@", "/", "--",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE_FILES))
+@examples(3)
+@given(data=st.data())
+def test_reference_and_config_readers_are_linear(name: str, data: st.DataObject) -> None:
+    """Model references in code, scripts and configs, and .npmrc: a whole scan of a folder
+    holding one crafted file stays within a CPU budget (imports included)."""
+    seed = REFERENCE_FILES[name].encode()
+    crafted = data.draw(adversarial(seed, REFERENCE_UNITS))
+    outcome = run_bounded(
+        "tests.bounds.targets:scan_folder", crafted, name=name, cpu_seconds=CPU_LIMIT
+    )
+    assert_bounded(outcome, max_cpu_seconds=2 * BUDGET)
+
+
+METADATA_UNITS = ("a", "a.", "a@", "@", ".", "-", " ", "${", "${a", "}", "=", "<", "%")
+
+
+@examples(6)
+@given(data=st.data())
+def test_metadata_patterns_are_linear(data: st.DataObject) -> None:
+    """Author e-mail fields from registries and .npmrc lines: the address pattern retried a
+    long run from each of its characters (n²); `${` without `}` did the same."""
+    crafted = data.draw(adversarial(b"Jane <jane@example.org>\nregistry=${URL}\n", METADATA_UNITS))
+    outcome = run_bounded("tests.bounds.targets:metadata_text", crafted, cpu_seconds=CPU_LIMIT)
+    assert_bounded(outcome, max_cpu_seconds=BUDGET)
