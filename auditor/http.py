@@ -321,7 +321,7 @@ class Http:
         """One request with retries; returns (status, body, lower-cased headers)."""
         import requests  # ~60 ms: paid only by scans that resolve
 
-        from auditor.http_limits import AnswerTooLarge, read_capped, watchdog
+        from auditor.http_limits import AnswerTooLarge, DeadlinePassed, read_capped, watchdog
 
         settings = self.settings
         reason = "no attempt made"
@@ -348,6 +348,8 @@ class Http:
                     body = read_capped(reply, settings.max_bytes, deadline)
             except AnswerTooLarge as exc:
                 raise FetchError(key, f"{exc} ({MAX_BYTES_ENV})") from None
+            except DeadlinePassed:
+                raise FetchError(key, late) from None
             except (requests.RequestException, OSError) as exc:
                 if dog.fired:  # the watchdog cut the socket at the deadline
                     raise FetchError(key, late) from None

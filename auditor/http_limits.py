@@ -14,14 +14,11 @@ import contextlib
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests.adapters
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-if TYPE_CHECKING:
-    import requests
 
 _CHUNK = 64 << 10
 _current = threading.local()
