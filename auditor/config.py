@@ -122,11 +122,11 @@ PYPROJECT = "pyproject.toml"
 
 def has_tool_auditor(pyproject: Path) -> bool:
     """True when a pyproject.toml holds a `[tool.auditor]` table."""
-    import tomllib
+    from auditor.bounded import load_toml
 
     try:
-        doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        doc = load_toml(pyproject.read_text(encoding="utf-8"))  # a project's: nesting checked
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError, TOMLDecodeError, TooDeep
         raise ConfigError(f"{pyproject}: unreadable: {exc}") from None
     tool = doc.get("tool")
     return isinstance(tool, dict) and "auditor" in tool

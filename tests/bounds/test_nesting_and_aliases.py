@@ -186,3 +186,17 @@ def test_edges_past_the_per_package_bound_are_cut_with_a_diagnostic() -> None:
     outcome, report = _scan("pnpm-lock.yaml", "\n".join(lines).encode())
     assert report["exit"] == 0, outcome.describe()
     assert any("10 dependency edges past" in str(d) for d in report["diagnostics"]), report  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", ["pyproject.toml", "auditor.toml"])
+def test_a_deep_project_policy_file_is_a_policy_error(name: str) -> None:
+    """The scanned project's own policy (`[tool.auditor]` or auditor.toml) is read too: a
+    deep one is a policy file with errors (exit 2, one line), not a RecursionError."""
+    nest = "[" * 5000 + "]" * 5000
+    table = "[tool.auditor]\n" if name == "pyproject.toml" else ""
+    outcome = run_bounded(
+        "tests.bounds.targets:scan_folder", f"{table}x = {nest}\n".encode(), name=name
+    )
+    assert_bounded(outcome)
+    assert outcome.result is not None and '"exit": 2' in outcome.result, outcome.describe()
+    assert "nested deeper than 100 levels" in outcome.stderr, outcome.stderr
