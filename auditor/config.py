@@ -89,6 +89,9 @@ class Config:
     """The day waivers and release ages are judged on; None: today (UTC)."""
     signatures: SignatureTrust = field(default_factory=SignatureTrust)
     """`--signature-*`: what model and image signatures are verified against."""
+    max_inflated_bytes: int = 64 << 30
+    """`--max-inflated-bytes`: what an image's compressed layers may inflate to in all
+    while they are indexed; a layer still inflating past it is a diagnostic, not read."""
 
 
 def db_url(flag: str | None, environ: Mapping[str, str]) -> str | None:
@@ -122,11 +125,11 @@ PYPROJECT = "pyproject.toml"
 
 def has_tool_auditor(pyproject: Path) -> bool:
     """True when a pyproject.toml holds a `[tool.auditor]` table."""
-    import tomllib
+    from auditor.bounded import load_toml
 
     try:
-        doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        doc = load_toml(pyproject.read_text(encoding="utf-8"))  # a project's: nesting checked
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError, TOMLDecodeError, TooDeep
         raise ConfigError(f"{pyproject}: unreadable: {exc}") from None
     tool = doc.get("tool")
     return isinstance(tool, dict) and "auditor" in tool

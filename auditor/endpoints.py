@@ -209,7 +209,8 @@ def _parse_npmrc(text: str, environ: Mapping[str, str], expand: bool = True) -> 
     return settings
 
 
-_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+# `[^{}]`, not `[^}]`: a line of `${${${…` made each `${` rescan the rest (n²).
+_VARIABLE = re.compile(r"\$\{([^{}]+)\}")
 _USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^@/?#]*@")
 
 

@@ -9,19 +9,20 @@ configured base URL is ever stored.
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
+import os
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from auditor import __version__
+from auditor.bounded import load_json
 
 if TYPE_CHECKING:
     import requests
@@ -109,7 +110,7 @@ class Response:
     def json(self) -> Any:
         """The body as JSON; FetchError when it is not."""
         try:
-            return json.loads(self.body)
+            return load_json(self.body)  # nesting checked first: never a RecursionError
         except (ValueError, UnicodeDecodeError) as exc:
             raise FetchError(self.key, f"malformed JSON response ({exc})") from None
 
@@ -128,6 +129,10 @@ class HttpSettings:
     max_retry_after: float = 60.0
     """A longer Retry-After is not waited for: the request is `unreachable` at once."""
     per_host: int = 16
+    max_bytes: int = field(default_factory=lambda: env_max_bytes(os.environ))
+    """Decoded bytes of one answer (AUDITOR_HTTP_MAX_BYTES): past it, `unreachable`."""
+    deadline: float = field(default_factory=lambda: env_deadline(os.environ))
+    """Seconds for one request, retries included (AUDITOR_HTTP_DEADLINE)."""
 
 
 class Http:
@@ -322,12 +327,19 @@ class Http:
         """One request with retries; returns (status, body, lower-cased headers)."""
         import requests  # ~60 ms: paid only by scans that resolve
 
+        from auditor.http_limits import AnswerTooLarge, DeadlinePassed, read_capped, watchdog
+
         settings = self.settings
         reason = "no attempt made"
+        deadline = time.monotonic() + settings.deadline
+        late = f"no complete answer within {settings.deadline:g} s ({DEADLINE_ENV})"
         for attempt in range(settings.attempts):
             delay = settings.backoff * (2**attempt) * (0.5 + random.random())
+            if time.monotonic() >= deadline:
+                raise FetchError(key, late)
+            dog = watchdog(deadline)
             try:
-                with self._host_slot(url):
+                with self._host_slot(url), dog:
                     with self._lock:
                         self.requests_sent += 1
                     reply = self._session().request(
@@ -336,13 +348,24 @@ class Http:
                         data=payload,
                         headers=headers,
                         timeout=(settings.connect_timeout, settings.read_timeout),
+                        stream=True,
                     )
-                    body = reply.content  # reads the whole body inside the host slot
-            except requests.Timeout:
-                reason = f"timed out after {attempt + 1} attempt(s)"
-            except requests.RequestException as exc:
-                # Connection refused, reset, truncated body (ChunkedEncodingError, …)
-                reason = f"{type(exc).__name__} after {attempt + 1} attempt(s)"
+                    # the whole body, inside the host slot, capped in size and time
+                    body = read_capped(reply, settings.max_bytes, deadline)
+            except AnswerTooLarge as exc:
+                raise FetchError(key, f"{exc} ({MAX_BYTES_ENV})") from None
+            except DeadlinePassed:
+                raise FetchError(key, late) from None
+            except (requests.RequestException, OSError) as exc:
+                if dog.fired:  # the watchdog cut the socket at the deadline
+                    raise FetchError(key, late) from None
+                if not isinstance(exc, requests.RequestException):
+                    raise
+                if isinstance(exc, requests.Timeout):
+                    reason = f"timed out after {attempt + 1} attempt(s)"
+                else:
+                    # Connection refused, reset, truncated body (ChunkedEncodingError, …)
+                    reason = f"{type(exc).__name__} after {attempt + 1} attempt(s)"
             else:
                 lowered = {k.lower(): v for k, v in reply.headers.items()}
                 status = reply.status_code
@@ -360,11 +383,12 @@ class Http:
                         delay = wait
             log.debug("%s: %s", key, reason)
             if attempt + 1 < settings.attempts:
-                self._sleep(delay)
+                self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
         raise FetchError(key, reason)
 
     def _session(self) -> requests.Session:
-        import requests.adapters
+
+        from auditor.http_limits import WatchedAdapter  # its sockets can be cut at a deadline
 
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
@@ -372,9 +396,7 @@ class Http:
                 CREDENTIAL_HEADERS | {n.lower() for h in self._headers.values() for n in h}
             )
             # Retries are ours (they honour Retry-After and count toward the reason).
-            adapter = requests.adapters.HTTPAdapter(
-                pool_maxsize=self.settings.per_host, max_retries=0
-            )
+            adapter = WatchedAdapter(pool_maxsize=self.settings.per_host, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             self._local.session = session
@@ -433,7 +455,7 @@ def _session_class() -> Any:
 
 def _is_json(body: bytes) -> bool:
     try:
-        json.loads(body)
+        load_json(body)
     except (ValueError, UnicodeDecodeError):
         return False
     return True
@@ -453,3 +475,22 @@ def _retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+MAX_BYTES_ENV = "AUDITOR_HTTP_MAX_BYTES"
+DEADLINE_ENV = "AUDITOR_HTTP_DEADLINE"
+
+
+def env_max_bytes(environ: Mapping[str, str]) -> int:
+    """AUDITOR_HTTP_MAX_BYTES (a positive number of bytes), else 64 MiB."""
+    raw = environ.get(MAX_BYTES_ENV, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 64 << 20
+
+
+def env_deadline(environ: Mapping[str, str]) -> float:
+    """AUDITOR_HTTP_DEADLINE (positive seconds), else 60."""
+    try:
+        value = float(environ.get(DEADLINE_ENV, "").strip() or 60)
+    except ValueError:
+        return 60.0
+    return value if value > 0 else 60.0

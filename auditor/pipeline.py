@@ -173,7 +173,11 @@ def _open_all(refs: Sequence[str], config: Config) -> tuple[list[OpenTarget], li
     errors: list[str] = []
     for ref in refs:
         try:
-            opened.append(open_target(ref, config.excludes, config.platform, config.verify))
+            opened.append(
+                open_target(
+                    ref, config.excludes, config.platform, config.verify, config.max_inflated_bytes
+                )
+            )
         except AuditorError as exc:
             errors.append(exc.message + (f" ({exc.hint})" if exc.hint else ""))
     return opened, errors
@@ -184,6 +188,7 @@ def open_target(
     excludes: tuple[str, ...] = (),
     platform: str | None = None,
     verify: bool = True,
+    max_inflated: int | None = None,
 ) -> OpenTarget:
     """Detect a target's kind (or take it from a `kind:` prefix) and open its tree.
 
@@ -209,7 +214,7 @@ def open_target(
     if forced is TargetKind.IMAGE or (forced is None and is_image(path)):
         from auditor.sources.image import ImageTree
 
-        tree = ImageTree(ref, path, platform, verify)
+        tree = ImageTree(ref, path, platform, verify, max_inflated)
         return OpenTarget(ref, TargetKind.IMAGE, path, tree, None)
     if path.is_file() or forced is TargetKind.LOCKFILE:
         return _open_file(ref, path)

@@ -83,6 +83,12 @@ if TYPE_CHECKING:
     "--platform", metavar="OS/ARCH[/VARIANT]",
     help="Which image of a multi-platform image index to scan (default: this machine's).",
 )  # fmt: skip
+@click.option(
+    "--max-inflated-bytes", metavar="SIZE", default="64GiB", show_default=True,
+    callback=lambda _ctx, _param, value: _size(value),
+    help="What an image's compressed layers may inflate to in all (bytes, or with K/M/G/T, "
+    "KiB/MiB/GiB/TiB); a layer past it is a diagnostic and is not inventoried.",
+)  # fmt: skip
 @db_option
 @signature_options
 @click.pass_obj
@@ -110,6 +116,7 @@ def scan(
     db: str | None,
     signatures: SignatureTrust,
     platform: str | None = None,
+    max_inflated_bytes: int = 64 << 30,
 ) -> None:
     """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments,
     container images: docker-save archives and OCI layouts; model caches).
@@ -136,6 +143,7 @@ def scan(
         npm_project=target_folder(targets) if trust_target_config else None,
         deps_dev=deps_dev,
         platform=platform,
+        max_inflated_bytes=max_inflated_bytes,
     )
     try:
         judged_by = effective_policy(targets, policy)
@@ -306,3 +314,19 @@ def exit_code(result: Scan, config: Config) -> int:
     if config.strict and result.status is not ScanStatus.COMPLETE:
         return EXIT_PARTIAL
     return 0
+
+
+_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+_UNITS |= {f"{u}ib": 1024 ** (i + 1) for i, u in enumerate("kmgt")}
+
+
+def _size(value: str) -> int:
+    """`--max-inflated-bytes`: a positive byte count, with an optional decimal or binary unit."""
+    text = str(value).strip().lower()
+    if text.endswith("b") and not text.endswith("ib"):
+        text = text[:-1]  # `GB` is `G`
+    digits = text.rstrip("kmgtib")
+    unit = text[len(digits) :]
+    if not digits.isdigit() or unit not in _UNITS or int(digits) <= 0:
+        raise click.BadParameter(f"{value!r} is not a size (say 64GiB, 500M or 1000000)")
+    return int(digits) * _UNITS[unit]

@@ -7,10 +7,10 @@ Each parser takes bytes and returns our own values or raises ParseError naming t
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
+from auditor.bounded import load_json
 from auditor.errors import ParseError
 
 REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
@@ -79,8 +79,8 @@ TREE_FORMAT_VERSION = 1
 def parse_tree_listing(path: str, data: bytes) -> dict[str, ListedFile]:
     """`trees/<commit>.json`: {"format_version": 1, "files": {path: {size, blob_id, lfs_*}}}."""
     try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = load_json(data)
+    except ValueError as exc:  # bad UTF-8, bad JSON, too deep
         raise ParseError(path, f"not JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise ParseError(path, "expected a JSON object")

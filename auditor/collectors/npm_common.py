@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
-import json
 import posixpath
 import re
 from collections.abc import Container, Iterable
@@ -20,8 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from auditor import purls
+from auditor.bounded import TooDeep, TooLarge, check_yaml_tree, load_json
 from auditor.collectors import Collected
-from auditor.errors import ParseError
+from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
     ComponentKind,
@@ -142,12 +142,17 @@ def yaml_document(path: str, text: str) -> tuple[Any, yaml.Node | None]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        if node is None:
+            return None, None
+        check_yaml_tree(node)  # before anything walks it: alias bombs, deep nesting
+        return loader.construct_document(node), node
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise ParseError(path, f"not valid YAML: {exc.problem}", line) from None
-    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+    except (TooDeep, TooLarge) as exc:
+        raise ParseError(path, f"YAML {exc}") from None
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
         raise ParseError(path, f"not valid YAML: {type(exc).__name__}") from None
     finally:
         loader.dispose()
@@ -172,8 +177,8 @@ def manifests(tree: Tree, path: str) -> dict[str, tuple[Locked, dict[str, tuple[
     def read(folder: str) -> dict[str, Any] | None:
         name = posixpath.normpath(posixpath.join(base, folder, "package.json"))
         try:
-            data = json.loads(tree.read_text(name)) if tree.entry(name) else None
-        except (ParseError, ValueError, RecursionError):
+            data = load_json(tree.read_text(name)) if tree.entry(name) else None
+        except (ParseError, ValueError):
             return None
         return data if isinstance(data, dict) else None
 
@@ -218,12 +223,18 @@ def assemble(
     packages: list[Locked],
     edges: Iterable[tuple[int, int, str | None]],
 ) -> Collected:
-    """Components (one per purl: aliases and repeated entries fold), findings and edges."""
-    edges = list(edges)
+    """Components (one per purl: aliases and repeated entries fold), findings and edges
+    (at most MAX_EDGES_PER_PACKAGE from one package and MAX_EDGES in all; a diagnostic says
+    what was left out)."""
+    edges, diagnostics = _bounded_edges(path, packages, edges)
     keys = [p.purl() for p in packages]
     direct = {keys[t] for s, t, _ in edges if packages[s].root}
     components: dict[str, Component] = {}
+    # Repeated entries of one purl are gathered first and folded once (folding each into the
+    # last copied its locations every time: quadratic in the repeats).
+    gathered: dict[str, tuple[dict[str, None], dict[Location, None], dict[Evidence, None]]] = {}
     findings: dict[tuple[str, str], Finding] = {}
+    rooted = any(p.root for p in packages)
     for package, purl in zip(packages, keys, strict=True):
         if package.root:
             continue
@@ -236,27 +247,72 @@ def assemble(
             findings.setdefault(
                 (purl, value), finding("package.direct-reference", purl, message, evidence)
             )
-        location = Location(ref, path, package.line)
-        old = components.get(purl)
-        components[purl] = (
-            Component(
+        if purl not in components:
+            components[purl] = Component(
                 purl=purl,
                 kind=ComponentKind.LIBRARY,
                 name=package.name,
                 version=package.version,
-                hashes=tuple(sorted(set(package.hashes))),
-                locations=(location,),
-                direct=purl in direct if any(p.root for p in packages) else None,
-                evidence=evidence,
+                direct=purl in direct if rooted else None,
                 found_by=found_by,
             )
-            if old is None
-            else replace(
-                old,
-                hashes=tuple(sorted({*old.hashes, *package.hashes})),
-                locations=tuple(dict.fromkeys((*old.locations, location))),
-                evidence=tuple(dict.fromkeys((*old.evidence, *evidence))),
-            )
+            gathered[purl] = ({}, {}, {})
+        hashes, locations, evidences = gathered[purl]
+        hashes.update(dict.fromkeys(package.hashes))
+        locations[Location(ref, path, package.line)] = None
+        evidences.update(dict.fromkeys(evidence))
+    for purl, (hashes, locations, evidences) in gathered.items():
+        components[purl] = replace(
+            components[purl],
+            hashes=tuple(sorted(hashes)),
+            locations=tuple(locations),
+            evidence=tuple(evidences),
         )
     dependencies = dict.fromkeys(Dependency(keys[s], keys[t], scope=scope) for s, t, scope in edges)
-    return Collected(tuple(components.values()), tuple(dependencies), tuple(findings.values()))
+    return Collected(
+        tuple(components.values()),
+        tuple(dependencies),
+        tuple(findings.values()),
+        tuple(diagnostics),
+    )
+
+
+MAX_EDGES_PER_PACKAGE = 5_000
+"""Far above any real package's dependencies (a monorepo root lists a few hundred)."""
+MAX_EDGES = 500_000
+"""Far above any real lock's edges (the largest lockfiles hold ~100,000)."""
+MAX_EDGE_DIAGNOSTICS = 20
+
+
+def _bounded_edges(
+    path: str, packages: list[Locked], edges: Iterable[tuple[int, int, str | None]]
+) -> tuple[list[tuple[int, int, str | None]], list[Diagnostic]]:
+    """The edges within the per-package and total bounds, and diagnostics naming the
+    packages whose edges were cut (a crafted lock can claim millions)."""
+    kept: list[tuple[int, int, str | None]] = []
+    per_source: dict[int, int] = {}
+    cut: dict[int, int] = {}
+    for edge in edges:
+        count = per_source.get(edge[0], 0)
+        if count >= MAX_EDGES_PER_PACKAGE or len(kept) >= MAX_EDGES:
+            cut[edge[0]] = cut.get(edge[0], 0) + 1
+            continue
+        per_source[edge[0]] = count + 1
+        kept.append(edge)
+    diagnostics = []
+    for source, dropped in list(cut.items())[:MAX_EDGE_DIAGNOSTICS]:
+        package = packages[source]
+        where = f"{path}:{package.line}" if package.line else path
+        bound = (
+            f"the lock's {MAX_EDGES:,} edges"
+            if per_source.get(source, 0) < MAX_EDGES_PER_PACKAGE
+            else f"{MAX_EDGES_PER_PACKAGE:,} per package"
+        )
+        diagnostics.append(
+            Diagnostic(where, f"{package.name}: {dropped:,} dependency edges past {bound} left out")
+        )
+    if len(cut) > MAX_EDGE_DIAGNOSTICS:
+        diagnostics.append(
+            Diagnostic(path, f"edges of {len(cut) - MAX_EDGE_DIAGNOSTICS:,} more packages left out")
+        )
+    return kept, diagnostics

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
@@ -28,6 +27,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion
 
 from auditor import purls
+from auditor.bounded import load_json
 from auditor.collectors import CollectContext, Collected, Collector
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
@@ -297,14 +297,14 @@ def _direct_url(tree: Tree, path: str, diagnostics: list[Diagnostic]) -> _Refere
     if tree.entry(path) is None:
         return _Reference()
     try:
-        doc = json.loads(tree.read_bytes(path))
+        doc = load_json(tree.read_bytes(path))
         url = _redact_any(doc["url"])
         if not isinstance(url, str) or not isinstance(doc, dict):
             raise TypeError
     except ParseError as exc:
         diagnostics.append(Diagnostic(exc.path, exc.reason))
         return _Reference()
-    except (ValueError, KeyError, TypeError, RecursionError):
+    except (ValueError, KeyError, TypeError):
         diagnostics.append(Diagnostic(path, "not a PEP 610 direct_url.json (needs a `url`)"))
         return _Reference()
     claims = [("url", url)]

@@ -17,6 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from auditor import purls
+from auditor.bounded import TooDeep, check_toml_depth
 from auditor.errors import ParseError
 from auditor.model import Component, ComponentFile, ComponentKind, Evidence, Finding, Location
 from auditor.policy.builtin import finding
@@ -57,11 +58,12 @@ def load_toml(tree: Tree, path: str) -> tuple[str, dict[str, Any]]:
     """The file's text and TOML document; ParseError with the line for bad TOML."""
     text = tree.read_text(path)
     try:
+        check_toml_depth(text)
         return text, tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
         raise ParseError(path, f"not valid TOML: {exc.msg}", exc.lineno) from None
-    except RecursionError:
-        raise ParseError(path, "TOML nested too deeply") from None
+    except TooDeep as exc:
+        raise ParseError(path, f"TOML {exc}") from None
 
 
 def headers(text: str, table: str, count: int) -> list[int | None]:

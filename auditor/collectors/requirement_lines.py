@@ -36,9 +36,10 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 from auditor.errors import Diagnostic, ParseError
 from auditor.urls import redact
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+# A `#` at the start or after white space. The lookbehind keeps a search linear: `(^|\s+)#`
+# retried its `\s+` from every space of a long run (n²).
+_COMMENT = re.compile(r"(?:^|(?<=\s))#.*")
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_EXTRAS = re.compile(r"^(.+?)(\[[^\]]*\])$")
 _NEEDS_SHLEX = re.compile(r"[\"'\\]")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _VCS = frozenset({"git", "hg", "svn", "bzr"})
@@ -110,7 +111,7 @@ def logical_lines(text: str) -> Iterator[tuple[int, str, str | None]]:
     """(first physical line, content without comment, comment text after `#` or None)."""
     start, parts = 0, list[str]()
     for number, raw in enumerate(text.splitlines(), start=1):
-        is_comment = _COMMENT.match(raw) is not None
+        is_comment = raw.lstrip().startswith("#")
         if raw.endswith("\\") and not is_comment:
             start = start if parts else number
             parts.append(raw.strip("\\"))
@@ -128,7 +129,7 @@ def _split_comment(number: int, line: str) -> tuple[int, str, str | None]:
     match = _COMMENT.search(line)
     if match is None:
         return number, line.strip(), None
-    return number, line[: match.start()].strip(), match.group(0).lstrip()[1:]
+    return number, line[: match.start()].strip(), match.group(0)[1:]
 
 
 def parse_line(
@@ -220,8 +221,8 @@ def _direct(
         shown = redact(urlunsplit(parts))
         clean = redact(urlunsplit(parts._replace(fragment="")))
     else:  # a path's extras (`./lib[dev]`) are not part of where it is
-        extras = _EXTRAS.match(reference)
-        shown = clean = extras.group(1) if extras else reference
+        extras = _split_extras(reference)
+        shown = clean = extras[0] if extras else reference
     tail = parts.path if url else clean.replace("\\", "/")
     segment = unquote(tail.rstrip("/").rpartition("/")[2])
     version = None
@@ -233,8 +234,8 @@ def _direct(
     if name is None:
         if not url and segment in ("", ".", ".."):
             return None  # `-e .`: the project itself, named only by building it
-        match = _EXTRAS.match(segment)
-        candidate = (match.group(1) if match else segment).partition("@")[0]
+        split = _split_extras(segment)
+        candidate = (split[0] if split else segment).partition("@")[0]
         candidate = candidate.removesuffix(".git")
         for extension in _ARCHIVES:
             candidate = candidate.removesuffix(extension)
@@ -242,6 +243,17 @@ def _direct(
             return Diagnostic(f"{path}:{number}", f"cannot tell the package name of {shown!r}")
         name = candidate
     return Req(name, version, "", hashes, path, number, marker or None, clean, shown, vcs, editable)
+
+
+def _split_extras(text: str) -> tuple[str, str] | None:
+    """(`name`, `[extras]`) when `text` ends with a bracketed part after at least one
+    character: string searches, where the pattern `^(.+?)(\\[[^\\]]*\\])$` was n² on `[[[[`."""
+    if not text.endswith("]"):
+        return None
+    opening = text.find("[", max(1, text.rfind("]", 0, len(text) - 1) + 1))
+    if opening < 0 or opening == len(text) - 1:
+        return None
+    return text[:opening], text[opening:]
 
 
 def _first(query: dict[str, list[str]], key: str) -> str:

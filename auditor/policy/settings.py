@@ -10,12 +10,12 @@ adds its rule packs (and a directory's own auditor.toml).
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from auditor.bounded import load_toml
 from auditor.config import POLICY_FILE, PYPROJECT
 from auditor.model import Action, Finding, Severity
 from auditor.policy.yamlnodes import PolicyError
@@ -133,10 +133,10 @@ def read_table(path: Path) -> tuple[dict[str, Any], str]:
     """A policy file's table (`[tool.auditor]` or the top level) and how to name where it
     came from; PolicyError for unreadable TOML or an unknown key."""
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = load_toml(path.read_text(encoding="utf-8"))  # a project's: nesting checked
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(str(path), None, f"cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, TooDeep
         raise PolicyError(str(path), None, f"not valid TOML: {exc}") from None
     tool = doc.get("tool")
     if isinstance(tool, dict) and "auditor" in tool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from auditor.bounded import check_yaml_tree
 from auditor.errors import ConfigError
 
 Scalar = str | int | float | bool | None
@@ -72,9 +73,10 @@ def load_yaml(text: str, file: str) -> Y | None:
     if node is None:
         return None
     try:
-        return _convert(node, file, [MAX_NODES])
-    except RecursionError:
-        raise PolicyError(file, None, "nested too deeply (or a self-referencing alias)") from None
+        check_yaml_tree(node)
+    except ValueError as exc:  # TooDeep, TooLarge: before _convert recurses over it
+        raise PolicyError(file, None, f"YAML {exc}") from None
+    return _convert(node, file, [MAX_NODES])
 
 
 PLAIN_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})

@@ -9,13 +9,13 @@ the value's first quoted occurrence.
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
+from bisect import bisect_right
 from collections.abc import Iterator
 
 import yaml
 
+from auditor.bounded import check_yaml_tree, load_json, load_toml
 from auditor.errors import Diagnostic
 from auditor.references import Extracted, ModelReference
 from auditor.weights.lineage import repo_id
@@ -86,11 +86,13 @@ def _data_pairs(data: object, depth: int = 0) -> Iterator[tuple[str, str, str | 
             yield from _data_pairs(value, depth + 1)
 
 
-def _line_of(text: str, value: str) -> int:
+def _line_of(text: str, value: str, starts: list[int]) -> int:
+    """The line of the first quoted `value`; `starts` are the lines' offsets (counting the
+    newlines before each of thousands of values was quadratic)."""
     for quote in ('"', "'"):
         at = text.find(f"{quote}{value}{quote}")
         if at >= 0:
-            return text.count("\n", 0, at) + 1
+            return bisect_right(starts, at)
     return 1
 
 
@@ -103,19 +105,21 @@ def config_references(path: str, text: str) -> Extracted:
     try:
         if lower.endswith((".yaml", ".yml")):
             for document in yaml.compose_all(text, Loader=_YamlLoader):
+                check_yaml_tree(document)  # alias bombs, depth: before _yaml_pairs walks it
                 for key, value, line, revision in _yaml_pairs(document):
                     repo = repo_id(value, need_namespace=True)
                     if repo:
                         found.append(ModelReference(repo, path, line, f"config:{key}", revision))
             return Extracted(tuple(sorted(found, key=lambda r: (r.line, r.repo_id))))
-        data = tomllib.loads(text) if lower.endswith(".toml") else json.loads(text)
-    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        data = load_toml(text) if lower.endswith(".toml") else load_json(text)
+    except (yaml.YAMLError, ValueError) as exc:  # TOMLDecodeError, JSONDecodeError, TooDeep…
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Extracted(diagnostics=(Diagnostic(path, f"not valid configuration: {message}"),))
+    starts = [0, *(m.end() for m in re.finditer("\n", text))]
     for key, value, revision in _data_pairs(data):
         repo = repo_id(value, need_namespace=True)
         if repo:
             found.append(
-                ModelReference(repo, path, _line_of(text, value), f"config:{key}", revision)
+                ModelReference(repo, path, _line_of(text, value, starts), f"config:{key}", revision)
             )
     return Extracted(tuple(found))

@@ -8,12 +8,12 @@ last ancestor reached stands in as the visible end of that chain.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from packageurl import PackageURL
 
+from auditor.bounded import load_json
 from auditor.http import Http
 from auditor.model import Strength
 from auditor.resolvers.hub_api import ROLE, Denied, HubRepo, repo_path
@@ -119,7 +119,7 @@ def cached_lineage_paths(http: Http, first: Iterable[str], max_depth: int = MAX_
 def _bases_of(body: bytes) -> list[str]:
     """Base model ids in a kept repo document (a hint: malformed bodies give none)."""
     try:
-        doc = json.loads(body)
+        doc = load_json(body)
     except ValueError:
         return []
     if not isinstance(doc, dict):

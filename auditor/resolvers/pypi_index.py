@@ -14,7 +14,6 @@ Both APIs live under the same base as the JSON API (the `pypi` role).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
+from auditor.bounded import load_json
 from auditor.http import MISSING_STATUSES, Http, Response
 from auditor.model import Component, Evidence, Finding, Strength
 from auditor.policy.builtin import finding
@@ -154,7 +154,7 @@ def _simple_page(http: Http, name: str) -> tuple[dict[str, Any], Response] | Non
     if reply.status in MISSING_STATUSES or not reply.ok:
         return None
     try:
-        doc = json.loads(reply.body)
+        doc = load_json(reply.body)  # not checked by `expect_json`: nesting checked here
     except (ValueError, UnicodeDecodeError):
         return None
     return (doc, reply) if isinstance(doc, dict) else None

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from OpenSSL import crypto
 
+from auditor.bounded import load_json
 from auditor.errors import ConfigError, ParseError
 from auditor.model import Evidence, Finding, Strength
 from auditor.policy.builtin import finding
@@ -320,8 +320,8 @@ def _ec_verify(key: object, signature: bytes, message: bytes, algo: Any) -> None
 
 def _loads(data: bytes, what: str) -> dict[str, Any]:
     try:
-        doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = load_json(data)
+    except ValueError as exc:
         raise _Invalid(f"{what}: invalid JSON ({exc})") from None
     if not isinstance(doc, dict):
         raise _Invalid(f"{what}: expected a JSON object")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from model_signing import manifest as ms_manifest
 from model_signing._signing import sign_certificate, sign_ec_key, sign_sigstore, sign_sigstore_pb
 from model_signing._signing import signing as ms_signing
 
+from auditor.bounded import load_json
 from auditor.errors import ConfigError
 from auditor.signatures import SignatureTrust
 from auditor.sigstore_trust import verifier as sigstore_verifier
@@ -170,8 +170,8 @@ class ModelSignatureVerifier:
 def signature_kind(data: bytes) -> SignatureKind:
     """What verification material the bundle carries; SignatureInvalid when it is no bundle."""
     try:
-        bundle = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        bundle = load_json(data)
+    except ValueError as exc:
         raise SignatureInvalid(f"not a Sigstore bundle: invalid JSON ({exc})") from None
     if not isinstance(bundle, dict) or not str(bundle.get("mediaType", "")).startswith(
         BUNDLE_MEDIA_PREFIX

@@ -3,11 +3,11 @@ attestations stored about one image: cosign's tags, the referrers-tag index, `su
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.bounded import load_json
 from auditor.errors import ParseError
 from auditor.signatures.slsa import at, objects
 from auditor.sources import Tree
@@ -74,8 +74,8 @@ def artifacts(tree: Tree, root: str, digest: str) -> Iterator[Artifact]:
 def read_json(tree: Tree, path: str) -> dict[str, Any]:
     """A JSON object from the tree; ParseError names the file otherwise."""
     try:
-        doc = json.loads(tree.read_bytes(path))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = load_json(tree.read_bytes(path))
+    except ValueError as exc:
         raise ParseError(path, f"invalid JSON: {exc}") from None
     if not isinstance(doc, dict):
         raise ParseError(path, "expected a JSON object")

@@ -36,7 +36,7 @@ from auditor.model import Component, ComponentKind, Evidence, Finding, Location,
 from auditor.sources import Entry, Tree
 from auditor.sources.blobs import Compression, sniff
 from auditor.sources.image_format import ImageSource, image_name, load_image
-from auditor.sources.layers import LayerReader, Member, SpanCache
+from auditor.sources.layers import InflateBudget, LayerReader, Member, OverBudget, SpanCache
 from auditor.urls import REDACTED, is_secret_name
 
 MAX_LINK_HOPS = 40
@@ -63,7 +63,14 @@ class _Node:
 class ImageTree(Tree):
     """The merged file system of one image, plus what the image says about itself."""
 
-    def __init__(self, ref: str, path: Path, platform: str | None, verify: bool = True) -> None:
+    def __init__(
+        self,
+        ref: str,
+        path: Path,
+        platform: str | None,
+        verify: bool = True,
+        max_inflated: int | None = None,
+    ) -> None:
         super().__init__(ref)
         self.source: ImageSource = load_image(ref, path, platform)
         self.diagnostics: list[Diagnostic] = []
@@ -74,6 +81,7 @@ class ImageTree(Tree):
         self._dirs: set[str] = set()
         """Every folder that has held something (tars need not list folders themselves)."""
         self._paths: list[str] = []
+        self._budget = InflateBudget(max_inflated) if max_inflated is not None else None
         self._build(verify)
         self.component = self._component()
         for label, expected, actual in self.source.mismatches:
@@ -85,17 +93,24 @@ class ImageTree(Tree):
         readers = []
         spans = SpanCache()
         for ref in self.source.layers:
-            readers.append(LayerReader(ref.blob, sniff(ref.blob), verify, spans))
+            readers.append(LayerReader(ref.blob, sniff(ref.blob), verify, spans, self._budget))
             self.layer_digests.append(ref.digest or ref.diff_id or f"layer-{len(readers)}")
         self._readers = readers
         try:
             with ThreadPoolExecutor(WORKERS) as pool:
-                listings = list(pool.map(LayerReader.index, readers))
+                listings = list(pool.map(_index, readers))
         except ParseError as exc:
             raise TargetError(exc.message, hint="the image archive is damaged") from None
         for i, (ref, reader, members) in enumerate(
             zip(self.source.layers, readers, listings, strict=True)
         ):
+            if isinstance(members, OverBudget):
+                message = (
+                    f"layer not inventoried: inflates past --max-inflated-bytes "
+                    f"({members.limit:,} bytes per image; a decompression bomb?)"
+                )
+                self.diagnostics.append(Diagnostic(ref.blob.label, message))
+                continue
             if verify:
                 expected = ref.digest
                 if expected is None and reader.compression is Compression.NONE:
@@ -396,6 +411,14 @@ class ImageTree(Tree):
             locations=tuple(locations),
             evidence=tuple(dict.fromkeys(component.evidence + tuple(extra))),
         )
+
+
+def _index(reader: LayerReader) -> list[Member] | OverBudget:
+    """A layer's members, or why the budget stopped it (the other layers still count)."""
+    try:
+        return reader.index()
+    except OverBudget as exc:
+        return exc
 
 
 def _safe(name: str) -> str | None:

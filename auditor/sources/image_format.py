@@ -13,7 +13,6 @@ The archive or folder itself (safe names, symlinks, byte ranges) is
 from __future__ import annotations
 
 import hashlib
-import json
 import platform as host_platform
 import posixpath
 import re
@@ -22,11 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor.bounded import load_json
 from auditor.errors import ParseError, TargetError
 from auditor.sources.blobs import Blob
 from auditor.sources.image_archive import ImageArchive, clean_name
 
-MAX_JSON_BYTES = 16 << 20
+MAX_JSON_BYTES = 4 << 20
+"""A manifest, index or config: real ones take kilobytes (a long history, hundreds); JSON of
+tiny objects takes ~25 times its size in memory, so this keeps one under ~100 MB."""
 MAX_INDEX_DEPTH = 4
 
 INDEX_TYPES = frozenset(
@@ -113,8 +115,8 @@ def load_image(ref: str, path: Path, platform: str | None) -> ImageSource:
 
 def _json(blob: Blob) -> Any:
     try:
-        return json.loads(blob.read_all(MAX_JSON_BYTES))
-    except (ValueError, RecursionError) as exc:
+        return load_json(blob.read_all(MAX_JSON_BYTES))
+    except ValueError as exc:
         raise TargetError(f"{blob.label}: not valid JSON: {exc}") from None
 
 
@@ -182,7 +184,7 @@ def _oci_layout(archive: ImageArchive, platform: str | None) -> ImageSource:
     manifest_bytes = manifest_blob.read_all(MAX_JSON_BYTES)
     _check(manifest_blob.label, descriptor["digest"], manifest_bytes, mismatches)
     try:
-        manifest = json.loads(manifest_bytes)
+        manifest = load_json(manifest_bytes)
     except ValueError as exc:
         raise TargetError(f"{manifest_blob.label}: not valid JSON: {exc}") from None
     config_desc = manifest.get("config") if isinstance(manifest, dict) else None
@@ -251,7 +253,7 @@ def _walk_index(
             data = blob.read_all(MAX_JSON_BYTES)
             _check(blob.label, item["digest"], data, mismatches)
             try:
-                nested = json.loads(data)
+                nested = load_json(data)
             except ValueError as exc:
                 raise TargetError(f"{blob.label}: not valid JSON: {exc}") from None
             _walk_index(archive, nested, blob.label, notes, depth + 1, out, mismatches)
@@ -326,8 +328,8 @@ def _check(label: str, digest: str, data: bytes, mismatches: list[tuple[str, str
 
 def _config(blob: Blob, data: bytes) -> dict[str, Any]:
     try:
-        config = json.loads(data)
-    except (ValueError, RecursionError) as exc:
+        config = load_json(data)
+    except ValueError as exc:
         raise TargetError(f"{blob.label}: not valid JSON: {exc}") from None
     if not isinstance(config, dict):
         raise TargetError(f"{blob.label}: the image config is not a JSON object")

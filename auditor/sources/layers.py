@@ -51,9 +51,32 @@ MAX_CHECKPOINTS = 512
 SPAN_CACHE = 8
 """Decoded spans kept for the whole image (not per layer), so memory is bounded however
 many layers there are."""
-MAX_RATIO = 200
-RATIO_FLOOR = 64 << 20
-"""A layer that inflates past RATIO_FLOOR to over MAX_RATIO times its size is a bomb."""
+
+
+class InflateBudget:
+    """What all layers of one image may inflate to while they are indexed
+    (`--max-inflated-bytes`): a decompression bomb stops there, and a real image holding
+    one huge zero-filled file is still read, however well it compresses."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        """Count `n` more inflated bytes; False once the image is past its budget."""
+        with self._lock:
+            self.used += n
+            return self.used <= self.limit
+
+
+class OverBudget(Exception):
+    """A layer still inflating when the image passed its inflated-bytes budget."""
+
+    def __init__(self, label: str, limit: int) -> None:
+        super().__init__(f"{label}: inflates past the image's budget of {limit} bytes")
+        self.label = label
+        self.limit = limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,19 +132,18 @@ class _IndexStream(io.RawIOBase):
             piece = self.inflate.step()
             if self.inflate.out >= layer.checkpoints[-1].out + layer.span and not self.inflate.done:
                 layer.checkpoints.append(self.inflate.checkpoint())
-            compressed = self.inflate.pending_at
+                if len(layer.checkpoints) > MAX_CHECKPOINTS:
+                    # A layer inflating far past 8:1 (zero-filled files): thin them out, so
+                    # their memory stays bounded and a read costs one (longer) span.
+                    layer.checkpoints = layer.checkpoints[::2]
+                    layer.span *= 2
         elif self.zstd is not None:
             piece = self.zstd.read(OUT_CHUNK)
-            compressed = self.zstd.tell_compressed()
         else:
             return layer.blob.pread(self.buf_at + len(self.buf), OUT_CHUNK)
-        end = self.buf_at + len(self.buf) + len(piece)
-        if end > RATIO_FLOOR and end > MAX_RATIO * max(compressed, 1):
-            raise ParseError(
-                layer.blob.label,
-                f"inflates to over {MAX_RATIO} times its compressed size (a decompression "
-                "bomb?); not read further",
-            )
+        budget = layer.budget
+        if budget is not None and not budget.take(len(piece)):
+            raise OverBudget(layer.blob.label, budget.limit)
         return piece
 
     def read(self, n: int = -1) -> bytes:
@@ -195,8 +217,10 @@ class LayerReader:
         compression: Compression,
         verify: bool = True,
         spans: SpanCache | None = None,
+        budget: InflateBudget | None = None,
     ) -> None:
         self.blob = blob
+        self.budget = budget
         self.compression = compression
         self.verify = verify
         # gzip rarely packs more than ~8:1 outside bombs (refused anyway); spacing by the
@@ -211,7 +235,8 @@ class LayerReader:
         """sha256 of the blob bytes, once `index()` has run with verification on."""
 
     def index(self) -> list[Member]:
-        """Every member in archive order; ParseError (naming the blob) on a bad stream."""
+        """Every member in archive order; ParseError (naming the blob) on a bad stream,
+        OverBudget when the image's inflated-bytes budget runs out while this layer reads."""
         stream = _IndexStream(self)
         members: list[Member] = []
         try:

@@ -21,15 +21,25 @@ nothing. They return what the uploader wrote (`declared` evidence); nothing is e
 from __future__ import annotations
 
 import json
+import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
+
+from auditor.bounded import MAX_DEPTH as MAX_JSON_DEPTH
 
 SAFETENSORS_MAX_HEADER = 100_000_000
 GGUF_MAX_KV = 1_000_000
 GGUF_MAX_STRING = 64 * 1024 * 1024
 GGUF_MAX_DEPTH = 3
 ONNX_MAX_FIELD = 16 * 1024 * 1024
+ONNX_MAX_FIELDS = 100_000
+"""Fields of one message walked: a ModelProto has a dozen plus its metadata_props."""
+SAFETENSORS_MAX_METADATA = 1 << 20
+"""`__metadata__` is a small string map (format, modelspec.*, a licence); this is lavish."""
+MAX_FIELDS = 1024
+"""Declared fields kept per header: evidence, not a copy of the file."""
 MAX_KEPT = 4096
 """Longer declared values are truncated in evidence (chat templates, descriptions)."""
 
@@ -59,7 +69,11 @@ def _exact(stream: BinaryIO, n: int, what: str) -> bytes:
 
 
 def read_safetensors(stream: BinaryIO, size: int) -> Header:
-    """The JSON header's `__metadata__` entries (`__metadata__.<key>` fields)."""
+    """The JSON header's `__metadata__` entries (`__metadata__.<key>` fields).
+
+    The header is walked token by token rather than parsed whole: `json.loads` of a 95 MB
+    header of tiny tensor entries built 2.4 GB of objects. Only `__metadata__` (a small
+    string map) is parsed; memory is the header's bytes plus a constant."""
     (length,) = struct.unpack("<Q", _exact(stream, 8, "header length"))
     if length > SAFETENSORS_MAX_HEADER:
         raise HeaderError(
@@ -67,20 +81,73 @@ def read_safetensors(stream: BinaryIO, size: int) -> Header:
         )
     if length > size - 8:
         raise HeaderError(f"header claims {length} bytes but the file has {size - 8} after it")
+    raw = _exact(stream, length, "header")
+    start, end = _metadata_span(raw)
+    if start == end:
+        return Header("safetensors", ())
+    if end - start > SAFETENSORS_MAX_METADATA:
+        raise HeaderError(
+            f"__metadata__ of {end - start} bytes, over the {SAFETENSORS_MAX_METADATA} limit"
+        )
     try:
-        header = json.loads(_exact(stream, length, "header"))
+        metadata = json.loads(raw[start:end])
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HeaderError(f"header is not JSON: {exc}") from None
-    if not isinstance(header, dict):
-        raise HeaderError("header is not a JSON object")
-    metadata = header.get("__metadata__") or {}
     if not isinstance(metadata, dict):
         raise HeaderError("__metadata__ is not an object")
     fields = [
         (f"__metadata__.{key}", _keep(value if isinstance(value, str) else json.dumps(value)))
-        for key, value in metadata.items()
+        for key, value in list(metadata.items())[:MAX_FIELDS]
     ]
     return Header("safetensors", tuple(fields))
+
+
+# A string (to its closing quote, or to the end when unterminated: never retried at each
+# quote inside it) or a bracket; everything between (numbers, commas) is skipped in C.
+_JSON_TOKEN = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)|[\[\]{}]', re.S)
+_COLON = re.compile(rb"\s*:")
+_METADATA_KEY = b'"__metadata__"'
+
+
+def _metadata_span(raw: bytes) -> tuple[int, int]:
+    """Where the top-level `__metadata__` value lies in the header ((0, 0) when absent),
+    having checked that the header is one object, balanced, at most MAX_JSON_DEPTH deep."""
+    if not raw.lstrip().startswith(b"{"):
+        raise HeaderError("header is not a JSON object")
+    depth, span, value_at, closed = 0, (0, 0), -1, False
+    for token in _JSON_TOKEN.finditer(raw):
+        kind = raw[token.start()]
+        if closed:
+            raise HeaderError("header is not JSON: data after the top-level object")
+        if kind == 0x22:  # a string
+            text = token.group()
+            if len(text) < 2 or text[-1] != 0x22 or _escaped_quote(text):
+                raise HeaderError("header is not JSON: unterminated string")
+            if depth == 1 and text == _METADATA_KEY and (colon := _COLON.match(raw, token.end())):
+                value_at = colon.end()
+                if raw[value_at:].lstrip()[:1] != b"{":
+                    raise HeaderError("__metadata__ is not an object")
+            continue
+        if kind in b"[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise HeaderError(f"header nested deeper than {MAX_JSON_DEPTH} levels")
+        else:
+            depth -= 1
+            if depth < 0:
+                raise HeaderError("header is not JSON: unbalanced brackets")
+            if depth == 1 and value_at >= 0:
+                span, value_at = (value_at, token.end()), -1
+            closed = depth == 0
+    if depth != 0:
+        raise HeaderError("header is not JSON: unbalanced brackets")
+    return span
+
+
+def _escaped_quote(text: bytes) -> bool:
+    """Whether a string token's last quote is escaped (an odd run of backslashes before it)."""
+    run = len(text) - 1 - len(text[:-1].rstrip(b"\\"))
+    return run % 2 == 1
 
 
 # GGUF value types (docs/gguf.md `gguf_metadata_value_type`): fixed sizes by type id.
@@ -153,8 +220,12 @@ class _GGUF:
                 return None
             if count > self.remaining // 8:
                 raise HeaderError(f"array claims {count} items, more than the file can hold")
-            kept = [self.value(item, keep and i < 64, depth + 1) for i in range(count)]
-            return [v for v in kept if v is not None] if keep else None
+            kept = []  # only the first 64 items are kept: no list as long as the array
+            for i in range(count):
+                value = self.value(item, keep and i < 64, depth + 1)
+                if value is not None:
+                    kept.append(value)
+            return kept if keep else None
         raise HeaderError(f"unknown value type {kind}")
 
 
@@ -174,7 +245,7 @@ def read_gguf(stream: BinaryIO, size: int) -> Header:
     for _ in range(count):
         key = reader.string(True) or ""
         (kind,) = struct.unpack("<I", reader.take(4, "value type"))
-        keep = key.startswith(GGUF_KEPT_PREFIXES)
+        keep = key.startswith(GGUF_KEPT_PREFIXES) and len(fields) < MAX_FIELDS
         value = reader.value(kind, keep, 0)
         if keep and value is not None:
             text = value if isinstance(value, str) else json.dumps(value)
@@ -224,16 +295,20 @@ class _Proto:
                 raise HeaderError("truncated field")
             n -= len(chunk)
 
-    def fields(self) -> list[tuple[int, int | bytes | None]]:
-        """(number, value) of each field; LEN values over the limit are skipped (None)."""
-        out: list[tuple[int, int | bytes | None]] = []
+    def fields(self) -> Iterator[tuple[int, int | bytes | None]]:
+        """(number, value) of each field, as read (nothing accumulates: a 20 MB message of
+        tiny fields made a list of millions); LEN values over the limit are skipped (None)."""
+        walked = 0
         while self.remaining > 0:
+            walked += 1
+            if walked > ONNX_MAX_FIELDS:
+                raise HeaderError(f"more than {ONNX_MAX_FIELDS} fields in one message")
             key = self.varint()
             number, wire = key >> 3, key & 7
             if number == 0:
                 raise HeaderError("field number 0")
             if wire == 0:
-                out.append((number, self.varint()))
+                yield number, self.varint()
             elif wire == 1:
                 self.skip(8)
             elif wire == 5:
@@ -242,12 +317,11 @@ class _Proto:
                 length = self.varint()
                 if number == 7 or length > ONNX_MAX_FIELD:
                     self.skip(length)  # the graph and its weights
-                    out.append((number, None))
+                    yield number, None
                 else:
-                    out.append((number, self.take(length)))
+                    yield number, self.take(length)
             else:
                 raise HeaderError(f"unsupported wire type {wire} in field {number}")
-        return out
 
 
 def _submessage(data: bytes) -> dict[int, int | bytes | None]:
@@ -260,6 +334,8 @@ def read_onnx(stream: BinaryIO, size: int) -> Header:
     """producer, domain, versions, doc string, opsets and `metadata_props`."""
     fields: list[tuple[str, str]] = []
     for number, value in _Proto(stream, size).fields():
+        if len(fields) >= MAX_FIELDS:
+            break  # evidence enough; the rest is not read
         if number in _ONNX_STRINGS and isinstance(value, bytes):
             fields.append((_ONNX_STRINGS[number], _keep(value.decode("utf-8", "replace"))))
         elif number in _ONNX_INTS and isinstance(value, int):

@@ -8,12 +8,12 @@ loads weights: headers and pickle opcodes are read, bounded, from `tree.open()` 
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from auditor.bounded import load_json
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import Evidence, Finding, Strength
 from auditor.policy.builtin import finding
@@ -27,6 +27,7 @@ from auditor.weights.containers import (
     safe_members,
 )
 from auditor.weights.headers import Header, HeaderError, read_gguf, read_onnx, read_safetensors
+from auditor.weights.keras import MAX_CONFIG as KERAS_MAX_CONFIG
 from auditor.weights.keras import KerasError, lambda_layers_h5, lambda_layers_keras
 from auditor.weights.pickles import PickleImport, PickleScan, scan_pickles
 
@@ -155,7 +156,7 @@ def _zip(report: _Report, stream: BinaryIO) -> None:
                 with archive.open(member.name) as inner:
                     _npy(report, where, inner)  # type: ignore[arg-type]
             elif name == "config.json" and report.path.lower().endswith(".keras"):
-                if member.size > 64 * 1024 * 1024:
+                if member.size > KERAS_MAX_CONFIG:
                     report.problem(where, f"{member.size} bytes: too large to be a config")
                     continue
                 report.lambdas.extend(lambda_layers_keras(archive.read(member.name)))
@@ -165,8 +166,8 @@ def _zip(report: _Report, stream: BinaryIO) -> None:
 
 def _keras_metadata(report: _Report, data: bytes) -> None:
     try:
-        meta = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        meta = load_json(data)
+    except ValueError:
         return
     if isinstance(meta, dict):
         fields = tuple((str(k), str(v)) for k, v in meta.items() if isinstance(v, str | int))

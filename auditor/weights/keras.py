@@ -10,38 +10,50 @@ it an .h5 file is reported as not inspected).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-MAX_DEPTH = 200
+from auditor.bounded import check_depth
+
+MAX_CONFIG = 16 << 20
+"""Bytes of model config read: real configs take a few MB at most."""
 
 
 class KerasError(Exception):
     """A config that cannot be read."""
 
 
-def _walk(node: object, depth: int = 0) -> Iterator[str]:
-    if depth > MAX_DEPTH:
-        raise KerasError(f"model config nested deeper than {MAX_DEPTH}")
-    if isinstance(node, dict):
-        if node.get("class_name") == "Lambda":
-            config = node.get("config")
-            name = config.get("name") if isinstance(config, dict) else None
-            yield str(name or "<unnamed>")
-        for value in node.values():
-            yield from _walk(value, depth + 1)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value, depth + 1)
-
-
 def lambda_layers_config(data: bytes | str) -> list[str]:
-    """Names of the Lambda layers anywhere in a model config."""
+    """Names of the Lambda layers anywhere in a model config.
+
+    Each JSON object is reduced as soon as it is parsed (a hook, called innermost first):
+    a layer object whose `class_name` is `Lambda` records its config's name; any other
+    object becomes its own `name`, or None. So memory is bounded by the text, not by the
+    millions of tiny objects a crafted config can hold (3 million `{}` took 300 MB).
+    """
+    if len(data) > MAX_CONFIG:
+        raise KerasError(f"model config of {len(data)} bytes, over the {MAX_CONFIG} limit")
+    found: list[str] = []
+
+    def reduce(pairs: list[tuple[str, Any]]) -> str | None:
+        lambda_layer, config, name = False, None, None
+        for key, value in pairs:
+            if key == "class_name" and value == "Lambda":
+                lambda_layer = True
+            elif key == "config":
+                config = value
+            elif key == "name" and isinstance(value, str):
+                name = value
+        if lambda_layer:
+            found.append(config if isinstance(config, str) and config else "<unnamed>")
+            return None
+        return name
+
     try:
-        config = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        check_depth(data)
+        json.loads(data, object_pairs_hook=reduce)
+    except ValueError as exc:  # bad UTF-8, bad JSON, too deep
         raise KerasError(f"model config is not JSON: {exc}") from None
-    return list(_walk(config))
+    return found
 
 
 def lambda_layers_keras(config_json: bytes) -> list[str]:
@@ -59,6 +71,12 @@ def lambda_layers_h5(stream: BinaryIO) -> list[str] | None:
         ) from None
     try:
         with h5py.File(stream, "r") as handle:
+            if "model_config" not in handle.attrs:
+                return None
+            # The attribute's stored size, before h5py allocates and reads it.
+            stored = handle.attrs.get_id("model_config").get_storage_size()
+            if stored > MAX_CONFIG:
+                raise KerasError(f"model config of {stored} bytes, over the {MAX_CONFIG} limit")
             raw = handle.attrs.get("model_config")
     except (OSError, ValueError) as exc:
         raise KerasError(f"not a readable HDF5 file: {exc}") from None

@@ -7,13 +7,14 @@ All of it is typed by the uploader: `declared`.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import yaml
+
+from auditor.bounded import load_json, load_yaml
 
 REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}")
 """huggingface_hub `validate_repo_id`: at most 96 of `[\\w\\-.]` per part, no `--` or `..`."""
@@ -73,8 +74,8 @@ def front_matter(text: str) -> dict[str, object]:
     if end < 0:
         return {}
     try:
-        data = yaml.safe_load(text[3:end])
-    except yaml.YAMLError:
+        data = load_yaml(text[3:end])
+    except (yaml.YAMLError, ValueError):  # bad YAML; an alias bomb or deep nesting
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -98,8 +99,8 @@ def card_lineage(text: str, where: str) -> tuple[list[Lineage], str | None]:
 def config_lineage(text: str, where: str, field: str, relation: str | None) -> list[Lineage]:
     """`_name_or_path` or `base_model_name_or_path` when it names a hub repo."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
+        data = load_json(text)
+    except ValueError:
         return []
     base = repo_id(data.get(field)) if isinstance(data, dict) else None
     return [Lineage(base, relation, f"{where}:{field}")] if base else []

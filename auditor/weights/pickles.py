@@ -31,6 +31,8 @@ MAX_CONTAINER = 256
 """Containers keep their first items only: enough for joblib's array headers."""
 MAX_STACK = 2_000_000
 MAX_MEMO = 2_000_000
+MAX_IMPORTS = 50_000
+"""Imports recorded per scanned stream (each is evidence: memory must not follow the file)."""
 MAX_NESTING = 8
 """Nested pickles (joblib object arrays) followed this deep."""
 MAX_LINE = 64 * 1024
@@ -194,12 +196,22 @@ class _Machine:
                 return items
         raise PickleScanError(f"offset {self.reader.pos}: no MARK on the stack")
 
+    def _record(self, imported: PickleImport) -> None:
+        """Keep an import; past MAX_IMPORTS, one marker instead (flagged like a dynamic
+        import): real pickles memoise their globals, so only a crafted one has this many."""
+        if len(self.imports) < MAX_IMPORTS:
+            self.imports.append(imported)
+        elif len(self.imports) == MAX_IMPORTS:
+            self.imports.append(
+                PickleImport("<too-many-imports>", str(MAX_IMPORTS), imported.offset)
+            )
+
     def _import(self, module: object, name: object, offset: int) -> _Global | _Opaque:
         if isinstance(module, str) and isinstance(name, str):
-            self.imports.append(PickleImport(module, name, offset))
+            self._record(PickleImport(module, name, offset))
             return _Global(module, name)
         # A computed module or name hides what is imported: report it as such.
-        self.imports.append(PickleImport("<dynamic>", "<dynamic>", offset))
+        self._record(PickleImport("<dynamic>", "<dynamic>", offset))
         return OPAQUE
 
     def _step(self, op: pickletools.OpcodeInfo, arg: object, offset: int) -> _Call | None:
@@ -217,7 +229,7 @@ class _Machine:
             push(self._import(popped_module, popped_name, offset))
         elif name.startswith("EXT"):
             # copyreg's extension registry is empty in practice: an unknown callable.
-            self.imports.append(PickleImport("<extension>", str(arg), offset))
+            self._record(PickleImport("<extension>", str(arg), offset))
             push(OPAQUE)
         elif name in ("REDUCE", "NEWOBJ"):
             args, func = self._pop(), self._pop()
@@ -332,16 +344,15 @@ def _literal(value: object) -> object:
     return value
 
 
+_SCALAR_KEYS = (str, bytes, int, float, bool, type(None))
+
+
 def _pairs(items: list[object]) -> dict[object, object]:
-    out: dict[object, object] = {}
-    for key, value in zip(
-        items[0 : MAX_CONTAINER * 2 : 2], items[1 : MAX_CONTAINER * 2 : 2], strict=False
-    ):
-        try:
-            out[key] = value
-        except TypeError:  # an unhashable key (a list) is data we do not need
-            continue
-    return out
+    """Keys are kept only when they are scalars (joblib's are strings): hashing a tuple
+    hashes what it holds, recursively in C, so a key nested 300,000 tuples deep crashed the
+    interpreter; a container key, or an unhashable one, is data we do not need."""
+    pairs = zip(items[0 : MAX_CONTAINER * 2 : 2], items[1 : MAX_CONTAINER * 2 : 2], strict=False)
+    return {key: value for key, value in pairs if isinstance(key, _SCALAR_KEYS)}
 
 
 def _is_joblib_wrapper(call: _Call) -> bool:

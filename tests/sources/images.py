@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import tarfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,3 +199,15 @@ def oci_layout(root: Path, images: list[tuple[str, list[bytes]]], nested: bool =
     (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": top}))
     (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     return root
+
+
+def zeros_layer(size: int, name: str = "zeros") -> bytes:
+    """A gzip layer holding one `size`-byte file of zeros (~1000:1), built in 1 MiB steps."""
+    header = tarfile.TarInfo(name)
+    header.size = size
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [compressor.compress(header.tobuf(format=tarfile.PAX_FORMAT))]
+    zeros = bytes(1 << 20)
+    parts += [compressor.compress(zeros) for _ in range(size >> 20)]
+    parts.append(compressor.compress(bytes(1024)) + compressor.flush())  # the tar's end
+    return b"".join(parts)

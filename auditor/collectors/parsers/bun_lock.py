@@ -15,6 +15,7 @@ import posixpath
 import re
 from typing import Any
 
+from auditor.bounded import TooDeep, load_json, strip_jsonc
 from auditor.collectors import Collected
 from auditor.collectors.npm_common import Locked, assemble, integrity_hashes, split_name
 from auditor.collectors.parsers import FileParser
@@ -22,10 +23,8 @@ from auditor.errors import ParseError
 from auditor.sources import Tree
 from auditor.urls import redact
 
-_JSONC = re.compile(
-    r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/|,(?=(?:\s|//[^\n]*|/\*.*?\*/)*[]}])', re.S
-)
-_KEY_LINE = re.compile(r'^    "((?:[^"\\]|\\.)*)": \[', re.M)
+# One line per key; possessive repeats that never cross a line keep this linear.
+_KEY_LINE = re.compile(r'^    "([^"\\\n]*+(?:\\.[^"\\\n]*+)*+)": \[', re.M)
 _SECTIONS = (
     ("dependencies", None),
     ("devDependencies", "dev"),
@@ -66,20 +65,17 @@ def parse(tree: Tree, path: str) -> Collected:
     """Every locked package except workspaces, with edges from the workspaces down."""
     text = tree.read_text(path)
     try:
-        doc = json.loads(_JSONC.sub(lambda m: m[0] if m[0].startswith('"') else "", text))
+        doc = load_json(strip_jsonc(text))
     except json.JSONDecodeError as exc:
         raise ParseError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
-    except RecursionError:
-        raise ParseError(path, "JSON nested too deeply") from None
+    except TooDeep as exc:
+        raise ParseError(path, f"JSON {exc}") from None
     if not isinstance(doc, dict) or doc.get("lockfileVersion") not in (0, 1, 2):
         raise ParseError(path, "expected `lockfileVersion` 0, 1 or 2", 1)
     workspaces, entries = doc.get("workspaces", {}), doc.get("packages", {})
     if not isinstance(workspaces, dict) or not isinstance(entries, dict):
         raise ParseError(path, "`workspaces` and `packages` must be objects")
-    lines = {
-        json.loads(f'"{m[1]}"'): text.count("\n", 0, m.start()) + 1
-        for m in _KEY_LINE.finditer(text)
-    }
+    lines = _key_lines(text)
     packages: list[Locked] = []
     index: dict[str, int] = {}
     folders: dict[str, int] = {}  # workspace folder -> its own `packages` entry
@@ -114,6 +110,18 @@ def parse(tree: Tree, path: str) -> Collected:
         packages[owner] = project  # one node per workspace, named by its manifest
         _edges(path, index, edges, owner, [name] if folder else [], manifest, None)
     return assemble(PARSER.name, tree.ref, path, packages, edges)
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line of each `packages` key; newlines are counted once, between matches (counting
+    from the top for each key was quadratic in the file's length)."""
+    lines: dict[str, int] = {}
+    line, counted = 1, 0
+    for match in _KEY_LINE.finditer(text):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        lines[json.loads(f'"{match[1]}"')] = line
+    return lines
 
 
 def _edges(

@@ -18,10 +18,12 @@ import fnmatch
 import json
 import posixpath
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import Any
 
 from auditor import purls
+from auditor.bounded import TooDeep, load_json
 from auditor.collectors import Collected
 from auditor.collectors.npm_common import (
     SECTIONS,
@@ -46,7 +48,9 @@ from auditor.policy.builtin import finding
 from auditor.sources import Tree
 from auditor.urls import redact
 
-_KEY_LINE = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:\s*\{', re.MULTILINE)
+# `"key": {` on a line of its own. Horizontal space only, and possessive repeats that stop at
+# a line's end: `^\s*` crossed blank lines, so each of n blank lines rescanned the rest (n²).
+_KEY_LINE = re.compile(r'^[ \t]*+"([^"\\\n]*+(?:\\.[^"\\\n]*+)*+)"[ \t]*+:[ \t]*+\{', re.MULTILINE)
 
 
 def sniff(head: bytes) -> bool:
@@ -58,11 +62,11 @@ def parse(tree: Tree, path: str) -> Collected:
     """Every installed package of the lock, with edges from the project and workspaces."""
     text = tree.read_text(path)
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except json.JSONDecodeError as exc:
         raise ParseError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
-    except RecursionError:
-        raise ParseError(path, "JSON nested too deeply") from None
+    except TooDeep as exc:
+        raise ParseError(path, f"JSON {exc}") from None
     if not isinstance(doc, dict):
         raise ParseError(path, "expected a JSON object with `lockfileVersion`", 1)
     version = doc.get("lockfileVersion")
@@ -86,10 +90,14 @@ class _Lock:
     def __init__(self, tree: Tree, path: str, text: str) -> None:
         self.tree, self.path = tree, path
         self.key_lines: list[tuple[int, str]] = []
+        # Where each key occurs (indices into key_lines): a lookup is a bisection, not a
+        # scan of the rest of the file for every key that has no line of its own.
+        self.key_at: dict[str, list[int]] = {}
         line, counted = 1, 0
         for match in _KEY_LINE.finditer(text):  # newlines counted once, between matches
             line += text.count("\n", counted, match.start())
             counted = match.start()
+            self.key_at.setdefault(match.group(1), []).append(len(self.key_lines))
             self.key_lines.append((line, match.group(1)))
         self.cursor = 0
         self.entries: dict[str, dict[str, Any]] = {}
@@ -98,11 +106,12 @@ class _Lock:
 
     def line_of(self, key: str) -> int | None:
         """The next `"key": {` line: entries are visited in document order."""
-        for index in range(self.cursor, len(self.key_lines)):
-            if self.key_lines[index][1] == key:
-                self.cursor = index + 1
-                return self.key_lines[index][0]
-        return None
+        places = self.key_at.get(key, [])
+        found = bisect_left(places, self.cursor)
+        if found == len(places):
+            return None
+        self.cursor = places[found] + 1
+        return self.key_lines[places[found]][0]
 
     def add(self, folder: str, entry: Any, line: int | None) -> dict[str, Any]:
         if not isinstance(entry, dict):
@@ -174,8 +183,8 @@ class _Lock:
 
     def read_json(self, path: str) -> dict[str, Any]:
         try:
-            doc = json.loads(self.tree.read_bytes(path)) if self.tree.entry(path) else {}
-        except (ParseError, ValueError, RecursionError):
+            doc = load_json(self.tree.read_bytes(path)) if self.tree.entry(path) else {}
+        except (ParseError, ValueError):
             return {}
         return doc if isinstance(doc, dict) else {}
 

@@ -34,6 +34,7 @@ import tomli
 from packaging.utils import canonicalize_name
 
 from auditor import purls
+from auditor.bounded import TooDeep, check_toml_depth, load_json
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
 from auditor.errors import Diagnostic, ParseError
@@ -58,11 +59,11 @@ def parse(tree: Tree, path: str) -> Collected:
     """Every package of every category, each with the line of its `"name": {` key."""
     text = tree.read_text(path)
     try:
-        doc = json.loads(text)
+        doc = load_json(text)
     except json.JSONDecodeError as exc:
         raise ParseError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
-    except RecursionError:
-        raise ParseError(path, "JSON nested too deeply") from None
+    except TooDeep as exc:
+        raise ParseError(path, f"JSON {exc}") from None
     if not isinstance(doc, dict):
         raise ParseError(path, "expected a JSON object with `_meta`, `default` and `develop`")
     meta = doc.get("_meta")
@@ -201,14 +202,16 @@ def _pipfile(tree: Tree, lock_path: str) -> tuple[dict[str, set[str]] | None, li
     if tree.entry(path) is None:
         return None, []
     try:
-        doc = tomli.loads(tree.read_text(path))
+        text = tree.read_text(path)
+        check_toml_depth(text)
+        doc = tomli.loads(text)
     except ParseError as exc:
         return None, [Diagnostic(exc.path, f"{exc.reason}; direct dependencies unknown")]
     except tomli.TOMLDecodeError as exc:
         reason = f"not valid TOML: {exc.msg}; direct dependencies of {lock_path} unknown"
         return None, [Diagnostic(f"{path}:{exc.lineno}", reason)]
-    except RecursionError:
-        return None, [Diagnostic(path, "TOML nested too deeply; direct dependencies unknown")]
+    except TooDeep as exc:
+        return None, [Diagnostic(path, f"TOML {exc}; direct dependencies unknown")]
     declared: dict[str, set[str]] = {}
     for section, table in doc.items():
         if isinstance(table, dict) and section not in ("source", "requires", "pipenv", "scripts"):
