@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from auditor.model import Claim, Component, Evidence, Origin, Strength
+from auditor.model import Claim, Component, Evidence, Origin, OriginStatus, Strength
 from auditor.resolvers.publishers import KnowledgeBase, Organisation, domain_of_url
 from auditor.urls import normalise_repository
 
@@ -138,7 +138,11 @@ def candidates(component: Component, origin: Origin) -> Iterator[Candidate]:
     namespace = _purl_namespace(component.purl)
     if namespace and ecosystem in NAMESPACE_PLATFORMS:
         account = f"@{namespace.lstrip('@')}" if ecosystem == "npm" else namespace
-        yield Candidate(NAMESPACE_PLATFORMS[ecosystem], account, Strength.REGISTRY, "namespace")
+        # The namespace is the registry's only while a registry answer (live or cached)
+        # stands behind the origin; offline, the knowledge base maps a bare name: inferred.
+        resolved = origin.status is OriginStatus.RESOLVED
+        strength = Strength.REGISTRY if resolved else Strength.INFERRED
+        yield Candidate(NAMESPACE_PLATFORMS[ecosystem], account, strength, "namespace")
     for e in evidence:
         if e.field.startswith("ownership.roles."):
             yield Candidate(ecosystem, e.value, e.strength, e.field)

@@ -221,6 +221,12 @@ class Root:
     relation: str
     organisation: str | None = None
     country: str | None = None
+    strength: Strength | None = None
+    """What supports organisation and country: `registry` only when a registry answer (live,
+    or cached) named the root's account; `inferred` for a namespace the knowledge base maps
+    on its own."""
+    retrieved_at: str | None = None
+    """When the registry answer behind it was fetched (how old a cached answer is)."""
 
 
 @dataclass(frozen=True, slots=True)

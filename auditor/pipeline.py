@@ -20,6 +20,7 @@ from auditor.hashing import DigestMemo, Hasher
 from auditor.model import (
     Component,
     Dependency,
+    DependencyKind,
     Evidence,
     Finding,
     Origin,
@@ -109,12 +110,23 @@ def run_scan(
         targets=tuple(_target(t) for t in opened),
         components=components,
         origins=origins,
-        dependencies=tuple(dict.fromkeys(collected.dependencies + lineage)),
+        dependencies=_lineage(collected.dependencies, lineage),
         findings=tuple(dict.fromkeys(collected.findings + resolved_findings)),
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
     return judge(scan, config, cache, history)
+
+
+def _lineage(
+    collected: tuple[Dependency, ...], computed: tuple[Dependency, ...]
+) -> tuple[Dependency, ...]:
+    """The collectors' edges and the resolvers', where a resolver's `derived_from` edges out
+    of a component (the Hub's computed lineage) replace those its files declared."""
+    answered = {d.source for d in computed if d.kind is DependencyKind.DERIVED_FROM}
+    kept = [d for d in collected if d.kind is not DependencyKind.DERIVED_FROM
+            or d.source not in answered]  # fmt: skip
+    return tuple(dict.fromkeys(kept + list(computed)))
 
 
 def judge(

@@ -173,6 +173,8 @@ def _origin(position: int, o: Origin) -> Row:
     row["roots"] = [
         {"purl": r.purl, "relation": r.relation, "organisation": r.organisation}
         | {"country": r.country}
+        | ({"strength": str(r.strength)} if r.strength else {})
+        | ({"retrieved_at": r.retrieved_at} if r.retrieved_at else {})
         for r in o.roots
     ]
     row["conflicts"] = list(o.conflicts)
@@ -234,6 +236,18 @@ def _claim(value: str | None, strength: str | None, scan_id: str) -> Claim | Non
     return Claim(value, decode_enum(Strength, strength, scan_id))
 
 
+def _root(r: dict[str, Any], scan_id: str) -> Root:
+    strength = r.get("strength")
+    return Root(
+        r["purl"],
+        r["relation"],
+        r["organisation"],
+        r["country"],
+        decode_enum(Strength, strength, scan_id) if strength else None,
+        r.get("retrieved_at"),
+    )
+
+
 def decode(
     scan: Any,
     targets: Iterable[Any],
@@ -290,9 +304,7 @@ def decode(
                 repository=_claim(o.repository_value, o.repository_strength, sid),
                 organisation=_claim(o.organisation_value, o.organisation_strength, sid),
                 country=_claim(o.country_value, o.country_strength, sid),
-                roots=tuple(
-                    Root(r["purl"], r["relation"], r["organisation"], r["country"]) for r in o.roots
-                ),
+                roots=tuple(_root(r, sid) for r in o.roots),
                 conflicts=tuple(o.conflicts),
                 evidence=_decode_evidence(o.evidence or (), sid),
             )
