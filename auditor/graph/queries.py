@@ -24,6 +24,7 @@ from auditor.graph.build import (
     component_id,
     node_of,
 )
+from auditor.graph.trace import SELF, Tracer
 from auditor.model import Claim, Component, ComponentKind, Evidence, Origin, Scan
 
 if TYPE_CHECKING:
@@ -366,21 +367,21 @@ class ProvenanceGraph:
 
     def _origins(self, by: str) -> tuple[OriginGroup, ...]:
         lineage = by in ("country", "organisation")
+        tracer = Tracer(self.scan) if lineage else None
         origins = self.scan.origins_by_purl()
         groups: dict[str | None, list[Traced]] = {}
         for c in self.scan.components:
-            via: dict[str, list[str]] = {}
-            origin = origins.get(c.purl)
-            own = _claim_value(getattr(origin, by)) if origin is not None else None
-            if own is not None:
-                via.setdefault(own, []).append("origin")
-            if lineage:
-                for root, value in self._lineage_values(c.purl, origin, by, origins):
-                    sources = via.setdefault(value, [])
-                    if root not in sources:
-                        sources.append(root)
-            if not via:
-                groups.setdefault(None, []).append(Traced(c, ()))
+            via: dict[str | None, list[str]] = {}
+            if tracer is not None:  # the one answer every view gives (auditor.graph.trace)
+                for source in tracer.trace(c.purl).sources:
+                    through = "origin" if source.relation == SELF else source.root
+                    sources = via.setdefault(getattr(source, by), [])
+                    if through not in sources:
+                        sources.append(through)
+            else:
+                origin = origins.get(c.purl)
+                own = _claim_value(getattr(origin, by)) if origin is not None else None
+                via[own] = ["origin"] if own is not None else []
             for value, sources in via.items():
                 groups.setdefault(value, []).append(Traced(c, tuple(sources)))
         ordered = sorted(
@@ -388,25 +389,6 @@ class ProvenanceGraph:
             key=lambda g: (g.value is None, -g.total, g.value or ""),
         )
         return tuple(ordered)
-
-    def _lineage_values(
-        self, purl: str, origin: Origin | None, by: str, origins: dict[str, Origin]
-    ) -> Iterator[tuple[str, str]]:
-        """(root purl, value) for each lineage root of `purl` that has a value for `by`."""
-        if origin is not None:
-            for r in origin.roots:
-                value = getattr(r, by)
-                if r.purl != purl and value:
-                    yield r.purl, value
-        nid = component_id(purl)
-        if nid not in self._derives:
-            return
-        for end in self._chain_ends(nid):
-            root = end[len("component:") :]
-            end_origin = origins.get(root)
-            value = _claim_value(getattr(end_origin, by)) if end_origin is not None else None
-            if value is not None:
-                yield root, value
 
     def _chain_ends(self, nid: str) -> list[str]:
         """Nodes reached by `derived_from` from `nid` that derive from nothing themselves."""
