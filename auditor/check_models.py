@@ -18,7 +18,8 @@ from auditor.collectors import CollectContext, Collected
 from auditor.collectors.model_files import ModelFilesCollector
 from auditor.collectors.model_refs import reference_results
 from auditor.errors import Diagnostic
-from auditor.model import Action, Component, Finding, Origin
+from auditor.graph.trace import SELF, Tracer, chain_text
+from auditor.model import Action, Component, Finding, Origin, Scan, ScanStatus
 from auditor.policy.check import check_model
 from auditor.policy.engine import Policy
 from auditor.references import kind_of, references_in_text
@@ -94,6 +95,7 @@ def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
         "pyproject.toml"
     ) else "[[waivers]]"  # fmt: skip
     lines: list[str] = []
+    tracer = Tracer(_scan_of(blocked))
     for b in blocked:
         c, o, f = b.component, b.origin, b.finding
         for loc in c.locations or (None,):
@@ -105,12 +107,18 @@ def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
             publisher = f"{namespace} (the repo id's namespace)"
         lines.append(f"  publisher: {publisher} · organisation: "
                      f"{_claim(o, 'organisation')} · country: {_claim(o, 'country')}")  # fmt: skip
-        lines.extend(
-            f"  lineage root ({root.relation}): {root.purl} · organisation: "
-            f"{root.organisation or 'unknown'} · country: {root.country or 'unknown'}"
-            for root in (o.roots if o is not None else ())
-            if root.purl != c.purl
-        )
+        for source in tracer.trace(c.purl).sources:
+            if source.relation == SELF:
+                continue
+            support = source.strength.value if source.strength else "no evidence"
+            if source.retrieved_at:
+                support += f", fetched {source.retrieved_at}"
+            lines.append(
+                f"  lineage root ({source.relation}): {source.root} · organisation: "
+                f"{source.organisation or 'unknown'} · country: {source.country or 'unknown'}"
+                f" [{support}]"
+            )
+            lines.append(f"    via {chain_text(source)}")
         lines.append(f"  why: {f.message}")
         vet = f'"{namespace}" to vetted_publishers, or ' if namespace else ""
         lines.append(f'  to vet: add {vet}"{c.name}" to vetted_models in {where_set}')
@@ -120,6 +128,13 @@ def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
             'reason = "…" approver = "…" expires = YYYY-MM-DD'
         )
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _scan_of(blocked: Sequence[Blocked]) -> Scan:
+    """The hook's components and origins as a scan, for the one trace every view uses."""
+    components = tuple({b.component.purl: b.component for b in blocked}.values())
+    origins = tuple({b.origin.purl: b.origin for b in blocked if b.origin}.values())
+    return Scan("check-models", "", "", ScanStatus.COMPLETE, "", (), components, origins)
 
 
 def _claim(origin: Origin | None, name: str) -> str:
