@@ -99,6 +99,7 @@ def run_scan(
     collected = Collected.merge(parts)
     components = merge_components(collected.components)
     origins, resolved_findings, lineage = _resolve(components, config, cache, progress)
+    components = _licensed(components, origins)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics))
     partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
     scan = Scan(
@@ -115,7 +116,32 @@ def run_scan(
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
-    return judge(scan, config, cache, history)
+    return judge(traced_roots(scan), config, cache, history)
+
+
+def _licensed(
+    components: tuple[Component, ...], origins: tuple[Origin, ...]
+) -> tuple[Component, ...]:
+    """Licences from every source that carries one (auditor.licences)."""
+    from auditor.licences import with_licence
+
+    by_purl = {o.purl: o for o in origins}
+    return tuple(with_licence(c, by_purl.get(c.purl)) for c in components)
+
+
+def traced_roots(scan: Scan) -> Scan:
+    """Each derived component's `Origin.roots` set to the ends of its whole lineage, as
+    `auditor.graph.trace` finds them through every hop (a resolver sees one component's
+    files, or one Hub walk): rules, the store and every view then hold the same answer."""
+    from auditor.graph.trace import Tracer
+
+    tracer = Tracer(scan)
+    origins = []
+    for o in scan.origins:
+        trace = tracer.trace(o.purl)
+        roots = tuple(s.as_root() for s in trace.sources) if trace.derived else o.roots
+        origins.append(replace(o, roots=roots) if roots != o.roots else o)
+    return replace(scan, origins=tuple(origins))
 
 
 def _lineage(

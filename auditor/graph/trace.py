@@ -22,6 +22,7 @@ from auditor.model import (
     Claim,
     Component,
     DependencyKind,
+    Evidence,
     Origin,
     Root,
     Scan,
@@ -61,6 +62,9 @@ class Source:
     """What supports organisation/country (see `Root.strength`); None when unknown."""
     retrieved_at: str | None
     """When the registry answer behind it was fetched; None for files read now."""
+    licence: str | None = None
+    """The root's licence (SPDX, or `LicenseRef-<hub id>`): a derived model's weights are
+    the root's, under its terms."""
 
     @property
     def purls(self) -> tuple[str, ...]:
@@ -186,9 +190,10 @@ class Tracer:
                 if e.field == "lineage.edge":
                     child, _, rest = e.value.partition(" -")
                     relation, _, parent = rest.partition("-> ")
-                    key = (child.casefold(), parent.casefold())
-                    if key not in self._hops or e.strength.rank > self._hops[key][1].rank:
-                        self._hops[key] = (relation or None, e.strength)
+                    pair = (child.casefold(), parent.casefold())
+                    if pair not in self._hops or e.strength.rank > self._hops[pair][1].rank:
+                        self._hops[pair] = (relation or None, e.strength)
+        self._licences = _root_licences(scan)
         self._memo: dict[str, Trace] = {}
 
     def trace(self, purl: str) -> Trace:
@@ -261,17 +266,44 @@ class Tracer:
         return Hop(child, parent, relation, Strength.DECLARED)
 
     def _source(self, root: str, relation: str, path: tuple[Hop, ...]) -> Source:
+        known = self._components.get(self._canonical(root))
+        licence = (known.license if known else None) or self._licences.get(unversioned(root))
         origin = self.origin(root)
         if origin is not None and (origin.organisation or origin.country):
             claim = origin.country or origin.organisation
             strength = claim.strength if claim else None
             return Source(root, relation, path, _value(origin.organisation),
-                          _value(origin.country), strength, _fetched(origin, strength))  # fmt: skip
+                          _value(origin.country), strength, _fetched(origin, strength),
+                          licence)  # fmt: skip
         named = self._named.get(unversioned(root))
         if named is not None:
             return Source(root, relation, path, named.organisation, named.country,
-                          named.strength, named.retrieved_at)  # fmt: skip
-        return Source(root, relation, path, None, None, None, None)
+                          named.strength, named.retrieved_at, licence)  # fmt: skip
+        return Source(root, relation, path, None, None, None, None, licence)
+
+
+def _root_licences(scan: Scan) -> dict[str, str]:
+    """Lineage roots' licences as the Hub resolver recorded them (`lineage.root.cardData.*`,
+    keyed by the root document's `where`)."""
+    from auditor.licences import from_evidence
+
+    found: dict[str, str] = {}
+    for o in scan.origins:
+        roots = {e.where: e.value for e in o.evidence if e.field == "lineage.root"}
+        for where, root in roots.items():
+            key = f"{HUB}{root}"
+            if key in found:
+                continue
+            card = [
+                Evidence(e.source, e.field.removeprefix("lineage.root."), e.value, e.where,
+                         e.strength)
+                for e in o.evidence
+                if e.where == where and e.field.startswith("lineage.root.cardData.")
+            ]  # fmt: skip
+            licence = from_evidence(card)
+            if licence:
+                found[key] = licence
+    return found
 
 
 def _value(claim: Claim | None) -> str | None:

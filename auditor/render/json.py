@@ -125,6 +125,7 @@ def _origin(
                 "strength": r.strength.value if r.strength else None,
                 "retrieved_at": r.retrieved_at,
                 "path": list(r.purls),
+                "license": r.licence,
             }
             for r in trace.sources
         ],

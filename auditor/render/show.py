@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 
 from auditor.errors import UsageError
-from auditor.graph.trace import Tracer, chain_text
+from auditor.graph.trace import SELF, Tracer, chain_text
 from auditor.model import Claim, Component, Scan
 from auditor.render.table import cell
 
@@ -87,6 +87,8 @@ def trace_lines(tracer: Tracer, purl: str) -> list[str]:
         support = f" [{s.strength.value}" if s.strength else " [no evidence"
         support += f", registry answer fetched {s.retrieved_at}]" if s.retrieved_at else "]"
         lines.append(f"  traces to: {who}{support}")
+        if s.relation != SELF and s.licence:
+            lines.append(f"    root's licence {cell(s.licence)}")
         if s.path:
             lines.append(f"    via {cell(chain_text(s), 400)}")
     return lines
