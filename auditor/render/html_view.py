@@ -105,7 +105,9 @@ def html_view(scan: Scan) -> HtmlView:
     # Countries, organisations, chains and the inventory's columns: one answer
     # (auditor.graph.trace), as every other view gives it.
     tracer = Tracer(scan)
-    facets = dict(origin_rollup(scan, tracer).facets) if resolved else {}
+    facets = dict(origin_rollup(scan, tracer).facets)
+    # Offline, the files' declared lineage can still name roots the knowledge base knows.
+    resolved = resolved or any(c.value != UNKNOWN for c in facets["country"])
     return HtmlView(
         nonce=nonce_for(scan.id),
         kinds=_bars(
