@@ -69,9 +69,11 @@ def safetensors_bytes(seed: int) -> bytes:
     return save({"lm_head.weight": np.full((2, 2), seed, dtype=np.float32)}, {"format": "pt"})
 
 
-def populate(state: HubState, endpoint: str) -> HubState:
+def populate(state: HubState, endpoint: str | None) -> HubState:
     """The three repos (and an unvetted one) as the Hub describes them; `endpoint` is where
-    the GGUF header's `general.base_model.0.repo_url` points (the Hub in effect)."""
+    the GGUF header's `general.base_model.0.repo_url` points (the Hub in effect; None: the
+    header names no base URL, as in the demo, which names no real host)."""
+    base_url = f"{endpoint}/{INSTRUCT}" if endpoint else None
     config = b'{"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2"}\n'
     state.add(
         Repo(
@@ -97,8 +99,7 @@ def populate(state: HubState, endpoint: str) -> HubState:
             QUANT,
             sha(QUANT),
             {"README.md": card("apache-2.0", INSTRUCT, "quantized").encode(),
-             "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf": gguf_bytes(f"{endpoint}/{INSTRUCT}",
-                                                             "bartowski")},
+             "Qwen2.5-0.5B-Instruct-Q4_K_M.gguf": gguf_bytes(base_url, "bartowski")},
             card={"license": "apache-2.0", "base_model": INSTRUCT,
                   "base_model_relation": "quantized"},
             base_models={"relation": "quantized", "models": [{"id": INSTRUCT}]},

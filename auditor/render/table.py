@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import ClassVar
@@ -61,6 +62,7 @@ class TableRenderer(Renderer):
                     for f in sorted(scan.findings, key=lambda f: -f.severity.rank)
                 ],
             )
+        out += _lineage(scan)
         out += _rollup(scan)
         severities = Counter(f.severity.value for f in scan.findings)
         out.append(
@@ -102,6 +104,34 @@ def columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[st
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in (header, *rows)
     ]
+
+
+def _lineage(scan: Scan) -> list[str]:
+    """Each derived model, whose weights it really is: root, organisation, country, and
+    the path there (auditor.graph.trace), one short line each so 80 columns read well."""
+    from auditor.graph.trace import SELF, Tracer, chain_text
+
+    tracer = Tracer(scan)
+    lines: list[str] = []
+    for c in scan.components:
+        for source in tracer.trace(c.purl).sources:
+            if source.relation == SELF:
+                continue
+            who = source.organisation or "organisation unknown"
+            support = source.strength.value if source.strength else "no evidence"
+            if source.retrieved_at:
+                support += f", fetched {source.retrieved_at[:10]}"
+            lines += [
+                f"  {cell(c.name, 76)}",
+                f"    traces to {cell(who, 50)}, {source.country or 'country unknown'} [{support}]",
+                f"    via {cell(_short(chain_text(source)), 200)}",
+            ]
+    return ["", "MODEL LINEAGE (whose weights they are)", *lines] if lines else []
+
+
+def _short(chain: str) -> str:
+    """Hub ids without the purl prefix and the 40-hex revision: the chain fits a line."""
+    return re.sub(r"@[0-9a-f]{40}", "", chain.replace("pkg:huggingface/", ""))
 
 
 def _rollup(scan: Scan) -> list[str]:
