@@ -221,3 +221,61 @@ def test_every_view_gives_the_same_answer_online_offline_and_with_the_hub_down(
         show = auditor("show", doc["scan"]["id"], _purl(doc, QUANT)).stdout
         assert "-quantized, declared->" in show and "[inferred]" in show
     monkeypatch.setenv("HF_ENDPOINT", url)
+
+
+def test_every_view_agrees_on_a_thousand_model_scan() -> None:
+    """1,000 models in 100 families (tests/big_lineage.py): every view, through its own
+    renderer, gives each component the family's root organisation and country."""
+    import random
+
+    from auditor.graph import ProvenanceGraph
+    from auditor.graph_render import why_text
+    from auditor.render import renderer
+    from auditor.render.html_view import html_view
+    from auditor.render.rollup import origin_rollup
+    from auditor.render.show import component_report
+    from tests.big_lineage import big_model_scan
+
+    scan, expected = big_model_scan()
+    assert len(scan.components) == 1000
+    doc = json.loads(renderer("json").render(scan))
+    assert {
+        c["purl"]: {(r["organisation"], r["country"]) for r in c["origin"]["roots"]}
+        for c in doc["components"]
+    } == expected
+    rows = html_view(scan).data["rows"]
+    assert {r[10]: {(r[7] or None, r[8] or None)} for r in rows} == expected
+    cdx = json.loads(renderer("cyclonedx").render(scan))
+    manufacturers = {
+        c["bom-ref"]: {
+            ((c.get("manufacturer") or {}).get("name"),
+             ((c.get("manufacturer") or {}).get("address") or {}).get("country"))
+        }
+        for c in cdx["components"]
+    }  # fmt: skip
+    assert manufacturers == expected
+    spdx = json.loads(renderer("spdx").render(scan))
+    originators = {
+        p["externalRefs"][0]["referenceLocator"]: p.get("originator", "").removeprefix(
+            "Organization: "
+        )
+        or None
+        for p in spdx["packages"]
+        if p.get("externalRefs") and "comment" in p and "traces to" in p["comment"]
+    }
+    assert originators == {p: next(iter(v))[0] for p, v in expected.items()}  # type: ignore[index]
+    counts: dict[str, int] = {}
+    for answer in expected.values():
+        ((_, country),) = answer  # type: ignore[misc]
+        counts[country or "unknown"] = counts.get(country or "unknown", 0) + 1
+    rollup = dict(origin_rollup(scan).facets)
+    assert {c.value: c.total for c in rollup["country"]} == counts
+    groups = ProvenanceGraph.from_scan(scan, lineage_only=True).origins("country")
+    assert {g.value or "unknown": g.total for g in groups} == counts
+    graph = ProvenanceGraph.from_scan(scan)
+    for purl in random.Random(26).sample(sorted(expected), 20):
+        component = next(c for c in scan.components if c.purl == purl)
+        want = {(o or "organisation unknown", c or "country unknown") for o, c in expected[purl]}  # type: ignore[misc]
+        for text in (component_report(scan, component), why_text(graph, graph.why(purl))):
+            got = set(re.findall(r"traces to: (.+?), (\w\w|country unknown) \[", text))
+            assert got == want, purl
