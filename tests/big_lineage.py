@@ -75,15 +75,16 @@ def big_model_scan(families: int = 100, quants: int = 9) -> tuple[Scan, dict[str
             quant = f"repack{k}/{instruct.partition('/')[2]}-GGUF"
             qpurl = f"pkg:huggingface/{quant}@{_sha(quant)}"
             components.append(_model(qpurl, quant))
+            edges = (_edge(quant, "quantized", instruct), _edge(instruct, "finetune", base))
             origins.append(
                 Origin(
                     qpurl,
                     OriginStatus.RESOLVED,
                     publisher=Claim(f"repack{k}", Strength.REGISTRY),
                     roots=(replace_relation(root, "quantized"),),
-                    evidence=(_edge(quant, "quantized", instruct), _edge(instruct, "finetune", base)),
+                    evidence=edges,
                 )
-            )  # fmt: skip
+            )
             deps.append(Dependency(qpurl, f"pkg:huggingface/{instruct}",
                                    DependencyKind.DERIVED_FROM, "quantized"))  # fmt: skip
             deps.append(Dependency(f"pkg:huggingface/{instruct}", f"pkg:huggingface/{base}",
