@@ -73,9 +73,8 @@ def main() -> None:
     load = os.getloadavg()
     print("## Issue 26: the model answer on a 1,000-model scan — `bench/model_views_bench.py`\n")
     print(f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(
-        f"- machine: {platform.machine()}, {os.cpu_count()} CPUs; python {platform.python_version()}"
-    )
+    machine = f"{platform.machine()}, {os.cpu_count()} CPUs"
+    print(f"- machine: {machine}; python {platform.python_version()}")
     print(f"- load average at end (1/5/15 min): {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
     print("- input: tests/big_lineage.py, 1,000 models in 100 families, 1,000 lineage edges\n")
     print("| command (whole CLI run, median of 5) | runs s | median s | limit | verdict |")
