@@ -50,6 +50,8 @@ class Hop:
     purl: str
     organisation: str | None
     country: str | None
+    support: str | None = None
+    """For a root: the strength behind organisation/country, and a cached answer's age."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +166,10 @@ def _lineage(scan: Scan, tracer: Tracer) -> tuple[Lineage, ...]:
         for s in sources[:CHAINS_PER_MODEL]:
             purls = s.purls[: CHAIN_DEPTH + 1]
             hops = [_hop(tracer, p) for p in purls[:-1]]
-            chains.append((*hops, Hop(purls[-1], s.organisation, s.country)))
+            support = s.strength.value if s.strength else None
+            if support and s.retrieved_at:
+                support += f", registry answer fetched {s.retrieved_at[:10]}"
+            chains.append((*hops, Hop(purls[-1], s.organisation, s.country, support)))
         out.append(Lineage(c.purl, tuple(chains), len(sources) > CHAINS_PER_MODEL))
     return tuple(out)
 

@@ -26,6 +26,7 @@ from auditor.model import (
     ComponentFile,
     ComponentKind,
     DependencyKind,
+    Evidence,
     OriginStatus,
     Root,
     Scan,
@@ -567,3 +568,39 @@ def test_whole_cli_resolves_a_model_named_in_code(
     edges = {(d["from"], d["to"], d["kind"]) for d in doc["dependencies"]}
     instruct, base = "pkg:huggingface/Qwen/Qwen2.5-7B-Instruct", "pkg:huggingface/Qwen/Qwen2.5-7B"
     assert {(model["purl"], instruct, "derived_from"), (instruct, base, "derived_from")} <= edges
+
+
+def _declaring(c: Component, base: str) -> Component:
+    """`c` as the cache collector reports it when its card declares `base`."""
+    card = Evidence("model-card", "declared.base_model", base, "README.md:base_model",
+                    Strength.DECLARED)  # fmt: skip
+    return replace(c, evidence=(card,))
+
+
+def test_the_hub_corrects_a_declared_base_and_says_so(hub: tuple[HubState, str]) -> None:
+    state, _ = hub
+    repo = state.repos["model:bartowski/qwen2.5-7b-instruct-gguf"]
+    c = _declaring(component(repo.id, repo.sha), "mistralai/Mistral-7B-v0.1")
+    origin = resolve(c).origins[0]
+    assert [r.purl for r in origin.roots] == ["pkg:huggingface/Qwen/Qwen2.5-7B"]
+    assert any("declare base mistralai/mistral-7b-v0.1; the hub computes" in x
+               for x in origin.conflicts)  # fmt: skip
+
+
+def test_offline_or_hub_down_the_declared_base_is_followed_as_inferred(
+    hub: tuple[HubState, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, _ = hub
+    repo = state.repos["model:bartowski/qwen2.5-7b-instruct-gguf"]
+    c = _declaring(component(repo.id, repo.sha), "Qwen/Qwen2.5-7B-Instruct")
+    offline = resolve(c, offline=True).origins[0]
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    down = resolve(c).origins[0]
+    for origin, status in ((offline, OriginStatus.SKIPPED), (down, OriginStatus.UNREACHABLE)):
+        assert origin.status is status
+        assert origin.roots == (
+            Root("pkg:huggingface/Qwen/Qwen2.5-7B-Instruct", "declared", QWEN_ORG, "CN",
+                 Strength.INFERRED),
+        )  # fmt: skip
+        # The namespace alone, with no registry answer behind it, is never `registry`.
+        assert origin.organisation is None or origin.organisation.strength is Strength.INFERRED
