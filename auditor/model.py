@@ -227,6 +227,9 @@ class Root:
     on its own."""
     retrieved_at: str | None = None
     """When the registry answer behind it was fetched (how old a cached answer is)."""
+    license: str | None = None
+    """The root's licence (SPDX, or `LicenseRef-<hub id>`): a derived model's weights are the
+    root's, under its terms."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ class Source:
             self.country,
             self.strength,
             self.retrieved_at,
+            self.licence,
         )
 
 

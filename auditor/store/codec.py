@@ -175,6 +175,7 @@ def _origin(position: int, o: Origin) -> Row:
         | {"country": r.country}
         | ({"strength": str(r.strength)} if r.strength else {})
         | ({"retrieved_at": r.retrieved_at} if r.retrieved_at else {})
+        | ({"license": r.license} if r.license else {})
         for r in o.roots
     ]
     row["conflicts"] = list(o.conflicts)
@@ -245,6 +246,7 @@ def _root(r: dict[str, Any], scan_id: str) -> Root:
         r["country"],
         decode_enum(Strength, strength, scan_id) if strength else None,
         r.get("retrieved_at"),
+        r.get("license"),
     )
 
 
