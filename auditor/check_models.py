@@ -19,7 +19,7 @@ from auditor.collectors.model_files import ModelFilesCollector
 from auditor.collectors.model_refs import reference_results
 from auditor.errors import Diagnostic
 from auditor.graph.trace import SELF, Tracer, chain_text
-from auditor.model import Action, Component, Finding, Origin, Scan, ScanStatus
+from auditor.model import Action, Component, Dependency, Finding, Origin, Scan, ScanStatus
 from auditor.policy.check import check_model
 from auditor.policy.engine import Policy
 from auditor.references import kind_of, references_in_text
@@ -88,14 +88,16 @@ def judge(
     )
 
 
-def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
+def explain(
+    blocked: Sequence[Blocked], policy_file: str | None, lineage: Sequence[Dependency] = ()
+) -> str:
     """For each blocked model: where, what, whose, which rule, and how to vet or waive it."""
     where_set = policy_file or "[tool.auditor] in pyproject.toml (or auditor.toml)"
     table = "[[tool.auditor.waivers]]" if policy_file is None or policy_file.endswith(
         "pyproject.toml"
     ) else "[[waivers]]"  # fmt: skip
     lines: list[str] = []
-    tracer = Tracer(_scan_of(blocked))
+    tracer = Tracer(_scan_of(blocked, lineage))
     for b in blocked:
         c, o, f = b.component, b.origin, b.finding
         for loc in c.locations or (None,):
@@ -130,11 +132,13 @@ def explain(blocked: Sequence[Blocked], policy_file: str | None) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _scan_of(blocked: Sequence[Blocked]) -> Scan:
-    """The hook's components and origins as a scan, for the one trace every view uses."""
+def _scan_of(blocked: Sequence[Blocked], lineage: Sequence[Dependency]) -> Scan:
+    """The hook's components, origins and lineage edges as a scan, for the one trace every
+    view uses."""
     components = tuple({b.component.purl: b.component for b in blocked}.values())
     origins = tuple({b.origin.purl: b.origin for b in blocked if b.origin}.values())
-    return Scan("check-models", "", "", ScanStatus.COMPLETE, "", (), components, origins)
+    return Scan("check-models", "", "", ScanStatus.COMPLETE, "", (), components, origins,
+                tuple(lineage))  # fmt: skip
 
 
 def _claim(origin: Origin | None, name: str) -> str:

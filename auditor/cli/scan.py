@@ -202,10 +202,11 @@ def check_models(
     config = Config(db_url=db_url(db, os.environ), offline=not online)
     store, _ = _open_store(config, needed=False)
     try:
-        from auditor.resolution import resolve_all
+        from auditor.resolution import resolve_components
 
         cache = store.http_cache() if store is not None else None
-        origins, _ = resolve_all(components, config, cache)
+        resolved = resolve_components(components, config, cache)
+        origins = resolved.origins
     finally:
         if store is not None:
             store.close()
@@ -213,7 +214,9 @@ def check_models(
     blocked = judge(components, by_purl, effective, config.today)
     if blocked:
         sources = effective.settings.sources
-        click.echo(explain(blocked, sources[-1] if sources else None), err=True, nl=False)
+        policy_file = sources[-1] if sources else None
+        text = explain(blocked, policy_file, resolved.dependencies)  # lineage: every hop
+        click.echo(text, err=True, nl=False)
         sys.exit(EXIT_POLICY)
 
 

@@ -23,6 +23,7 @@ from auditor.weights.lineage import (
     Lineage,
     card_lineage,
     config_lineage,
+    front_matter,
     hub_host,
     repo_from_url,
     repo_id,
@@ -119,7 +120,5 @@ def _read(tree: Tree, location: str) -> str | None:
 
 
 def _card_link(text: str) -> str | None:
-    from auditor.weights.lineage import front_matter
-
     link = front_matter(text[:MAX_CARD]).get("license_link")
     return link if isinstance(link, str) and link.startswith("https://") else None

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from auditor.model import Component, Scan
+from auditor.model import Component, Scan, Strength
 from auditor.render import Renderer
 from auditor.render.rollup import origin_rollup
+
+if TYPE_CHECKING:
+    from auditor.graph.trace import Source
 
 MAX_CELL = 60
 
@@ -109,7 +112,7 @@ def columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[st
 def _lineage(scan: Scan) -> list[str]:
     """Each derived model, whose weights it really is: root, organisation, country, and
     the path there (auditor.graph.trace), one short line each so 80 columns read well."""
-    from auditor.graph.trace import SELF, Tracer, chain_text
+    from auditor.graph.trace import SELF, Tracer
 
     tracer = Tracer(scan)
     lines: list[str] = []
@@ -124,14 +127,25 @@ def _lineage(scan: Scan) -> list[str]:
             lines += [
                 f"  {cell(c.name, 76)}",
                 f"    traces to {cell(who, 50)}, {source.country or 'country unknown'} [{support}]",
-                f"    via {cell(_short(chain_text(source)), 200)}",
+                *_hops(source),
             ]
     return ["", "MODEL LINEAGE (whose weights they are)", *lines] if lines else []
 
 
-def _short(chain: str) -> str:
-    """Hub ids without the purl prefix and the 40-hex revision: the chain fits a line."""
-    return re.sub(r"@[0-9a-f]{40}", "", chain.replace("pkg:huggingface/", ""))
+def _hops(source: Source) -> list[str]:
+    """The path, one hop a line (Hub ids without the purl prefix and the 40-hex revision),
+    so a three-hop lineage reads at 80 columns."""
+    lines = [f"    via {cell(_short(source.path[0].child), 72)}"]
+    for hop in source.path:
+        label = hop.relation or "derived"
+        if hop.strength is not Strength.REGISTRY:
+            label += f", {hop.strength.value}"
+        lines.append(f"        -{label}-> {cell(_short(hop.parent), 60)}")
+    return lines
+
+
+def _short(purl: str) -> str:
+    return re.sub(r"@[0-9a-f]{40}", "", purl.replace("pkg:huggingface/", ""))
 
 
 def _rollup(scan: Scan) -> list[str]:
