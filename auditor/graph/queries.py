@@ -360,35 +360,7 @@ class ProvenanceGraph:
         """Inventory components grouped by `by` (one of FACETS), largest group first and
         `unknown` (value None) last. Country and organisation also follow model lineage:
         a fine-tune traces to its base's country too. A component counts once per value."""
-        if by not in FACETS:
-            raise ValueError(f"cannot group by {by!r}; one of {', '.join(FACETS)}")
-        with no_cyclic_gc():  # 100,000s of small tuples on top of a huge, acyclic heap
-            return self._origins(by)
-
-    def _origins(self, by: str) -> tuple[OriginGroup, ...]:
-        lineage = by in ("country", "organisation")
-        tracer = Tracer(self.scan) if lineage else None
-        origins = self.scan.origins_by_purl()
-        groups: dict[str | None, list[Traced]] = {}
-        for c in self.scan.components:
-            via: dict[str | None, list[str]] = {}
-            if tracer is not None:  # the one answer every view gives (auditor.graph.trace)
-                for source in tracer.trace(c.purl).sources:
-                    through = "origin" if source.relation == SELF else source.root
-                    sources = via.setdefault(getattr(source, by), [])
-                    if through not in sources:
-                        sources.append(through)
-            else:
-                origin = origins.get(c.purl)
-                own = _claim_value(getattr(origin, by)) if origin is not None else None
-                via[own] = ["origin"] if own is not None else []
-            for value, sources in via.items():
-                groups.setdefault(value, []).append(Traced(c, tuple(sources)))
-        ordered = sorted(
-            (OriginGroup(v, tuple(m)) for v, m in groups.items()),
-            key=lambda g: (g.value is None, -g.total, g.value or ""),
-        )
-        return tuple(ordered)
+        return origin_groups(self.scan, by)
 
     def _chain_ends(self, nid: str) -> list[str]:
         """Nodes reached by `derived_from` from `nid` that derive from nothing themselves."""
@@ -411,6 +383,42 @@ class ProvenanceGraph:
                     seen.add(n)
                     todo.append(n)
         return seen
+
+
+def origin_groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
+    """Inventory components grouped by `by` (one of FACETS), largest group first and
+    `unknown` (value None) last. Country and organisation are what each component traces
+    to (`auditor.graph.trace`): a derived model's lineage roots'. A component counts once
+    per value. Needs no graph: the CLI's `origins` answers without building one."""
+    if by not in FACETS:
+        raise ValueError(f"cannot group by {by!r}; one of {', '.join(FACETS)}")
+    with no_cyclic_gc():  # 100,000s of small tuples on top of a huge, acyclic heap
+        return _groups(scan, by)
+
+
+def _groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
+    tracer = Tracer(scan) if by in ("country", "organisation") else None
+    origins = scan.origins_by_purl()
+    groups: dict[str | None, list[Traced]] = {}
+    for c in scan.components:
+        via: dict[str | None, list[str]] = {}
+        if tracer is not None:  # the one answer every view gives (auditor.graph.trace)
+            for source in tracer.trace(c.purl).sources:
+                through = "origin" if source.relation == SELF else source.root
+                sources = via.setdefault(getattr(source, by), [])
+                if through not in sources:
+                    sources.append(through)
+        else:
+            origin = origins.get(c.purl)
+            own = _claim_value(getattr(origin, by)) if origin is not None else None
+            via[own] = ["origin"] if own is not None else []
+        for value, sources in via.items():
+            groups.setdefault(value, []).append(Traced(c, tuple(sources)))
+    ordered = sorted(
+        (OriginGroup(v, tuple(m)) for v, m in groups.items()),
+        key=lambda g: (g.value is None, -g.total, g.value or ""),
+    )
+    return tuple(ordered)
 
 
 def _claim_value(claim: Claim | None) -> str | None:
