@@ -65,7 +65,7 @@ def declared_lineage(
             field, relation = SIDECARS[path]
             if text is not None and field in text:
                 found += config_lineage(text, location, field, relation)
-    found += _gguf_bases(header)
+    found += gguf_bases(header)
     kept: dict[str, Lineage] = {}
     for claim in found:
         if claim.base.casefold() == own_id.casefold() or "/" not in claim.base:
@@ -89,7 +89,9 @@ def _source_of(where: str) -> str:
     return "adapter-config" if name == "adapter_config.json" else "config"
 
 
-def _gguf_bases(header: Iterable[Evidence]) -> list[Lineage]:
+def gguf_bases(header: Iterable[Evidence]) -> list[Lineage]:
+    """Bases a GGUF header names: `general.base_model.{i}.repo_url` on the Hub in effect,
+    else `.organization` + `.name` when together they are a valid repo id."""
     parts: dict[tuple[str, str], dict[str, str]] = {}
     for e in header:
         m = _GGUF_BASE.fullmatch(e.field)

@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
+from auditor.collectors.hf_cache_lineage import gguf_bases
 from auditor.collectors.model_refs import is_site_packages
 from auditor.collectors.modelscope_files import modelscope_prefixes
 from auditor.errors import Diagnostic, ParseError
@@ -113,6 +114,8 @@ class ModelFilesCollector(Collector):
                 base = repo_from_url(url, host)
                 if base is not None:  # the GGUF's own header: that GGUF's lineage
                     folder.lineage.append(Lineage(base, None, f"{path}:general.base_model"))
+            named = {c.base for c in folder.lineage if c.source.startswith(f"{path}:")}
+            folder.lineage += [c for c in gguf_bases(inspection.evidence) if c.base not in named]
             components.append(
                 Component(
                     purl=purl,

@@ -134,3 +134,21 @@ def test_lineage_attaches_to_what_each_file_describes(
         edges
     )
     assert len(edges) == 3
+
+
+def test_gguf_base_from_organization_and_name_when_no_url() -> None:
+    """llama.cpp writes `organization` title-cased from the namespace and `name` from the
+    card; together they name a repo only when they form a valid repo id."""
+    from auditor.collectors.hf_cache_lineage import gguf_bases
+    from auditor.model import Evidence, Strength
+
+    def ev(field: str, value: str) -> Evidence:
+        return Evidence("gguf", field, value, "m.gguf", Strength.DECLARED)
+
+    found = gguf_bases([ev("general.base_model.0.organization", "Qwen"),
+                        ev("general.base_model.0.name", "Qwen2.5-0.5B-Instruct"),
+                        ev("general.base_model.1.organization", "Meta Llama"),
+                        ev("general.base_model.1.name", "Llama 3.2 1B")])  # fmt: skip
+    assert [(c.base, c.source) for c in found] == [
+        ("Qwen/Qwen2.5-0.5B-Instruct", "m.gguf:general.base_model.0.organization+name")
+    ]
