@@ -12,18 +12,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# A real scan of examples/, offline: origins come from the registry snapshot in examples/
-# (imported into a store of the demo's own, so the demo touches nothing else).
+# A real scan of examples/, offline: origins come from the registry snapshots in examples/
+# (PyPI's and the Hub's, imported into a store of the demo's own, so the demo touches
+# nothing else). examples/models-app/auditor.toml blocks an unvetted model, so the scans
+# exit 1 (`-`).
 DEMO_DB := sqlite:///out/auditor.db
+DEMO_POLICY := examples/models-app/auditor.toml
 demo: $(STAMP)
 	rm -rf out && mkdir -p out
 	$(BIN)/auditor cache import examples/pypi-snapshot.jsonl --db $(DEMO_DB)
-	$(BIN)/auditor scan examples/ --offline --format json --output out/scan.json --db $(DEMO_DB)
+	$(BIN)/auditor cache import examples/hub-snapshot.jsonl --db $(DEMO_DB)
+	-$(BIN)/auditor scan examples/ --offline --policy $(DEMO_POLICY) --format json --output out/scan.json --db $(DEMO_DB)
 	$(BIN)/auditor report "$$($(BIN)/python -c 'import json; print(json.load(open("out/scan.json"))["scan"]["id"])')" \
 		--format markdown --output out/report.md --db $(DEMO_DB)
 	$(BIN)/auditor report "$$($(BIN)/python -c 'import json; print(json.load(open("out/scan.json"))["scan"]["id"])')" \
 		--format html --output out/report.html --db $(DEMO_DB)
-	$(BIN)/auditor scan examples/ --offline --no-store --db $(DEMO_DB)
+	-$(BIN)/auditor scan examples/ --offline --policy $(DEMO_POLICY) --no-store --db $(DEMO_DB)
 	@echo "demo: wrote out/scan.json, out/report.html and out/report.md"
 
 # What the tests need from the machine. Outside CI a missing one skips those tests loudly;

@@ -19,7 +19,8 @@ from auditor.collectors.model_files import ModelFilesCollector
 from auditor.collectors.model_refs import reference_results
 from auditor.errors import Diagnostic
 from auditor.escape import terminal_safe
-from auditor.model import Action, Component, Finding, Origin
+from auditor.graph.trace import SELF, Tracer, chain_text
+from auditor.model import Action, Component, Dependency, Finding, Origin, Scan, ScanStatus
 from auditor.policy.check import check_model
 from auditor.policy.engine import Policy
 from auditor.policy.snippets import vetting_toml, waiver_toml
@@ -94,13 +95,18 @@ def explain(
     policy_file: str | None,
     today: date | None = None,
     vetting_configured: bool = True,
+    lineage: Sequence[Dependency] = (),
 ) -> str:
-    """For each blocked model: where, what, whose, which rule, and how to vet or waive it;
-    then the configuration that would vet them all, to review before committing it."""
+    """For each blocked model: where, what, whose, which rule, the lineage to its roots (every
+    hop), and how to vet or waive it; then the configuration that would vet them all, to
+    review before committing it."""
     today = today or date.today()
     where_set = policy_file or "[tool.auditor] in pyproject.toml (or auditor.toml)"
     lines: list[str] = []
-    for b in terminal_safe(tuple(blocked)):  # metadata: one line each
+    # metadata: one line each
+    safe, edges = terminal_safe((tuple(blocked), tuple(lineage)))
+    tracer = Tracer(_scan_of(safe, edges))
+    for b in safe:
         c, o, f = b.component, b.origin, b.finding
         for loc in c.locations or (None,):
             at = f"{loc.path}:{loc.line}" if loc and loc.line else (loc.path if loc else c.name)
@@ -111,12 +117,18 @@ def explain(
             publisher = f"{namespace} (the repo id's namespace)"
         lines.append(f"  publisher: {publisher} · organisation: "
                      f"{_claim(o, 'organisation')} · country: {_claim(o, 'country')}")  # fmt: skip
-        lines.extend(
-            f"  lineage root ({root.relation}): {root.purl} · organisation: "
-            f"{root.organisation or 'unknown'} · country: {root.country or 'unknown'}"
-            for root in (o.roots if o is not None else ())
-            if root.purl != c.purl
-        )
+        for source in tracer.trace(c.purl).sources:
+            if source.relation == SELF:
+                continue
+            support = source.strength.value if source.strength else "no evidence"
+            if source.retrieved_at:
+                support += f", fetched {source.retrieved_at}"
+            lines.append(
+                f"  lineage root ({source.relation}): {source.root} · organisation: "
+                f"{source.organisation or 'unknown'} · country: {source.country or 'unknown'}"
+                f" [{support}]"
+            )
+            lines.append(f"    via {chain_text(source)}")
         lines.append(f"  why: {f.message}")
         vet = f'"{namespace}" to vetted_publishers, or ' if namespace else ""
         lines.append(f'  to vet: add {vet}"{c.name}" to vetted_models in {where_set}')
@@ -137,6 +149,15 @@ def explain(
         )
         lines.extend(f"    {t}" for t in vetting_toml(unvetted, policy_file).split("\n"))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _scan_of(blocked: Sequence[Blocked], lineage: Sequence[Dependency]) -> Scan:
+    """The hook's components, origins and lineage edges as a scan, for the one trace every
+    view uses."""
+    components = tuple({b.component.purl: b.component for b in blocked}.values())
+    origins = tuple({b.origin.purl: b.origin for b in blocked if b.origin}.values())
+    return Scan("check-models", "", "", ScanStatus.COMPLETE, "", (), components, origins,
+                tuple(lineage))  # fmt: skip
 
 
 def _claim(origin: Origin | None, name: str) -> str:

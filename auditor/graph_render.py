@@ -117,6 +117,11 @@ def why_text(graph: ProvenanceGraph, why: Why) -> str:
         out.append(f"+{bound}{why.more} more path(s) not shown")
     elif why.exhausted:
         out.append("(the search stopped at its budget; there may be more paths)")
+    if graph.component(why.purl) is not None:  # where it comes from: auditor.graph.trace
+        from auditor.graph.trace import Tracer
+        from auditor.render.show import trace_lines
+
+        out += ["", *trace_lines(Tracer(graph.scan), why.purl)]
     return "\n".join(out) + "\n"
 
 

@@ -234,6 +234,15 @@ class Root:
     relation: str
     organisation: str | None = None
     country: str | None = None
+    strength: Strength | None = None
+    """What supports organisation and country: `registry` only when a registry answer (live,
+    or cached) named the root's account; `inferred` for a namespace the knowledge base maps
+    on its own."""
+    retrieved_at: str | None = None
+    """When the registry answer behind it was fetched (how old a cached answer is)."""
+    license: str | None = None
+    """The root's licence (SPDX, or `LicenseRef-<hub id>`): a derived model's weights are the
+    root's, under its terms."""
 
 
 DECLARED_DISAGREEMENT = "declared repositories disagree: "

@@ -21,6 +21,7 @@ from auditor.model import (
     Component,
     ComponentFile,
     Dependency,
+    DependencyKind,
     Evidence,
     Finding,
     Origin,
@@ -100,6 +101,7 @@ def run_scan(
     collected = Collected.merge(parts)
     components = merge_components(collected.components)
     origins, resolved_findings, lineage = _resolve(components, config, cache, progress)
+    components = _licensed(components, origins)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics))
     partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
     scan = Scan(
@@ -111,13 +113,49 @@ def run_scan(
         targets=tuple(_target(t) for t in opened),
         components=components,
         origins=origins,
-        dependencies=tuple(dict.fromkeys(collected.dependencies + lineage)),
+        dependencies=_lineage(collected.dependencies, lineage),
         findings=tuple(dict.fromkeys(collected.findings + resolved_findings)),
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
     # Every output and the store render this scan: secrets are withheld once, here.
-    return redact_scan(judge(scan, config, cache, history))
+    return redact_scan(judge(traced_roots(scan), config, cache, history))
+
+
+def _licensed(
+    components: tuple[Component, ...], origins: tuple[Origin, ...]
+) -> tuple[Component, ...]:
+    """Licences from every source that carries one (auditor.licences)."""
+    from auditor.licences import with_licence
+
+    by_purl = {o.purl: o for o in origins}
+    return tuple(with_licence(c, by_purl.get(c.purl)) for c in components)
+
+
+def traced_roots(scan: Scan) -> Scan:
+    """Each derived component's `Origin.roots` set to the ends of its whole lineage, as
+    `auditor.graph.trace` finds them through every hop (a resolver sees one component's
+    files, or one Hub walk): rules, the store and every view then hold the same answer."""
+    from auditor.graph.trace import Tracer
+
+    tracer = Tracer(scan)
+    origins = []
+    for o in scan.origins:
+        trace = tracer.trace(o.purl)
+        roots = tuple(s.as_root() for s in trace.sources) if trace.derived else o.roots
+        origins.append(replace(o, roots=roots) if roots != o.roots else o)
+    return replace(scan, origins=tuple(origins))
+
+
+def _lineage(
+    collected: tuple[Dependency, ...], computed: tuple[Dependency, ...]
+) -> tuple[Dependency, ...]:
+    """The collectors' edges and the resolvers', where a resolver's `derived_from` edges out
+    of a component (the Hub's computed lineage) replace those its files declared."""
+    answered = {d.source for d in computed if d.kind is DependencyKind.DERIVED_FROM}
+    kept = [d for d in collected if d.kind is not DependencyKind.DERIVED_FROM
+            or d.source not in answered]  # fmt: skip
+    return tuple(dict.fromkeys(kept + list(computed)))
 
 
 def judge(

@@ -11,7 +11,7 @@ from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from auditor.links import LinkKind, label_of, links
-from auditor.model import Component, Evidence, Origin, Strength
+from auditor.model import Component, Evidence, Origin, OriginStatus, Strength
 from auditor.urls import normalise_repository, site_of
 
 # Code hosts whose first path segment is an account the knowledge base can list.
@@ -104,7 +104,11 @@ def _registry(
     namespace = purl_namespace(component.purl)
     if namespace and ecosystem in NAMESPACE_PLATFORMS:
         account = f"@{namespace.lstrip('@')}" if ecosystem == "npm" else namespace
-        yield Candidate(NAMESPACE_PLATFORMS[ecosystem], account, Strength.REGISTRY, "namespace")
+        # The namespace is the registry's only while a registry answer (live or cached)
+        # stands behind the origin; offline, the knowledge base maps a bare name: inferred.
+        resolved = origin.status is OriginStatus.RESOLVED
+        strength = Strength.REGISTRY if resolved else Strength.INFERRED
+        yield Candidate(NAMESPACE_PLATFORMS[ecosystem], account, strength, "namespace")
     if origin.publisher is not None:
         platform = NAMESPACE_PLATFORMS.get(ecosystem, ecosystem)
         yield Candidate(platform, origin.publisher.value, origin.publisher.strength, "publisher")

@@ -223,10 +223,11 @@ def check_models(
     config = Config(db_url=db_url(db, os.environ), offline=not online)
     store, _ = _open_store(config, needed=False)
     try:
-        from auditor.resolution import resolve_all
+        from auditor.resolution import resolve_components
 
         cache = store.http_cache() if store is not None else None
-        origins, _ = resolve_all(components, config, cache)
+        resolved = resolve_components(components, config, cache)
+        origins = resolved.origins
     finally:
         if store is not None:
             store.close()
@@ -237,7 +238,9 @@ def check_models(
 
         where = policy_file(effective.settings.sources)
         vetting = any(effective.names.get(n) for n in ("vetted_publishers", "vetted_models"))
-        echo(explain(blocked, where, config.today, vetting), err=True, nl=False)
+        # lineage: every hop the resolver followed
+        text = explain(blocked, where, config.today, vetting, resolved.dependencies)
+        echo(text, err=True, nl=False)
         sys.exit(EXIT_POLICY)
 
 

@@ -51,7 +51,7 @@ def origins(
     Counts split direct/transitive and packages/models; models also trace to their lineage
     roots. `unknown` holds components with no value. JSON shape: see auditor/graph_render.py.
     """
-    from auditor.graph import ProvenanceGraph
+    from auditor.graph.queries import origin_groups
     from auditor.graph_render import origins_json, origins_table
 
     try:
@@ -60,7 +60,7 @@ def origins(
         fail(exc, debug)
     if fmt != "json":
         stored = terminal_safe(stored)  # metadata: every value one safe terminal line
-    groups = ProvenanceGraph.from_scan(stored, lineage_only=True).origins(by)
+    groups = origin_groups(stored, by)  # no graph to build: auditor.graph.trace answers
     n = len(stored.components)
     text = origins_json(groups, by, stored.id, n) if fmt == "json" else origins_table(groups, by, n)
     write_text(text, output, f"origins by {by}")

@@ -24,12 +24,15 @@ from auditor.collectors.hf_cache_files import (
     parse_tree_listing,
     repo_folder,
 )
+from auditor.collectors.hf_cache_lineage import declared_lineage
 from auditor.errors import Diagnostic, ParseError
 from auditor.hashing import Algorithm
 from auditor.model import (
     Component,
     ComponentFile,
     ComponentKind,
+    Dependency,
+    DependencyKind,
     Evidence,
     Finding,
     Location,
@@ -219,6 +222,7 @@ def _build(
     for f in repo.files:
         by_revision[f.revision].append(f)
     components: list[Component] = []
+    edges: list[Dependency] = []
     for commit in repo.revisions():
         purl = purls.huggingface(folder.repo_id, commit, folder.repo_type)
         listing_path, listing = repo.listings.get(commit, ("", {}))
@@ -240,6 +244,12 @@ def _build(
                 inspected.extend(replace(e, where=f.location) for e in seen.evidence)
                 findings.extend(seen.findings)
                 diagnostics.extend(seen.diagnostics)
+        present = [(f.path, f.location) for f in by_revision.get(commit, ()) if f.blob]
+        declared = declared_lineage(tree, folder.repo_id, present, inspected)
+        edges.extend(
+            Dependency(purl, purls.huggingface(c.base), DependencyKind.DERIVED_FROM, c.relation)
+            for c in declared.lineage
+        )
         components.append(
             Component(
                 purl=purl,
@@ -247,14 +257,33 @@ def _build(
                 name=folder.repo_id,
                 version=commit,
                 locations=(Location(tree.ref, f"{repo.root}/snapshots/{commit}"),),
-                evidence=_evidence(repo, commit, listing_path, listing) + tuple(inspected),
+                license=declared.license,
+                evidence=_evidence(repo, commit, listing_path, listing)
+                + tuple(inspected)
+                + declared.evidence
+                + _licence_evidence(declared.license, declared.license_link, present),
                 found_by=HuggingFaceCacheCollector.name,
                 files=tuple(files),
             )
         )
     return Collected(
-        components=tuple(components), findings=tuple(findings), diagnostics=tuple(diagnostics)
+        components=tuple(components),
+        dependencies=tuple(edges),
+        findings=tuple(findings),
+        diagnostics=tuple(diagnostics),
     )
+
+
+def _licence_evidence(
+    license_: str | None, link: str | None, files: list[tuple[str, str]]
+) -> tuple[Evidence, ...]:
+    card = next((loc for path, loc in files if path.lower() == "readme.md"), "README.md")
+    found = []
+    if license_:
+        found.append(Evidence("model-card", "license", license_, card, Strength.DECLARED))
+    if link:
+        found.append(Evidence("model-card", "license_link", link, card, Strength.DECLARED))
+    return tuple(found)
 
 
 def _file(

@@ -5,21 +5,23 @@ Each weight file (`auditor.weights.inspect.WEIGHT_SUFFIXES`) is a `weights` comp
 and its pickle/Keras findings. Files inside a Hugging Face cache (`models--*/blobs|snapshots`)
 belong to the model-cache collector, which calls the same `inspect_weight_file`.
 
-Lineage (`derived_from` edges, relation in the edge's `scope`) comes from model cards,
-`config.json`, `adapter_config.json` and GGUF keys; its source is every weight file in that
-folder, or the folder itself (`pkg:generic/<folder>?download_url=file:<path>`) when it holds
-none.
+Lineage (`derived_from` edges, relation in the edge's `scope`) attaches to what each claim
+describes: a GGUF's own `general.base_model.*` keys to that GGUF; an `adapter_config.json` to
+the adapter weights beside it (`adapter_model.*`); a model card or `config.json` to the
+folder's model (`pkg:generic/<folder>?download_url=file:<path>`), not to every file in it.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
+from auditor.collectors.hf_cache_lineage import gguf_bases
 from auditor.collectors.model_refs import is_site_packages
 from auditor.collectors.modelscope_files import modelscope_prefixes
 from auditor.errors import Diagnostic, ParseError
@@ -63,8 +65,8 @@ def in_hf_cache(path: str) -> bool:
 class _Folder:
     lineage: list[Lineage] = field(default_factory=list)
     license: str | None = None
-    weights: list[str] = field(default_factory=list)
-    """purls of the weight files in the folder."""
+    weights: dict[str, str] = field(default_factory=dict)
+    """Weight files in the folder: path -> purl."""
 
 
 class ModelFilesCollector(Collector):
@@ -107,11 +109,13 @@ class ModelFilesCollector(Collector):
                 continue
             findings.extend(inspection.findings)
             folder = folders.setdefault(posixpath.dirname(path), _Folder())
-            folder.weights.append(purl)
+            folder.weights[path] = purl
             for url in inspection.base_urls:
                 base = repo_from_url(url, host)
-                if base is not None:
+                if base is not None:  # the GGUF's own header: that GGUF's lineage
                     folder.lineage.append(Lineage(base, None, f"{path}:general.base_model"))
+            named = {c.base for c in folder.lineage if c.source.startswith(f"{path}:")}
+            folder.lineage += [c for c in gguf_bases(inspection.evidence) if c.base not in named]
             components.append(
                 Component(
                     purl=purl,
@@ -185,30 +189,22 @@ def _lineage(
     for directory, folder in sorted(folders.items()):
         if not folder.lineage:
             continue
-        sources = folder.weights
-        if not sources:
-            name = posixpath.basename(directory) or tree.ref.rstrip("/").rpartition("/")[2] or "."
-            purl = purls.local_folder(name, directory or ".")
-            sources = [purl]
-            components.append(
-                Component(
-                    purl=purl,
-                    kind=ComponentKind.MODEL,
-                    name=name,
-                    version=None,
-                    license=folder.license,
-                    locations=(Location(tree.ref, directory or "."),),
-                    direct=True,
-                    evidence=tuple(_claims(folder)),
-                    found_by=found_by,
-                )
-            )
-        # One claim per base: the model card's relation wins over a config's silence.
-        relations: dict[str, Lineage] = {}
+        made: list[str] = []
+
+        def the_folder(
+            directory: str = directory, folder: _Folder = folder, made: list[str] = made
+        ) -> list[str]:
+            if not made:
+                made.append(_folder_model(tree, directory, folder, found_by, components))
+            return made[:1]
+
+        # One claim per (describer, base): the card's relation wins over a config's silence.
+        relations: dict[tuple[tuple[str, ...], str], Lineage] = {}
         for claim in folder.lineage:
-            if claim.base not in relations or relations[claim.base].relation is None:
-                relations[claim.base] = claim
-        for base, claim in sorted(relations.items()):
+            key = (tuple(_described(claim, folder, the_folder)), claim.base)
+            if key not in relations or relations[key].relation is None:
+                relations[key] = claim
+        for (sources, base), claim in sorted(relations.items()):
             target = purls.huggingface(base)
             components.append(
                 Component(
@@ -235,6 +231,48 @@ def _lineage(
                 for source in sources
             )
     return components, edges
+
+
+def _folder_model(
+    tree: Tree, directory: str, folder: _Folder, found_by: str, components: list[Component]
+) -> str:
+    """The folder itself as a model (`pkg:generic/<folder>?download_url=file:<path>`)."""
+    name = posixpath.basename(directory) or tree.ref.rstrip("/").rpartition("/")[2] or "."
+    purl = purls.local_folder(name, directory or ".")
+    components.append(
+        Component(
+            purl=purl,
+            kind=ComponentKind.MODEL,
+            name=name,
+            version=None,
+            license=folder.license,
+            locations=(Location(tree.ref, directory or "."),),
+            direct=True,
+            evidence=tuple(_claims(folder)),
+            found_by=found_by,
+        )
+    )
+    return purl
+
+
+def _is_adapter(path: str) -> bool:
+    return posixpath.basename(path).startswith("adapter_model.")
+
+
+def _described(claim: Lineage, folder: _Folder, the_folder: Callable[[], list[str]]) -> list[str]:
+    """What a claim describes: a GGUF header its own file; an adapter config the adapter
+    weights beside it (PEFT's `adapter_model.*`); a card or config.json the folder's model:
+    its weights that are neither adapters nor files declaring their own base (else the
+    folder itself)."""
+    source = claim.source.rpartition(":")[0]
+    if source in folder.weights:
+        return [folder.weights[source]]
+    if posixpath.basename(source) == "adapter_config.json":
+        adapters = [p for path, p in folder.weights.items() if _is_adapter(path)]
+        return adapters or the_folder()
+    own = {c.source.rpartition(":")[0] for c in folder.lineage}
+    main = [p for path, p in folder.weights.items() if not _is_adapter(path) and path not in own]
+    return main or the_folder()
 
 
 def _claims(folder: _Folder) -> list[Evidence]:

@@ -33,6 +33,7 @@ from auditor.model import (
 from auditor.policy.builtin import finding
 from auditor.signatures.manifest_check import DEFAULT_IGNORED, check_manifest, model_files
 from auditor.sources import Tree
+from auditor.weights.inspect import in_installed_package, sniff
 
 if TYPE_CHECKING:  # model_signing costs ~0.5 s to import: only scans that meet a signature pay
     from auditor.signatures.model_signature import ModelSignatureVerifier
@@ -74,7 +75,8 @@ class ModelSignatureCollector(Collector):
         verifier: ModelSignatureVerifier | None = None
         parts = []
         scoped = modelscope_prefixes(index)  # ModelScope cache folders: their collector's
-        for root in model_roots(index, tree.ref):
+        # Files of installed packages are their distribution's (python_env reads them).
+        for root in model_roots((p for p in index if not in_installed_package(p)), tree.ref):
             if scoped and f"{root.path}/".startswith(scoped):
                 continue
             signature = f"{root.path}/{SIGNATURE_NAME}" if root.path else SIGNATURE_NAME
@@ -189,7 +191,11 @@ def _unsigned_weights(
     """An unsigned folder is not given an identity of its own (that would mean hashing every
     file next to a stray weight file, a whole checkout at worst): the finding goes on each
     weight file, under the loose-file purl the weight-file reader gives it."""
-    weights = [f for f in files if PurePosixPath(f).suffix.lower() in WEIGHT_SUFFIXES]
+    weights = [
+        f
+        for f in files
+        if PurePosixPath(f).suffix.lower() in WEIGHT_SUFFIXES and sniff(tree, _join(root.path, f))
+    ]
     try:
         digests = _sha256(tree, root.path, weights, context)
     except ParseError as exc:

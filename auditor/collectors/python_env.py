@@ -29,6 +29,7 @@ from packaging.version import InvalidVersion
 from auditor import purls
 from auditor.bounded import load_json
 from auditor.collectors import CollectContext, Collected, Collector
+from auditor.collectors.packaged_weights import packaged_weights
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -251,13 +252,17 @@ def _read_dist(
     requires = list(raw.get("requires_dist", []))
     if dist_dir.endswith(".egg-info") and tree.entry(f"{dist_dir}/requires.txt") is not None:
         requires += _egg_requires(tree, f"{dist_dir}/requires.txt", diagnostics)
+    packaged: list[Finding] = []
     if dist_dir.endswith(".dist-info"):
         _check_record(tree, dist_dir, diagnostics)
+        component, packaged, problems = packaged_weights(tree, dist_dir, component)
+        diagnostics.extend(problems)
     dist = _Dist(
         component,
         requires,
         {canonicalize_name(e) for e in raw.get("provides_extra", [])},
         tree.entry(posixpath.join(dist_dir, "REQUESTED")) is not None,
+        packaged,
     )
     if reference.kind:
         message = f"{name} was installed from a {reference.kind} ({reference.url})"

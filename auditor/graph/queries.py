@@ -24,6 +24,7 @@ from auditor.graph.build import (
     component_id,
     node_of,
 )
+from auditor.graph.trace import SELF, Tracer
 from auditor.model import (
     INDIVIDUAL_MAINTAINERS,
     Claim,
@@ -368,56 +369,7 @@ class ProvenanceGraph:
         """Inventory components grouped by `by` (one of FACETS), largest group first and
         `unknown` (value None) last. Country and organisation also follow model lineage:
         a fine-tune traces to its base's country too. A component counts once per value."""
-        if by not in FACETS:
-            raise ValueError(f"cannot group by {by!r}; one of {', '.join(FACETS)}")
-        with no_cyclic_gc():  # 100,000s of small tuples on top of a huge, acyclic heap
-            return self._origins(by)
-
-    def _origins(self, by: str) -> tuple[OriginGroup, ...]:
-        lineage = by in ("country", "organisation")
-        origins = self.scan.origins_by_purl()
-        groups: dict[str | None, list[Traced]] = {}
-        for c in self.scan.components:
-            via: dict[str, list[str]] = {}
-            origin = origins.get(c.purl)
-            own = _claim_value(getattr(origin, by)) if origin is not None else None
-            if own is not None:
-                via.setdefault(own, []).append("origin")
-            if lineage:
-                for root, value in self._lineage_values(c.purl, origin, by, origins):
-                    sources = via.setdefault(value, [])
-                    if root not in sources:
-                        sources.append(root)
-            if not via and by == "organisation" and _individual(origin):
-                via[INDIVIDUAL_MAINTAINERS] = ["origin"]
-            if not via:
-                groups.setdefault(None, []).append(Traced(c, ()))
-            for value, sources in via.items():
-                groups.setdefault(value, []).append(Traced(c, tuple(sources)))
-        ordered = sorted(
-            (OriginGroup(v, tuple(m)) for v, m in groups.items()),
-            key=lambda g: (g.value is None, -g.total, g.value or ""),
-        )
-        return tuple(ordered)
-
-    def _lineage_values(
-        self, purl: str, origin: Origin | None, by: str, origins: dict[str, Origin]
-    ) -> Iterator[tuple[str, str]]:
-        """(root purl, value) for each lineage root of `purl` that has a value for `by`."""
-        if origin is not None:
-            for r in origin.roots:
-                value = getattr(r, by)
-                if r.purl != purl and value:
-                    yield r.purl, value
-        nid = component_id(purl)
-        if nid not in self._derives:
-            return
-        for end in self._chain_ends(nid):
-            root = end[len("component:") :]
-            end_origin = origins.get(root)
-            value = _claim_value(getattr(end_origin, by)) if end_origin is not None else None
-            if value is not None:
-                yield root, value
+        return origin_groups(self.scan, by)
 
     def _chain_ends(self, nid: str) -> list[str]:
         """Nodes reached by `derived_from` from `nid` that derive from nothing themselves."""
@@ -444,6 +396,44 @@ class ProvenanceGraph:
 
 def _individual(origin: Origin | None) -> bool:
     return origin is not None and origin.publisher_kind is PublisherKind.INDIVIDUAL
+
+
+def origin_groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
+    """Inventory components grouped by `by` (one of FACETS), largest group first and
+    `unknown` (value None) last. Country and organisation are what each component traces
+    to (`auditor.graph.trace`): a derived model's lineage roots'. A component counts once
+    per value. Needs no graph: the CLI's `origins` answers without building one."""
+    if by not in FACETS:
+        raise ValueError(f"cannot group by {by!r}; one of {', '.join(FACETS)}")
+    with no_cyclic_gc():  # 100,000s of small tuples on top of a huge, acyclic heap
+        return _groups(scan, by)
+
+
+def _groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
+    tracer = Tracer(scan) if by in ("country", "organisation") else None
+    origins = scan.origins_by_purl()
+    groups: dict[str | None, list[Traced]] = {}
+    for c in scan.components:
+        via: dict[str | None, list[str]] = {}
+        if tracer is not None:  # the one answer every view gives (auditor.graph.trace)
+            for source in tracer.trace(c.purl).sources:
+                through = "origin" if source.relation == SELF else source.root
+                sources = via.setdefault(getattr(source, by), [])
+                if through not in sources:
+                    sources.append(through)
+        else:
+            origin = origins.get(c.purl)
+            own = _claim_value(getattr(origin, by)) if origin is not None else None
+            via[own] = ["origin"] if own is not None else []
+        if by == "organisation" and set(via) <= {None} and _individual(origins.get(c.purl)):
+            via = {INDIVIDUAL_MAINTAINERS: ["origin"]}  # people: an answer, not unknown
+        for value, sources in via.items():
+            groups.setdefault(value, []).append(Traced(c, tuple(sources)))
+    ordered = sorted(
+        (OriginGroup(v, tuple(m)) for v, m in groups.items()),
+        key=lambda g: (g.value is None, -g.total, g.value or ""),
+    )
+    return tuple(ordered)
 
 
 def _claim_value(claim: Claim | None) -> str | None:

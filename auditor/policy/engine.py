@@ -99,7 +99,9 @@ def restrictive_licences() -> list[str]:
     doc = load_yaml(source.read_text(encoding="utf-8"), f"rules/data/{LICENCES_FILE}")
     plain = doc.plain() if doc is not None else {}
     entries = plain.get("licences", []) if isinstance(plain, dict) else []
-    return [str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e]
+    ids = [str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e]
+    # A Hub licence that is no SPDX id reaches a component as `LicenseRef-<id>` (licences.py).
+    return ids + [f"LicenseRef-{i}" for i in ids if not i.startswith("LicenseRef-")]
 
 
 def load_policy(settings: PolicySettings | None = None) -> Policy:

@@ -122,6 +122,11 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "origin.roots.country": lambda s: (
         tuple(r.country for r in s.origin.roots if r.country) if s.origin else ()
     ),
+    "origin.roots.license": lambda s: (
+        tuple(r.license for r in s.origin.roots if r.license and r.relation != "self")
+        if s.origin
+        else ()
+    ),
     "origin.evidence.fields": lambda s: (
         tuple(e.field for e in s.origin.evidence) if s.origin else ()
     ),

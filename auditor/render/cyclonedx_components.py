@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from cyclonedx.model.contact import OrganizationalEntity
     from cyclonedx.model.license import License
 
+    from auditor.graph.trace import Trace
+
 PREFIX = "auditor"
 """Namespace of every property we add (CycloneDX property taxonomy style: `ns:name`)."""
 HASH_ALGORITHMS = {  # our `algorithm:hex` names -> CycloneDX's names, with the hex length
@@ -98,26 +100,37 @@ def model_cards(scan: Scan) -> dict[str, dict[str, object]]:
 
 def bom_components(scan: Scan) -> list[CdxComponent]:
     """One CycloneDX component per inventory entry, bom-ref = purl."""
+    from auditor.graph.trace import Tracer
+
     origins = scan.origins_by_purl()
-    lineage: dict[str, list[str]] = {}
-    for d in scan.dependencies:
-        if d.kind is DependencyKind.DERIVED_FROM:
-            lineage.setdefault(d.source, []).append(d.target)
+    tracer = Tracer(scan)
     listed = {c.purl: c for c in scan.components}
     out = []
     for c in scan.components:
+        trace = tracer.trace(c.purl)
         component = _component(c, origins.get(c.purl))
+        component.properties.update(properties(_trace_facts(trace)))
         if c.kind in ML_KINDS:
-            _add_ml_facts(component, c, origins.get(c.purl), lineage.get(c.purl, []), listed)
+            _add_ml_facts(component, c, origins.get(c.purl), trace, listed)
         out.append(component)
     return out
+
+
+def _trace_facts(trace: Trace) -> Iterator[tuple[str, str | None]]:
+    """What the component traces to (auditor.graph.trace), one root at a time."""
+    for source in trace.sources:
+        yield "trace:root", source.root
+        yield "trace:organisation", source.organisation
+        yield "trace:country", source.country
+        yield "trace:strength", source.strength.value if source.strength else None
+        yield "trace:retrieved-at", source.retrieved_at
 
 
 def _add_ml_facts(
     component: CdxComponent,
     c: Component,
     origin: Origin | None,
-    parents: list[str],
+    trace: Trace,
     listed: dict[str, Component],
 ) -> None:
     """Supplier, manufacturer, pedigree, attestations and evidence for a hub upload."""
@@ -127,13 +140,11 @@ def _add_ml_facts(
     country = origin.country.value if origin and origin.country else None
     if origin and origin.publisher:
         component.supplier = _entity(origin.publisher.value, country)
-    roots = [r for r in (origin.roots if origin else ()) if r.relation != "self"]
-    root = next((r for r in roots if r.organisation), None)
+    # The manufacturer is whose weights they are: the lineage root (itself, with no lineage).
+    root = next((s for s in trace.sources if s.organisation), None)
     if root is not None:
         component.manufacturer = _entity(root.organisation or "", root.country)
-    elif origin and origin.organisation:  # no lineage: it is its own root
-        component.manufacturer = _entity(origin.organisation.value, country)
-    ancestors = list(dict.fromkeys([*parents, *(r.purl for r in roots)]))
+    ancestors = list(dict.fromkeys(p for s in trace.sources for p in s.purls[1:]))
     if ancestors:
         component.pedigree = Pedigree(
             ancestors=[_ancestor(purl, c.purl, listed.get(purl)) for purl in ancestors]

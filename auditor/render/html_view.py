@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.graph import OriginGroup, ProvenanceGraph
+from auditor.graph.trace import SELF, Tracer
 from auditor.model import (
     Action,
     Claim,
@@ -23,11 +23,11 @@ from auditor.model import (
     Finding,
     Origin,
     OriginStatus,
-    Root,
     Scan,
     Severity,
     Strength,
 )
+from auditor.render.rollup import UNKNOWN, Count, origin_rollup
 
 CHART_BARS = 12
 """Named values per origin chart; the rest are summed into one bar."""
@@ -50,6 +50,8 @@ class Hop:
     purl: str
     organisation: str | None
     country: str | None
+    support: str | None = None
+    """For a root: the strength behind organisation/country, and a cached answer's age."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +104,12 @@ def html_view(scan: Scan) -> HtmlView:
         if (o := origins.get(c.purl)) is None or o.status is OriginStatus.SKIPPED
     )
     severities = Counter(f.severity for f in scan.findings)
-    # Grouping by origin needs only lineage, as `auditor origins` does.
-    graph = ProvenanceGraph.from_scan(scan, lineage_only=True) if resolved else None
+    # Countries, organisations, chains and the inventory's columns: one answer
+    # (auditor.graph.trace), as every other view gives it.
+    tracer = Tracer(scan)
+    facets = dict(origin_rollup(scan, tracer).facets)
+    # Offline, the files' declared lineage can still name roots the knowledge base knows.
+    resolved = resolved or any(c.value != UNKNOWN for c in facets["country"])
     return HtmlView(
         nonce=nonce_for(scan.id),
         kinds=_bars(
@@ -113,13 +119,13 @@ def html_view(scan: Scan) -> HtmlView:
         severities=tuple(Bar(s.value, severities[s]) for s in reversed(Severity)),
         waived=sum(1 for f in scan.findings if f.waived),
         blocked=tuple(f for f in scan.findings if f.action is Action.BLOCK and not f.waived),
-        countries=_group_bars(graph.origins("country")) if graph else (),
-        organisations=_group_bars(graph.origins("organisation")) if graph else (),
+        countries=_group_bars(facets.get("country", ())),
+        organisations=_group_bars(facets.get("organisation", ())),
         resolved=resolved,
         unresolved=unresolved,
-        lineage=_lineage(scan, origins),
+        lineage=_lineage(scan, tracer),
         index={c.purl: i for i, c in enumerate(scan.components)},
-        data=_data(scan, origins),
+        data=_data(scan, origins, tracer),
     )
 
 
@@ -138,74 +144,53 @@ def _support(scan: Scan, origins: dict[str, Origin]) -> tuple[Bar, ...]:
     return tuple(Bar(k, counts[k]) for k in [*(s.value for s in Strength), "unknown"])
 
 
-def _group_bars(groups: tuple[OriginGroup, ...]) -> tuple[Bar, ...]:
-    named = [g for g in groups if g.value is not None]
+def _group_bars(counts: tuple[Count, ...]) -> tuple[Bar, ...]:
+    named = [c for c in counts if c.value != UNKNOWN]
     keep = CHART_BARS if len(named) > CHART_BARS + 1 else CHART_BARS + 1
-    bars = [Bar(g.value or "", g.total) for g in named[:keep]]
+    bars = [Bar(c.value, c.total) for c in named[:keep]]
     rest = named[keep:]
     if rest:
-        bars.append(Bar(f"{len(rest)} other values", sum(g.total for g in rest)))
-    bars += [Bar("unknown", g.total) for g in groups if g.value is None]
+        bars.append(Bar(f"{len(rest)} other values", sum(c.total for c in rest)))
+    bars += [Bar("unknown", c.total) for c in counts if c.value == UNKNOWN]
     return tuple(bars)
 
 
-def _lineage(scan: Scan, origins: dict[str, Origin]) -> tuple[Lineage, ...]:
-    """Every component with a base, and its chains to the roots (depth-first, bounded).
-
-    Bases are the `derived_from` edges plus roots an origin names (as the provenance graph
-    has them), read straight from the scan: no graph walk per component.
-    """
-    bases: dict[str, list[str]] = {}
-    for d in scan.dependencies:
-        if d.kind is DependencyKind.DERIVED_FROM and d.target != d.source:
-            bases.setdefault(d.source, []).append(d.target)
-    named_roots: dict[str, Root] = {}
-    for o in scan.origins:
-        for r in o.roots:
-            named_roots.setdefault(r.purl, r)
-            known = bases.setdefault(o.purl, [])
-            if r.purl != o.purl and r.purl not in known:
-                known.append(r.purl)
-
-    def hop(purl: str) -> Hop:
-        o = origins.get(purl)
-        if o is not None:
-            return Hop(purl, _value(o.organisation), _value(o.country))
-        r = named_roots.get(purl)
-        return Hop(purl, r.organisation if r else None, r.country if r else None)
-
+def _lineage(scan: Scan, tracer: Tracer) -> tuple[Lineage, ...]:
+    """Every component that traces through lineage, and its chains to the roots."""
     out: list[Lineage] = []
     for c in scan.components:
-        if not bases.get(c.purl):
+        sources = [s for s in tracer.trace(c.purl).sources if s.relation != SELF]
+        if not sources:
             continue
-        chains: list[tuple[str, ...]] = []
-        more = False
-        stack: list[tuple[str, ...]] = [(c.purl,)]
-        while stack:
-            path = stack.pop()
-            nxt = [b for b in sorted(bases.get(path[-1], ())) if b not in path]
-            if not nxt or len(path) > CHAIN_DEPTH:
-                if len(chains) == CHAINS_PER_MODEL:
-                    more = True
-                    break
-                chains.append(path)
-                continue
-            stack.extend((*path, b) for b in reversed(nxt))
-        out.append(Lineage(c.purl, tuple(tuple(hop(p) for p in ch) for ch in chains), more))
+        chains = []
+        for s in sources[:CHAINS_PER_MODEL]:
+            purls = s.purls[: CHAIN_DEPTH + 1]
+            hops = [_hop(tracer, p) for p in purls[:-1]]
+            support = s.strength.value if s.strength else None
+            if support and s.retrieved_at:
+                support += f", registry answer fetched {s.retrieved_at[:10]}"
+            chains.append((*hops, Hop(purls[-1], s.organisation, s.country, support)))
+        out.append(Lineage(c.purl, tuple(chains), len(sources) > CHAINS_PER_MODEL))
     return tuple(out)
+
+
+def _hop(tracer: Tracer, purl: str) -> Hop:
+    o = tracer.origin(purl)
+    return Hop(purl, _value(o.organisation), _value(o.country)) if o else Hop(purl, None, None)
 
 
 def _value(claim: Claim | None) -> str | None:
     return None if claim is None else claim.value
 
 
-def _data(scan: Scan, origins: dict[str, Origin]) -> dict[str, Any]:
+def _data(scan: Scan, origins: dict[str, Origin], tracer: Tracer) -> dict[str, Any]:
     """Rows in inventory order (the table's columns, then the purl), the purls of nodes not
-    in the inventory, and edges as [from, to, kind] over rows then extras (kind 1 = lineage)."""
+    in the inventory, and edges as [from, to, kind] over rows then extras (kind 1 = lineage).
+    Organisation and country are what the component traces to (its lineage roots')."""
     rows = []
     for c in scan.components:
         o = origins.get(c.purl)
-        claims = [None] * 4 if o is None else [o.publisher, o.repository, o.organisation, o.country]
+        trace = tracer.trace(c.purl)
         rows.append(
             [
                 c.name,
@@ -213,7 +198,10 @@ def _data(scan: Scan, origins: dict[str, Origin]) -> dict[str, Any]:
                 c.kind.value,
                 "yes" if c.direct else ("no" if c.direct is False else "-"),
                 o.status.value if o is not None else "skipped",
-                *(cl.value if cl is not None else "" for cl in claims),
+                o.publisher.value if o is not None and o.publisher else "",
+                o.repository.value if o is not None and o.repository else "",
+                ", ".join(trace.organisations),
+                ", ".join(trace.countries),
                 c.license or "",
                 c.purl,
             ]
@@ -231,8 +219,8 @@ def _data(scan: Scan, origins: dict[str, Origin]) -> dict[str, Any]:
         (at(d.source), at(d.target), int(d.kind is DependencyKind.DERIVED_FROM))
         for d in scan.dependencies
     )
-    for o in scan.origins:  # lineage roots named only by an origin
-        for r in o.roots:
-            if r.purl != o.purl and o.purl in index:
-                edges[index[o.purl], at(r.purl), 1] = None
+    for c in scan.components:  # lineage roots named only by an origin
+        for s in tracer.trace(c.purl).sources:
+            if s.relation != SELF and not s.path[1:]:
+                edges[index[c.purl], at(s.root), 1] = None
     return {"rows": rows, "extra": list(extra), "edges": [list(e) for e in edges]}

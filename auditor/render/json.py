@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from auditor.model import Claim, Component, Evidence, Origin, OriginStatus, Root, Scan
+from auditor.graph.trace import Trace, Tracer
+from auditor.model import Claim, Component, Evidence, Origin, OriginStatus, Scan
 from auditor.render import Renderer
 
 SCHEMA_VERSION = 1
@@ -29,7 +30,7 @@ class JsonRenderer(Renderer):
         return orjson.dumps(scan_document(scan), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def _component(c: Component, origins: dict[str, Origin]) -> dict[str, Any]:
+def _component(c: Component, origins: dict[str, Origin], tracer: Tracer) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "purl": c.purl,
         "kind": c.kind.value,
@@ -50,13 +51,14 @@ def _component(c: Component, origins: dict[str, Origin]) -> dict[str, Any]:
             | {"location": f.location}
             for f in c.files
         ]
-    doc["origin"] = _origin(c.purl, origins.get(c.purl), c.evidence)
+    doc["origin"] = _origin(c.purl, origins.get(c.purl), c.evidence, tracer.trace(c.purl))
     return doc
 
 
 def scan_document(scan: Scan) -> dict[str, Any]:
     """The contract's document for a scan."""
     origins = scan.origins_by_purl()
+    tracer = Tracer(scan)
     return {
         "schema_version": SCHEMA_VERSION,
         "scan": {
@@ -72,7 +74,7 @@ def scan_document(scan: Scan) -> dict[str, Any]:
                 for t in scan.targets
             ],
         },
-        "components": [_component(c, origins) for c in scan.components],
+        "components": [_component(c, origins, tracer) for c in scan.components],
         "dependencies": [
             {
                 "from": d.source,
@@ -100,13 +102,13 @@ def scan_document(scan: Scan) -> dict[str, Any]:
     }
 
 
-def _origin(purl: str, origin: Origin | None, collected: tuple[Evidence, ...]) -> dict[str, Any]:
+def _origin(
+    purl: str, origin: Origin | None, collected: tuple[Evidence, ...], trace: Trace
+) -> dict[str, Any]:
     if origin is None:  # a scan stored before resolution ran still renders
         origin = Origin(purl, OriginStatus.SKIPPED, reason="not resolved", evidence=collected)
-    # The contract: a component with no lineage is its own root.
-    roots = origin.roots or (
-        Root(purl, "self", _value(origin.organisation), _value(origin.country)),
-    )
+    # The contract: a component with no lineage is its own root; roots are what
+    # auditor.graph.trace answers, the same in every view.
     return {
         "status": origin.status.value,
         "reason": origin.reason,
@@ -117,20 +119,20 @@ def _origin(purl: str, origin: Origin | None, collected: tuple[Evidence, ...]) -
         "publisher_kind": origin.publisher_kind.value if origin.publisher_kind else None,
         "roots": [
             {
-                "purl": r.purl,
+                "purl": r.root,
                 "relation": r.relation,
                 "organisation": r.organisation,
                 "country": r.country,
+                "strength": r.strength.value if r.strength else None,
+                "retrieved_at": r.retrieved_at,
+                "path": list(r.purls),
+                "license": r.licence,
             }
-            for r in roots
+            for r in trace.sources
         ],
         "conflicts": list(origin.conflicts),
         "evidence": [_evidence(e) for e in origin.evidence],
     }
-
-
-def _value(claim: Claim | None) -> str | None:
-    return None if claim is None else claim.value
 
 
 def _claim(claim: Claim | None) -> dict[str, str] | None:

@@ -1,13 +1,43 @@
-"""Where a scan's components come from, counted: shared by the table and the PR comment."""
+"""Where a scan's components come from, counted: shared by the table and the PR comment.
+
+Country and organisation are what `auditor.graph.trace` answers (a derived model counts
+under its lineage roots', not its re-packager's); publisher is the origin's own claim. One
+facet is one entry of `FACETS`: a function from a component's trace and origin to its values
+(None: unknown), so a new row (say, individual maintainers) is one more entry.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditor.model import INDIVIDUAL_MAINTAINERS, ComponentKind, OriginStatus, PublisherKind, Scan
+from auditor.graph.trace import Trace, Tracer
+from auditor.model import (
+    INDIVIDUAL_MAINTAINERS,
+    ComponentKind,
+    Origin,
+    OriginStatus,
+    PublisherKind,
+    Scan,
+)
 
-FACETS = ("country", "organisation", "publisher")
+Values = Callable[[Trace, Origin | None], tuple[str | None, ...]]
+
+
+def _organisations(trace: Trace, origin: Origin | None) -> tuple[str | None, ...]:
+    """What a component traces to by organisation; a package people publish is counted as
+    `individual maintainers`, an answer of its own, not unknown."""
+    found = trace.values("organisation")
+    individual = origin is not None and origin.publisher_kind is PublisherKind.INDIVIDUAL
+    return (INDIVIDUAL_MAINTAINERS,) if individual and not any(found) else found
+
+
+FACETS: dict[str, Values] = {
+    "country": lambda trace, _: trace.values("country"),
+    "organisation": _organisations,
+    "publisher": lambda _, o: (o.publisher.value if o and o.publisher else None,),
+}
 MODEL_KINDS = frozenset({ComponentKind.MODEL, ComponentKind.DATASET, ComponentKind.WEIGHTS})
 UNKNOWN = "unknown"
 
@@ -30,29 +60,23 @@ class Rollup:
     facets: tuple[tuple[str, tuple[Count, ...]], ...]
 
 
-def origin_rollup(scan: Scan) -> Rollup:
-    """Count the resolved origins by status, repository strength and each facet."""
+def origin_rollup(scan: Scan, tracer: Tracer | None = None) -> Rollup:
+    """Count the origins by status and repository strength, and the inventory by each facet
+    (a component tracing to two countries counts once under each)."""
     origins = scan.origins_by_purl()
-    kinds = {c.purl: c.kind for c in scan.components}
+    tracer = tracer or Tracer(scan)
     statuses = Counter(o.status.value for o in origins.values())
     strengths = Counter(o.repository.strength.value if o.repository else "none"
                         for o in origins.values())  # fmt: skip
     facets = []
-    for facet in FACETS:
+    for facet, values_of in FACETS.items():
         values: Counter[str] = Counter()
         models: Counter[str] = Counter()
-        for purl, origin in origins.items():
-            claim = getattr(origin, facet)
-            value = claim.value if claim is not None else UNKNOWN
-            if (
-                value == UNKNOWN
-                and facet == "organisation"
-                and (origin.publisher_kind is PublisherKind.INDIVIDUAL)
-            ):
-                value = INDIVIDUAL_MAINTAINERS  # an answer of its own, not unknown
-            values[value] += 1
-            if kinds.get(purl) in MODEL_KINDS:
-                models[value] += 1
+        for c in scan.components:
+            for value in values_of(tracer.trace(c.purl), origins.get(c.purl)):
+                values[value or UNKNOWN] += 1
+                if c.kind in MODEL_KINDS:
+                    models[value or UNKNOWN] += 1
         counts = tuple(Count(v, n, models[v]) for v, n in values.most_common())
         facets.append((facet, counts))
     return Rollup(

@@ -6,6 +6,7 @@ import difflib
 
 from auditor.errors import UsageError
 from auditor.escape import terminal_safe
+from auditor.graph.trace import SELF, Tracer, chain_text
 from auditor.model import Claim, Component, Scan
 from auditor.render.table import cell
 
@@ -32,8 +33,9 @@ def find_component(scan: Scan, query: str) -> Component:
     raise UsageError(f"{query}: no such component in scan {scan.id}", hint=hint)
 
 
-def component_report(scan: Scan, component: Component) -> str:
-    """Plain text: identity, where found, origin claims, conflicts, evidence, findings."""
+def component_report(scan: Scan, component: Component, tracer: Tracer | None = None) -> str:
+    """Plain text: identity, where found, what it traces to, origin claims, conflicts,
+    evidence, findings."""
     scan, component = terminal_safe((scan, component))  # metadata: one line each
     origin = scan.origins_by_purl().get(component.purl)
     lines = [
@@ -47,6 +49,7 @@ def component_report(scan: Scan, component: Component) -> str:
         ),
         *(f"  hash {h}" for h in component.hashes),
     ]
+    lines += trace_lines(tracer or Tracer(scan), component.purl)
     if origin is None:
         lines.append("  origin: not resolved")
         return "\n".join(lines) + "\n"
@@ -78,6 +81,21 @@ def component_report(scan: Scan, component: Component) -> str:
         for f in findings
     ]
     return "\n".join(lines) + "\n"
+
+
+def trace_lines(tracer: Tracer, purl: str) -> list[str]:
+    """`traces to` lines: each root's organisation and country, strength, age and path."""
+    lines = []
+    for s in tracer.trace(purl).sources:
+        who = f"{cell(s.organisation or 'organisation unknown')}, {s.country or 'country unknown'}"
+        support = f" [{s.strength.value}" if s.strength else " [no evidence"
+        support += f", registry answer fetched {s.retrieved_at}]" if s.retrieved_at else "]"
+        lines.append(f"  traces to: {who}{support}")
+        if s.relation != SELF and s.licence:
+            lines.append(f"    root's licence {cell(s.licence)}")
+        if s.path:
+            lines.append(f"    via {cell(chain_text(s), 400)}")
+    return lines
 
 
 def _claim(claim: Claim | None) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from packageurl import PackageURL
 
+from auditor.graph.trace import Trace
 from auditor.model import Component, DependencyKind, Origin, Scan, Target
 from auditor.render import Renderer
 
@@ -66,8 +67,10 @@ def spdx_id(kind: str, key: str) -> str:
 def spdx_document(scan: Scan) -> dict[str, Any]:
     """The scan as an SPDX 2.3 document (a dict ready for json.dumps)."""
     from auditor import __version__
+    from auditor.graph.trace import Tracer
 
     origins = scan.origins_by_purl()
+    tracer = Tracer(scan)
     packages: list[dict[str, Any]] = []
     licences: dict[str, dict[str, str]] = {}
     relationships: list[dict[str, str]] = []
@@ -76,7 +79,7 @@ def spdx_document(scan: Scan) -> dict[str, Any]:
         relationships.append(_rel("SPDXRef-DOCUMENT", "DESCRIBES", _target_id(target)))
     by_ref = {t.ref: t for t in scan.targets}
     for c in scan.components:
-        packages.append(_package(c, origins.get(c.purl), licences))
+        packages.append(_package(c, origins.get(c.purl), licences, tracer.trace(c.purl)))
         found_in = dict.fromkeys(loc.target for loc in c.locations if loc.target in by_ref)
         relationships.extend(
             _rel(_target_id(by_ref[ref]), "CONTAINS", _package_id(c.purl)) for ref in found_in
@@ -162,7 +165,7 @@ def _referenced(purl: str) -> dict[str, Any]:
 
 
 def _package(
-    c: Component, origin: Origin | None, licences: dict[str, dict[str, str]]
+    c: Component, origin: Origin | None, licences: dict[str, dict[str, str]], trace: Trace
 ) -> dict[str, Any]:
     package = _bare(_package_id(c.purl), c.name or c.purl)
     if c.version:
@@ -172,8 +175,10 @@ def _package(
         package["supplier"] = "Organization: " + _actor(origin.publisher.value)
     else:
         package["supplier"] = NOASSERTION
-    if origin and origin.organisation:
-        package["originator"] = "Organization: " + _actor(origin.organisation.value)
+    # The originator is whose work it is: the lineage root's organisation (its own, with no
+    # lineage), the answer auditor.graph.trace gives every view.
+    if trace.organisations:
+        package["originator"] = "Organization: " + _actor(trace.organisations[0])
     package["licenseDeclared"] = _licence(c.license, licences)
     checksums = [_checksum(h) for h in c.hashes]
     if any(checksums):
@@ -190,7 +195,10 @@ def _package(
         "application": "APPLICATION",
     }.get(c.kind.value, "LIBRARY")
     status = origin.status.value if origin else "skipped"
-    package["comment"] = f"kind {c.kind.value}; origin {status}; found by {c.found_by or '-'}"
+    package["comment"] = (
+        f"kind {c.kind.value}; origin {status}; found by {c.found_by or '-'};"
+        f" traces to {trace.summary()}"
+    )
     return package
 
 

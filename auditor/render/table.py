@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from auditor.escape import terminal, terminal_safe
-from auditor.model import Component, Scan, Severity
+from auditor.model import Component, Scan, Severity, Strength
 from auditor.render import Renderer
 from auditor.render.rollup import origin_rollup
+
+if TYPE_CHECKING:
+    from auditor.graph.trace import Source
 
 MAX_CELL = 60
 
@@ -74,6 +78,7 @@ class TableRenderer(Renderer):
             )
         if len(listed) < len(scan.findings):
             out += ["", _hidden(len(scan.findings) - len(listed), self.min_severity)]
+        out += _lineage(scan)
         out += _rollup(scan)
         severities = Counter(f.severity.value for f in scan.findings)
         out.append(
@@ -122,6 +127,45 @@ def columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[st
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in (header, *rows)
     ]
+
+
+def _lineage(scan: Scan) -> list[str]:
+    """Each derived model, whose weights it really is: root, organisation, country, and
+    the path there (auditor.graph.trace), one short line each so 80 columns read well."""
+    from auditor.graph.trace import SELF, Tracer
+
+    tracer = Tracer(scan)
+    lines: list[str] = []
+    for c in scan.components:
+        for source in tracer.trace(c.purl).sources:
+            if source.relation == SELF:
+                continue
+            who = source.organisation or "organisation unknown"
+            support = source.strength.value if source.strength else "no evidence"
+            if source.retrieved_at:
+                support += f", fetched {source.retrieved_at[:10]}"
+            lines += [
+                f"  {cell(c.name, 76)}",
+                f"    traces to {cell(who, 50)}, {source.country or 'country unknown'} [{support}]",
+                *_hops(source),
+            ]
+    return ["", "MODEL LINEAGE (whose weights they are)", *lines] if lines else []
+
+
+def _hops(source: Source) -> list[str]:
+    """The path, one hop a line (Hub ids without the purl prefix and the 40-hex revision),
+    so a three-hop lineage reads at 80 columns."""
+    lines = [f"    via {cell(_short(source.path[0].child), 72)}"]
+    for hop in source.path:
+        label = hop.relation or "derived"
+        if hop.strength is not Strength.REGISTRY:
+            label += f", {hop.strength.value}"
+        lines.append(f"        -{label}-> {cell(_short(hop.parent), 60)}")
+    return lines
+
+
+def _short(purl: str) -> str:
+    return re.sub(r"@[0-9a-f]{40}", "", purl.replace("pkg:huggingface/", ""))
 
 
 def _rollup(scan: Scan) -> list[str]:

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from packageurl import PackageURL
 
-from auditor.http import Http
+from auditor.http import FetchError, Http, NotCached
 from auditor.model import (
     Claim,
     Component,
@@ -44,6 +44,7 @@ from auditor.resolvers.hub_api import (
 )
 from auditor.resolvers.hub_lineage import MAX_DEPTH, Lineage, cached_lineage_paths, repo_purl, walk
 from auditor.resolvers.local import local_origin
+from auditor.weights.lineage import DECLARED_BASE
 
 SOURCE = "huggingface"
 KINDS = ("model", "dataset")
@@ -103,9 +104,14 @@ class HuggingFaceResolver(Resolver):
             reason = "only Hub models and datasets are resolved"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
         kind, repo_id, revision = target
-        answer = fetch_repo(self.http, kind, repo_id, revision)
+        try:
+            answer = fetch_repo(self.http, kind, repo_id, revision)
+        except NotCached:
+            return _declared_only(component, OriginStatus.SKIPPED, "offline, and no cached answer")
+        except FetchError as exc:
+            return _declared_only(component, OriginStatus.UNREACHABLE, exc.reason)
         if isinstance(answer, Denied):
-            return Resolution(local_origin(component, OriginStatus.UNKNOWN, answer.reason))
+            return _declared_only(component, OriginStatus.UNKNOWN, answer.reason)
         repo = answer
         lineage = walk(repo, self._ancestor) if kind == "model" else Lineage()
         publisher = repo.author or repo_id.rpartition("/")[0] or None
@@ -118,6 +124,7 @@ class HuggingFaceResolver(Resolver):
             publisher=Claim(publisher, Strength.REGISTRY) if publisher else None,
             roots=_roots(component.purl, publisher, lineage),
         )
+        origin = replace(origin, conflicts=origin.conflicts + _corrected(component, repo))
         findings = [
             *_flagged(component, repo),
             *_verify(component, repo, self.http.has_credentials(ROLE)),
@@ -128,6 +135,7 @@ class HuggingFaceResolver(Resolver):
                 component.purl if e.child == repo.id else repo_purl(e.child),
                 repo_purl(e.parent),
                 DependencyKind.DERIVED_FROM,
+                e.relation,
             )
             for e in lineage.edges
         )
@@ -174,6 +182,36 @@ class HuggingFaceResolver(Resolver):
                 yield Evidence(SOURCE, f"organization.{field}", str(value).lower()
                                if isinstance(value, bool) else str(value), where,
                                Strength.REGISTRY)  # fmt: skip
+
+
+def declared_bases(component: Component) -> tuple[str, ...]:
+    """Base repo ids the component's own files declare (card, adapter config, GGUF header)."""
+    return tuple(dict.fromkeys(e.value for e in component.evidence if e.field == DECLARED_BASE))
+
+
+def _declared_only(component: Component, status: OriginStatus, reason: str) -> Resolution:
+    """No Hub answer: the lineage the files declare, one hop, its roots attributed from the
+    knowledge base by namespace alone (`inferred`; the Hub did not confirm the account)."""
+    origin = local_origin(component, status, reason)
+    roots = []
+    for base in declared_bases(component):
+        namespace = base.rpartition("/")[0]
+        organisation, country = attribute_account(namespace) if namespace else (None, None)
+        strength = Strength.INFERRED if organisation or country else None
+        roots.append(Root(repo_purl(base), "declared", organisation, country, strength))
+    return Resolution(replace(origin, roots=tuple(roots)))
+
+
+def _corrected(component: Component, repo: HubRepo) -> tuple[str, ...]:
+    """Where the Hub's computed bases differ from what the local files declare."""
+    declared = {b.casefold() for b in declared_bases(component)}
+    computed = {b.casefold() for b in repo.base_models}
+    if not declared or repo.base_strength is not Strength.REGISTRY or declared == computed:
+        return ()
+    return (
+        f"the local files declare base {', '.join(sorted(declared))}; the hub computes"
+        f" {', '.join(sorted(computed)) or 'none'} (the hub's answer is followed)",
+    )
 
 
 def _target(component: Component) -> tuple[str, str, str | None] | None:
@@ -237,16 +275,22 @@ def _lineage_evidence(lineage: Lineage) -> Iterator[Evidence]:
 
 
 def _roots(purl: str, publisher: str | None, lineage: Lineage) -> tuple[Root, ...]:
-    """The end of every chain; a repo with no base is its own root (`self`)."""
+    """The end of every chain; a repo with no base is its own root (`self`). A root's account
+    is `registry` when the Hub described the root (its `author`), `inferred` when only the
+    id's namespace names it (the Hub would not describe that repo)."""
     if not lineage.edges:
         organisation, country = attribute_account(publisher) if publisher else (None, None)
         return (Root(purl, "self", organisation, country),)
     relation = lineage.edges[0].relation or "derived"
     roots = []
     for end in lineage.ends:
-        account = (end.repo.author if end.repo else None) or end.id.rpartition("/")[0]
+        author = end.repo.author if end.repo else None
+        account = author or end.id.rpartition("/")[0]
         organisation, country = attribute_account(account) if account else (None, None)
-        roots.append(Root(repo_purl(end.id), relation, organisation, country))
+        known = organisation is not None or country is not None
+        strength = (Strength.REGISTRY if author else Strength.INFERRED) if known else None
+        fetched = end.repo.retrieved_at if end.repo and author else None
+        roots.append(Root(repo_purl(end.id), relation, organisation, country, strength, fetched))
     return tuple(dict.fromkeys(roots))
 
 

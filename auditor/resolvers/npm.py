@@ -230,6 +230,9 @@ def _evidence(entry: _Version) -> Iterator[Evidence]:
     homepage = manifest.get("homepage")
     if isinstance(homepage, str) and homepage.strip():
         yield ev("homepage", homepage.strip(), Strength.DECLARED)
+    licence = manifest.get("license")
+    if isinstance(licence, str) and licence.strip():
+        yield ev("license", licence.strip(), Strength.DECLARED)
 
 
 def _expand_shorthand(url: str) -> str:

@@ -167,6 +167,10 @@ def _evidence(release: _Release) -> Iterator[Evidence]:
         value = release.info.get(key)
         if isinstance(value, str) and value.strip():
             yield ev(f"info.{key}", value.strip(), Strength.DECLARED)
+    for classifier in release.info.get("classifiers") or ():
+        if isinstance(classifier, str) and classifier.startswith("License :: "):
+            licence = classifier.rpartition(" :: ")[2].strip()
+            yield ev("info.classifiers.license", licence, Strength.DECLARED)
     urls = release.info.get("project_urls")
     if isinstance(urls, dict):
         for label, url in urls.items():

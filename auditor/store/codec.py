@@ -174,6 +174,9 @@ def _origin(position: int, o: Origin) -> Row:
     row["roots"] = [
         {"purl": r.purl, "relation": r.relation, "organisation": r.organisation}
         | {"country": r.country}
+        | ({"strength": str(r.strength)} if r.strength else {})
+        | ({"retrieved_at": r.retrieved_at} if r.retrieved_at else {})
+        | ({"license": r.license} if r.license else {})
         for r in o.roots
     ]
     row["publisher_kind"] = None if o.publisher_kind is None else str(o.publisher_kind)
@@ -236,6 +239,19 @@ def _claim(value: str | None, strength: str | None, scan_id: str) -> Claim | Non
     return Claim(value, decode_enum(Strength, strength, scan_id))
 
 
+def _root(r: dict[str, Any], scan_id: str) -> Root:
+    strength = r.get("strength")
+    return Root(
+        r["purl"],
+        r["relation"],
+        r["organisation"],
+        r["country"],
+        decode_enum(Strength, strength, scan_id) if strength else None,
+        r.get("retrieved_at"),
+        r.get("license"),
+    )
+
+
 def decode(
     scan: Any,
     targets: Iterable[Any],
@@ -292,9 +308,7 @@ def decode(
                 repository=_claim(o.repository_value, o.repository_strength, sid),
                 organisation=_claim(o.organisation_value, o.organisation_strength, sid),
                 country=_claim(o.country_value, o.country_strength, sid),
-                roots=tuple(
-                    Root(r["purl"], r["relation"], r["organisation"], r["country"]) for r in o.roots
-                ),
+                roots=tuple(_root(r, sid) for r in o.roots),
                 conflicts=tuple(o.conflicts),
                 evidence=_decode_evidence(o.evidence or (), sid),
                 publisher_kind=(

@@ -8,6 +8,7 @@ loads weights: headers and pickle opcodes are read, bounded, from `tree.open()` 
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -51,6 +52,59 @@ _HEAD = 16
 def is_weight_path(path: str) -> bool:
     """A file this module inspects, by name."""
     return path.lower().endswith(WEIGHT_SUFFIXES)
+
+
+_INSTALLED = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages)/")
+
+
+def in_installed_package(path: str) -> bool:
+    """Inside an installed package area: its files are their distribution's (recorded as
+    its files and checked on it), never models of their own."""
+    return _INSTALLED.search(path) is not None
+
+
+_ZIP = b"PK\x03\x04"
+_HDF5 = b"\x89HDF\r\n\x1a\n"
+
+
+def is_weight_content(path: str, head: bytes) -> bool:
+    """Whether the first bytes are what the suffix promises (the formats' magic numbers: GGUF
+    `GGUF`, safetensors a u64 length then `{`, HDF5's signature, zip, a pickle's PROTO
+    opcode, NumPy's `\x93NUMPY`, TFLite's `TFL3`, ONNX's first field `ir_version`). A `.pth`
+    of site-packages is a path-configuration text file, not weights."""
+    lower = path.lower()
+    if lower.endswith(".gguf"):
+        return head.startswith(b"GGUF")
+    if lower.endswith(".safetensors"):
+        return len(head) > 8 and head[8:9] == b"{"
+    if lower.endswith((".h5", ".hdf5")):
+        return head.startswith(_HDF5)
+    if lower.endswith((".npz", ".keras")):
+        return head.startswith(_ZIP)
+    if lower.endswith(".npy"):
+        return head.startswith(b"\x93NUMPY")
+    if lower.endswith(".tflite"):
+        return head[4:8] == b"TFL3"
+    if lower.endswith(".onnx"):
+        return head[:1] == b"\x08"
+    if lower.endswith(PICKLE_SUFFIXES):
+        return True  # whatever it holds, the pickle scanner must read it
+    if lower.endswith(TORCH_SUFFIXES):
+        # zip (torch >= 1.6), a binary pickle (PROTO), or a protocol-0 pickle opening with
+        # GLOBAL (`c<module>\n<name>\n`) or MARK; `import …` and path lines are not.
+        binary = len(head) > 1 and head[0] == 0x80 and head[1] <= 5
+        text = head.startswith(b"(") or (head.startswith(b"c") and b"\n" in head)
+        return head.startswith(_ZIP) or binary or text
+    return False
+
+
+def sniff(tree: Tree, path: str) -> bool:
+    """`is_weight_content` on the file's first bytes; False when it cannot be read."""
+    try:
+        with tree.open(path) as stream:
+            return is_weight_content(path, stream.read(_HEAD))
+    except (ParseError, OSError, ValueError):
+        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,9 @@ REPO_ID = re.compile(r"(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}")
 """huggingface_hub `validate_repo_id`: at most 96 of `[\\w\\-.]` per part, no `--` or `..`."""
 REVISION = re.compile(r"[0-9a-f]{40}")
 MAX_CARD = 1 << 20
+DECLARED_BASE = "declared.base_model"
+"""Evidence field of a base a local file declares (value: the base's repo id; where:
+`<file>:<field>`), read offline by the collectors and followed by the Hub resolver."""
 
 
 @dataclass(frozen=True, slots=True)

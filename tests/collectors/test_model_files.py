@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from safetensors.numpy import save_file
 
 from auditor.collectors import CollectContext
@@ -98,3 +99,56 @@ def test_a_changed_weight_changes_the_target_digest(tmp_path: Path) -> None:
     second = DirectoryTree("t", tmp_path)
     ModelFilesCollector().collect(second, CollectContext())
     assert first.digest() != second.digest()
+
+
+def test_lineage_attaches_to_what_each_file_describes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An adapter config describes the adapter weights, a GGUF header its own GGUF, a card
+    the folder's model: an unrelated GGUF beside an adapter does not inherit its base."""
+    from tests.lineage_hub import gguf_bytes, safetensors_bytes
+
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "adapter_config.json").write_text(
+        '{"base_model_name_or_path": "meta-llama/Llama-3.1-8B", "peft_type": "LORA"}'
+    )
+    (folder / "adapter_model.safetensors").write_bytes(safetensors_bytes(1))
+    (folder / "chat.gguf").write_bytes(
+        gguf_bytes("http://127.0.0.1:9/Qwen/Qwen2.5-0.5B-Instruct", "someone")
+    )
+    found = collect(tmp_path)
+    by_name = {c.name: c.purl for c in found.components}
+    edges = {(d.source, d.target) for d in found.dependencies}
+    assert edges == {
+        (by_name["adapter_model.safetensors"], "pkg:huggingface/meta-llama/Llama-3.1-8B"),
+        (by_name["chat.gguf"], "pkg:huggingface/Qwen/Qwen2.5-0.5B-Instruct"),
+    }
+    # A card beside them describes the folder's model: no weights are left for it here
+    # (the adapter and the GGUF describe themselves), so the folder itself is the model.
+    (folder / "README.md").write_text("---\nbase_model: Qwen/Qwen2.5-0.5B\n---\n")
+    found = collect(tmp_path)
+    edges = {(d.source, d.target) for d in found.dependencies}
+    assert ("pkg:generic/mixed?download_url=file:mixed", "pkg:huggingface/Qwen/Qwen2.5-0.5B") in (
+        edges
+    )
+    assert len(edges) == 3
+
+
+def test_gguf_base_from_organization_and_name_when_no_url() -> None:
+    """llama.cpp writes `organization` title-cased from the namespace and `name` from the
+    card; together they name a repo only when they form a valid repo id."""
+    from auditor.collectors.hf_cache_lineage import gguf_bases
+    from auditor.model import Evidence, Strength
+
+    def ev(field: str, value: str) -> Evidence:
+        return Evidence("gguf", field, value, "m.gguf", Strength.DECLARED)
+
+    found = gguf_bases([ev("general.base_model.0.organization", "Qwen"),
+                        ev("general.base_model.0.name", "Qwen2.5-0.5B-Instruct"),
+                        ev("general.base_model.1.organization", "Meta Llama"),
+                        ev("general.base_model.1.name", "Llama 3.2 1B")])  # fmt: skip
+    assert [(c.base, c.source) for c in found] == [
+        ("Qwen/Qwen2.5-0.5B-Instruct", "m.gguf:general.base_model.0.organization+name")
+    ]

@@ -30,7 +30,8 @@ def make_model(folder: Path) -> Path:
     (folder / "onnx").mkdir(parents=True)
     (folder / "config.json").write_text('{"model_type": "bert"}')
     (folder / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      " * 50)
-    (folder / "onnx" / "model.onnx").write_bytes(os.urandom(3000))
+    # An ONNX ModelProto starts with field 1 (ir_version, varint): weights by content.
+    (folder / "onnx" / "model.onnx").write_bytes(b"\x08\x07\x12\x07pytorch" + os.urandom(3000))
     (folder / "tokenizer.json").write_text('{"version": "1.0"}')
     return folder
 

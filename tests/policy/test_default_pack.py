@@ -237,6 +237,27 @@ def test_restrictive_licence() -> None:
     assert "licence.restrictive" not in rules_on(result, qwen)
 
 
+def test_restrictive_licence_of_a_lineage_root_and_as_licence_ref() -> None:
+    """A re-upload labelled apache-2.0 of a Llama-licensed root carries the root's terms; a
+    Hub licence written as SPDX (`LicenseRef-llama3.2`) matches like the bare id."""
+    quant = f"pkg:huggingface/someone/Llama-3.2-1B-GGUF@{SHA}"
+    ref = f"pkg:huggingface/meta-llama/Llama-3.2-1B@{SHA}"
+    root = Root(f"pkg:huggingface/meta-llama/Llama-3.2-1B@{SHA}", "quantized", license="llama3.2")
+    result = judge(
+        scan(
+            [
+                component(quant, ComponentKind.MODEL, license="apache-2.0"),
+                component(ref, ComponentKind.MODEL, license="LicenseRef-llama3.2"),
+            ],
+            [origin(quant, roots=(root,))],
+        )
+    )
+    assert "licence.restrictive" in rules_on(result, quant)
+    assert "licence.restrictive" in rules_on(result, ref)
+    [found] = [f for f in result.findings if f.purl == quant and f.rule == "licence.restrictive"]
+    assert "lineage roots: llama3.2" in found.message
+
+
 # --- origin.review-country ---------------------------------------------------------------
 
 

@@ -122,8 +122,14 @@ def _props(item: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def _missing_targets(scan: Scan) -> set[str]:
+    """Ends of `depends_on` edges the inventory lacks (a lineage base the inventory lacks is a
+    `pedigree.ancestors` entry of its derivative instead)."""
     listed = {c.purl for c in scan.components}
-    return {d.target for d in scan.dependencies if d.target not in listed}
+    return {
+        d.target
+        for d in scan.dependencies
+        if d.target not in listed and d.kind is DependencyKind.DEPENDS_ON
+    }
 
 
 def _check_licence(out: list[dict[str, Any]], declared: str | None) -> None:

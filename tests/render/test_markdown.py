@@ -86,8 +86,9 @@ def test_info_findings_are_counted_but_listed_only_on_request() -> None:
 
 def test_origin_rollup_counts() -> None:
     md = renderer("markdown").render(_ranked())
-    # Two components: the library's origin has no country, the model's is FR (a model).
-    assert "| country | FR | 1 | 1 |" in md
+    # Two components: the library's origin has no country; the model (published from FR)
+    # is a fine-tune whose lineage root is US: it traces to US (auditor.graph.trace).
+    assert "| country | US | 1 | 1 |" in md
     assert "| country | unknown | 1 | 0 |" in md
     assert "1 resolved, 0 unknown, 0 unreachable, 1 skipped" in md
 

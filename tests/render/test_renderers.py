@@ -84,6 +84,7 @@ def test_json_contract(validate: Callable[[str], dict[str, Any]]) -> None:
     # No lineage: the component is its own root, with its own organisation and country.
     assert lib["origin"]["roots"] == [
         {"purl": lib["purl"], "relation": "self", "organisation": None, "country": None}
+        | {"strength": None, "retrieved_at": None, "path": [lib["purl"]], "license": HOSTILE}
     ]
     assert model["origin"]["roots"][0]["relation"] == "finetune"
     assert lib["origin"]["repository"] == {

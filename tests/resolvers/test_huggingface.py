@@ -26,6 +26,7 @@ from auditor.model import (
     ComponentFile,
     ComponentKind,
     DependencyKind,
+    Evidence,
     OriginStatus,
     Root,
     Scan,
@@ -155,6 +156,11 @@ def resolve(*components: Component, store: Store | None = None, **config: object
     return resolve_components(components, settings, store.http_cache() if store else None)
 
 
+def strip(roots: tuple[Root, ...]) -> tuple[Root, ...]:
+    """Roots without their fetch time (the loopback answers now)."""
+    return tuple(replace(r, retrieved_at=None) for r in roots)
+
+
 def rules(resolved: Resolved) -> list[str]:
     return sorted(f.rule for f in resolved.findings)
 
@@ -170,7 +176,11 @@ def test_quantisation_by_a_repackager_traces_to_the_chinese_base(
     assert origin.status is OriginStatus.RESOLVED
     assert origin.publisher is not None
     assert (origin.publisher.value, origin.publisher.strength) == ("bartowski", Strength.REGISTRY)
-    assert origin.roots == (Root("pkg:huggingface/Qwen/Qwen2.5-7B", "quantized", QWEN_ORG, "CN"),)
+    assert strip(origin.roots) == (
+        Root("pkg:huggingface/Qwen/Qwen2.5-7B", "quantized", QWEN_ORG, "CN", Strength.REGISTRY),
+    )
+    # The root's account came from the Hub's answer: its age travels with it.
+    assert origin.roots[0].retrieved_at is not None
     edges = {(d.source, d.target, d.kind) for d in resolved.dependencies}
     assert edges == {
         (c.purl, "pkg:huggingface/Qwen/Qwen2.5-7B-Instruct", DependencyKind.DERIVED_FROM),
@@ -240,7 +250,9 @@ def test_card_base_model_is_declared_when_the_hub_computed_none(hub: tuple[HubSt
     repo = state.repos["model:carded/declared-only"]
     resolved = resolve(component(repo.id, repo.sha))
     origin = resolved.origins[0]
-    assert origin.roots == (Root("pkg:huggingface/Qwen/Qwen2.5-7B", "adapter", QWEN_ORG, "CN"),)
+    assert strip(origin.roots) == (
+        Root("pkg:huggingface/Qwen/Qwen2.5-7B", "adapter", QWEN_ORG, "CN", Strength.REGISTRY),
+    )
     assert ("cardData.base_model", Strength.DECLARED) in {
         (e.field, e.strength) for e in origin.evidence
     }
@@ -556,3 +568,39 @@ def test_whole_cli_resolves_a_model_named_in_code(
     edges = {(d["from"], d["to"], d["kind"]) for d in doc["dependencies"]}
     instruct, base = "pkg:huggingface/Qwen/Qwen2.5-7B-Instruct", "pkg:huggingface/Qwen/Qwen2.5-7B"
     assert {(model["purl"], instruct, "derived_from"), (instruct, base, "derived_from")} <= edges
+
+
+def _declaring(c: Component, base: str) -> Component:
+    """`c` as the cache collector reports it when its card declares `base`."""
+    card = Evidence("model-card", "declared.base_model", base, "README.md:base_model",
+                    Strength.DECLARED)  # fmt: skip
+    return replace(c, evidence=(card,))
+
+
+def test_the_hub_corrects_a_declared_base_and_says_so(hub: tuple[HubState, str]) -> None:
+    state, _ = hub
+    repo = state.repos["model:bartowski/qwen2.5-7b-instruct-gguf"]
+    c = _declaring(component(repo.id, repo.sha), "mistralai/Mistral-7B-v0.1")
+    origin = resolve(c).origins[0]
+    assert [r.purl for r in origin.roots] == ["pkg:huggingface/Qwen/Qwen2.5-7B"]
+    assert any("declare base mistralai/mistral-7b-v0.1; the hub computes" in x
+               for x in origin.conflicts)  # fmt: skip
+
+
+def test_offline_or_hub_down_the_declared_base_is_followed_as_inferred(
+    hub: tuple[HubState, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, _ = hub
+    repo = state.repos["model:bartowski/qwen2.5-7b-instruct-gguf"]
+    c = _declaring(component(repo.id, repo.sha), "Qwen/Qwen2.5-7B-Instruct")
+    offline = resolve(c, offline=True).origins[0]
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    down = resolve(c).origins[0]
+    for origin, status in ((offline, OriginStatus.SKIPPED), (down, OriginStatus.UNREACHABLE)):
+        assert origin.status is status
+        assert origin.roots == (
+            Root("pkg:huggingface/Qwen/Qwen2.5-7B-Instruct", "declared", QWEN_ORG, "CN",
+                 Strength.INFERRED),
+        )  # fmt: skip
+        # The namespace alone, with no registry answer behind it, is never `registry`.
+        assert origin.organisation is None or origin.organisation.strength is Strength.INFERRED
