@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,26 +36,40 @@ def load_scan(scan_id: str, db: str | None, detail: bool = True) -> Scan:
 
 
 def write_text(text: str, output: Path | None, what: str) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"{what} written to {output}", err=True)
+    """`text` to stdout or to `output` (its missing parent folders created); OutputError
+    naming the file when it cannot be written."""
+    put(text, output)
+    if output is not None:
+        click.echo(f"{what} written to {output}", err=True)
+
+
+def put(text: str, output: Path | None) -> None:
+    """Write `text` to `output`, or stdout when None; OutputError naming where it failed."""
+    from auditor.errors import OutputError
+
+    where = "stdout" if output is None else str(output)
+    try:
+        if output is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        if output is None:  # nothing more can reach it; spare Python's exit-time flush
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
+        raise OutputError(f"{where}: cannot write: {exc.strerror or exc}") from None
 
 
 def emit(result: Scan, fmt: str, output: Path | None) -> None:
     from auditor.render import renderer
 
-    text = renderer(fmt).render(result)
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    click.echo(
-        f"scan {result.id}: {result.status.value}, {len(result.components)} components, "
-        f"{len(result.findings)} findings, {len(result.diagnostics)} diagnostics; "
-        f"{fmt} written to {output}",
-        err=True,
-    )
+    put(renderer(fmt).render(result), output)
+    if output is not None:
+        click.echo(
+            f"scan {result.id}: {result.status.value}, {len(result.components)} components, "
+            f"{len(result.findings)} findings, {len(result.diagnostics)} diagnostics; "
+            f"{fmt} written to {output}",
+            err=True,
+        )

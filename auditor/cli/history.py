@@ -115,7 +115,10 @@ def diff(
             old, new = (store.load_scan(s, detail=False) for s in scans)
     except AuditorError as exc:
         fail(exc, debug)
-    write_text(render_diff(diff_scans(old, new), fmt), output, f"{fmt} diff")
+    try:
+        write_text(render_diff(diff_scans(old, new), fmt), output, f"{fmt} diff")
+    except AuditorError as exc:
+        fail(exc, debug)
 
 
 def parse_duration(text: str) -> float:

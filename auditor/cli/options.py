@@ -20,6 +20,7 @@ from auditor.signatures import signature_trust
 EXIT_POLICY = 1
 EXIT_UNUSABLE = 2
 EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 SEVERITIES = tuple(s.value for s in Severity)
 
 F = TypeVar("F", bound=Callable[..., object])

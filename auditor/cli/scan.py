@@ -24,7 +24,7 @@ from auditor.cli.options import (
     signature_options,
 )
 from auditor.config import Config, db_url
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, OutputError
 from auditor.model import Action, Scan, ScanStatus, Severity
 from auditor.signatures import SignatureTrust
 
@@ -154,7 +154,10 @@ def scan(
     finally:
         if store is not None:
             store.close()
-    emit(result, fmt, output)
+    try:
+        emit(result, fmt, output)
+    except OutputError as exc:
+        fail(_unwritten(exc, result, fmt, stored=config.store and store_error is None), debug)
     if notice is not None:
         click.echo(notice, err=True)
     if store_error is not None:
@@ -274,6 +277,15 @@ def _notify(
     except AuditorError as exc:
         return f"warning: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
     return None
+
+
+def _unwritten(exc: OutputError, result: Scan, fmt: str, stored: bool) -> OutputError:
+    """The output error, with how to get the report once the scan is stored (or that it is
+    not)."""
+    if not stored:
+        return OutputError(exc.message, hint=f"scan {result.id} was not stored; run it again")
+    again = f"auditor report {result.id} --format {fmt} -o FILE"
+    return OutputError(exc.message, hint=f"scan {result.id} is stored; write it with: {again}")
 
 
 def _progress(done: int, total: int) -> None:
