@@ -162,3 +162,168 @@ def test_ctrl_c_at_any_moment_leaves_only_whole_scans(tmp_path: Path) -> None:
         assert "Traceback" not in err
         _store_is_consistent(db)
     assert 130 in codes
+
+
+# --- the small list --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["lockfile:", "dir:", "env:", "image:"])
+def test_a_kind_prefix_alone_is_a_usage_error(auditor: Auditor, prefix: str) -> None:
+    ran = auditor("scan", "--no-resolve", prefix)
+    assert ran.code == 2
+    assert f"'{prefix}': a path must follow the prefix" in ran.stderr
+    assert "hf-cache" in ran.stderr  # the hint says which prefixes stand alone
+
+
+def test_cache_prefixes_alone_still_mean_the_default_cache(
+    auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "none-here"))
+    ran = auditor("scan", "--no-resolve", "hf-cache:")
+    assert ran.code == 2 and "no such file or directory" in ran.stderr
+
+
+def _fifo(path: Path) -> Path:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    os.mkfifo(path)
+    return path
+
+
+def test_a_fifo_named_as_a_target_is_refused_without_reading_it(
+    auditor: Auditor, tmp_path: Path
+) -> None:
+    # Reading it would block for ever: no writer ever opens it.
+    fifo = _fifo(tmp_path / "requirements.txt")
+    for target in (str(fifo), f"lockfile:{fifo}", f"dir:{fifo}", f"image:{fifo}"):
+        ran = auditor("scan", "--no-resolve", target)
+        assert ran.code == 2
+        assert f"{target}: a FIFO, not a file or directory; not read" in ran.stderr
+
+
+def test_a_device_named_as_a_target_is_refused(auditor: Auditor) -> None:
+    ran = auditor("scan", "--no-resolve", os.devnull)
+    assert ran.code == 2 and "a device, not a file or directory" in ran.stderr
+
+
+def test_a_fifo_met_while_walking_is_a_diagnostic_never_opened(
+    auditor: Auditor, tmp_path: Path
+) -> None:
+    (tmp_path / "requirements.txt").write_text("click==8.1.7\n")
+    _fifo(tmp_path / "poetry.lock")
+    (tmp_path / "sub").mkdir()
+    _fifo(tmp_path / "sub" / "package-lock.json")
+    ran = auditor("scan", "--no-resolve", tmp_path, "--format", "json")
+    assert ran.code == 0
+    import json
+
+    doc = json.loads(ran.stdout)
+    assert doc["scan"]["status"] == "partial"
+    assert [c["name"] for c in doc["components"]] == ["click"]
+    found = {(d["location"], d["message"]) for d in doc["diagnostics"]}
+    what = "a FIFO, not a regular file; skipped (never opened)"
+    assert found == {("poetry.lock", what), ("sub/package-lock.json", what)}
+
+
+def test_check_models_does_not_open_a_fifo(auditor: Auditor, tmp_path: Path) -> None:
+    fifo = _fifo(tmp_path / "train.py")
+    weights = _fifo(tmp_path / "model.safetensors")
+    ran = auditor("check-models", fifo, weights)
+    assert ran.code == 0
+    assert f"warning: {fifo.as_posix()}: a FIFO, not a regular file; not read" in ran.stderr
+    assert f"warning: {weights.as_posix()}: a FIFO" in ran.stderr
+
+
+def test_an_empty_folder_says_nothing_found(auditor: Auditor, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    ran = auditor("scan", "--no-resolve", tmp_path / "empty", EXAMPLE)
+    assert ran.code == 0
+    notes = [line for line in ran.stderr.splitlines() if "nothing found" in line]
+    assert notes == [f"warning: {tmp_path / 'empty'}: nothing found (no lockfile, environment, "
+                     "package database, model or weight file this version reads)"]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", ["17", "0", "256"])
+def test_concurrency_outside_1_to_16_is_a_usage_error(auditor: Auditor, value: str) -> None:
+    ran = auditor("scan", "--no-resolve", "--concurrency", value, EXAMPLE)
+    assert ran.code == 2 and "--concurrency" in ran.stderr and "1<=x<=16" in ran.stderr
+
+
+def test_rules_validate_names_every_problem_in_one_run(auditor: Auditor, tmp_path: Path) -> None:
+    (tmp_path / "auditor.toml").write_text(
+        'young_release_days = "x"\nreview_countries = ["XX", "Germany", "DE"]\n'
+        'disable = 5\nbogus = 1\n[severity]\n"release.young" = "extreme"\n'
+        '[[waivers]]\nrule = "x"\n'
+    )
+    (tmp_path / "pack.yaml").write_text(
+        "rules:\n  - id: a.b\n    severity: extreme\n    when: {nonsense: 1}\n"
+        "  - id: C\n    action: explode\n"
+    )
+    ran = auditor("rules", "validate", tmp_path)
+    assert ran.code == 2
+    errors = [line for line in ran.stderr.splitlines() if line.startswith("error: ")]
+    toml, pack = f"error: {tmp_path / 'auditor.toml'}", f"error: {tmp_path / 'pack.yaml'}"
+    expected = [
+        f"{toml}: unknown key 'bogus'",
+        f"{toml}: disable: must be a list",
+        f"{toml}: review_countries: 'XX', 'Germany' not ISO 3166-1 alpha-2 codes",
+        f"{toml}: young_release_days: must be a whole number",
+        f"{toml}: severity.release.young: 'extreme' is not one of",
+        f"{toml} waivers[1]: waiver: missing approver, expires, purl, reason",
+        f"{pack}:2: rule a.b without `title`, `action`, `message`",
+        f"{pack}:3: severity: 'extreme' is not one of",
+        f"{pack}:4: a condition needs exactly one of",
+        f"{pack}:5: id 'C': lower-case words joined by dots",
+        f"{pack}:5: rule C without `title`, `severity`, `when`, `message`",
+        f"{pack}:6: action: 'explode' is not one of",
+    ]
+    for start in expected:
+        assert any(e.startswith(start) for e in errors), (start, errors)
+    assert len(errors) == len(expected), errors
+
+
+def test_review_countries_take_only_iso_codes_on_a_scan_too(
+    auditor: Auditor, tmp_path: Path
+) -> None:
+    policy = tmp_path / "auditor.toml"
+    policy.write_text('review_countries = ["China"]\n')
+    ran = auditor("scan", "--no-resolve", "--policy", policy, EXAMPLE)
+    assert ran.code == 2
+    assert ran.stderr.startswith(
+        f"error: {policy}: review_countries: 'China' not ISO 3166-1 alpha-2 codes"
+    )
+
+
+def test_damaged_store_page_is_an_error_not_wrong_counts(auditor: Auditor, db_url: str) -> None:
+    for _ in range(2):
+        assert auditor("scan", "--no-resolve", EXAMPLE, "-o", os.devnull).code == 0
+    assert "16 components" in auditor("history").stdout
+    import sqlite3
+
+    path = db_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:  # everything into the main file, then damage it
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_components_1'"
+        ).fetchone()[0]
+    conn.close()
+    with open(path, "r+b") as fh:  # the index page history counts components with
+        fh.seek((root - 1) * size + 8)
+        fh.write(bytes(size - 8))
+    ran = auditor("history")
+    assert ran.code == 2
+    assert ran.stdout == ""
+    assert f"error: {db_url}: the database file is damaged (table components:" in ran.stderr
+
+
+def test_unreadable_store_header_is_an_error(auditor: Auditor, db_url: str) -> None:
+    assert auditor("scan", "--no-resolve", EXAMPLE, "-o", os.devnull).code == 0
+    path = Path(db_url.removeprefix("sqlite:///"))
+    data = bytearray(path.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # page 1: the schema
+    path.write_bytes(bytes(data))
+    for wal in path.parent.glob(path.name + "-*"):
+        wal.unlink()
+    ran = auditor("history")
+    assert ran.code == 2 and "the database file is damaged" in ran.stderr

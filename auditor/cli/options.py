@@ -29,7 +29,8 @@ F = TypeVar("F", bound=Callable[..., object])
 def fail(exc: AuditorError, debug: bool) -> NoReturn:
     if debug:
         raise exc
-    click.echo(f"error: {exc.message}", err=True)
+    for line in exc.message.splitlines():  # several problems: one `error:` line each
+        click.echo(f"error: {line}", err=True)
     if exc.hint:
         click.echo(f"hint: {exc.hint}", err=True)
     sys.exit(exc.exit_code)

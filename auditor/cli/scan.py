@@ -31,6 +31,9 @@ from auditor.signatures import SignatureTrust
 if TYPE_CHECKING:
     from auditor.store import Store
 
+MAX_CONCURRENCY = 16
+"""Registry requests in flight per host, at most (`auditor.http.HttpSettings.per_host`)."""
+
 
 @click.command()
 @click.argument("targets", nargs=-1, required=True)
@@ -52,7 +55,8 @@ if TYPE_CHECKING:
     help="PyPI base URL (default: AUDITOR_PYPI_URL, else pip's configured index).",
 )
 @click.option(
-    "--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+    "--concurrency", type=click.IntRange(1, MAX_CONCURRENCY), default=MAX_CONCURRENCY,
+    show_default=True,
     help="Registry requests in flight per host (at most 16).",
 )  # fmt: skip
 @click.option(
@@ -158,6 +162,9 @@ def scan(
         emit(result, fmt, output)
     except OutputError as exc:
         fail(_unwritten(exc, result, fmt, stored=config.store and store_error is None), debug)
+    for ref in _empty_targets(result):
+        click.echo(f"warning: {ref}: nothing found (no lockfile, environment, package "
+                   "database, model or weight file this version reads)", err=True)  # fmt: skip
     if notice is not None:
         click.echo(notice, err=True)
     if store_error is not None:
@@ -277,6 +284,12 @@ def _notify(
     except AuditorError as exc:
         return f"warning: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
     return None
+
+
+def _empty_targets(result: Scan) -> list[str]:
+    """Targets in which no component was found (an empty folder, a typo'd path to one)."""
+    found = {loc.target for c in result.components for loc in c.locations}
+    return [t.ref for t in result.targets if t.ref not in found]
 
 
 def _unwritten(exc: OutputError, result: Scan, fmt: str, stored: bool) -> OutputError:
