@@ -32,6 +32,7 @@ from auditor.model import (
 from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree, special_kind
+from auditor.target_history import previous_scan
 from auditor.weights.inspect import is_weight_path
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ def run_scan(
 
     `cache` keeps registry answers between scans (the store's); `progress` hears how
     resolution advances; `history` gives the previous scan of a target identity (the
-    store's), which rules about changed origins compare with; `memo` keeps file digests
+    store's): rules about changed origins compare with each target's own previous findings
+    (`auditor.target_history.previous_scan`); `memo` keeps file digests
     between scans (the store's), so an unchanged model cache is not hashed again.
     """
     started = _now()
@@ -143,7 +145,7 @@ def judge(
             status=status,
         )
     scan = _signatures_required(scan, policy)
-    previous = history(scan.targets[0].identity) if history and scan.targets else None
+    previous = previous_scan(scan.targets, history) if history else None
     return evaluate(scan, policy, previous, config.today)
 
 

@@ -14,6 +14,7 @@ from auditor.config import db_url
 if TYPE_CHECKING:
     from auditor.model import Scan
     from auditor.policy.engine import Policy
+    from auditor.store import Store
 
 
 def effective_policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
@@ -33,6 +34,14 @@ def load_scan(scan_id: str, db: str | None, detail: bool = True) -> Scan:
 
     with open_store(db_url(db, os.environ)) as store:
         return store.load_scan(scan_id, detail)
+
+
+def history_scan(store: Store, scan_id: str) -> Scan:
+    """A stored scan to compare with (diff, --notify, changed origins): without the detail
+    diffs never read, except the locations that tell a many-target scan's targets apart
+    (`auditor.target_history.for_target`)."""
+    found = store.load_scan(scan_id, detail=False)
+    return found if len(found.targets) <= 1 else store.load_scan(scan_id, detail=True)
 
 
 def write_text(text: str, output: Path | None, what: str) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.common import effective_policy, emit
+from auditor.cli.common import effective_policy, emit, history_scan
 from auditor.cli.options import (
     EXIT_PARTIAL,
     EXIT_POLICY,
@@ -229,14 +229,14 @@ def check_models(
 
 def _history(store: Store | None) -> Callable[[str], Scan | None] | None:
     """The previous scan of a target identity, read before this scan is saved (for rules
-    on changed origins); unreadable history is treated as none."""
+    on changed origins and --notify); unreadable history is treated as none."""
     if store is None:
         return None
 
     def previous(identity: str) -> Scan | None:
         try:
             found = store.latest_scan(identity)
-            return store.load_scan(found, detail=False) if found is not None else None
+            return history_scan(store, found) if found is not None else None
         except AuditorError as exc:
             logging.getLogger(__name__).warning("previous scan unreadable: %s", exc.message)
             return None
@@ -258,16 +258,12 @@ def _open_store(config: Config, needed: bool) -> tuple[Store | None, AuditorErro
 
 
 def _previous_scan(store: Store | None, result: Scan) -> Scan | None:
-    """The newest stored scan of the first target, read before `result` is saved; None if
-    there is none or it cannot be read (the notification then lists everything)."""
-    if store is None or not result.targets:
-        return None
-    try:
-        found = store.latest_scan(result.targets[0].identity)
-        return store.load_scan(found, detail=False) if found is not None else None
-    except AuditorError as exc:
-        logging.getLogger(__name__).warning("previous scan unreadable: %s", exc.message)
-        return None
+    """What each target of `result` found when it was last scanned, read before `result` is
+    saved; None if none was (the notification then lists everything)."""
+    from auditor.target_history import previous_scan
+
+    history = _history(store)
+    return previous_scan(result.targets, history) if history is not None else None
 
 
 def _notify(
