@@ -33,6 +33,7 @@ from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree, special_kind
 from auditor.target_history import previous_scan
+from auditor.valid_text import valid_text
 from auditor.weights.inspect import is_weight_path
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def run_scan(
             "\n".join(errors),
             hint="fix or leave out the targets named above; nothing was scanned or stored",
         )
-    collected = Collected.merge(parts)
+    collected = valid_text(Collected.merge(parts))
     components = merge_components(collected.components)
     origins, resolved_findings, lineage = _resolve(components, config, cache, progress)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics))
