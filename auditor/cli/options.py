@@ -30,10 +30,16 @@ def fail(exc: AuditorError, debug: bool) -> NoReturn:
     if debug:
         raise exc
     for line in exc.message.splitlines():  # several problems: one `error:` line each
-        click.echo(f"error: {line}", err=True)
+        click.echo(f"error: {_printable(line)}", err=True)
     if exc.hint:
-        click.echo(f"hint: {exc.hint}", err=True)
+        click.echo(f"hint: {_printable(exc.hint)}", err=True)
     sys.exit(exc.exit_code)
+
+
+def _printable(text: str) -> str:
+    """A message quoting input that is not valid Unicode (a lone surrogate from a JSON
+    escape or a non-UTF-8 file name) cannot be written to stderr as it is: escape it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def db_option(func: F) -> F:
