@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,7 @@ from auditor.collectors import CollectContext, Collected
 from auditor.collectors.python_env import PythonEnvironmentCollector
 from auditor.model import DependencyKind
 from auditor.sources.directory import DirectoryTree
+from tests.conftest import Ran
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "python" / "vendored"
 
@@ -108,3 +111,13 @@ def test_a_broken_vendor_txt_line_is_a_diagnostic(tmp_path: Path) -> None:
     assert {c.purl for c in found.components} == {"pkg:pypi/pip@24.0", "pkg:pypi/idna@3.7"}
     [diag] = found.diagnostics
     assert diag.location == "site-packages/pip/_vendor/vendor.txt:2"
+
+
+def test_contains_edges_are_in_the_json_contract(
+    auditor: Callable[..., Ran], validate: Callable[[str], dict[str, Any]]
+) -> None:
+    ran = auditor("scan", "--no-resolve", "--no-store", DATA, "--format", "json")
+    assert ran.code == 0, ran.stderr
+    doc = validate(ran.stdout)
+    kinds = {d["kind"] for d in doc["dependencies"]}
+    assert "contains" in kinds
