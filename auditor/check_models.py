@@ -25,7 +25,7 @@ from auditor.policy.check import check_model
 from auditor.policy.engine import Policy
 from auditor.policy.snippets import vetting_toml, waiver_toml
 from auditor.references import kind_of, references_in_text
-from auditor.sources.directory import DirectoryTree
+from auditor.sources.directory import DirectoryTree, special_kind
 from auditor.weights.inspect import is_weight_path
 
 MAX_SOURCE = 4 * 1024 * 1024
@@ -55,12 +55,23 @@ def models_in(files: Sequence[Path]) -> Collected:
     parts: list[Collected] = []
     for file in files:
         shown = file.as_posix()
-        if is_weight_path(shown):
+        if (what := _special(file)) is not None:
+            parts.append(Collected(diagnostics=(Diagnostic(shown, f"{what}; not read"),)))
+        elif is_weight_path(shown):
             tree = DirectoryTree(shown, file.parent, only=(file.name,))
             parts.append(ModelFilesCollector().collect(tree, CollectContext()))
         elif kind_of(shown) is not None:
             parts.append(_references(file, shown))
     return Collected.merge(parts)
+
+
+def _special(file: Path) -> str | None:
+    """ "a FIFO, not a regular file" (never opened: reading one waits for a writer), or None."""
+    try:
+        what = special_kind(file.stat().st_mode)
+    except OSError:
+        return None  # the reader names the problem
+    return None if what is None else f"{what}, not a regular file"
 
 
 def _references(file: Path, shown: str) -> Collected:

@@ -53,6 +53,10 @@ class ConfigError(AuditorError):
     """A bad configuration value or file."""
 
 
+class OutputError(AuditorError):
+    """A report, diff or export that cannot be written (missing rights, a full disk)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """A non-fatal, located problem: data, never raised."""

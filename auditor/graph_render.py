@@ -103,7 +103,12 @@ def origins_json(groups: Iterable[OriginGroup], by: str, scan_id: str, component
 def why_text(graph: ProvenanceGraph, why: Why) -> str:
     """Each path as one chain line, with where the first hop was found."""
     out = [f"{why.purl}: {len(why.paths) + why.more}{'+' if why.exhausted else ''} path(s)"]
-    out += [f"  found in {graph.node(e.source).label}: {_places(e)}" for e in why.found_in]
+    out += [
+        f"  vendored in {graph.node(e.source).label}"  # a component carrying a copy
+        if e.source.startswith("component:")
+        else f"  found in {graph.node(e.source).label}: {_places(e)}"
+        for e in why.found_in
+    ]
     out.append("")
     for path in why.paths:
         out.append(_chain(graph, path))

@@ -122,6 +122,8 @@ class DependencyKind(StrEnum):
 
     DEPENDS_ON = "depends_on"
     DERIVED_FROM = "derived_from"
+    CONTAINS = "contains"
+    """A distribution carries a copy of another inside it (vendored)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from auditor import __version__
 from auditor.collectors import COLLECTORS, CollectContext, Collected
 from auditor.collectors.parsers import parser_for
 from auditor.config import Config
-from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError
+from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError, UsageError
 from auditor.hashing import DigestMemo, Hasher
 from auditor.model import (
     Component,
@@ -34,7 +34,9 @@ from auditor.model import (
 from auditor.redaction import redact_scan
 from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
-from auditor.sources.directory import DirectoryTree
+from auditor.sources.directory import DirectoryTree, special_kind
+from auditor.target_history import previous_scan
+from auditor.valid_text import valid_text
 from auditor.weights.inspect import is_weight_path
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ PREFIXES: dict[str, TargetKind | None] = {
     # ModelScope's cache is a plain folder of files plus pickled indexes: a directory target.
     "modelscope": TargetKind.DIRECTORY,
 }
+DEFAULT_LOCATIONS = ("hf-cache", "modelscope")
+"""Prefixes that mean a default place when given alone (the caches the environment names)."""
 SNIFF_BYTES = 4096
 
 
@@ -79,7 +83,8 @@ def run_scan(
 
     `cache` keeps registry answers between scans (the store's); `progress` hears how
     resolution advances; `history` gives the previous scan of a target identity (the
-    store's), which rules about changed origins compare with; `memo` keeps file digests
+    store's): rules about changed origins compare with each target's own previous findings
+    (`auditor.target_history.previous_scan`); `memo` keeps file digests
     between scans (the store's), so an unchanged model cache is not hashed again.
     """
     started = _now()
@@ -98,7 +103,7 @@ def run_scan(
             "\n".join(errors),
             hint="fix or leave out the targets named above; nothing was scanned or stored",
         )
-    collected = Collected.merge(parts)
+    collected = valid_text(Collected.merge(parts))
     components = merge_components(collected.components)
     origins, resolved_findings, lineage = _resolve(components, config, cache, progress)
     components = _licensed(components, origins)
@@ -182,7 +187,7 @@ def judge(
             status=status,
         )
     scan = _signatures_required(scan, policy)
-    previous = history(scan.targets[0].identity) if history and scan.targets else None
+    previous = previous_scan(scan.targets, history) if history else None
     return evaluate(scan, policy, previous, config.today)
 
 
@@ -242,10 +247,18 @@ def open_target(
                 f"{ref}: '{prefix}:' targets are not supported by this version",
                 hint="scan a directory, an environment or a lockfile",
             )
+        if not rest and prefix not in DEFAULT_LOCATIONS:
+            raise UsageError(
+                f"'{ref}': a path must follow the prefix",
+                hint=f"write {prefix}:PATH; only hf-cache: and modelscope: alone mean a "
+                "default cache",
+            )
         raw = rest or _default_location(prefix)
     path = Path(raw).expanduser()
     if not path.exists():
         raise TargetError(f"{ref}: no such file or directory")
+    if (what := special_kind(path.stat().st_mode)) is not None:
+        raise TargetError(f"{ref}: {what}, not a file or directory; not read")
     # Imported here: the layer readers (tarfile, zlib-ng) cost ~30 ms that no other kind needs.
     from auditor.sources.image_format import is_image
 
@@ -353,11 +366,21 @@ def _collect(target: OpenTarget, context: CollectContext) -> Collected:
     if target.kind is TargetKind.IMAGE:
         return _collect_image(cast("ImageTree", target.tree), target.path, context)
     if target.file is None:
-        return Collected.merge(c.collect(target.tree, context) for c in COLLECTORS)
+        found = Collected.merge(c.collect(target.tree, context) for c in COLLECTORS)
+        return replace(found, diagnostics=found.diagnostics + _skipped(target.tree))
     head = target.path.read_bytes()[:SNIFF_BYTES]
     parser = parser_for(target.file, head)
     assert parser is not None  # checked when the target was opened
     return parser.parse(target.tree, target.file)
+
+
+def _skipped(tree: Tree) -> tuple[Diagnostic, ...]:
+    """The special files (FIFOs, sockets, devices) a folder walk met and did not open."""
+    skipped = tree.skipped if isinstance(tree, DirectoryTree) else {}
+    return tuple(
+        Diagnostic(path, f"{what}, not a regular file; skipped (never opened)")
+        for path, what in sorted(skipped.items())
+    )
 
 
 def _collect_image(tree: ImageTree, path: Path, context: CollectContext) -> Collected:

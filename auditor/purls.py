@@ -2,8 +2,41 @@
 
 from __future__ import annotations
 
+import re
+
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _visible(text: str) -> str:
+    """Lone surrogates (a JSON `\\ud800` escape, a byte of a non-UTF-8 file name) as text:
+    a purl is percent-encoded UTF-8, which cannot hold them."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _build(
+    *,
+    type: str,
+    name: str,
+    namespace: str | None = None,
+    version: str | None = None,
+    qualifiers: dict[str, str] | None = None,
+) -> str:
+    """A PackageURL from any text; ValueError (never TypeError or UnicodeEncodeError) when
+    the parts cannot make one, such as a name that is only white space."""
+    try:
+        purl = PackageURL(
+            type=type,
+            namespace=_visible(namespace) if namespace else None,
+            name=_visible(name),
+            version=_visible(version) if version else None,
+            qualifiers={k: _visible(v) for k, v in qualifiers.items()} if qualifiers else None,
+        )
+        return str(purl.to_string())
+    except TypeError:  # packageurl normalises a blank name to None, then fails to join it
+        raise ValueError(f"{name!r}: no usable purl name") from None
 
 
 def _qualifiers(vcs_url: str | None, download_url: str | None) -> dict[str, str] | None:
@@ -17,12 +50,12 @@ def pypi(
 ) -> str:
     """`pkg:pypi/<PEP 503 name>@<version>`."""
     return str(
-        PackageURL(
+        _build(
             type="pypi",
             name=canonicalize_name(name),
             version=version or None,
             qualifiers=_qualifiers(vcs_url, download_url),
-        ).to_string()
+        )
     )
 
 
@@ -32,13 +65,13 @@ def npm(
     """`pkg:npm/%40scope/name@<version>`: the scope is the purl namespace, `@` encoded."""
     scope, _, bare = name.rpartition("/") if name.startswith("@") else ("", "", name)
     return str(
-        PackageURL(
+        _build(
             type="npm",
             namespace=scope or None,
             name=bare,
             version=version or None,
             qualifiers=_qualifiers(vcs_url, download_url),
-        ).to_string()
+        )
     )
 
 
@@ -47,13 +80,13 @@ def huggingface(repo_id: str, revision: str | None = None, repo_type: str | None
     their case); datasets and spaces add `?repository_type=`."""
     namespace, _, name = repo_id.rpartition("/")
     return str(
-        PackageURL(
+        _build(
             type="huggingface",
             namespace=namespace or None,
             name=name,
             version=revision or None,
             qualifiers={"repository_type": repo_type} if repo_type not in (None, "model") else None,
-        ).to_string()
+        )
     )
 
 
@@ -61,32 +94,24 @@ def modelscope(repo_id: str, revision: str | None = None) -> str:
     """`pkg:generic/<ns>/<name>@<rev>?repository_url=modelscope` (no purl type exists)."""
     namespace, _, name = repo_id.rpartition("/")
     return str(
-        PackageURL(
+        _build(
             type="generic",
             namespace=namespace or None,
             name=name,
             version=revision or None,
             qualifiers={"repository_url": "modelscope"},
-        ).to_string()
+        )
     )
 
 
 def generic_file(name: str, sha256: str) -> str:
     """`pkg:generic/<file name>?checksum=sha256:<hex>`: a loose file known by its bytes."""
-    return str(
-        PackageURL(
-            type="generic", name=name, qualifiers={"checksum": f"sha256:{sha256}"}
-        ).to_string()
-    )
+    return str(_build(type="generic", name=name, qualifiers={"checksum": f"sha256:{sha256}"}))
 
 
 def local_folder(name: str, path: str) -> str:
     """`pkg:generic/<folder name>?download_url=file:<path>`: a local model folder."""
-    return str(
-        PackageURL(
-            type="generic", name=name, qualifiers={"download_url": f"file:{path}"}
-        ).to_string()
-    )
+    return str(_build(type="generic", name=name, qualifiers={"download_url": f"file:{path}"}))
 
 
 def os_package(
@@ -103,11 +128,11 @@ def os_package(
     rpm adds `epoch`). The namespace is the os-release ID; None when the tree has none."""
     qualifiers = {k: v for k, v in (("arch", arch), ("distro", distro), ("epoch", epoch)) if v}
     return str(
-        PackageURL(
+        _build(
             type=kind,
             namespace=namespace or None,
             name=name,
             version=version or None,
             qualifiers=qualifiers or None,
-        ).to_string()
+        )
     )

@@ -219,3 +219,54 @@ def test_unreachable_webhook_warns_and_keeps_the_scan(auditor: Auditor, tmp_path
     ran = auditor("scan", tmp_path, "--no-resolve", "--notify", "http://127.0.0.1:9/hook")
     assert ran.code == 0 and "notification not delivered: ConnectionError" in ran.stderr
     assert len(auditor("history").stdout.splitlines()) == 1
+
+
+# --- history per target identity (auditor/target_history.py) --------------------------------
+
+
+def _projects(tmp_path: Path) -> tuple[Path, Path]:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, text in ((a, "click==8.1.7\n"), (b, "six==1.16.0\nidna==3.7\n")):
+        folder.mkdir()
+        (folder / "requirements.txt").write_text(text)
+    return a, b
+
+
+def _scan(auditor: Auditor, *args: str | Path) -> str:
+    ran = auditor("scan", "--no-resolve", *args, "--format", "json")
+    assert ran.code == 0, ran.stderr
+    return str(json.loads(ran.stdout)["scan"]["id"])
+
+
+def test_diff_since_last_of_one_target_ignores_the_others(auditor: Auditor, tmp_path: Path) -> None:
+    a, b = _projects(tmp_path)
+    _scan(auditor, a, b)  # both at once
+    (a / "requirements.txt").write_text("click==8.1.8\n")
+    _scan(auditor, a)  # then only a
+    ran = auditor("diff", "--since-last", a, "--format", "json")
+    assert ran.code == 0, ran.stderr
+    diff = json.loads(ran.stdout)
+    # six and idna belong to b: not "removed" from a
+    assert diff["added"] == diff["removed"] == []
+    assert [(c["old"], c["new"]) for c in diff["changed"]] == [("8.1.7", "8.1.8")]
+    # b's own history has one scan, the shared one
+    ran = auditor("diff", "--since-last", b)
+    assert ran.code == 2 and "only one stored scan" in ran.stderr
+
+
+def test_notify_compares_each_target_with_its_own_last_scan(
+    auditor: Auditor, tmp_path: Path, webhook: tuple[WebhookState, str]
+) -> None:
+    state, url = webhook
+    a, b = _projects(tmp_path)
+    _scan(auditor, a, "--notify", url)
+    _scan(auditor, b, "--notify", url)
+    (b / "requirements.txt").write_text("six==1.16.0\nidna==3.8\n")
+    _scan(auditor, a, b, "--notify", url)  # a unchanged, b upgraded idna
+    _scan(auditor, b, "--notify", url)  # unchanged since the shared scan
+    _, first_b, both, only_b = state.received
+    assert [c["purl"] for c in first_b["added"]] == ["pkg:pypi/idna@3.7", "pkg:pypi/six@1.16.0"]
+    assert both["added"] == both["removed"] == []
+    assert [(c["name"], c["old"], c["new"]) for c in both["changed"]] == [("idna", "3.7", "3.8")]
+    # before: the shared scan's click (a's) would be "removed" from b
+    assert only_b["added"] == only_b["removed"] == only_b["changed"] == []

@@ -15,12 +15,19 @@ them: start-up time is most of a small scan's wall time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
+import sys
+import threading
+from typing import NoReturn
 
 import click
 
 from auditor import __version__
 from auditor.cli import admin, history, knowledge, scan, views
+from auditor.cli.options import EXIT_INTERRUPTED
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,6 +69,25 @@ for _command in COMMANDS:
     cli.add_command(_command)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    _exit_interrupted()
+
+
+def _exit_interrupted() -> NoReturn:
+    # On a terminal "^C" (or the progress line) holds the cursor: start a fresh line.
+    start = "\n" if sys.stderr.isatty() else ""
+    sys.stderr.write(f"{start}interrupted: a scan not saved yet was not stored\n")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    # At once, from the handler: unwinding would wait for resolution workers sitting in a
+    # slow request. The store stays consistent: a scan is saved in one transaction, which
+    # SQLite (its journal) and PostgreSQL (the dropped connection) roll back.
+    os._exit(EXIT_INTERRUPTED)
+
+
 def main() -> None:
     """Console-script entry point."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
     cli(prog_name="auditor")

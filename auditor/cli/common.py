@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from auditor.config import db_url
 if TYPE_CHECKING:
     from auditor.model import Scan
     from auditor.policy.engine import Policy
+    from auditor.store import Store
 
 
 def effective_policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
@@ -48,28 +50,52 @@ def echo(text: str, err: bool = False, nl: bool = True) -> None:
     click.echo(terminal_lines(text), err=err, nl=nl)
 
 
+def history_scan(store: Store, scan_id: str) -> Scan:
+    """A stored scan to compare with (diff, --notify, changed origins): without the detail
+    diffs never read, except the locations that tell a many-target scan's targets apart
+    (`auditor.target_history.for_target`)."""
+    found = store.load_scan(scan_id, detail=False)
+    return found if len(found.targets) <= 1 else store.load_scan(scan_id, detail=True)
+
+
 def write_text(text: str, output: Path | None, what: str) -> None:
-    if output is None:
-        echo(text, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    click.echo(f"{what} written to {output}", err=True)
+    """`text` to stdout or to `output` (its missing parent folders created); OutputError
+    naming the file when it cannot be written."""
+    put(text, output)
+    if output is not None:
+        click.echo(f"{what} written to {output}", err=True)
+
+
+def put(text: str, output: Path | None) -> None:
+    """Write `text` to `output`, or stdout when None; OutputError naming where it failed."""
+    from auditor.errors import OutputError
+
+    where = "stdout" if output is None else str(output)
+    try:
+        if output is None:  # a terminal or a CI log: no control sequences, no workflow commands
+            from auditor.escape import terminal_lines
+
+            sys.stdout.write(terminal_lines(text))
+            sys.stdout.flush()
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        if output is None:  # nothing more can reach it; spare Python's exit-time flush
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
+        raise OutputError(f"{where}: cannot write: {exc.strerror or exc}") from None
 
 
 def emit(result: Scan, fmt: str, output: Path | None, min_severity: str = "low") -> None:
     from auditor.model import Severity
     from auditor.render import renderer
 
-    text = renderer(fmt, Severity(min_severity)).render(result)
-    if output is None:
-        echo(text, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
-    click.echo(
-        f"scan {result.id}: {result.status.value}, {len(result.components)} components, "
-        f"{len(result.findings)} findings, {len(result.diagnostics)} diagnostics; "
-        f"{fmt} written to {output}",
-        err=True,
-    )
+    put(renderer(fmt, Severity(min_severity)).render(result), output)
+    if output is not None:
+        click.echo(
+            f"scan {result.id}: {result.status.value}, {len(result.components)} components, "
+            f"{len(result.findings)} findings, {len(result.diagnostics)} diagnostics; "
+            f"{fmt} written to {output}",
+            err=True,
+        )

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.common import echo, write_text
+from auditor.cli.common import echo, history_scan, write_text
 from auditor.cli.options import db_option, fail
 from auditor.config import db_url
 from auditor.errors import AuditorError
 from auditor.escape import terminal
 
 if TYPE_CHECKING:
+    from auditor.model import Scan
     from auditor.store import Store
 
 DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -104,19 +105,33 @@ def diff(
                 hint="auditor diff A B  |  auditor diff --since-last TARGET",
             )
         with open_store(db_url(db, os.environ)) as store:
-            if since_last is not None:
-                identity = _identity(store, since_last)
-                ids = [s.id for s in store.list_scans(identity, 2)]
-                if len(ids) < 2:
-                    raise UsageError(
-                        f"{identity}: only one stored scan, nothing to compare",
-                        hint="scan it again, then diff",
-                    )
-                scans = (ids[1], ids[0])
-            old, new = (store.load_scan(s, detail=False) for s in scans)
+            if since_last is None:
+                old, new = (store.load_scan(s, detail=False) for s in scans)
+            else:
+                old, new = _last_two(store, _identity(store, since_last))
     except AuditorError as exc:
         fail(exc, debug)
-    write_text(render_diff(diff_scans(old, new), fmt), output, f"{fmt} diff")
+    try:
+        write_text(render_diff(diff_scans(old, new), fmt), output, f"{fmt} diff")
+    except AuditorError as exc:
+        fail(exc, debug)
+
+
+def _last_two(store: Store, identity: str) -> tuple[Scan, Scan]:
+    """The last two scans of one target identity, each narrowed to that target (a scan of
+    several targets holds the others' components too)."""
+    from auditor.errors import UsageError
+    from auditor.target_history import for_target
+
+    ids = [s.id for s in store.list_scans(identity, 2)]
+    if len(ids) < 2:
+        raise UsageError(
+            f"{identity}: only one stored scan, nothing to compare",
+            hint="scan it again, then diff",
+        )
+    old, new = (for_target(history_scan(store, i), identity) for i in (ids[1], ids[0]))
+    assert old is not None and new is not None  # list_scans chose them by this identity
+    return old, new
 
 
 def parse_duration(text: str) -> float:

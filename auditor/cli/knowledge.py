@@ -91,7 +91,7 @@ def rules_validate(debug: bool, path: Path) -> None:
                 )
             problems.extend(e.message for e in errors)
         except AuditorError as exc:
-            problems.append(exc.message)
+            problems.extend(exc.message.splitlines())
     if not files:
         problems.append(f"{path}: no .yaml, .yml or .toml files to check")
     for problem in problems:

@@ -20,6 +20,7 @@ from auditor.signatures import signature_trust
 EXIT_POLICY = 1
 EXIT_UNUSABLE = 2
 EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 SEVERITIES = tuple(s.value for s in Severity)
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -31,11 +32,19 @@ def fail(exc: AuditorError, debug: bool) -> NoReturn:
     from auditor.escape import terminal_lines
     from auditor.urls import redact_text
 
-    # Messages name files, values and URLs from the input: redacted, terminal-safe.
-    click.echo(terminal_lines(redact_text(f"error: {exc.message}")), err=True)
+    # Messages name files, values and URLs from the input: redacted, terminal-safe; several
+    # problems: one `error:` line each.
+    for line in exc.message.splitlines():
+        click.echo(terminal_lines(redact_text(f"error: {line}")), err=True)
     if exc.hint:
         click.echo(terminal_lines(redact_text(f"hint: {exc.hint}")), err=True)
     sys.exit(exc.exit_code)
+
+
+def _printable(text: str) -> str:
+    """A message quoting input that is not valid Unicode (a lone surrogate from a JSON
+    escape or a non-UTF-8 file name) cannot be written to stderr as it is: escape it."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def db_option(func: F) -> F:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.common import echo, effective_policy, emit
+from auditor.cli.common import echo, effective_policy, emit, history_scan
 from auditor.cli.options import (
     EXIT_PARTIAL,
     EXIT_POLICY,
@@ -24,13 +24,16 @@ from auditor.cli.options import (
     signature_options,
 )
 from auditor.config import Config, db_url, target_folder
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, OutputError
 from auditor.escape import terminal
 from auditor.model import Action, Scan, ScanStatus, Severity
 from auditor.signatures import SignatureTrust
 
 if TYPE_CHECKING:
     from auditor.store import Store
+
+MAX_CONCURRENCY = 16
+"""Registry requests in flight per host, at most (`auditor.http.HttpSettings.per_host`)."""
 
 
 @click.command()
@@ -53,7 +56,8 @@ if TYPE_CHECKING:
     help="PyPI base URL (default: AUDITOR_PYPI_URL, else pip's configured index).",
 )
 @click.option(
-    "--concurrency", type=click.IntRange(1, 256), default=16, show_default=True,
+    "--concurrency", type=click.IntRange(1, MAX_CONCURRENCY), default=MAX_CONCURRENCY,
+    show_default=True,
     help="Registry requests in flight per host (at most 16).",
 )  # fmt: skip
 @click.option(
@@ -172,7 +176,13 @@ def scan(
     finally:
         if store is not None:
             store.close()
-    emit(result, fmt, output, min_severity)
+    try:
+        emit(result, fmt, output, min_severity)
+    except OutputError as exc:
+        fail(_unwritten(exc, result, fmt, stored=config.store and store_error is None), debug)
+    for ref in _empty_targets(result):
+        echo(f"warning: {ref}: nothing found (no lockfile, environment, package "
+                   "database, model or weight file this version reads)", err=True)  # fmt: skip
     if notice is not None:
         echo(notice, err=True)
     if store_error is not None:
@@ -246,14 +256,14 @@ def check_models(
 
 def _history(store: Store | None) -> Callable[[str], Scan | None] | None:
     """The previous scan of a target identity, read before this scan is saved (for rules
-    on changed origins); unreadable history is treated as none."""
+    on changed origins and --notify); unreadable history is treated as none."""
     if store is None:
         return None
 
     def previous(identity: str) -> Scan | None:
         try:
             found = store.latest_scan(identity)
-            return store.load_scan(found, detail=False) if found is not None else None
+            return history_scan(store, found) if found is not None else None
         except AuditorError as exc:
             logging.getLogger(__name__).warning("previous scan unreadable: %s", exc.message)
             return None
@@ -275,16 +285,12 @@ def _open_store(config: Config, needed: bool) -> tuple[Store | None, AuditorErro
 
 
 def _previous_scan(store: Store | None, result: Scan) -> Scan | None:
-    """The newest stored scan of the first target, read before `result` is saved; None if
-    there is none or it cannot be read (the notification then lists everything)."""
-    if store is None or not result.targets:
-        return None
-    try:
-        found = store.latest_scan(result.targets[0].identity)
-        return store.load_scan(found, detail=False) if found is not None else None
-    except AuditorError as exc:
-        logging.getLogger(__name__).warning("previous scan unreadable: %s", exc.message)
-        return None
+    """What each target of `result` found when it was last scanned, read before `result` is
+    saved; None if none was (the notification then lists everything)."""
+    from auditor.target_history import previous_scan
+
+    history = _history(store)
+    return previous_scan(result.targets, history) if history is not None else None
 
 
 def _notify(
@@ -301,6 +307,21 @@ def _notify(
     except AuditorError as exc:
         return f"warning: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
     return None
+
+
+def _empty_targets(result: Scan) -> list[str]:
+    """Targets in which no component was found (an empty folder, a typo'd path to one)."""
+    found = {loc.target for c in result.components for loc in c.locations}
+    return [t.ref for t in result.targets if t.ref not in found]
+
+
+def _unwritten(exc: OutputError, result: Scan, fmt: str, stored: bool) -> OutputError:
+    """The output error, with how to get the report once the scan is stored (or that it is
+    not)."""
+    if not stored:
+        return OutputError(exc.message, hint=f"scan {result.id} was not stored; run it again")
+    again = f"auditor report {result.id} --format {fmt} -o FILE"
+    return OutputError(exc.message, hint=f"scan {result.id} is stored; write it with: {again}")
 
 
 def _progress(done: int, total: int) -> None:

@@ -63,7 +63,10 @@ def origins(
     groups = origin_groups(stored, by)  # no graph to build: auditor.graph.trace answers
     n = len(stored.components)
     text = origins_json(groups, by, stored.id, n) if fmt == "json" else origins_table(groups, by, n)
-    write_text(text, output, f"origins by {by}")
+    try:
+        write_text(text, output, f"origins by {by}")
+    except AuditorError as exc:
+        fail(exc, debug)
 
 
 @click.command()
@@ -128,7 +131,10 @@ def graph(
             built = built.focus(focus, 2 if depth is None else depth)
     except AuditorError as exc:
         fail(exc, debug)
-    write_text(export(built, fmt), output, f"{fmt} graph")
+    try:
+        write_text(export(built, fmt), output, f"{fmt} graph")
+    except AuditorError as exc:
+        fail(exc, debug)
 
 
 @click.command()

@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from packageurl import PackageURL
-
+from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
 from auditor.collectors.modelscope_files import modelscope_prefixes
 from auditor.errors import Diagnostic, ParseError
@@ -102,7 +101,10 @@ def model_roots(paths: Iterable[str], ref: str) -> list[ModelRoot]:
         snapshot = _SNAPSHOT.match(path)
         is_weight = PurePosixPath(path).suffix.lower() in WEIGHT_SUFFIXES
         if snapshot is not None:
-            root = _snapshot_root(snapshot)
+            try:
+                root = _snapshot_root(snapshot)
+            except ValueError:  # a repo folder whose name names nothing (`models--org-- `)
+                continue
         elif is_weight or PurePosixPath(path).name == SIGNATURE_NAME:
             folder = _parent(path)
             top = next((s for s in sorted(signed, key=len) if _within(folder, s)), folder)
@@ -126,15 +128,7 @@ def _snapshot_root(match: re.Match[str]) -> ModelRoot:
     _, repo_type, folder, commit = match.groups()
     # huggingface_hub parses the folder name the same way (scan_cache_dir).
     repo_id = folder.replace("--", "/")
-    namespace, _, name = repo_id.rpartition("/")
-    qualifiers = {"repository_type": repo_type[:-1]} if repo_type != "models" else None
-    purl = PackageURL(
-        type="huggingface",
-        namespace=namespace or None,
-        name=name,
-        version=commit,
-        qualifiers=qualifiers,
-    ).to_string()
+    purl = purls.huggingface(repo_id, commit, repo_type[:-1])
     kind = ComponentKind.DATASET if repo_type == "datasets" else ComponentKind.MODEL
     return ModelRoot(match.group(0).rstrip("/"), str(purl), kind, repo_id, commit, False)
 
@@ -204,11 +198,8 @@ def _unsigned_weights(
     for rel in weights:
         path = _join(root.path, rel)
         name = PurePosixPath(rel).name
-        purl = PackageURL(
-            type="generic", name=name, qualifiers={"checksum": f"sha256:{digests[rel]}"}
-        )
         component = Component(
-            purl=str(purl.to_string()),
+            purl=purls.generic_file(name, digests[rel]),
             kind=ComponentKind.WEIGHTS,
             name=name,
             version=None,
@@ -287,8 +278,7 @@ def _directory_purl(name: str, files: list[str], digests: dict[str, str]) -> str
     sha256 `files` manifest (sha256 over the files' digests in path order), so the same bytes
     get the same identity wherever they sit."""
     root = hashlib.sha256(b"".join(bytes.fromhex(digests[f]) for f in files)).hexdigest()
-    purl = PackageURL(type="generic", name=name, qualifiers={"checksum": f"sha256:{root}"})
-    return str(purl.to_string())
+    return purls.generic_file(name, root)
 
 
 def _join(root: str, rel: str) -> str:

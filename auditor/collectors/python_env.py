@@ -2,9 +2,11 @@
 
 A distribution counts only when its metadata folder sits directly in a `site-packages` or
 `dist-packages` folder (or at the tree root when the target is itself a site-packages):
-dist-info folders deeper down are another distribution's data (vendored copies, test
-fixtures). Each site-packages is read on its own: its Python version decides markers, and
-its dependency edges only join distributions installed next to each other. RECORD is
+dist-info folders deeper down are another distribution's data (test fixtures), except
+vendored copies (`<package>/_vendor/`, pip's `vendor.txt`: `python_vendored.py`), listed with
+a `contains` edge from their carrier. Each site-packages is read on its own: its Python
+version decides markers, and its dependency edges only join distributions installed next to
+each other. RECORD is
 checked cheaply (parseable, listed files present) rather than hashed, which would read
 every installed byte; a missing file is a Diagnostic, since it says the environment is
 damaged rather than where a package came from.
@@ -16,6 +18,7 @@ import csv
 import io
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -30,6 +33,12 @@ from auditor import purls
 from auditor.bounded import load_json
 from auditor.collectors import CollectContext, Collected, Collector
 from auditor.collectors.packaged_weights import packaged_weights
+from auditor.collectors.python_vendored import (
+    VENDOR_DIR,
+    Vendored,
+    vendored_components,
+    vendored_entry,
+)
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
     Component,
@@ -79,14 +88,35 @@ class PythonEnvironmentCollector(Collector):
         paths = list(tree.index())
         root_is_site = any(re.fullmatch(r"[^/]+\.dist-info/METADATA", p) for p in paths)
         sites: dict[str, list[tuple[str, str]]] = {}
+        vendored: dict[str, list[Vendored]] = {}
+
+        def is_site(folder: str) -> bool:
+            return posixpath.basename(folder) in _SITE_DIRS or (folder == "" and root_is_site)
+
         for path in paths:
+            if f"{VENDOR_DIR}/" in path and (found := _vendored(path, is_site)) is not None:
+                vendored.setdefault(found[0], []).append(found[1])
+                continue
             dist_dir = _dist_dir(path)
             if dist_dir is None:
                 continue
             site = posixpath.dirname(dist_dir)
-            if posixpath.basename(site) in _SITE_DIRS or (site == "" and root_is_site):
+            if is_site(site):
                 sites.setdefault(site, []).append((dist_dir, path))
-        return Collected.merge(_collect_site(tree, site, found) for site, found in sites.items())
+        return Collected.merge(
+            _collect_site(tree, site, sites.get(site, []), vendored.get(site, []))
+            for site in dict.fromkeys([*sites, *vendored])
+        )
+
+
+def _vendored(path: str, is_site: Callable[[str], bool]) -> tuple[str, Vendored] | None:
+    """(site, entry) when `path` is vendored metadata of a package installed in a site."""
+    parts = path.split("/")
+    if VENDOR_DIR not in parts[1:]:
+        return None
+    site = "/".join(parts[: parts.index(VENDOR_DIR, 1) - 1])
+    found = vendored_entry(site, path) if is_site(site) else None
+    return (site, found) if found is not None else None
 
 
 def _dist_dir(path: str) -> str | None:
@@ -99,14 +129,13 @@ def _dist_dir(path: str) -> str | None:
     return path if name.endswith(".egg-info") else None
 
 
-def _collect_site(tree: Tree, site: str, found: list[tuple[str, str]]) -> Collected:
+def _collect_site(
+    tree: Tree, site: str, found: list[tuple[str, str]], vendored: list[Vendored]
+) -> Collected:
     diagnostics: list[Diagnostic] = []
     envs = _environments(tree, site)
-    dists = [
-        dist
-        for dist_dir, meta in found
-        if (dist := _read_dist(tree, dist_dir, meta, diagnostics)) is not None
-    ]
+    read = [(dist_dir, _read_dist(tree, dist_dir, meta, diagnostics)) for dist_dir, meta in found]
+    dists = [dist for _, dist in read if dist is not None]
     installed: dict[str, list[int]] = {}
     for index, dist in enumerate(dists):
         installed.setdefault(canonicalize_name(dist.component.name), []).append(index)
@@ -139,7 +168,23 @@ def _collect_site(tree: Tree, site: str, found: list[tuple[str, str]]) -> Collec
         for i, d in enumerate(dists)
     )
     findings = tuple(f for d in dists for f in d.findings)
+    if vendored:
+        carriers = [(d.component, dist_dir) for dist_dir, d in read if d is not None]
+        copies, contains = vendored_components(
+            tree, site, vendored, carriers, _vendored_dist, diagnostics
+        )
+        components += tuple(copies)
+        dependencies += contains
     return Collected(components, tuple(dependencies), findings, tuple(diagnostics))
+
+
+def _vendored_dist(
+    tree: Tree, dist_dir: str, meta: str, diagnostics: list[Diagnostic]
+) -> Component | None:
+    """A vendored copy's component: its own requirements name copies beside it, never the
+    site's distributions, so no edge is drawn from them."""
+    dist = _read_dist(tree, dist_dir, meta, diagnostics)
+    return dist.component if dist is not None else None
 
 
 def _scope(

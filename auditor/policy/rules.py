@@ -11,6 +11,7 @@ all so `auditor rules validate` can list every mistake at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,7 +145,8 @@ def parse_pack(text: str, file: str, default_name: str) -> tuple[Pack | None, li
                 continue
             found = parse_rule(entry)
         except PolicyError as exc:
-            errors.append(exc)
+            # The first problem first, then the others parse_rule stopped before.
+            errors.extend({e.message: e for e in (exc, *_rule_problems(entry))}.values())
             continue
         if found.id in seen:
             errors.append(
@@ -159,6 +161,51 @@ def parse_pack(text: str, file: str, default_name: str) -> tuple[Pack | None, li
     if errors:
         return None, errors
     return Pack(name, file, description, tuple(rules), tuple(overrides)), []
+
+
+def _rule_problems(entry: Y) -> list[PolicyError]:
+    """Problems of a rule entry that parse_rule refused at its first: each field checked on
+    its own, so `rules validate` names them all in one run."""
+    if not isinstance(entry.value, dict):
+        return []
+    fields = entry.value
+    problems = [
+        value.error(f"unexpected key {key!r} (allowed: {', '.join(sorted(RULE_KEYS))})")
+        for key, value in fields.items()
+        if key not in RULE_KEYS
+    ]
+    if missing := _missing(fields):
+        problems.append(entry.error(missing))
+    rule_id = fields.get("id")
+    if rule_id is not None and not RULE_ID.fullmatch(str(rule_id.value)):
+        shape = "lower-case words joined by dots, like origin.unknown"
+        problems.append(rule_id.error(f"id {rule_id.value!r}: {shape}"))
+    checks: list[Callable[[], object]] = [
+        lambda: _text(fields["title"], "title"),
+        lambda: _choice(fields["severity"], "severity", Severity),
+        lambda: _choice(fields["action"], "action", Action),
+        lambda: parse_condition(fields["when"]),
+    ]
+    keys = ("title", "severity", "action", "when")
+    for key, check in zip(keys, checks, strict=True):
+        if key in fields:
+            try:
+                check()
+            except PolicyError as exc:
+                problems.append(exc)
+    return problems
+
+
+REQUIRED = ("id", "title", "severity", "action", "when", "message")
+
+
+def _missing(fields: dict[str, Y]) -> str | None:
+    """ "rule x without `title`, `when`", naming every required key that is missing."""
+    missing = [k for k in REQUIRED if k not in fields]
+    if not missing:
+        return None
+    named = f"rule {fields['id'].value}" if "id" in fields else "rule"
+    return f"{named} without {', '.join(f'`{k}`' for k in missing)}"
 
 
 def _text(node: Y, key: str) -> str:
@@ -189,7 +236,7 @@ def parse_rule(entry: Y) -> Rule:
         if key not in RULE_KEYS:
             raise value.error(f"unexpected key {key!r} (allowed: {', '.join(sorted(RULE_KEYS))})")
     if "id" not in fields:
-        raise entry.error("rule without `id`")
+        raise entry.error(str(_missing(fields)))
     rule_id = _text(fields["id"], "id")
     if not RULE_ID.fullmatch(rule_id):
         raise fields["id"].error(
@@ -201,9 +248,8 @@ def parse_rule(entry: Y) -> Rule:
         raise fields["id"].error(
             f"id {rule_id} is a built-in rule: override it with `builtin: {rule_id}`"
         )
-    for key in ("title", "severity", "action", "when", "message"):
-        if key not in fields:
-            raise entry.error(f"rule {rule_id} without `{key}`")
+    if missing := _missing(fields):
+        raise entry.error(missing)
     message = _text(fields["message"], "message")
     for name in PLACEHOLDER.findall(message):
         if name not in FACTS:

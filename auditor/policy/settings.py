@@ -10,15 +10,18 @@ adds its rule packs (and a directory's own auditor.toml).
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from auditor.bounded import load_toml
 from auditor.config import POLICY_FILE, PYPROJECT
 from auditor.model import Action, Finding, Severity
 from auditor.policy.yamlnodes import PolicyError
+
+T = TypeVar("T")
 
 LIST_KEYS = ("vetted_publishers", "vetted_models", "review_countries", "require_signatures")
 INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1, "typosquat_min_score": 50}
@@ -101,13 +104,34 @@ def default_names() -> dict[str, object]:
     return names
 
 
+class PolicyProblems(PolicyError):
+    """Every problem found in the configuration files, not only the first."""
+
+    def __init__(self, problems: list[PolicyError]) -> None:
+        first = problems[0]
+        super().__init__(first.file, first.line, first.reason)
+        self.message = "\n".join(p.message for p in problems)
+        self.problems = tuple(problems)
+
+
 def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
-    """The settings from the discovered file, with `--policy` laid over it."""
+    """The settings from the discovered file, with `--policy` laid over it; PolicyProblems
+    lists every problem of every file read."""
+    problems: list[PolicyError] = []
+    settings = _load_settings(discovered, flag, problems)
+    if problems:
+        raise PolicyProblems(problems)
+    return settings
+
+
+def _load_settings(
+    discovered: Path | None, flag: Path | None, problems: list[PolicyError]
+) -> PolicySettings:
     raw: dict[str, Any] = {}
     sources: list[str] = []
     packs: list[str] = ["default"]
     if discovered is not None:
-        _lay(raw, packs, read_table(discovered), discovered)
+        _lay(raw, packs, _read_toml(discovered, problems), discovered, problems)
         sources.append(str(discovered))
     if flag is not None:
         if not flag.exists():
@@ -115,7 +139,7 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
         if flag.is_dir():
             own = flag / POLICY_FILE
             if own.is_file():
-                _lay(raw, packs, read_table(own), own)
+                _lay(raw, packs, _read_toml(own, problems), own, problems)
                 sources.append(str(own))
             found = sorted(p for p in flag.iterdir() if is_pack_file(p))
             packs.extend(str(p.resolve()) for p in found)
@@ -124,14 +148,31 @@ def load_settings(discovered: Path | None, flag: Path | None) -> PolicySettings:
             packs.append(str(flag.resolve()))
             sources.append(str(flag))
         else:
-            _lay(raw, packs, read_table(flag), flag)
+            _lay(raw, packs, _read_toml(flag, problems), flag, problems)
             sources.append(str(flag))
-    return _settings(raw, packs, tuple(sources))
+    return _settings(raw, packs, tuple(sources), problems)
+
+
+def _read_toml(path: Path, problems: list[PolicyError]) -> tuple[dict[str, Any], str]:
+    """The file's policy table (`{}` when it cannot be read: the problem is recorded)."""
+    try:
+        return _read_table(path, problems)
+    except PolicyError as exc:
+        problems.append(exc)
+        return {}, str(path)
 
 
 def read_table(path: Path) -> tuple[dict[str, Any], str]:
     """A policy file's table (`[tool.auditor]` or the top level) and how to name where it
-    came from; PolicyError for unreadable TOML or an unknown key."""
+    came from; PolicyProblems for unreadable TOML or unknown keys (every one)."""
+    problems: list[PolicyError] = []
+    found = _read_table(path, problems)
+    if problems:
+        raise PolicyProblems(problems)
+    return found
+
+
+def _read_table(path: Path, problems: list[PolicyError]) -> tuple[dict[str, Any], str]:
     try:
         doc = load_toml(path.read_text(encoding="utf-8"))  # a project's: nesting checked
     except (OSError, UnicodeDecodeError) as exc:
@@ -149,77 +190,109 @@ def read_table(path: Path) -> tuple[dict[str, Any], str]:
         where = str(path)
     if not isinstance(table, dict):
         raise PolicyError(str(path), None, "[tool.auditor] must be a table")
-    for key in table:
-        if key not in KEYS:
-            raise PolicyError(
-                where, None, f"unknown key {key!r} (known: {', '.join(sorted(KEYS))})"
-            )
-    return table, where
+    known = ", ".join(sorted(KEYS))
+    problems.extend(
+        PolicyError(where, None, f"unknown key {key!r} (known: {known})")
+        for key in table
+        if key not in KEYS
+    )
+    return {k: v for k, v in table.items() if k in KEYS}, where
 
 
 def _lay(
-    raw: dict[str, Any], packs: list[str], found: tuple[dict[str, Any], str], path: Path
+    raw: dict[str, Any],
+    packs: list[str],
+    found: tuple[dict[str, Any], str],
+    path: Path,
+    problems: list[PolicyError],
 ) -> None:
     table, where = found
     for key, value in table.items():
-        if key == "packs":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise PolicyError(where, None, "packs: a list of pack names or paths")
-            packs[:] = [
-                v
-                if "/" not in v and not v.endswith(PACK_SUFFIXES)
-                else str((path.parent / v).resolve())
-                for v in value
-            ]
-        elif key in ("disable", "waivers"):
-            if not isinstance(value, list):
-                raise PolicyError(where, None, f"{key}: must be a list")
-            raw.setdefault(key, []).extend((item, where) for item in value)
-        elif key in ("severity", "action", "lists"):
-            if not isinstance(value, dict):
-                raise PolicyError(where, None, f"{key}: must be a table")
-            raw.setdefault(key, {}).update({k: (v, where) for k, v in value.items()})
-        else:
-            raw[key] = (value, where)
+        try:
+            _lay_key(raw, packs, key, value, where, path)
+        except PolicyError as exc:
+            problems.append(exc)
 
 
-def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -> PolicySettings:
+def _lay_key(
+    raw: dict[str, Any], packs: list[str], key: str, value: Any, where: str, path: Path
+) -> None:
+    """One key of one file laid over what earlier files set; PolicyError when malformed."""
+    if key == "packs":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise PolicyError(where, None, "packs: a list of pack names or paths")
+        packs[:] = [
+            v
+            if "/" not in v and not v.endswith(PACK_SUFFIXES)
+            else str((path.parent / v).resolve())
+            for v in value
+        ]
+    elif key in ("disable", "waivers"):
+        if not isinstance(value, list):
+            raise PolicyError(where, None, f"{key}: must be a list")
+        raw.setdefault(key, []).extend((item, where) for item in value)
+    elif key in ("severity", "action", "lists"):
+        if not isinstance(value, dict):
+            raise PolicyError(where, None, f"{key}: must be a table")
+        raw.setdefault(key, {}).update({k: (v, where) for k, v in value.items()})
+    else:
+        raw[key] = (value, where)
+
+
+def _settings(
+    raw: dict[str, Any], packs: list[str], sources: tuple[str, ...], problems: list[PolicyError]
+) -> PolicySettings:
+    """Each key checked on its own, so one run names every problem (`problems`)."""
+
+    def checked(check: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return check(*args)
+        except PolicyError as exc:
+            problems.append(exc)
+            return None
+
     names = default_names()
     for key in LIST_KEYS:
         if key in raw:
-            value, where = raw[key]
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise PolicyError(where, None, f"{key}: must be a list of text")
-            names[key] = list(value)
+            texts = checked(_text_list, key, *raw[key])
+            if texts is not None:
+                names[key] = texts
     for key in INT_KEYS:
         if key in raw:
-            value, where = raw[key]
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise PolicyError(where, None, f"{key}: must be a whole number >= 0")
-            names[key] = value
+            number = checked(_whole_number, key, *raw[key])
+            if number is not None:
+                names[key] = number
     for name, (value, where) in raw.get("lists", {}).items():
         if not isinstance(value, list) or name in names:
-            raise PolicyError(
+            problems.append(PolicyError(
                 where, None, f"lists.{name}: must be a list, named unlike the built-in settings"
-            )
+            ))  # fmt: skip
+            continue
         names[name] = list(value)
     disable: list[str] = []
     for item, where in raw.get("disable", []):
         if not isinstance(item, str):
-            raise PolicyError(where, None, "disable: a list of rule ids or globs")
+            problems.append(PolicyError(where, None, "disable: a list of rule ids or globs"))
+            continue
         disable.append(item)
     severity = {
-        rule: enum_value(Severity, v, where, f"severity.{rule}")
+        rule: found
         for rule, (v, where) in raw.get("severity", {}).items()
+        if (found := checked(enum_value, Severity, v, where, f"severity.{rule}")) is not None
     }
     action = {
-        rule: enum_value(Action, v, where, f"action.{rule}")
+        rule: found
         for rule, (v, where) in raw.get("action", {}).items()
+        if (found := checked(enum_value, Action, v, where, f"action.{rule}")) is not None
     }
     waivers = tuple(
-        parse_waiver(item, where, n) for n, (item, where) in enumerate(raw.get("waivers", []), 1)
+        waiver
+        for n, (item, where) in enumerate(raw.get("waivers", []), 1)
+        if (waiver := checked(parse_waiver, item, where, n)) is not None
     )
-    vulns, allow = (_flag(raw, key) for key in ("vulnerabilities", "allow_target_waivers"))
+    vulns, allow = (
+        bool(checked(_flag, raw, key)) for key in ("vulnerabilities", "allow_target_waivers")
+    )
     return PolicySettings(
         packs=tuple(dict.fromkeys(packs)),
         disable=tuple(disable),
@@ -231,6 +304,28 @@ def _settings(raw: dict[str, Any], packs: list[str], sources: tuple[str, ...]) -
         sources=sources,
         allow_target_waivers=allow,
     )
+
+
+def _text_list(key: str, value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError(where, None, f"{key}: must be a list of text")
+    if key == "review_countries":
+        from iso3166 import countries_by_alpha2
+
+        # Matched case-insensitively, as `origin.review-country` compares them.
+        wrong = [v for v in value if v.upper() not in countries_by_alpha2]
+        if wrong:
+            raise PolicyError(
+                where, None, f"review_countries: {', '.join(map(repr, wrong))} "
+                "not ISO 3166-1 alpha-2 codes (two capital letters, such as \"DE\" or \"CN\")",
+            )  # fmt: skip
+    return list(value)
+
+
+def _whole_number(key: str, value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PolicyError(where, None, f"{key}: must be a whole number >= 0")
+    return value
 
 
 def _flag(raw: dict[str, Any], key: str) -> bool:

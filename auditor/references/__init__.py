@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import Diagnostic
+from auditor.sources.directory import special_kind
 
 PINNED = re.compile(r"[0-9a-f]{40}")
 
@@ -53,7 +54,15 @@ class Extracted:
 PYTHON_SUFFIXES = (".py", ".pyi")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 SHELL_SUFFIXES = (".sh", ".bash", ".zsh", ".dockerfile")
-_SHELL_NAMES = re.compile(r"(?:Dockerfile|Containerfile)(?:\..*)?|Makefile")
+_SHELL_NAMES = re.compile(r"(?:Dockerfile|Containerfile)(?:\.(?![0-9])[\w-]+)?|Makefile")
+"""`Dockerfile`, `Containerfile.dev`: build files. A suffix of several parts or starting with
+a digit is something else (`Containerfile.5.gz` is the format's man page)."""
+_NOT_BUILD_FILES = frozenset(
+    ("md", "txt", "rst", "adoc", "html", "pdf", "man", "gz", "bz2", "xz", "zst", "zip", "tar",
+     "bak", "orig", "rej", "old", "tmp", "swp", "sig", "asc", "sha256", "json", "yaml", "yml",
+     "toml", "dockerignore")
+)  # fmt: skip
+"""Suffixes of documents, archives, backups and sidecars named after a build file."""
 _NOT_CONFIG = re.compile(
     r"(?:package-lock|npm-shrinkwrap|composer|tsconfig|jsconfig|pnpm-lock|pyproject)\.\w+$"
     r"|(?:config|adapter_config|tokenizer_config|generation_config)\.json$"
@@ -70,9 +79,16 @@ def kind_of(path: str) -> str | None:
         return "python"
     if lower.endswith(CONFIG_SUFFIXES) and not _NOT_CONFIG.search(name):
         return "config"
-    if lower.endswith(SHELL_SUFFIXES) or _SHELL_NAMES.fullmatch(name):
+    if lower.endswith(SHELL_SUFFIXES) or _is_build_file(name):
         return "shell"
     return None
+
+
+def _is_build_file(name: str) -> bool:
+    """A Dockerfile, Containerfile (with a variant suffix such as `.dev`) or Makefile."""
+    return _SHELL_NAMES.fullmatch(name) is not None and (
+        name.rpartition(".")[2].lower() not in _NOT_BUILD_FILES
+    )
 
 
 def references_in_text(path: str, text: str) -> Extracted:
@@ -107,7 +123,11 @@ def references_in_files(paths: Iterable[Path]) -> Extracted:
         if kind_of(name) is None:
             continue
         try:
-            if path.stat().st_size > MAX_FILE:
+            st = path.stat()
+            if (what := special_kind(st.st_mode)) is not None:
+                diagnostics.append(Diagnostic(name, f"{what}, not a regular file; not read"))
+                continue
+            if st.st_size > MAX_FILE:
                 continue
             text = path.read_bytes().decode("utf-8-sig")
         except OSError as exc:

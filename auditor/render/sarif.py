@@ -163,10 +163,12 @@ def _result(
 
 def _location(loc: Location, target: Target | None) -> dict[str, Any]:
     facts = {"target": loc.target} | ({"layer": loc.layer} if loc.layer else {})
+    # An installed distribution is found at its metadata folder; code scanning wants a file.
+    path = f"{loc.path}/METADATA" if loc.path.endswith(".dist-info") else loc.path
     if loc.layer is not None or target is None or target.kind is TargetKind.IMAGE:
         # A path inside an image (or an unknown target) is relative to that image's root.
-        return _physical(loc.path, loc.line, facts)
-    return _physical(_repo_path(target, loc.path), loc.line, facts)
+        return _physical(path, loc.line, facts)
+    return _physical(_repo_path(target, path), loc.line, facts)
 
 
 def _target_location(target: Target) -> dict[str, Any]:

@@ -58,6 +58,13 @@ class SpdxRenderer(Renderer):
         return json.dumps(spdx_document(scan), indent=2, ensure_ascii=False) + "\n"
 
 
+SPDX_RELATIONSHIPS = {
+    DependencyKind.DEPENDS_ON: "DEPENDS_ON",
+    DependencyKind.DERIVED_FROM: "DESCENDANT_OF",
+    DependencyKind.CONTAINS: "CONTAINS",  # a distribution carrying a vendored copy
+}
+
+
 def spdx_id(kind: str, key: str) -> str:
     """A valid, unique SPDXID: readable part sanitised, plus a hash of the exact key."""
     readable = _NOT_ID.sub("-", key).strip("-.")[:60]
@@ -88,7 +95,7 @@ def spdx_document(scan: Scan) -> dict[str, Any]:
     ends = dict.fromkeys(p for d in scan.dependencies for p in (d.source, d.target))
     packages.extend(_referenced(purl) for purl in ends if purl not in listed)
     for d in dict.fromkeys((d.source, d.target, d.kind) for d in scan.dependencies):
-        kind = "DEPENDS_ON" if d[2] is DependencyKind.DEPENDS_ON else "DESCENDANT_OF"
+        kind = SPDX_RELATIONSHIPS[d[2]]
         relationships.append(_rel(_package_id(d[0]), kind, _package_id(d[1])))
     if not scan.targets:  # the document must describe something
         packages.append(_bare("SPDXRef-Scan", f"scan {scan.id}"))

@@ -17,6 +17,20 @@ SKIPPED_DIRECTORIES = frozenset({".git", ".hg", ".svn", "__pycache__"})
 """Never hold dependency metadata; .git alone can be most of a checkout's files."""
 
 
+def special_kind(mode: int) -> str | None:
+    """What a file that is neither regular nor a folder is ("a FIFO"…), else None. Such a
+    file is never opened: reading a FIFO blocks until a writer comes, a device never ends."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
 class DirectoryTree(Tree):
     """Files below `root`; symlinks are listed but never followed out of it."""
 
@@ -34,6 +48,8 @@ class DirectoryTree(Tree):
         # `only` restricts the listing to named files (a named lockfile target) while the
         # root stays their folder, so includes such as `-r base.txt` can still be read.
         self.only = only
+        self.skipped: dict[str, str] = {}
+        """Special files met (FIFOs, sockets, devices), never opened: path -> what it is."""
 
     def _excluded(self, rel: str, name: str) -> bool:
         return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in self.excludes)
@@ -90,11 +106,17 @@ class DirectoryTree(Tree):
             except OSError:
                 return Entry(rel, 0, partial(self._read, rel), link=link)  # dangling: reportable
             if not stat.S_ISREG(target.st_mode):
+                self._skip(rel, target.st_mode)
                 return None  # links to folders are never followed (loops, escapes)
             return self._regular(rel, link, target, os.path.realpath(full))
         if not stat.S_ISREG(st.st_mode):
+            self._skip(rel, st.st_mode)
             return None
         return self._regular(rel, None, st, os.path.abspath(full))
+
+    def _skip(self, rel: str, mode: int) -> None:
+        if (what := special_kind(mode)) is not None:
+            self.skipped[rel] = what
 
     def _regular(self, rel: str, link: str | None, st: os.stat_result, real: str) -> Entry:
         return Entry(

@@ -183,7 +183,10 @@ class Store:
 
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
+        from auditor.store.engine import check_pages
+
         with self._begin() as conn:
+            check_pages(conn)
             return queries.list_summaries(conn, target_identity, limit)
 
     def latest_scan(self, target_identity: str) -> str | None:

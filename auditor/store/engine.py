@@ -166,8 +166,42 @@ def errors(engine: Engine) -> Iterator[None]:
         yield
     except IntegrityError:
         raise  # the caller knows what a conflict means
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+        # A damaged SQLite file fails anywhere, even in our connect hook (undecodable text).
+        message = first_line(exc)
+        if (
+            isinstance(exc, UnicodeDecodeError)
+            or "malformed" in message
+            or "not a database" in message
+        ):
+            raise damaged(engine, message) from exc
         raise StoreError(
-            f"{engine.url.render_as_string()}: {first_line(exc)}",
+            f"{engine.url.render_as_string()}: {message}",
             hint="check that the database is reachable and the URL is right",
         ) from exc
+
+
+def damaged(engine: Engine, detail: str) -> StoreError:
+    """The error for a store file whose pages are damaged."""
+    return StoreError(
+        f"{engine.url.render_as_string()}: the database file is damaged ({detail})",
+        hint="restore it from a backup, or move it away and start a new store "
+        "(`sqlite3 FILE .recover` salvages what is readable)",
+    )
+
+
+CHECKED_TABLES = ("scans", "scan_targets", "targets", "components", "findings")
+"""What `auditor history` counts: checked before it counts them (Store.list_scans)."""
+
+
+def check_pages(conn: Connection) -> None:
+    """StoreError when a page of a table history counts is damaged (SQLite only): such a page
+    would otherwise give silently wrong counts. `quick_check` reads every page of the table
+    and its indexes, never comparing rows, so it costs one pass over them."""
+    if conn.dialect.name != "sqlite":
+        return
+    for table in CHECKED_TABLES:
+        result = conn.exec_driver_sql(f"PRAGMA quick_check({table})").scalars().all()
+        if result != ["ok"]:
+            lines = [x for r in result for x in str(r).splitlines() if not x.startswith("***")]
+            raise damaged(conn.engine, f"table {table}: {lines[0] if lines else result[0]}")

@@ -214,3 +214,20 @@ def test_a_site_packages_target_is_library_code(tmp_path: Path) -> None:
     (tmp_path / "transformers-5.0.dist-info" / "METADATA").write_text("Name: transformers\n")
     found = ModelRefsCollector().collect(DirectoryTree("t", tmp_path), CollectContext())
     assert not found.components and not found.findings
+
+
+def test_only_build_files_are_read_as_dockerfiles() -> None:
+    from auditor.references import kind_of
+
+    for name in ("Dockerfile", "Containerfile", "Dockerfile.dev", "deploy/Containerfile.cuda-12",
+                 "x.dockerfile", "Makefile"):  # fmt: skip
+        assert kind_of(name) == "shell", name
+    # The format's man pages (containers-common ships Containerfile.5.gz), documents, backups.
+    others = (
+        "usr/share/man/man5/Containerfile.5.gz", "Dockerfile.5", "Containerfile.md",
+        "Dockerfile.orig", "Dockerfile.txt", "Dockerfile.dev.bak", "Dockerfile.gz",
+    )  # fmt: skip
+    for name in others:
+        assert kind_of(name) is None, name
+    download = "RUN hf download org/model\n"
+    assert references_in_text("man5/Containerfile.5.gz", download).references == ()

@@ -224,7 +224,12 @@ def test_bare_site_packages_ignores_nested_fixture_dist_info(tmp_path: Path) -> 
     _dist(tmp_path / "alpha" / "tests" / "data", "fixture")
     _dist(tmp_path / "alpha" / "_vendor", "vendored")
     collected = _collect(tmp_path)
-    assert {(c.name, c.direct) for c in collected.components} == {("alpha", True), ("beta", False)}
+    # The test fixture is data; the vendored copy is code alpha ships (a `contains` edge).
+    assert {(c.name, c.direct) for c in collected.components} == {
+        ("alpha", True), ("beta", False), ("vendored", False)
+    }  # fmt: skip
+    [contains] = [d for d in collected.dependencies if d.kind.value == "contains"]
+    assert (contains.source, contains.target) == ("pkg:pypi/alpha@1.0", "pkg:pypi/vendored@1.0")
 
 
 def test_a_checkout_is_not_an_environment(tmp_path: Path) -> None:

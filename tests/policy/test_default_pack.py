@@ -268,12 +268,12 @@ def test_review_countries_empty_by_default() -> None:
 
 
 def test_review_country_on_own_origin_and_on_lineage_roots(tmp_path: Path) -> None:
-    policy = policy_from(tmp_path, 'review_countries = ["XX"]\n')
+    policy = policy_from(tmp_path, 'review_countries = ["AQ"]\n')
     own = "pkg:pypi/a@1"
     quant = f"pkg:huggingface/someone/base-GGUF@{SHA}"
     clean = f"pkg:huggingface/someone/other-GGUF@{SHA}"
-    root = Root(f"pkg:huggingface/lab/base@{SHA}", "quantized", "Lab", "XX")
-    other = Root(f"pkg:huggingface/lab2/base@{SHA}", "quantized", "Lab 2", "YY")
+    root = Root(f"pkg:huggingface/lab/base@{SHA}", "quantized", "Lab", "AQ")
+    other = Root(f"pkg:huggingface/lab2/base@{SHA}", "quantized", "Lab 2", "BV")
     result = judge(
         scan(
             [
@@ -282,10 +282,10 @@ def test_review_country_on_own_origin_and_on_lineage_roots(tmp_path: Path) -> No
                 component(clean, ComponentKind.MODEL),
             ],
             [
-                origin(own, country=claim("xx", Strength.INFERRED)),
+                origin(own, country=claim("aq", Strength.INFERRED)),
                 # the uploader is elsewhere; the lineage root is what is judged
-                origin(quant, country=claim("YY", Strength.INFERRED), roots=(root,)),
-                origin(clean, country=claim("YY", Strength.INFERRED), roots=(other,)),
+                origin(quant, country=claim("BV", Strength.INFERRED), roots=(root,)),
+                origin(clean, country=claim("BV", Strength.INFERRED), roots=(other,)),
             ],
         ),
         policy,

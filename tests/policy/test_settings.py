@@ -18,7 +18,7 @@ def test_nearest_to_the_target_then_cwd(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
-            "repo/pyproject.toml": '[project]\nname = "x"\n[tool.auditor]\nreview_countries = ["XX"]\n',  # noqa: E501
+            "repo/pyproject.toml": '[project]\nname = "x"\n[tool.auditor]\nreview_countries = ["AQ"]\n',  # noqa: E501
             "repo/sub/app/requirements.txt": "click==8.5.1\n",
             "repo/sub/pyproject.toml": '[project]\nname = "no-auditor-table"\n',
             "elsewhere/auditor.toml": "young_release_days = 3\n",
@@ -46,7 +46,7 @@ packs = ["default", "extra.yaml"]
 disable = ["release.young"]
 vetted_publishers = ["meta-llama"]
 vetted_models = ["mistralai/*"]
-review_countries = ["XX"]
+review_countries = ["AQ"]
 young_release_days = 14
 typosquat_distance = 2
 vulnerabilities = true
@@ -83,13 +83,13 @@ def test_policy_flag_overlays(tmp_path: Path) -> None:
     write_files(
         tmp_path,
         {
-            "auditor.toml": 'review_countries = ["XX"]\ndisable = ["release.young"]\n',
-            "ci/auditor.toml": 'review_countries = ["YY"]\ndisable = ["origin.unknown"]\n',
+            "auditor.toml": 'review_countries = ["AQ"]\ndisable = ["release.young"]\n',
+            "ci/auditor.toml": 'review_countries = ["BV"]\ndisable = ["origin.unknown"]\n',
             "ci/more.yaml": "rules:\n  - {id: a.b, title: t, severity: low, action: warn, when: {fact: component.kind, eq: model}, message: m}\n",  # noqa: E501
         },
     )
     settings = load_settings(tmp_path / "auditor.toml", tmp_path / "ci")
-    assert settings.names["review_countries"] == ["YY"]
+    assert settings.names["review_countries"] == ["BV"]
     assert set(settings.disable) == {"release.young", "origin.unknown"}
     policy = load_policy(settings)
     assert {"a.b", "origin.changed"} <= {r.id for r in policy.rules}
@@ -99,7 +99,7 @@ def test_policy_flag_overlays(tmp_path: Path) -> None:
     ("body", "message"),
     [
         ("colour = 1\n", "unknown key 'colour'"),
-        ('review_countries = "XX"\n', "review_countries: must be a list"),
+        ('review_countries = "AQ"\n', "review_countries: must be a list"),
         ("young_release_days = -1\n", "young_release_days"),
         ('[severity]\n"a.b" = "huge"\n', "'huge' is not one of"),
         ('packs = ["nope"]\n', "no such rule pack"),

@@ -47,11 +47,11 @@ def render(scan: Scan) -> tuple[Document, dict[str, Any]]:
         for r in document.relationships
     }
     for d in scan.dependencies:
-        kind = (
-            RelationshipType.DEPENDS_ON
-            if d.kind is DependencyKind.DEPENDS_ON
-            else RelationshipType.DESCENDANT_OF
-        )
+        kind = {
+            DependencyKind.DEPENDS_ON: RelationshipType.DEPENDS_ON,
+            DependencyKind.DERIVED_FROM: RelationshipType.DESCENDANT_OF,
+            DependencyKind.CONTAINS: RelationshipType.CONTAINS,  # vendored copies
+        }[d.kind]
         assert (purls[d.source].spdx_id, kind, purls[d.target].spdx_id) in relations
     described = {r[2] for r in relations if r[1] is RelationshipType.DESCRIBES}
     assert len(described) == max(1, len(scan.targets))
