@@ -35,9 +35,9 @@ def fail(exc: AuditorError, debug: bool) -> NoReturn:
     # Messages name files, values and URLs from the input: redacted, terminal-safe; several
     # problems: one `error:` line each.
     for line in exc.message.splitlines():
-        click.echo(terminal_lines(redact_text(f"error: {line}")), err=True)
+        click.echo(_printable(terminal_lines(redact_text(f"error: {line}"))), err=True)
     if exc.hint:
-        click.echo(terminal_lines(redact_text(f"hint: {exc.hint}")), err=True)
+        click.echo(_printable(terminal_lines(redact_text(f"hint: {exc.hint}"))), err=True)
     sys.exit(exc.exit_code)
 
 
