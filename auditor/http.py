@@ -109,6 +109,18 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
+class Projection:
+    """What a caller keeps of a large answer (a registry's whole project document when it
+    needs one release): only the projected bytes are memoised and cached, under the key
+    `role:path#tag`, so neither this scan nor a warm rescan holds the whole document."""
+
+    tag: str
+    """Names the projection and its version (`v1:2.1.0`): change it when `project` changes."""
+    project: Callable[[bytes], bytes]
+    """The kept bytes of a 200 answer's body (called once per fetch, then discarded)."""
+
+
+@dataclass(frozen=True, slots=True)
 class HttpSettings:
     """Knobs, with defaults fit for public registries."""
 
@@ -122,6 +134,74 @@ class HttpSettings:
     max_retry_after: float = 60.0
     """A longer Retry-After is not waited for: the request is `unreachable` at once."""
     per_host: int = 16
+
+
+class HostBreaker:
+    """Per host, consecutive connection failures (refused, name not resolved, TLS, connect
+    timeout) of one scan. Once a host is dead, every later request to it fails at once
+    with the first reason: a refusing enrichment host costs one failure, not a retry
+    schedule per component."""
+
+    REFUSALS = 2
+    """Consecutive refusals (or DNS/TLS failures) that make a host dead; the retry after
+    the first is immediate, since waiting does not make a refusing host accept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+        self._dead: dict[str, str] = {}
+
+    def dead(self, host: str) -> str | None:
+        """Why `host` is not tried again this scan, or None."""
+        with self._lock:
+            return self._dead.get(host)
+
+    def answered(self, host: str) -> None:
+        """A reply came (whatever its status): the host is alive."""
+        with self._lock:
+            self._failures.pop(host, None)
+
+    def failed(self, host: str, reason: str, timed_out: bool) -> str | None:
+        """Count a connection failure; the reason the host is now dead, or None."""
+        with self._lock:
+            if host in self._dead:
+                return self._dead[host]
+            count = self._failures[host] = self._failures.get(host, 0) + 1
+            if timed_out or count >= self.REFUSALS:  # a connect timeout already waited
+                self._dead[host] = reason
+                return reason
+            return None
+
+    def dead_hosts(self) -> dict[str, str]:
+        """Every dead host and why."""
+        with self._lock:
+            return dict(self._dead)
+
+
+def connection_failure(exc: BaseException) -> tuple[str, bool] | None:
+    """(what went wrong, whether it was a connect timeout) when `exc` says the host could
+    not be connected to at all; None for failures after connecting (resets, read
+    timeouts), which say nothing about the next request."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timed out", True
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed", False
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return None
+    text = repr(exc)
+    for marker, what in (
+        ("NameResolutionError", "name not resolved"),
+        ("Name or service not known", "name not resolved"),
+        ("nodename nor servname", "name not resolved"),
+        ("Connection refused", "connection refused"),
+        ("No route to host", "no route to host"),
+        ("Network is unreachable", "network unreachable"),
+    ):
+        if marker in text:
+            return what, False
+    return None
 
 
 class Http:
@@ -145,6 +225,7 @@ class Http:
         self._lock = threading.Lock()
         self._memo: dict[str, Future[Response]] = {}
         self._hosts: dict[str, threading.Semaphore] = {}
+        self.breaker = HostBreaker()
         self.requests_sent = 0
 
     def get(
@@ -156,8 +237,10 @@ class Http:
         immutable: bool = False,
         expect_json: bool = True,
         answers: frozenset[int] = frozenset(),
+        projection: Projection | None = None,
     ) -> Response:
-        """The answer for `role:path`, fetched at most once per scan.
+        """The answer for `role:path`, fetched at most once per scan (with `projection`:
+        only its projection of the answer is kept, and returned).
 
         Raises FetchError (unreachable after retries) or NotCached (offline, nothing kept).
         A 404/410 is an answer, not an error: callers decide what missing means. Statuses in
@@ -165,15 +248,18 @@ class Http:
         depend on the credentials of the moment.
         """
         key = f"{role}:{path}"
+        memo = key if projection is None else f"{key}#{projection.tag}"
         with self._lock:
-            future = self._memo.get(key)
+            future = self._memo.get(memo)
             owner = future is None
             if future is None:
-                future = self._memo[key] = Future()
+                future = self._memo[memo] = Future()
         if owner:
             try:
                 future.set_result(
-                    self._fetch(key, role, path, accept, immutable, expect_json, answers)
+                    self._fetch(
+                        key, role, path, accept, immutable, expect_json, answers, projection
+                    )
                 )
             except (FetchError, NotCached) as exc:
                 future.set_exception(exc)
@@ -261,8 +347,10 @@ class Http:
         immutable: bool,
         expect_json: bool,
         answers: frozenset[int] = frozenset(),
+        projection: Projection | None = None,
     ) -> Response:
-        kept = self.cache.get(key) if self.cache is not None else None
+        stored = key if projection is None else f"{key}#{projection.tag}"
+        kept = self.cache.get(stored) if self.cache is not None else None
         now = datetime.now(UTC)
         if kept is not None and (
             self.settings.offline or kept.immutable or now - kept.fetched_at < self.settings.ttl
@@ -282,11 +370,13 @@ class Http:
         fetched = datetime.now(UTC)
         if status == 304 and kept is not None:
             refreshed = replace(kept, fetched_at=fetched)
-            self._keep(key, refreshed)
+            self._keep(stored, refreshed)
             return Response(key, kept.status, kept.body, fetched, from_cache=True)
+        if status == 200 and projection is not None:
+            body = projection.project(body)
         if status == 200 or status in MISSING_STATUSES:
             self._keep(
-                key,
+                stored,
                 CachedResponse(
                     status,
                     body,
@@ -318,8 +408,11 @@ class Http:
 
         settings = self.settings
         reason = "no attempt made"
+        host = urlsplit(url).netloc
         for attempt in range(settings.attempts):
             delay = settings.backoff * (2**attempt) * (0.5 + random.random())
+            if (dead := self.breaker.dead(host)) is not None:
+                raise FetchError(key, dead)
             try:
                 with self._host_slot(url):
                     with self._lock:
@@ -332,12 +425,21 @@ class Http:
                         timeout=(settings.connect_timeout, settings.read_timeout),
                     )
                     body = reply.content  # reads the whole body inside the host slot
-            except requests.Timeout:
-                reason = f"timed out after {attempt + 1} attempt(s)"
             except requests.RequestException as exc:
-                # Connection refused, reset, truncated body (ChunkedEncodingError, …)
-                reason = f"{type(exc).__name__} after {attempt + 1} attempt(s)"
+                if (failure := connection_failure(exc)) is not None:
+                    role = key.partition(":")[0]
+                    what = f"{role} endpoint unreachable ({failure[0]}); not tried again this scan"
+                    if (dead := self.breaker.failed(host, what, failure[1])) is not None:
+                        raise FetchError(key, dead) from None
+                    reason = f"{failure[0]} after {attempt + 1} attempt(s)"
+                    continue  # one immediate retry: a refusal is not cured by waiting
+                if isinstance(exc, requests.Timeout):
+                    reason = f"timed out after {attempt + 1} attempt(s)"
+                else:
+                    # Connection reset, truncated body (ChunkedEncodingError, …)
+                    reason = f"{type(exc).__name__} after {attempt + 1} attempt(s)"
             else:
+                self.breaker.answered(host)
                 lowered = {k.lower(): v for k, v in reply.headers.items()}
                 status = reply.status_code
                 if status not in RETRY_STATUSES:

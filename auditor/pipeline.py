@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from auditor import __version__
-from auditor.collectors import COLLECTORS, CollectContext, Collected
+from auditor.collectors import CollectContext, Collected, collectors_for
 from auditor.collectors.parsers import parser_for
 from auditor.config import Config
+from auditor.declared import local_origin
 from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError
 from auditor.hashing import DigestMemo, Hasher
 from auditor.model import (
@@ -29,10 +30,8 @@ from auditor.model import (
     Target,
     TargetKind,
 )
-from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree
-from auditor.weights.inspect import is_weight_path
 
 if TYPE_CHECKING:
     from auditor.http import HttpCache
@@ -97,8 +96,8 @@ def run_scan(
         )
     collected = Collected.merge(parts)
     components = merge_components(collected.components)
-    origins, resolved_findings, lineage = _resolve(components, config, cache, progress)
-    diagnostics = tuple(dict.fromkeys(collected.diagnostics))
+    origins, resolved_findings, lineage, unreachable = _resolve(components, config, cache, progress)
+    diagnostics = tuple(dict.fromkeys(collected.diagnostics + unreachable))
     partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
     scan = Scan(
         id=str(uuid.uuid4()),
@@ -243,6 +242,8 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
             head = fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise TargetError(f"{ref}: cannot read: {exc.strerror}") from None
+    from auditor.weights.inspect import is_weight_path
+
     if parser_for(path.name, head) is None and is_weight_path(path.name):
         # A named weight file: the collectors see a tree holding only it (kind `file`).
         tree = DirectoryTree(ref, path.parent, only=(path.name,))
@@ -307,18 +308,23 @@ def _collect(target: OpenTarget, context: CollectContext) -> Collected:
     if target.kind is TargetKind.IMAGE:
         return _collect_image(cast("ImageTree", target.tree), target.path, context)
     if target.file is None:
-        return Collected.merge(c.collect(target.tree, context) for c in COLLECTORS)
+        return _collect_all(target.tree, context)
     head = target.path.read_bytes()[:SNIFF_BYTES]
     parser = parser_for(target.file, head)
     assert parser is not None  # checked when the target was opened
     return parser.parse(target.tree, target.file)
 
 
+def _collect_all(tree: Tree, context: CollectContext) -> Collected:
+    """Every collector that has a file to read in `tree` (the others are never imported)."""
+    return Collected.merge(c.collect(tree, context) for c in collectors_for(tree.index()))
+
+
 def _collect_image(tree: ImageTree, path: Path, context: CollectContext) -> Collected:
     """What the collectors find in the merged view, each tagged with its layer, plus the
     image itself (with the signatures and attestations stored beside it), its digest
     findings and the layers' diagnostics."""
-    found = Collected.merge(c.collect(tree, context) for c in COLLECTORS)
+    found = _collect_all(tree, context)
     signed = _image_signatures(tree, path, context)
     image = replace(tree.component, evidence=tree.component.evidence + signed.evidence)
     return Collected(
@@ -392,11 +398,12 @@ def _resolve(
     config: Config,
     cache: HttpCache | None,
     progress: Progress | None,
-) -> tuple[tuple[Origin, ...], tuple[Finding, ...], tuple[Dependency, ...]]:
+) -> tuple[tuple[Origin, ...], tuple[Finding, ...], tuple[Dependency, ...], tuple[Diagnostic, ...]]:
     if config.no_resolve:  # no HTTP machinery to import for an inventory
         reason = "--no-resolve"
-        return tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components), (), ()
+        skipped = tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components)
+        return skipped, (), (), ()
     from auditor.resolution import resolve_components
 
     resolved = resolve_components(components, config, cache, progress)
-    return resolved.origins, resolved.findings, resolved.dependencies
+    return resolved.origins, resolved.findings, resolved.dependencies, resolved.diagnostics

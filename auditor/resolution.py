@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from auditor import endpoints as registry
 from auditor.attribution import attribute
 from auditor.config import Config
+from auditor.errors import Diagnostic
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Dependency, Finding, Origin, OriginStatus
 from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, source_hosts
@@ -74,6 +75,8 @@ class Resolved:
     origins: tuple[Origin, ...]
     findings: tuple[Finding, ...]
     dependencies: tuple[Dependency, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    """One per endpoint given up on this scan (every lookup there is `unreachable`)."""
 
 
 def resolve_all(
@@ -175,7 +178,14 @@ def resolve_components(
         tuple(r.origin for r in results),
         tuple(f for r in results for f in r.findings),
         tuple(dict.fromkeys(d for r in results for d in r.dependencies)),
+        unreachable_endpoints(http),
     )
+
+
+def unreachable_endpoints(http: Http) -> tuple[Diagnostic, ...]:
+    """Each endpoint the scan stopped trying, once (its lookups carry the same reason)."""
+    reasons = dict.fromkeys(http.breaker.dead_hosts().values())
+    return tuple(Diagnostic(reason.partition(" ")[0], reason) for reason in reasons)
 
 
 def _enriched(

@@ -9,6 +9,7 @@ table then serves.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -16,7 +17,7 @@ from urllib.parse import quote
 
 from packageurl import PackageURL
 
-from auditor.http import MISSING_STATUSES, NotCached, Response
+from auditor.http import MISSING_STATUSES, NotCached, Projection, Response
 from auditor.model import Claim, Component, Evidence, Finding, OriginStatus, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
@@ -97,7 +98,12 @@ class PyPIResolver(Resolver):
         purl = PackageURL.from_string(component.purl)
         if _is_direct(purl):
             return ()
-        return (("pypi", _path(purl.name, purl.version)),)
+        first = ("pypi", _path(purl.name, purl.version))
+        if not purl.version:
+            return (first,)
+        # Where the index lacks the per-release route, the project document's projection
+        # is what the cache holds: loaded in the same batch.
+        return first, ("pypi", f"{_path(purl.name, None)}#{PROJECTION}:{purl.version}")
 
     def _release(self, name: str, version: str | None) -> _Release | None:
         if version:
@@ -106,10 +112,40 @@ class PyPIResolver(Resolver):
             reply = self.http.get("pypi", _path(name, version))
             if reply.status not in MISSING_STATUSES:
                 return _parse(reply, reply.json(), version=None)
-        reply = self.http.get("pypi", _path(name, None))
+        reply = self.http.get("pypi", _path(name, None), projection=_one_release(version))
         if reply.status in MISSING_STATUSES:
             return None
         return _parse(reply, reply.json(), version=version)
+
+
+PROJECTION = "v1"
+"""Version of `_one_release`'s shape, part of its cache key."""
+
+
+def _one_release(version: str | None) -> Projection | None:
+    """The project document cut to what `_parse` reads for one release: `info` without its
+    long description, `ownership`, and that release's files. Whole documents run to
+    megabytes (every release and file of a project); this keeps kilobytes."""
+    if not version:
+        return None
+
+    def project(body: bytes) -> bytes:
+        doc = json.loads(body)  # the whole document lives only inside this call
+        if not isinstance(doc, dict) or not isinstance(doc.get("info"), dict):
+            return body  # `_parse` says what is wrong with it
+        releases = doc.get("releases")
+        kept = {
+            "info": {k: v for k, v in doc["info"].items() if k != "description"},
+            "ownership": doc.get("ownership"),
+            "releases": (
+                {version: releases[version]}
+                if isinstance(releases, dict) and version in releases
+                else {}
+            ),
+        }
+        return json.dumps(kept, separators=(",", ":")).encode()
+
+    return Projection(f"{PROJECTION}:{version}", project)
 
 
 def _is_direct(purl: PackageURL) -> bool:
