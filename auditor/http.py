@@ -8,14 +8,11 @@ configured base URL is ever stored.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,6 +21,8 @@ from urllib.parse import urlsplit
 from auditor import __version__
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import requests
 
 log = logging.getLogger(__name__)
@@ -248,6 +247,8 @@ class Http:
         depend on the credentials of the moment.
         """
         key = f"{role}:{path}"
+        from concurrent.futures import Future  # with email.utils and random: only to fetch
+
         memo = key if projection is None else f"{key}#{projection.tag}"
         with self._lock:
             future = self._memo.get(memo)
@@ -351,6 +352,8 @@ class Http:
     ) -> Response:
         stored = key if projection is None else f"{key}#{projection.tag}"
         kept = self.cache.get(stored) if self.cache is not None else None
+        if kept is None and projection is not None and self.cache is not None:
+            kept = self._projected(key, projection)
         now = datetime.now(UTC)
         if kept is not None and (
             self.settings.offline or kept.immutable or now - kept.fetched_at < self.settings.ttl
@@ -391,6 +394,15 @@ class Http:
             return Response(key, status, body, fetched, from_cache=False)
         raise FetchError(key, f"HTTP {status}")
 
+    def _projected(self, key: str, projection: Projection) -> CachedResponse | None:
+        """A whole answer kept before projections (an older cache, an imported snapshot),
+        projected now, so such caches keep answering offline."""
+        assert self.cache is not None
+        whole = self.cache.get(key)
+        if whole is None or whole.status != 200:
+            return whole
+        return replace(whole, body=projection.project(whole.body))
+
     def _keep(self, key: str, response: CachedResponse) -> None:
         if self.cache is not None:
             self.cache.put(key, response)
@@ -404,6 +416,8 @@ class Http:
         payload: bytes | None = None,
     ) -> tuple[int, bytes, Mapping[str, str]]:
         """One request with retries; returns (status, body, lower-cased headers)."""
+        import random
+
         import requests  # ~60 ms: paid only by scans that resolve
 
         settings = self.settings
@@ -498,6 +512,8 @@ def _retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -199,10 +199,7 @@ def open_target(
     path = Path(raw).expanduser()
     if not path.exists():
         raise TargetError(f"{ref}: no such file or directory")
-    # Imported here: the layer readers (tarfile, zlib-ng) cost ~30 ms that no other kind needs.
-    from auditor.sources.image_format import is_image
-
-    if forced is TargetKind.IMAGE or (forced is None and is_image(path)):
+    if forced is TargetKind.IMAGE or (forced is None and _is_image(path)):
         from auditor.sources.image import ImageTree
 
         tree = ImageTree(ref, path, platform, verify)
@@ -242,9 +239,7 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
             head = fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise TargetError(f"{ref}: cannot read: {exc.strerror}") from None
-    from auditor.weights.inspect import is_weight_path
-
-    if parser_for(path.name, head) is None and is_weight_path(path.name):
+    if parser_for(path.name, head) is None and _is_weight_path(path.name):
         # A named weight file: the collectors see a tree holding only it (kind `file`).
         tree = DirectoryTree(ref, path.parent, only=(path.name,))
         return OpenTarget(ref, TargetKind.FILE, path, tree, None)
@@ -256,6 +251,30 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
         )
     tree = DirectoryTree(ref, path.parent, only=(path.name,))
     return OpenTarget(ref, TargetKind.LOCKFILE, path, tree, path.name)
+
+
+def _is_image(path: Path) -> bool:
+    """`is_image`, imported only for what may be one: the layer readers (tarfile, zlib-ng,
+    bz2, lzma) cost ~30 ms that no other kind needs."""
+    try:
+        if path.is_dir():
+            if not (path / "oci-layout").is_file():
+                return False
+        else:
+            with path.open("rb") as fh:
+                if fh.read(512)[257:262] != b"ustar":  # not a tar: no image archive
+                    return False
+    except OSError:
+        return False
+    from auditor.sources.image_format import is_image
+
+    return is_image(path)
+
+
+def _is_weight_path(name: str) -> bool:
+    from auditor.weights.inspect import is_weight_path  # the weights readers: only here
+
+    return is_weight_path(name)
 
 
 def _directory_kind(path: Path) -> TargetKind:

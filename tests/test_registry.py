@@ -68,11 +68,12 @@ def test_every_resolver_module_is_registered() -> None:
 
 
 def test_every_renderer_and_template_is_registered() -> None:
-    registered = {type(r) for r in RENDERERS}
+    loaded = [r.load() for r in RENDERERS]
+    registered = {type(r) for r in loaded}
     for module in _modules(render):
         for cls in _subclasses_defined_in(module, Renderer):
             assert cls in registered, f"{cls.__name__} is not in RENDERERS"
-    templates = {r.template for r in RENDERERS if isinstance(r, TemplateRenderer)}
+    templates = {r.template for r in loaded if isinstance(r, TemplateRenderer)}
     shipped = {
         t.name
         for t in data_path("templates").iterdir()
