@@ -135,6 +135,10 @@ class HttpSettings:
     per_host: int = 16
 
 
+WHOLE_AT_ONCE = 2
+"""Whole documents fetched for a projection at the same time (see `Http._send_projected`)."""
+
+
 class HostBreaker:
     """Per host, consecutive connection failures (refused, name not resolved, TLS, connect
     timeout) of one scan. Once a host is dead, every later request to it fails at once
@@ -225,6 +229,10 @@ class Http:
         self._memo: dict[str, Future[Response]] = {}
         self._hosts: dict[str, threading.Semaphore] = {}
         self.breaker = HostBreaker()
+        # One projection at a time: a parsed document is several times its bytes, and the
+        # interpreter lock serialises the parsing anyway.
+        self._projecting = threading.Lock()
+        self._whole = threading.Semaphore(WHOLE_AT_ONCE)
         self.requests_sent = 0
 
     def get(
@@ -369,14 +377,16 @@ class Http:
             headers["If-None-Match"] = kept.etag
         if kept is not None and kept.last_modified:
             headers["If-Modified-Since"] = kept.last_modified
-        status, body, reply = self._send(key, base.rstrip("/") + path, headers, expect_json)
+        if projection is None:
+            status, body, reply = self._send(key, base.rstrip("/") + path, headers, expect_json)
+        else:
+            url = base.rstrip("/") + path
+            status, body, reply = self._send_projected(key, url, headers, expect_json, projection)
         fetched = datetime.now(UTC)
         if status == 304 and kept is not None:
             refreshed = replace(kept, fetched_at=fetched)
             self._keep(stored, refreshed)
             return Response(key, kept.status, kept.body, fetched, from_cache=True)
-        if status == 200 and projection is not None:
-            body = projection.project(body)
         if status == 200 or status in MISSING_STATUSES:
             self._keep(
                 stored,
@@ -394,6 +404,24 @@ class Http:
             return Response(key, status, body, fetched, from_cache=False)
         raise FetchError(key, f"HTTP {status}")
 
+    def _send_projected(
+        self,
+        key: str,
+        url: str,
+        headers: dict[str, str],
+        expect_json: bool,
+        projection: Projection,
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """`_send` of a whole document, projected at once; at most WHOLE_AT_ONCE whole
+        documents are in memory (sixteen multi-megabyte bodies waiting to be parsed were
+        most of a scan's peak memory)."""
+        with self._whole:
+            status, body, reply = self._send(key, url, headers, expect_json)
+            if status == 200:
+                with self._projecting:
+                    body = projection.project(body)
+        return status, body, reply
+
     def _projected(self, key: str, projection: Projection) -> CachedResponse | None:
         """A whole answer kept before projections (an older cache, an imported snapshot),
         projected now, so such caches keep answering offline."""
@@ -401,7 +429,8 @@ class Http:
         whole = self.cache.get(key)
         if whole is None or whole.status != 200:
             return whole
-        return replace(whole, body=projection.project(whole.body))
+        with self._projecting:
+            return replace(whole, body=projection.project(whole.body))
 
     def _keep(self, key: str, response: CachedResponse) -> None:
         if self.cache is not None:
@@ -457,7 +486,7 @@ class Http:
                 lowered = {k.lower(): v for k, v in reply.headers.items()}
                 status = reply.status_code
                 if status not in RETRY_STATUSES:
-                    if status == 200 and expect_json and not _is_json(body):
+                    if status == 200 and expect_json and not self._parses(body):
                         reason = f"malformed JSON response after {attempt + 1} attempt(s)"
                     else:
                         return status, body, lowered
@@ -472,6 +501,12 @@ class Http:
             if attempt + 1 < settings.attempts:
                 self._sleep(delay)
         raise FetchError(key, reason)
+
+    def _parses(self, body: bytes) -> bool:
+        """`_is_json`, one document at a time (a parsed document is several times its
+        bytes; sixteen at once made a scan's peak memory)."""
+        with self._projecting:
+            return _is_json(body)
 
     def _session(self) -> requests.Session:
         import requests.adapters
