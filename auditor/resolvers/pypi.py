@@ -119,13 +119,18 @@ class PyPIResolver(Resolver):
 
 
 PROJECTION = "v1"
-"""Version of `_one_release`'s shape, part of its cache key."""
+"""Version of `_one_release`'s shape, part of its cache key: change it with the fields."""
+INFO_KEPT = (*DECLARED_INFO, "name", "version", "project_urls", "yanked", "yanked_reason")
+"""The `info` fields `_evidence` and `_findings` read (a new one read must join here)."""
+FILE_KEPT = ("filename", "url", "size", "packagetype", "digests", "upload_time_iso_8601",
+             "yanked", "yanked_reason")  # fmt: skip
+"""The file fields read here and by index_facts."""
 
 
 def _one_release(version: str | None) -> Projection | None:
-    """The project document cut to what `_parse` reads for one release: `info` without its
-    long description, `ownership`, and that release's files. Whole documents run to
-    megabytes (every release and file of a project); this keeps kilobytes."""
+    """The project document cut to what `_parse` reads for one release: the `info` fields
+    read, `ownership`, and that release's files. Whole documents run to megabytes (every
+    release and file of a project); this keeps a kilobyte or two."""
     if not version:
         return None
 
@@ -134,11 +139,12 @@ def _one_release(version: str | None) -> Projection | None:
         if not isinstance(doc, dict) or not isinstance(doc.get("info"), dict):
             return body  # `_parse` says what is wrong with it
         releases = doc.get("releases")
+        files = releases.get(version) if isinstance(releases, dict) else None
         kept = {
-            "info": {k: v for k, v in doc["info"].items() if k != "description"},
+            "info": {k: doc["info"][k] for k in INFO_KEPT if k in doc["info"]},
             "ownership": doc.get("ownership"),
             "releases": (
-                {version: releases[version]}
+                {version: [_file(f) for f in files] if isinstance(files, list) else files}
                 if isinstance(releases, dict) and version in releases
                 else {}
             ),
@@ -146,6 +152,10 @@ def _one_release(version: str | None) -> Projection | None:
         return json.dumps(kept, separators=(",", ":")).encode()
 
     return Projection(f"{PROJECTION}:{version}", project)
+
+
+def _file(entry: Any) -> Any:
+    return {k: entry[k] for k in FILE_KEPT if k in entry} if isinstance(entry, dict) else entry
 
 
 def _is_direct(purl: PackageURL) -> bool:
