@@ -117,3 +117,7 @@ def test_collector_lines_claim_every_file_their_collector_reads() -> None:
     pth = "usr/lib/python3/site-packages/distutils-precedence.pth"
     assert not by_name["model-signatures"].wants(pth)
     assert not by_name["model-files"].wants(pth)
+    from auditor.collectors.model_signatures import model_roots
+
+    assert model_roots([pth, "usr/lib/python3/site-packages/x/model.pt"], "image") == []
+    assert [r.path for r in model_roots(["models/bert/model.pt"], "dir")] == ["models/bert"]
