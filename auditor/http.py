@@ -119,6 +119,21 @@ class Projection:
     """The kept bytes of a 200 answer's body (called once per fetch, then discarded)."""
 
 
+def json_projection(tag: str, cut: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Projection:
+    """A Projection of a JSON object: `cut` gives the object kept, or None to keep the body
+    as it came (a shape its reader reports). The whole document lives only inside the call."""
+
+    def project(body: bytes) -> bytes:
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return body
+        kept = cut(doc) if isinstance(doc, dict) else None
+        return body if kept is None else json.dumps(kept, separators=(",", ":")).encode()
+
+    return Projection(tag, project)
+
+
 @dataclass(frozen=True, slots=True)
 class HttpSettings:
     """Knobs, with defaults fit for public registries."""

@@ -13,7 +13,6 @@ the publisher fields were absent.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -23,7 +22,14 @@ from packageurl import PackageURL
 
 from auditor.collectors.npm_common import integrity_hashes
 from auditor.endpoints import npm_role
-from auditor.http import MISSING_STATUSES, FetchError, Projection, Response, verdict_request
+from auditor.http import (
+    MISSING_STATUSES,
+    FetchError,
+    Projection,
+    Response,
+    json_projection,
+    verdict_request,
+)
 from auditor.model import Claim, Component, Evidence, Finding, Origin, OriginStatus, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
@@ -173,19 +179,18 @@ def _one_version(version: str | None) -> Projection | None:
     if not version:
         return None
 
-    def project(body: bytes) -> bytes:
-        doc = json.loads(body)  # the whole packument lives only inside this call
-        if not isinstance(doc, dict) or not isinstance(doc.get("versions"), dict):
-            return body  # `_version` says what is wrong with it
+    def cut(doc: dict[str, Any]) -> dict[str, Any] | None:
+        if not isinstance(doc.get("versions"), dict):
+            return None  # `_version` says what is wrong with it
         kept: dict[str, Any] = {"dist-tags": doc.get("dist-tags")}
         manifest = doc["versions"].get(version)
         kept["versions"] = {version: manifest} if manifest is not None else {}
         times = doc.get("time")
         if isinstance(times, dict):  # its absence marks an abbreviated packument
             kept["time"] = {version: times[version]} if version in times else {}
-        return json.dumps(kept, separators=(",", ":")).encode()
+        return kept
 
-    return Projection(f"{PROJECTION}:{version}", project)
+    return json_projection(f"{PROJECTION}:{version}", cut)
 
 
 def _stamp(reply: Response) -> str:

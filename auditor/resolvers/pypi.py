@@ -9,7 +9,6 @@ table then serves.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -17,7 +16,7 @@ from urllib.parse import quote
 
 from packageurl import PackageURL
 
-from auditor.http import MISSING_STATUSES, NotCached, Projection, Response
+from auditor.http import MISSING_STATUSES, NotCached, Projection, Response, json_projection
 from auditor.model import Claim, Component, Evidence, Finding, OriginStatus, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
@@ -134,13 +133,12 @@ def _one_release(version: str | None) -> Projection | None:
     if not version:
         return None
 
-    def project(body: bytes) -> bytes:
-        doc = json.loads(body)  # the whole document lives only inside this call
-        if not isinstance(doc, dict) or not isinstance(doc.get("info"), dict):
-            return body  # `_parse` says what is wrong with it
+    def cut(doc: dict[str, Any]) -> dict[str, Any] | None:
+        if not isinstance(doc.get("info"), dict):
+            return None  # `_parse` says what is wrong with it
         releases = doc.get("releases")
         files = releases.get(version) if isinstance(releases, dict) else None
-        kept = {
+        return {
             "info": {k: doc["info"][k] for k in INFO_KEPT if k in doc["info"]},
             "ownership": doc.get("ownership"),
             "releases": (
@@ -149,9 +147,8 @@ def _one_release(version: str | None) -> Projection | None:
                 else {}
             ),
         }
-        return json.dumps(kept, separators=(",", ":")).encode()
 
-    return Projection(f"{PROJECTION}:{version}", project)
+    return json_projection(f"{PROJECTION}:{version}", cut)
 
 
 def _file(entry: Any) -> Any:

@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import canonicalize_name
 
-from auditor.http import MISSING_STATUSES, Http, Projection, Response
+from auditor.http import MISSING_STATUSES, Http, Projection, Response, json_projection
 from auditor.model import Component, Evidence, Finding, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers.attestations import (
@@ -157,22 +157,19 @@ def _page_for(version: str, wanted: set[str]) -> Projection:
     compared through them). A page lists every file of every release: megabytes for a
     project with daily releases, kilobytes after this."""
 
-    def project(body: bytes) -> bytes:
-        try:
-            doc = json.loads(body)  # the whole page lives only inside this call
-        except (ValueError, UnicodeDecodeError):
-            return body  # HTML: `_simple_page` reads it as "no JSON Simple API"
-        if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
-            return body
+    def cut(doc: dict[str, Any]) -> dict[str, Any] | None:
+        if not isinstance(doc.get("files"), list):
+            return None
         files = [
             f
             for f in doc["files"]
             if isinstance(f, dict) and (f.get("filename") in wanted or f.get("provenance"))
         ]
-        kept = {k: v for k, v in doc.items() if k not in ("files", "versions")}
-        return json.dumps(kept | {"files": files}, separators=(",", ":")).encode()
+        return {k: v for k, v in doc.items() if k not in ("files", "versions")} | {"files": files}
 
-    return Projection(f"{PROJECTION}:{version}", project)
+    # HTML (an index without the JSON form) is kept as it came: `_simple_page` reads it as
+    # "no JSON Simple API".
+    return json_projection(f"{PROJECTION}:{version}", cut)
 
 
 def _simple_page(
