@@ -8,14 +8,12 @@ configured base URL is ever stored.
 
 from __future__ import annotations
 
-import email.utils
+import json
 import logging
 import os
-import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -25,6 +23,8 @@ from auditor import __version__
 from auditor.bounded import load_json
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import requests
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,33 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
+class Projection:
+    """What a caller keeps of a large answer (a registry's whole project document when it
+    needs one release): only the projected bytes are memoised and cached, under the key
+    `role:path#tag`, so neither this scan nor a warm rescan holds the whole document."""
+
+    tag: str
+    """Names the projection and its version (`v1:2.1.0`): change it when `project` changes."""
+    project: Callable[[bytes], bytes]
+    """The kept bytes of a 200 answer's body (called once per fetch, then discarded)."""
+
+
+def json_projection(tag: str, cut: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Projection:
+    """A Projection of a JSON object: `cut` gives the object kept, or None to keep the body
+    as it came (a shape its reader reports). The whole document lives only inside the call."""
+
+    def project(body: bytes) -> bytes:
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return body
+        kept = cut(doc) if isinstance(doc, dict) else None
+        return body if kept is None else json.dumps(kept, separators=(",", ":")).encode()
+
+    return Projection(tag, project)
+
+
+@dataclass(frozen=True, slots=True)
 class HttpSettings:
     """Knobs, with defaults fit for public registries."""
 
@@ -133,6 +160,78 @@ class HttpSettings:
     """Decoded bytes of one answer (AUDITOR_HTTP_MAX_BYTES): past it, `unreachable`."""
     deadline: float = field(default_factory=lambda: env_deadline(os.environ))
     """Seconds for one request, retries included (AUDITOR_HTTP_DEADLINE)."""
+
+
+WHOLE_AT_ONCE = 2
+"""Whole documents fetched for a projection at the same time (see `Http._send_projected`)."""
+
+
+class HostBreaker:
+    """Per host, consecutive connection failures (refused, name not resolved, TLS, connect
+    timeout) of one scan. Once a host is dead, every later request to it fails at once
+    with the first reason: a refusing enrichment host costs one failure, not a retry
+    schedule per component."""
+
+    REFUSALS = 2
+    """Consecutive refusals (or DNS/TLS failures) that make a host dead; the retry after
+    the first is immediate, since waiting does not make a refusing host accept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}
+        self._dead: dict[str, str] = {}
+
+    def dead(self, host: str) -> str | None:
+        """Why `host` is not tried again this scan, or None."""
+        with self._lock:
+            return self._dead.get(host)
+
+    def answered(self, host: str) -> None:
+        """A reply came (whatever its status): the host is alive."""
+        with self._lock:
+            self._failures.pop(host, None)
+
+    def failed(self, host: str, reason: str, timed_out: bool) -> str | None:
+        """Count a connection failure; the reason the host is now dead, or None."""
+        with self._lock:
+            if host in self._dead:
+                return self._dead[host]
+            count = self._failures[host] = self._failures.get(host, 0) + 1
+            if timed_out or count >= self.REFUSALS:  # a connect timeout already waited
+                self._dead[host] = reason
+                return reason
+            return None
+
+    def dead_hosts(self) -> dict[str, str]:
+        """Every dead host and why."""
+        with self._lock:
+            return dict(self._dead)
+
+
+def connection_failure(exc: BaseException) -> tuple[str, bool] | None:
+    """(what went wrong, whether it was a connect timeout) when `exc` says the host could
+    not be connected to at all; None for failures after connecting (resets, read
+    timeouts), which say nothing about the next request."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timed out", True
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed", False
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return None
+    text = repr(exc)
+    for marker, what in (
+        ("NameResolutionError", "name not resolved"),
+        ("Name or service not known", "name not resolved"),
+        ("nodename nor servname", "name not resolved"),
+        ("Connection refused", "connection refused"),
+        ("No route to host", "no route to host"),
+        ("Network is unreachable", "network unreachable"),
+    ):
+        if marker in text:
+            return what, False
+    return None
 
 
 class Http:
@@ -156,6 +255,11 @@ class Http:
         self._lock = threading.Lock()
         self._memo: dict[str, Future[Response]] = {}
         self._hosts: dict[str, threading.Semaphore] = {}
+        self.breaker = HostBreaker()
+        # One projection at a time: a parsed document is several times its bytes, and the
+        # interpreter lock serialises the parsing anyway.
+        self._projecting = threading.Lock()
+        self._whole = threading.Semaphore(WHOLE_AT_ONCE)
         self.requests_sent = 0
 
     def get(
@@ -167,8 +271,10 @@ class Http:
         immutable: bool = False,
         expect_json: bool = True,
         answers: frozenset[int] = frozenset(),
+        projection: Projection | None = None,
     ) -> Response:
-        """The answer for `role:path`, fetched at most once per scan.
+        """The answer for `role:path`, fetched at most once per scan (with `projection`:
+        only its projection of the answer is kept, and returned).
 
         Raises FetchError (unreachable after retries) or NotCached (offline, nothing kept).
         A 404/410 is an answer, not an error: callers decide what missing means. Statuses in
@@ -176,15 +282,20 @@ class Http:
         depend on the credentials of the moment.
         """
         key = f"{role}:{path}"
+        from concurrent.futures import Future  # with email.utils and random: only to fetch
+
+        memo = key if projection is None else f"{key}#{projection.tag}"
         with self._lock:
-            future = self._memo.get(key)
+            future = self._memo.get(memo)
             owner = future is None
             if future is None:
-                future = self._memo[key] = Future()
+                future = self._memo[memo] = Future()
         if owner:
             try:
                 future.set_result(
-                    self._fetch(key, role, path, accept, immutable, expect_json, answers)
+                    self._fetch(
+                        key, role, path, accept, immutable, expect_json, answers, projection
+                    )
                 )
             except (FetchError, NotCached) as exc:
                 future.set_exception(exc)
@@ -272,8 +383,12 @@ class Http:
         immutable: bool,
         expect_json: bool,
         answers: frozenset[int] = frozenset(),
+        projection: Projection | None = None,
     ) -> Response:
-        kept = self.cache.get(key) if self.cache is not None else None
+        stored = key if projection is None else f"{key}#{projection.tag}"
+        kept = self.cache.get(stored) if self.cache is not None else None
+        if kept is None and projection is not None and self.cache is not None:
+            kept = self._projected(key, projection)
         now = datetime.now(UTC)
         if kept is not None and (
             self.settings.offline or kept.immutable or now - kept.fetched_at < self.settings.ttl
@@ -289,15 +404,19 @@ class Http:
             headers["If-None-Match"] = kept.etag
         if kept is not None and kept.last_modified:
             headers["If-Modified-Since"] = kept.last_modified
-        status, body, reply = self._send(key, base.rstrip("/") + path, headers, expect_json)
+        if projection is None:
+            status, body, reply = self._send(key, base.rstrip("/") + path, headers, expect_json)
+        else:
+            url = base.rstrip("/") + path
+            status, body, reply = self._send_projected(key, url, headers, expect_json, projection)
         fetched = datetime.now(UTC)
         if status == 304 and kept is not None:
             refreshed = replace(kept, fetched_at=fetched)
-            self._keep(key, refreshed)
+            self._keep(stored, refreshed)
             return Response(key, kept.status, kept.body, fetched, from_cache=True)
         if status == 200 or status in MISSING_STATUSES:
             self._keep(
-                key,
+                stored,
                 CachedResponse(
                     status,
                     body,
@@ -312,6 +431,34 @@ class Http:
             return Response(key, status, body, fetched, from_cache=False)
         raise FetchError(key, f"HTTP {status}")
 
+    def _send_projected(
+        self,
+        key: str,
+        url: str,
+        headers: dict[str, str],
+        expect_json: bool,
+        projection: Projection,
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """`_send` of a whole document, projected at once; at most WHOLE_AT_ONCE whole
+        documents are in memory (sixteen multi-megabyte bodies waiting to be parsed were
+        most of a scan's peak memory)."""
+        with self._whole:
+            status, body, reply = self._send(key, url, headers, expect_json)
+            if status == 200:
+                with self._projecting:
+                    body = projection.project(body)
+        return status, body, reply
+
+    def _projected(self, key: str, projection: Projection) -> CachedResponse | None:
+        """A whole answer kept before projections (an older cache, an imported snapshot),
+        projected now, so such caches keep answering offline."""
+        assert self.cache is not None
+        whole = self.cache.get(key)
+        if whole is None or whole.status != 200:
+            return whole
+        with self._projecting:
+            return replace(whole, body=projection.project(whole.body))
+
     def _keep(self, key: str, response: CachedResponse) -> None:
         if self.cache is not None:
             self.cache.put(key, response)
@@ -325,6 +472,8 @@ class Http:
         payload: bytes | None = None,
     ) -> tuple[int, bytes, Mapping[str, str]]:
         """One request with retries; returns (status, body, lower-cased headers)."""
+        import random
+
         import requests  # ~60 ms: paid only by scans that resolve
 
         from auditor.http_limits import AnswerTooLarge, DeadlinePassed, read_capped, watchdog
@@ -333,8 +482,11 @@ class Http:
         reason = "no attempt made"
         deadline = time.monotonic() + settings.deadline
         late = f"no complete answer within {settings.deadline:g} s ({DEADLINE_ENV})"
+        host = urlsplit(url).netloc
         for attempt in range(settings.attempts):
             delay = settings.backoff * (2**attempt) * (0.5 + random.random())
+            if (dead := self.breaker.dead(host)) is not None:
+                raise FetchError(key, dead)
             if time.monotonic() >= deadline:
                 raise FetchError(key, late)
             dog = watchdog(deadline)
@@ -361,16 +513,24 @@ class Http:
                     raise FetchError(key, late) from None
                 if not isinstance(exc, requests.RequestException):
                     raise
+                if (failure := connection_failure(exc)) is not None:
+                    role = key.partition(":")[0]
+                    what = f"{role} endpoint unreachable ({failure[0]}); not tried again this scan"
+                    if (dead := self.breaker.failed(host, what, failure[1])) is not None:
+                        raise FetchError(key, dead) from None
+                    reason = f"{failure[0]} after {attempt + 1} attempt(s)"
+                    continue  # one immediate retry: a refusal is not cured by waiting
                 if isinstance(exc, requests.Timeout):
                     reason = f"timed out after {attempt + 1} attempt(s)"
                 else:
-                    # Connection refused, reset, truncated body (ChunkedEncodingError, …)
+                    # Connection reset, truncated body (ChunkedEncodingError, …)
                     reason = f"{type(exc).__name__} after {attempt + 1} attempt(s)"
             else:
+                self.breaker.answered(host)
                 lowered = {k.lower(): v for k, v in reply.headers.items()}
                 status = reply.status_code
                 if status not in RETRY_STATUSES:
-                    if status == 200 and expect_json and not _is_json(body):
+                    if status == 200 and expect_json and not self._parses(body):
                         reason = f"malformed JSON response after {attempt + 1} attempt(s)"
                     else:
                         return status, body, lowered
@@ -385,6 +545,12 @@ class Http:
             if attempt + 1 < settings.attempts:
                 self._sleep(min(delay, max(0.0, deadline - time.monotonic())))
         raise FetchError(key, reason)
+
+    def _parses(self, body: bytes) -> bool:
+        """`_is_json`, one document at a time (a parsed document is several times its
+        bytes; sixteen at once made a scan's peak memory)."""
+        with self._projecting:
+            return _is_json(body)
 
     def _session(self) -> requests.Session:
 
@@ -468,6 +634,8 @@ def _retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

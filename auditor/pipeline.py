@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from auditor import __version__
-from auditor.collectors import COLLECTORS, CollectContext, Collected
+from auditor.collectors import CollectContext, Collected, collectors_for
 from auditor.collectors.parsers import parser_for
 from auditor.config import Config
+from auditor.declared import local_origin
 from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError, UsageError
 from auditor.hashing import DigestMemo, Hasher
 from auditor.model import (
@@ -32,12 +33,10 @@ from auditor.model import (
     TargetKind,
 )
 from auditor.redaction import redact_scan
-from auditor.resolvers.local import local_origin
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree, special_kind
 from auditor.target_history import previous_scan
 from auditor.valid_text import valid_text
-from auditor.weights.inspect import is_weight_path
 
 if TYPE_CHECKING:
     from auditor.http import HttpCache
@@ -105,9 +104,9 @@ def run_scan(
         )
     collected = valid_text(Collected.merge(parts))
     components = merge_components(collected.components)
-    origins, resolved_findings, lineage = _resolve(components, config, cache, progress)
+    origins, resolved_findings, lineage, unreachable = _resolve(components, config, cache, progress)
     components = _licensed(components, origins)
-    diagnostics = tuple(dict.fromkeys(collected.diagnostics))
+    diagnostics = tuple(dict.fromkeys(collected.diagnostics + unreachable))
     partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
     scan = Scan(
         id=str(uuid.uuid4()),
@@ -259,10 +258,7 @@ def open_target(
         raise TargetError(f"{ref}: no such file or directory")
     if (what := special_kind(path.stat().st_mode)) is not None:
         raise TargetError(f"{ref}: {what}, not a file or directory; not read")
-    # Imported here: the layer readers (tarfile, zlib-ng) cost ~30 ms that no other kind needs.
-    from auditor.sources.image_format import is_image
-
-    if forced is TargetKind.IMAGE or (forced is None and is_image(path)):
+    if forced is TargetKind.IMAGE or (forced is None and _is_image(path)):
         from auditor.sources.image import ImageTree
 
         tree = ImageTree(ref, path, platform, verify, max_inflated)
@@ -302,7 +298,7 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
             head = fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise TargetError(f"{ref}: cannot read: {exc.strerror}") from None
-    if parser_for(path.name, head) is None and is_weight_path(path.name):
+    if parser_for(path.name, head) is None and _is_weight_path(path.name):
         # A named weight file: the collectors see a tree holding only it (kind `file`).
         tree = DirectoryTree(ref, path.parent, only=(path.name,))
         return OpenTarget(ref, TargetKind.FILE, path, tree, None)
@@ -314,6 +310,30 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
         )
     tree = DirectoryTree(ref, path.parent, only=(path.name,))
     return OpenTarget(ref, TargetKind.LOCKFILE, path, tree, path.name)
+
+
+def _is_image(path: Path) -> bool:
+    """`is_image`, imported only for what may be one: the layer readers (tarfile, zlib-ng,
+    bz2, lzma) cost ~30 ms that no other kind needs."""
+    try:
+        if path.is_dir():
+            if not (path / "oci-layout").is_file():
+                return False
+        else:
+            with path.open("rb") as fh:
+                if fh.read(512)[257:262] != b"ustar":  # not a tar: no image archive
+                    return False
+    except OSError:
+        return False
+    from auditor.sources.image_format import is_image
+
+    return is_image(path)
+
+
+def _is_weight_path(name: str) -> bool:
+    from auditor.weights.inspect import is_weight_path  # the weights readers: only here
+
+    return is_weight_path(name)
 
 
 def _directory_kind(path: Path) -> TargetKind:
@@ -366,7 +386,7 @@ def _collect(target: OpenTarget, context: CollectContext) -> Collected:
     if target.kind is TargetKind.IMAGE:
         return _collect_image(cast("ImageTree", target.tree), target.path, context)
     if target.file is None:
-        found = Collected.merge(c.collect(target.tree, context) for c in COLLECTORS)
+        found = _collect_all(target.tree, context)
         return replace(found, diagnostics=found.diagnostics + _skipped(target.tree))
     head = target.path.read_bytes()[:SNIFF_BYTES]
     parser = parser_for(target.file, head)
@@ -383,11 +403,16 @@ def _skipped(tree: Tree) -> tuple[Diagnostic, ...]:
     )
 
 
+def _collect_all(tree: Tree, context: CollectContext) -> Collected:
+    """Every collector that has a file to read in `tree` (the others are never imported)."""
+    return Collected.merge(c.collect(tree, context) for c in collectors_for(tree.index()))
+
+
 def _collect_image(tree: ImageTree, path: Path, context: CollectContext) -> Collected:
     """What the collectors find in the merged view, each tagged with its layer, plus the
     image itself (with the signatures and attestations stored beside it), its digest
     findings and the layers' diagnostics."""
-    found = Collected.merge(c.collect(tree, context) for c in COLLECTORS)
+    found = _collect_all(tree, context)
     signed = _image_signatures(tree, path, context)
     image = replace(tree.component, evidence=tree.component.evidence + signed.evidence)
     return Collected(
@@ -477,11 +502,12 @@ def _resolve(
     config: Config,
     cache: HttpCache | None,
     progress: Progress | None,
-) -> tuple[tuple[Origin, ...], tuple[Finding, ...], tuple[Dependency, ...]]:
+) -> tuple[tuple[Origin, ...], tuple[Finding, ...], tuple[Dependency, ...], tuple[Diagnostic, ...]]:
     if config.no_resolve:  # no HTTP machinery to import for an inventory
         reason = "--no-resolve"
-        return tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components), (), ()
+        skipped = tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components)
+        return skipped, (), (), ()
     from auditor.resolution import resolve_components
 
     resolved = resolve_components(components, config, cache, progress)
-    return resolved.origins, resolved.findings, resolved.dependencies
+    return resolved.origins, resolved.findings, resolved.dependencies, resolved.diagnostics

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from auditor import endpoints as registry
 from auditor.attribution import attribute, attribute_with_findings
 from auditor.config import Config
+from auditor.errors import Diagnostic
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, Dependency, Finding, Origin, OriginStatus
 from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, source_hosts
@@ -75,6 +76,8 @@ class Resolved:
     origins: tuple[Origin, ...]
     findings: tuple[Finding, ...]
     dependencies: tuple[Dependency, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    """One per endpoint given up on this scan (every lookup there is `unreachable`)."""
 
 
 def resolve_all(
@@ -146,8 +149,11 @@ def resolve_components(
             reason = "offline, and no cached answer"
             return Resolution(local_origin(component, OriginStatus.SKIPPED, reason))
 
+    _few_malloc_arenas()
     primary: list[Resolution] = []
-    with ThreadPoolExecutor(max_workers=2 * max(1, config.concurrency)) as pool:
+    # Offline every answer is local: threads would only take turns holding the interpreter.
+    workers = 1 if config.offline else 2 * max(1, config.concurrency)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         for result in pool.map(_resolve, components):
             primary.append(result)
             done += 1
@@ -173,12 +179,39 @@ def resolve_components(
         tuple(r.origin for r in results),
         tuple(f for r in results for f in r.findings),
         tuple(dict.fromkeys(d for r in results for d in r.dependencies)),
+        unreachable_endpoints(http),
     )
 
 
 def _attributed(resolution: Resolution, component: Component, kb: KnowledgeBase) -> Resolution:
     origin, found = attribute_with_findings(component, resolution.origin, kb)
     return replace(resolution, origin=origin, findings=resolution.findings + found)
+
+
+def unreachable_endpoints(http: Http) -> tuple[Diagnostic, ...]:
+    """Each endpoint the scan stopped trying, once (its lookups carry the same reason)."""
+    reasons = dict.fromkeys(http.breaker.dead_hosts().values())
+    return tuple(Diagnostic(reason.partition(" ")[0], reason) for reason in reasons)
+
+
+def _few_malloc_arenas() -> None:
+    """Ask glibc for at most two malloc arenas before the resolver threads start.
+
+    Each thread otherwise gets an arena of its own (up to eight per core), and every arena
+    keeps the high-water mark of the response bodies its thread read: with 32 workers that
+    doubled a scan's peak memory (185 MB against 95 MB for 60 packages whose project
+    documents run to megabytes). This is what MALLOC_ARENA_MAX=2 does; elsewhere, nothing.
+    """
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-8, 2)  # M_ARENA_MAX, malloc.h
+    except (OSError, AttributeError):
+        return
 
 
 def _enriched(

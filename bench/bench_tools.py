@@ -93,6 +93,12 @@ def auditor_command(auditor: Path, target: Path, db_path: Path, fmt: str = "json
     return ToolCommand(argv, {})
 
 
+def inventory_command(auditor: Path, target: Path, fmt: str = "json") -> ToolCommand:
+    """The inventory alone: no lookups, no store (issue 36's lockfile figures)."""
+    argv = (str(auditor), "scan", str(target), "--no-resolve", "--no-store", "--format", fmt)
+    return ToolCommand(argv, {})
+
+
 def find_cyclonedx_py() -> Path | None:
     """The cyclonedx-py console script of the `cyclonedx-bom` package in bench/.venv."""
     candidate = VENV / "bin" / "cyclonedx-py"

@@ -237,15 +237,19 @@ def timed(argv: list[str], env: dict[str, str]) -> Run:
     return Run(seconds, usage.ru_maxrss / 1024, text)
 
 
-def commands(tmp: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
+def commands(
+    tmp: Path, image: Path = IMAGE, auditor: Path = DEFAULT_AUDITOR, store: bool = True
+) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """`store=False`: the inventory alone (`--no-store`, issue 36's figure)."""
+    IMAGE = image
+    stored = ["--db", f"sqlite:///{tmp / 'auditor.db'}"] if store else ["--no-store"]
     trivy, syft = find_trivy(), find_syft()
     if trivy is None or syft is None:
         raise SystemExit("run `bash bench/setup.sh` first (trivy and syft in bench/.venv)")
     cache = tmp / "trivy-cache"
     return {
         "auditor": (
-            [str(DEFAULT_AUDITOR), "scan", str(IMAGE), "--no-resolve", "--format", "json",
-             "--db", f"sqlite:///{tmp / 'auditor.db'}"],
+            [str(auditor), "scan", str(IMAGE), "--no-resolve", "--format", "json", *stored],
             child_env({}),
         ),
         "trivy": (
@@ -287,18 +291,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--image", type=Path, help="a docker-save archive (default: generated)")
+    parser.add_argument("--auditor", type=Path, default=DEFAULT_AUDITOR)
+    parser.add_argument("--no-store", action="store_true", help="time the inventory alone")
     args = parser.parse_args()
-    if not IMAGE.exists():
-        print("generating", IMAGE)
-        generate(IMAGE)
-    size = IMAGE.stat().st_size
-    sidecar = IMAGE.with_suffix(".json")
+    image = args.image or IMAGE
+    if not image.exists():
+        print("generating", image)
+        generate(image)
+    size = image.stat().st_size
+    sidecar = image.with_suffix(".json")
     raw = json.loads(sidecar.read_text())["uncompressed_bytes"] if sidecar.exists() else 0
     load = os.getloadavg()
     results: dict[str, list[Run]] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        cmds = commands(tmp)
+        cmds = commands(tmp, image, args.auditor, store=not args.no_store)
         order = list(cmds)
         for round_ in range(args.rounds + 1):  # round 0 warms the page cache and the store
             for tool in order[round_ % 3 :] + order[: round_ % 3]:
@@ -315,9 +323,14 @@ def main() -> None:
     lines = [
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPUs; load at start {load[0]:.2f}",
-        f"- image: {size / 2**20:.0f} MiB docker-save ({raw / 2**20:.0f} MiB of layer tars "
-        "uncompressed), 5 gzip layers, "
-        f"{DEB_COUNT} deb + {SYSTEM_DISTS + VENV_DISTS} pypi packages",
+        f"- image: {image.name}, {size / 2**20:.0f} MiB docker-save"
+        + (
+            f" ({raw / 2**20:.0f} MiB of layer tars uncompressed), 5 gzip layers, "
+            f"{DEB_COUNT} deb + {SYSTEM_DISTS + VENV_DISTS} pypi packages"
+            if args.image is None
+            else ""
+        )
+        + ("; auditor with --no-store" if args.no_store else ""),
         f"- runs: 1 warm-up + {args.rounds} measured per tool, order rotated",
         "",
         "| tool | median s | peak RSS MiB | pypi | deb |",

@@ -45,6 +45,7 @@ from bench_tools import (
     find_cyclonedx_py,
     find_syft,
     find_trivy,
+    inventory_command,
     syft_command,
     trivy_command,
 )
@@ -59,9 +60,12 @@ SUITES = {
     "foundation": (TOOLS, INPUTS, "json"),
     "python-lockfiles": (LOCKFILE_TOOLS, LOCKFILE_INPUTS, "cyclonedx"),
     "js": (TOOLS, JS_INPUTS, "json"),
+    # Issue 36: the inventory without the store beside the stored scan, against the peers.
+    "issue36": (("auditor", "auditor-nostore", "trivy", "syft"), INPUTS, "json"),
 }
 """suite -> (tools, inputs, auditor's --format)."""
 LIMIT_S = 0.8  # the issue: under 0.8 s on ~100 packages, store included
+STORED_LIMIT_S = 0.5  # issue 36: a stored default scan of ~100 packages
 TRIVY_FACTOR = 2.0  # the issue: at most 2x trivy on 1,000 packages
 SYFT_SPEEDUP = 5.0  # the issue: at least 5x faster than syft
 
@@ -258,6 +262,36 @@ def verdicts(rows: list[Row]) -> list[tuple[str, str, str]]:
     return out
 
 
+def issue36_verdicts(rows: list[Row]) -> list[tuple[str, str, str]]:
+    """Issue 36: the inventory (`--no-resolve --no-store`) <= 2x trivy and >= 5x faster
+    than syft on every input; the stored scan of ~100 packages <= 0.5 s."""
+    out: list[tuple[str, str, str]] = []
+    small = _find(rows, "auditor", "lock100")
+    if small is not None:
+        measured = f"{small.median_s:.3f} s (min {small.min_s:.3f} s)"
+        target = f"stored auditor scan <= {STORED_LIMIT_S} s on lock100"
+        out.append((target, measured, _verdict(small.median_s <= STORED_LIMIT_S, small)))
+    for name in INPUTS:
+        auditor = _find(rows, "auditor-nostore", name)
+        trivy, syft = _find(rows, "trivy", name), _find(rows, "syft", name)
+        if auditor is None:
+            continue
+        if trivy is not None:
+            ratio = auditor.median_s / trivy.median_s
+            measured = f"{ratio:.2f} (min/min {auditor.min_s / trivy.min_s:.2f})"
+            target = f"inventory <= {TRIVY_FACTOR:g}x trivy on {name} (auditor/trivy)"
+            out.append((target, measured, _verdict(ratio <= TRIVY_FACTOR, auditor, trivy)))
+        if syft is not None:
+            speedup = syft.median_s / auditor.median_s
+            measured = f"{speedup:.1f} (min/min {syft.min_s / auditor.min_s:.1f})"
+            target = f"inventory >= {SYFT_SPEEDUP:g}x faster than syft on {name} (syft/auditor)"
+            if syft.count is None or syft.count.total == 0:
+                out.append((target, measured, "n/a (syft found no packages)"))
+            else:
+                out.append((target, measured, _verdict(speedup >= SYFT_SPEEDUP, auditor, syft)))
+    return out
+
+
 def lockfile_verdicts(rows: list[Row]) -> list[tuple[str, str, str]]:
     """Issue 3: auditor >= 5x faster than syft and cyclonedx-py on each input they read.
 
@@ -347,6 +381,8 @@ def render(rows: list[Row], facts: list[tuple[str, str]], runs: str, markdown: b
     checks = lockfile_verdicts(rows) if lockfiles else verdicts(rows)
     if any(r.input in JS_INPUTS for r in rows):
         checks = js_verdicts(rows)
+    if any(r.tool == "auditor-nostore" for r in rows):
+        checks = issue36_verdicts(rows)
     warnings = [
         f"{r.tool} reported no packages on {r.input}"
         for r in rows
@@ -393,6 +429,8 @@ def command_builders(
             builders[tool] = functools.partial(syft_command, path)
         elif tool == "cyclonedx-py":
             builders[tool] = functools.partial(cyclonedx_py_command, path)
+        elif tool == "auditor-nostore":
+            builders[tool] = functools.partial(inventory_command, path, fmt=fmt)
         else:
             # One store per input, created by the warm-up run, so measured runs write to
             # an existing database as a user's second scan would.
@@ -431,6 +469,7 @@ def main() -> None:
     located = {"auditor": args.auditor, "trivy": args.trivy or find_trivy()}
     located["syft"] = args.syft or find_syft()
     located["cyclonedx-py"] = args.cyclonedx_py or find_cyclonedx_py()
+    located["auditor-nostore"] = args.auditor
     for tool in tools:
         path = located[tool]
         if path is None or not path.is_file():

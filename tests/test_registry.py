@@ -9,7 +9,7 @@ import pkgutil
 from auditor import collectors, render, resolvers
 from auditor.collectors import COLLECTORS, Collector
 from auditor.collectors import parsers as parser_package
-from auditor.collectors.parsers import PARSERS, FileParser
+from auditor.collectors.parsers import PARSERS, FileParser, registered_for
 from auditor.config import data_path
 from auditor.render import RENDERERS, Renderer
 from auditor.render.template import TemplateRenderer
@@ -32,7 +32,11 @@ def test_every_parser_module_is_registered() -> None:
     for module in modules:
         parser = getattr(module, "PARSER", None)
         assert isinstance(parser, FileParser), f"{module.__name__} exports no PARSER"
-        assert parser in PARSERS, f"{module.__name__}.PARSER is not in PARSERS"
+        lines = [line for line in PARSERS if line.load() is parser]
+        assert lines, f"{module.__name__}.PARSER is not in PARSERS"
+        # The registry line names the file patterns without importing the module: the two
+        # must agree.
+        assert (lines[0].name, lines[0].patterns) == (parser.name, parser.patterns)
     assert len({p.name for p in PARSERS}) == len(PARSERS)
 
 
@@ -48,7 +52,9 @@ def _subclasses_defined_in(module: object, base: type) -> list[type]:
 
 
 def test_every_collector_module_is_registered() -> None:
-    registered = {type(c) for c in COLLECTORS}
+    loaded = {line.name: line.load() for line in COLLECTORS}
+    assert all(collector.name == name for name, collector in loaded.items())
+    registered = {type(c) for c in loaded.values()}
     for module in _modules(collectors):
         for cls in _subclasses_defined_in(module, Collector):
             assert cls in registered, f"{cls.__name__} is not in COLLECTORS"
@@ -62,11 +68,12 @@ def test_every_resolver_module_is_registered() -> None:
 
 
 def test_every_renderer_and_template_is_registered() -> None:
-    registered = {type(r) for r in RENDERERS}
+    loaded = [r.load() for r in RENDERERS]
+    registered = {type(r) for r in loaded}
     for module in _modules(render):
         for cls in _subclasses_defined_in(module, Renderer):
             assert cls in registered, f"{cls.__name__} is not in RENDERERS"
-    templates = {r.template for r in RENDERERS if isinstance(r, TemplateRenderer)}
+    templates = {r.template for r in loaded if isinstance(r, TemplateRenderer)}
     shipped = {
         t.name
         for t in data_path("templates").iterdir()
@@ -86,3 +93,31 @@ def test_every_condition_kind_is_registered() -> None:
             if not cls.__name__.startswith("_"):
                 assert cls in registered, f"{cls.__name__} is not in PREDICATES"
     assert len({p.keyword for p in PREDICATES}) == len(PREDICATES)
+
+
+def test_collector_lines_claim_every_file_their_collector_reads() -> None:
+    """A registry line may claim more than its collector reads, never less: the weight
+    suffixes of both model collectors, and the files model references are read from."""
+    from auditor.collectors import collectors_for
+    from auditor.collectors.model_signatures import WEIGHT_SUFFIXES as SIGNED
+    from auditor.references import kind_of
+    from auditor.weights.inspect import WEIGHT_SUFFIXES
+
+    by_name = {line.name: line for line in COLLECTORS}
+    for suffix in {*WEIGHT_SUFFIXES, *SIGNED}:
+        assert by_name["model-signatures"].wants(f"m/model{suffix.upper()}")
+    for suffix in WEIGHT_SUFFIXES:
+        assert by_name["model-files"].wants(f"m/model{suffix}")
+    for path in ("a/train.py", "x.ipynb", "Dockerfile.gpu", "conf/app.yaml", "run.sh", "Makefile"):
+        assert (kind_of(path) is not None) <= by_name["model-refs"].wants(path), path
+    for path in ("uv.lock", "sub/requirements-dev.txt", "requirements/base.txt", "poetry.lock"):
+        assert registered_for(path) is not None and by_name["lockfiles"].wants(path)
+    # A lockfile-only folder wants one collector; a `.pth` in site-packages is no model.
+    assert [c.name for c in collectors_for(["uv.lock", "pyproject.toml"])] == ["lockfiles"]
+    pth = "usr/lib/python3/site-packages/distutils-precedence.pth"
+    assert not by_name["model-signatures"].wants(pth)
+    assert not by_name["model-files"].wants(pth)
+    from auditor.collectors.model_signatures import model_roots
+
+    assert model_roots([pth, "usr/lib/python3/site-packages/x/model.pt"], "image") == []
+    assert [r.path for r in model_roots(["models/bert/model.pt"], "dir")] == ["models/bert"]

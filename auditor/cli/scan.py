@@ -31,6 +31,7 @@ from auditor.signatures import SignatureTrust
 
 if TYPE_CHECKING:
     from auditor.store import Store
+    from auditor.store.opening import OpeningStore
 
 MAX_CONCURRENCY = 16
 """Registry requests in flight per host, at most (`auditor.http.HttpSettings.per_host`)."""
@@ -149,22 +150,27 @@ def scan(
         platform=platform,
         max_inflated_bytes=max_inflated_bytes,
     )
+    opening = _start_store(config, needed=notify is not None)
     try:
         judged_by = effective_policy(targets, policy)
         config = replace(config, policy=judged_by)
     except AuditorError as exc:
         fail(exc, debug)
-    store, store_error = _open_store(config, needed=notify is not None)
+    store: Store | None = None
+    store_error: AuditorError | None = None
     notice: str | None = None
     try:
-        cache = store.http_cache() if store is not None and not no_resolve else None
+        cache = opening.http_cache() if opening is not None and not no_resolve else None
         progress = _progress if sys.stderr.isatty() and not no_resolve else None
         try:
             # --no-store writes nothing, memoised digests included, and trusts no memo.
-            memo = store.digest_memo() if store is not None and config.store else None
-            result = run_scan(targets, config, cache, progress, _history(store), memo)
+            memo = opening.digest_memo() if opening is not None and config.store else None
+            history = _history_when_open(opening)
+            result = run_scan(targets, config, cache, progress, history, memo)
         except AuditorError as exc:
             fail(exc, debug)
+        if opening is not None:
+            store, store_error = opening.result()
         previous = _previous_scan(store, result) if notify is not None else None
         if store is not None and config.store:
             try:
@@ -267,6 +273,28 @@ def _history(store: Store | None) -> Callable[[str], Scan | None] | None:
         except AuditorError as exc:
             logging.getLogger(__name__).warning("previous scan unreadable: %s", exc.message)
             return None
+
+    return previous
+
+
+def _start_store(config: Config, needed: bool) -> OpeningStore | None:
+    """The store `_open_store` would open, opened on a background thread while the scan
+    collects (its failure never stops a scan either)."""
+    if not config.store and config.no_resolve and not needed:
+        return None
+    from auditor.store.opening import OpeningStore
+
+    return OpeningStore(config.db_url)
+
+
+def _history_when_open(opening: OpeningStore | None) -> Callable[[str], Scan | None] | None:
+    """`_history` of the store once it is open."""
+    if opening is None:
+        return None
+
+    def previous(identity: str) -> Scan | None:
+        found = _history(opening.result()[0])
+        return found(identity) if found is not None else None
 
     return previous
 

@@ -7,8 +7,9 @@ never raises for a bad discovered file: that becomes a Diagnostic.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import ClassVar
 
 from auditor.errors import Diagnostic
@@ -60,29 +61,155 @@ class Collector(ABC):
         """Everything of this collector's kind in `tree`."""
 
 
-# The registry sits below the interface it registers because its modules import it.
-from auditor.collectors.hf_cache import HuggingFaceCacheCollector  # noqa: E402
-from auditor.collectors.image_signatures import ImageSignatureCollector  # noqa: E402
-from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
-from auditor.collectors.model_files import ModelFilesCollector  # noqa: E402
-from auditor.collectors.model_refs import ModelRefsCollector  # noqa: E402
-from auditor.collectors.model_signatures import ModelSignatureCollector  # noqa: E402
-from auditor.collectors.modelscope_cache import ModelScopeCacheCollector  # noqa: E402
-from auditor.collectors.node_modules import NodeModulesCollector  # noqa: E402
-from auditor.collectors.os_packages import OsPackagesCollector  # noqa: E402
-from auditor.collectors.python_env import PythonEnvironmentCollector  # noqa: E402
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A registry line: which files a collector reads, by name, and where its class lives.
 
-COLLECTORS: tuple[Collector, ...] = (
-    LockfileCollector(),
-    PythonEnvironmentCollector(),
-    NodeModulesCollector(),
-    OsPackagesCollector(),
-    HuggingFaceCacheCollector(),
-    ModelScopeCacheCollector(),
-    ModelFilesCollector(),
-    ModelRefsCollector(),
+    The collector's module is imported only when the tree holds a file it could read, so a
+    lockfile-only scan never imports the image, weights and signature machinery. `wants`
+    may claim more than the collector then reads (it is a cheap test on paths); it must
+    never claim less.
+    """
+
+    name: str
+    """The collector's `name` (tests/test_registry.py keeps the two equal)."""
+    target: str
+    """`module:Class` inside this package."""
+    names: frozenset[str] = frozenset()
+    """Base names of files it reads."""
+    suffixes: tuple[str, ...] = ()
+    """Endings of paths it reads (compared lower-cased)."""
+    within: tuple[str, ...] = ()
+    """Substrings of `/<path>` it reads (a folder it looks into)."""
+    ignored: frozenset[str] = frozenset()
+    """Base names that match a suffix but that it never reads."""
+    outside: tuple[str, ...] = ()
+    """Substrings of `/<path>` where a suffix match does not count (installed packages)."""
+    claims: Callable[[str], bool] | None = None
+    """A test another registry owns (the lockfile parsers' patterns)."""
+
+    def wants(self, path: str) -> bool:
+        """Whether the collector could read the file at `path` (a tree-relative path)."""
+        name = path.rpartition("/")[2]
+        if name in self.names:
+            return True
+        if (
+            self.suffixes
+            and path.lower().endswith(self.suffixes)
+            and name not in self.ignored
+            and not any(part in f"/{path}" for part in self.outside)
+        ):
+            return True
+        if self.within and any(part in f"/{path}" for part in self.within):
+            return True
+        return self.claims is not None and self.claims(path)
+
+    def load(self) -> Collector:
+        """A new instance of the collector (its module imported on first use)."""
+        module, _, cls = self.target.partition(":")
+        made = getattr(import_module(f"{__name__}.{module}"), cls)()
+        assert isinstance(made, Collector)
+        return made
+
+
+def collectors_for(paths: Iterable[str]) -> list[Collector]:
+    """The collectors (in registry order) that have a file to read among `paths`.
+
+    One pass over the paths; a line is no longer tested once it has matched.
+    """
+    waiting = list(COLLECTORS)
+    found: set[str] = set()
+    for path in paths:
+        for line in waiting:
+            if line.wants(path):
+                found.add(line.name)
+        if found and len(found) == len(COLLECTORS):
+            break
+        waiting = [c for c in waiting if c.name not in found]
+        if not waiting:
+            break
+    return [line.load() for line in COLLECTORS if line.name in found]
+
+
+def _lockfile(path: str) -> bool:
+    from auditor.collectors.parsers import registered_for
+
+    return registered_for(path) is not None
+
+
+# Kept in step with auditor.weights.inspect.WEIGHT_SUFFIXES and model_signatures'.
+_WEIGHTS = (
+    ".safetensors", ".gguf", ".onnx", ".npy", ".npz", ".keras", ".h5", ".hdf5", ".pkl",
+    ".pickle", ".joblib", ".dill", ".bin", ".pt", ".pth", ".ckpt", ".tflite",
+)  # fmt: skip
+_HF_REPOS = ("/models--", "/datasets--", "/spaces--")
+# Installed packages' data files (and site-packages' `.pth` path files) are not the
+# target's models; model-files and model-signatures skip them too.
+_INSTALLED = ("/node_modules/", "/site-packages/", "/dist-packages/")
+
+COLLECTORS: tuple[Registered, ...] = (
+    Registered("lockfiles", "lockfiles:LockfileCollector", claims=_lockfile),
+    Registered(
+        "python-env",
+        "python_env:PythonEnvironmentCollector",
+        names=frozenset({"METADATA", "PKG-INFO"}),
+        suffixes=(".egg-info",),
+    ),
+    Registered("node-modules", "node_modules:NodeModulesCollector", within=("/node_modules/",)),
+    Registered(
+        "os-packages",
+        "os_packages:OsPackagesCollector",
+        names=frozenset({"status", "installed", "rpmdb.sqlite", "Packages", "Packages.db"}),
+        within=("/var/lib/dpkg/status.d/",),
+    ),
+    Registered("hf-cache", "hf_cache:HuggingFaceCacheCollector", within=_HF_REPOS),
+    Registered(
+        "modelscope-cache",
+        "modelscope_cache:ModelScopeCacheCollector",
+        names=frozenset({".msc", ".mdl", ".mv"}),
+    ),
+    Registered(
+        "model-files",
+        "model_files:ModelFilesCollector",
+        names=frozenset({"config.json", "adapter_config.json", "README.md", "readme.md"}),
+        suffixes=_WEIGHTS,
+        outside=_INSTALLED,
+    ),
+    Registered(
+        "model-refs",
+        "model_refs:ModelRefsCollector",
+        names=frozenset({"Dockerfile", "Containerfile", "Makefile"}),
+        suffixes=(
+            ".py",
+            ".pyi",
+            ".yaml",
+            ".yml",
+            ".json",
+            ".toml",
+            ".sh",
+            ".bash",
+            ".zsh",
+            ".dockerfile",
+        ),
+        within=("/Dockerfile.", "/Containerfile."),
+        # Lockfiles and build configs name packages, not models (references.kind_of).
+        ignored=frozenset(
+            {"pyproject.toml", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml"}
+        ),
+    ),
     # Last: a model's own collector (hf_cache, model_files) names the component first.
-    ModelSignatureCollector(),
-    ImageSignatureCollector(),
+    Registered(
+        "model-signatures",
+        "model_signatures:ModelSignatureCollector",
+        names=frozenset({"model.sig"}),
+        suffixes=_WEIGHTS,
+        within=_HF_REPOS,
+        outside=_INSTALLED,
+    ),
+    Registered(
+        "image-signatures",
+        "image_signatures:ImageSignatureCollector",
+        names=frozenset({"oci-layout"}),
+    ),
 )
-"""Every collector, in the order they run."""
+"""Every collector, in the order they run, with the files that make it worth importing."""

@@ -43,6 +43,7 @@ WEIGHT_SUFFIXES = frozenset(
 )
 """Files that make a folder a model (model_files decides what each one is)."""
 # huggingface_hub's cache layout: <type>s--<repo id with / as -->/snapshots/<commit>/
+_INSTALLED = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages)/")
 _SNAPSHOT = re.compile(r"^(?:(.*)/)?(models|datasets|spaces)--([^/]+)/snapshots/([^/]+)/")
 
 
@@ -99,7 +100,11 @@ def model_roots(paths: Iterable[str], ref: str) -> list[ModelRoot]:
     signed = {_parent(p) for p in paths if PurePosixPath(p).name == SIGNATURE_NAME}
     for path in paths:
         snapshot = _SNAPSHOT.match(path)
-        is_weight = PurePosixPath(path).suffix.lower() in WEIGHT_SUFFIXES
+        # Installed packages' files (site-packages' `.pth` path files above all) are no
+        # model: counting them made every Python image an unsigned model folder.
+        is_weight = PurePosixPath(path).suffix.lower() in WEIGHT_SUFFIXES and not (
+            _INSTALLED.search(path)
+        )
         if snapshot is not None:
             try:
                 root = _snapshot_root(snapshot)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from importlib import import_module
 from typing import ClassVar
 
 from auditor.errors import UsageError
@@ -25,33 +27,49 @@ class Renderer(ABC):
         return self
 
 
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A registry line: a format's name and where its renderer lives, imported only when
+    that format is asked for (a scan imports one renderer, not seven)."""
+
+    name: str
+    target: str
+    """`module:Class` inside this package."""
+    template: str | None = None
+    """For `template:TemplateRenderer`: the template under templates/."""
+
+    def load(self) -> Renderer:
+        """The renderer (its module imported on first use)."""
+        module, _, cls = self.target.partition(":")
+        made = getattr(import_module(f"{__name__}.{module}"), cls)
+        found = made(self.name, self.template) if self.template is not None else made()
+        assert isinstance(found, Renderer) and found.name == self.name
+        return found
+
+    def render(self, scan: Scan) -> str:
+        """`load().render(scan)`."""
+        return self.load().render(scan)
+
+
 def renderer(name: str, min_severity: Severity | None = None) -> Renderer:
     """The renderer registered for a format name (listing from `min_severity` up, where it
     lists findings for people)."""
     for candidate in RENDERERS:
         if candidate.name == name:
-            return candidate if min_severity is None else candidate.listing(min_severity)
+            found = candidate.load()
+            return found if min_severity is None else found.listing(min_severity)
     known = ", ".join(r.name for r in RENDERERS)
     raise UsageError(f"--format {name}: unknown format", hint=f"use one of: {known}")
 
 
-# The registry sits below the interface it registers because its modules import it.
-from auditor.render.cyclonedx import CycloneDxRenderer  # noqa: E402
-from auditor.render.json import JsonRenderer  # noqa: E402
-from auditor.render.markdown import MarkdownRenderer  # noqa: E402
-from auditor.render.sarif import SarifRenderer  # noqa: E402
-from auditor.render.spdx import SpdxRenderer  # noqa: E402
-from auditor.render.table import TableRenderer  # noqa: E402
-from auditor.render.template import TemplateRenderer as TemplateRenderer  # noqa: E402
-
-RENDERERS: tuple[Renderer, ...] = (
-    TableRenderer(),
-    JsonRenderer(),
-    CycloneDxRenderer(),
-    MarkdownRenderer(),
-    SarifRenderer(),
-    SpdxRenderer(),
-    TemplateRenderer("html", "report.html.j2"),
+RENDERERS: tuple[Registered, ...] = (
+    Registered("table", "table:TableRenderer"),
+    Registered("json", "json:JsonRenderer"),
+    Registered("cyclonedx", "cyclonedx:CycloneDxRenderer"),
+    Registered("markdown", "markdown:MarkdownRenderer"),
+    Registered("sarif", "sarif:SarifRenderer"),
+    Registered("spdx", "spdx:SpdxRenderer"),
+    Registered("html", "template:TemplateRenderer", "report.html.j2"),
 )
 """Every output format; the first is the default."""
 

@@ -24,7 +24,14 @@ from packageurl import PackageURL
 
 from auditor.collectors.npm_common import integrity_hashes
 from auditor.endpoints import npm_role
-from auditor.http import MISSING_STATUSES, FetchError, Response, verdict_request
+from auditor.http import (
+    MISSING_STATUSES,
+    FetchError,
+    Projection,
+    Response,
+    json_projection,
+    verdict_request,
+)
 from auditor.model import Claim, Component, Evidence, Finding, Origin, OriginStatus, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
@@ -67,7 +74,9 @@ class NpmResolver(Resolver):
             reason = "direct reference: not published through the registry"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
         role = self._role(name)
-        reply = self.http.get(role, packument_path(name), accept=FULL)
+        reply = self.http.get(
+            role, packument_path(name), accept=FULL, projection=_one_version(version)
+        )
         if reply.status in MISSING_STATUSES:
             reason = f"{name} is not on the registry"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
@@ -97,7 +106,7 @@ class NpmResolver(Resolver):
             return ((role, packument_path(name)),)
         attestations = f"{ATTESTATIONS_PATH}{name}@{version}"
         return (
-            (role, packument_path(name)),
+            (role, f"{packument_path(name)}#{PROJECTION}:{version}"),
             (role, attestations),
             verdict_request(role, attestations),
         )
@@ -164,6 +173,31 @@ def _identity(purl: str) -> tuple[str, str | None, bool]:
 def packument_path(name: str) -> str:
     """`/<name>`, a scoped name as `/@scope%2fname` (how npm's clients ask)."""
     return "/" + quote(name, safe="@")
+
+
+PROJECTION = "v1"
+"""Version of `_one_version`'s shape, part of its cache key."""
+
+
+def _one_version(version: str | None) -> Projection | None:
+    """The packument cut to what `_version` reads for one version: its manifest, its
+    publication time and the dist-tags. A packument holds every version's manifest (tens
+    of megabytes for some); this keeps kilobytes, in memory and in the cache."""
+    if not version:
+        return None
+
+    def cut(doc: dict[str, Any]) -> dict[str, Any] | None:
+        if not isinstance(doc.get("versions"), dict):
+            return None  # `_version` says what is wrong with it
+        kept: dict[str, Any] = {"dist-tags": doc.get("dist-tags")}
+        manifest = doc["versions"].get(version)
+        kept["versions"] = {version: manifest} if manifest is not None else {}
+        times = doc.get("time")
+        if isinstance(times, dict):  # its absence marks an abbreviated packument
+            kept["time"] = {version: times[version]} if version in times else {}
+        return kept
+
+    return json_projection(f"{PROJECTION}:{version}", cut)
 
 
 def _stamp(reply: Response) -> str:

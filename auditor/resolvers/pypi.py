@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from packageurl import PackageURL
 
-from auditor.http import MISSING_STATUSES, NotCached, Response
+from auditor.http import MISSING_STATUSES, NotCached, Projection, Response, json_projection
 from auditor.model import Claim, Component, Evidence, Finding, OriginStatus, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
@@ -97,7 +97,12 @@ class PyPIResolver(Resolver):
         purl = PackageURL.from_string(component.purl)
         if _is_direct(purl):
             return ()
-        return (("pypi", _path(purl.name, purl.version)),)
+        first = ("pypi", _path(purl.name, purl.version))
+        if not purl.version:
+            return (first,)
+        # Where the index lacks the per-release route, the project document's projection
+        # is what the cache holds: loaded in the same batch.
+        return first, ("pypi", f"{_path(purl.name, None)}#{PROJECTION}:{purl.version}")
 
     def _release(self, name: str, version: str | None) -> _Release | None:
         if version:
@@ -106,10 +111,48 @@ class PyPIResolver(Resolver):
             reply = self.http.get("pypi", _path(name, version))
             if reply.status not in MISSING_STATUSES:
                 return _parse(reply, reply.json(), version=None)
-        reply = self.http.get("pypi", _path(name, None))
+        reply = self.http.get("pypi", _path(name, None), projection=_one_release(version))
         if reply.status in MISSING_STATUSES:
             return None
         return _parse(reply, reply.json(), version=version)
+
+
+PROJECTION = "v1"
+"""Version of `_one_release`'s shape, part of its cache key: change it with the fields."""
+INFO_KEPT = (*DECLARED_INFO, "name", "version", "project_urls", "yanked", "yanked_reason")
+"""The `info` fields `_evidence` and `_findings` read (a new one read must join here)."""
+FILE_KEPT = ("filename", "url", "size", "packagetype", "digests", "upload_time_iso_8601",
+             "yanked", "yanked_reason")  # fmt: skip
+"""The file fields read here and by index_facts."""
+
+
+def _one_release(version: str | None) -> Projection | None:
+    """The project document cut to what `_parse` reads for one release: the `info` fields
+    read, `ownership`, and that release's files. Whole documents run to megabytes (every
+    release and file of a project); this keeps a kilobyte or two."""
+    if not version:
+        return None
+
+    def cut(doc: dict[str, Any]) -> dict[str, Any] | None:
+        if not isinstance(doc.get("info"), dict):
+            return None  # `_parse` says what is wrong with it
+        releases = doc.get("releases")
+        files = releases.get(version) if isinstance(releases, dict) else None
+        return {
+            "info": {k: doc["info"][k] for k in INFO_KEPT if k in doc["info"]},
+            "ownership": doc.get("ownership"),
+            "releases": (
+                {version: [_file(f) for f in files] if isinstance(files, list) else files}
+                if isinstance(releases, dict) and version in releases
+                else {}
+            ),
+        }
+
+    return json_projection(f"{PROJECTION}:{version}", cut)
+
+
+def _file(entry: Any) -> Any:
+    return {k: entry[k] for k in FILE_KEPT if k in entry} if isinstance(entry, dict) else entry
 
 
 def _is_direct(purl: PackageURL) -> bool:

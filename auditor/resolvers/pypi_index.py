@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 from packaging.utils import canonicalize_name
 
 from auditor.bounded import load_json
-from auditor.http import MISSING_STATUSES, Http, Response
+from auditor.http import MISSING_STATUSES, Http, Projection, Response, json_projection
 from auditor.model import Component, Evidence, Finding, Strength
 from auditor.policy.builtin import finding
 from auditor.resolvers.attestations import (
@@ -75,7 +75,8 @@ def index_facts(
 ) -> IndexFacts:
     """Project status and the verified provenance of the locked file (one of `filenames`),
     verified against `trust` (a Sigstore trust config; None: the public-good root)."""
-    page = _simple_page(http, name)
+    wanted = set(filenames)
+    page = _simple_page(http, name, version, wanted)
     if page is None:
         return IndexFacts()
     doc, reply = page
@@ -94,7 +95,6 @@ def index_facts(
             )
             findings.append(finding(rule, component.purl, message, (evidence[-1],)))
     files = [f for f in doc.get("files") or () if isinstance(f, dict)]
-    wanted = set(filenames)
     chosen = _locked_file([f for f in files if f.get("filename") in wanted], component.hashes)
     if chosen is None:
         return IndexFacts(tuple(evidence), tuple(findings))
@@ -147,10 +147,43 @@ def index_facts(
     return IndexFacts(tuple(evidence), tuple(findings), repository, tuple(conflicts))
 
 
-def _simple_page(http: Http, name: str) -> tuple[dict[str, Any], Response] | None:
+PROJECTION = "v1"
+"""Version of `_page_for`'s shape, part of its cache key."""
+
+
+def _page_for(version: str, wanted: set[str]) -> Projection:
+    """The project page cut to what one release's facts read: the project status, the
+    release's own files, and the files that list provenance (other releases' owners are
+    compared through them). A page lists every file of every release: megabytes for a
+    project with daily releases, kilobytes after this."""
+
+    def cut(doc: dict[str, Any]) -> dict[str, Any] | None:
+        if not isinstance(doc.get("files"), list):
+            return None
+        files = [
+            f
+            for f in doc["files"]
+            if isinstance(f, dict) and (f.get("filename") in wanted or f.get("provenance"))
+        ]
+        return {k: v for k, v in doc.items() if k not in ("files", "versions")} | {"files": files}
+
+    # HTML (an index without the JSON form) is kept as it came: `_simple_page` reads it as
+    # "no JSON Simple API".
+    return json_projection(f"{PROJECTION}:{version}", cut)
+
+
+def _simple_page(
+    http: Http, name: str, version: str, wanted: set[str]
+) -> tuple[dict[str, Any], Response] | None:
     # Not `expect_json`: an index that only serves the HTML form (or ignores Accept) answers
     # with HTML; that means "no JSON Simple API here", not a broken registry.
-    reply = http.get("pypi", simple_path(name), accept=SIMPLE_JSON, expect_json=False)
+    reply = http.get(
+        "pypi",
+        simple_path(name),
+        accept=SIMPLE_JSON,
+        expect_json=False,
+        projection=_page_for(version, wanted),
+    )
     if reply.status in MISSING_STATUSES or not reply.ok:
         return None
     try:

@@ -73,17 +73,34 @@ def open_store(url: str | None) -> Store:
     Creates or upgrades the schema on first use; StoreError when the database cannot be
     reached or was migrated by a newer origin-auditor.
     """
+    return finish_opening(*connect(url))
+
+
+def connect(url: str | None) -> tuple[Engine, bool]:
+    """The engine for `url` and whether its schema is current (one SELECT): the part of
+    `open_store` that may run on a background thread while a scan collects."""
     from auditor.store import engine as schema
 
     engine = schema.make_engine(url)
     try:
         with schema.errors(engine), engine.connect() as conn:
-            current = schema.read_versions(conn)
-        if current != (SCHEMA_HEAD,):
-            schema.migrate(engine)
+            return engine, schema.read_versions(conn) == (SCHEMA_HEAD,)
     except BaseException:
         engine.dispose()
         raise
+
+
+def finish_opening(engine: Engine, current: bool) -> Store:
+    """The store over a `connect`ed engine, migrated first unless current (on the caller's
+    thread: alembic's migration context is process-global)."""
+    if not current:
+        from auditor.store import engine as schema
+
+        try:
+            schema.migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return Store(engine)
 
 

@@ -29,6 +29,7 @@ class StoredHttpCache:
         self._table = models.metadata.tables["http_cache"]
         self._pending: dict[str, CachedResponse] = {}
         self._loaded: dict[str, CachedResponse] = {}
+        self._absent: set[str] = set()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> CachedResponse | None:
@@ -42,6 +43,8 @@ class StoredHttpCache:
                 return self._pending[key]
             if key in self._loaded:
                 return self._loaded[key]
+            if key in self._absent:
+                return None
         with errors(self._engine), self._engine.connect() as conn:
             row = conn.execute(select(self._table).where(self._table.c.key == key)).first()
         return None if row is None else _decode(row)
@@ -61,6 +64,9 @@ class StoredHttpCache:
                 loaded.update((row.key, _decode(row)) for row in conn.execute(query))
         with self._lock:
             self._loaded.update(loaded)
+            # Asked for and not kept: `get` answers None without a query of its own (a scan
+            # whose GitHub endpoint is dead asked once per component).
+            self._absent.update(k for k in wanted if k not in loaded)
 
     def put(self, key: str, response: CachedResponse) -> None:
         """Buffer an answer until `flush`."""

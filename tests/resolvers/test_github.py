@@ -4,6 +4,7 @@ the free-text location list."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.http import Http, HttpSettings
+from auditor.http import HostBreaker, Http, HttpSettings
 from auditor.model import Claim, Component, ComponentKind, Origin, OriginStatus, Strength
 from auditor.resolvers.github import GitHubResolver
 from auditor.resolvers.source_hosts import Host, enrich, hosting_evidence, location_country
@@ -144,6 +145,35 @@ def test_github_trouble_is_recorded_without_failing_the_component(
     assert origin.status is OriginStatus.RESOLVED  # the registry answered
     [note] = [e for e in origin.evidence if e.source == "github"]
     assert (note.field, note.value) == ("lookup", expected)
+
+
+def test_a_refusing_github_is_tried_once_and_reported_once(
+    npm: tuple[JsonApiState, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens on port 9: each lookup there is `unreachable` at once with the same
+    reason, the scan reports the endpoint once, and no retry schedule is waited for."""
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")
+    slow = HttpSettings(backoff=2.0, connect_timeout=1, read_timeout=0.5, attempts=4)
+    started = time.monotonic()
+    result = scan(tmp_path, npm[1], ALL, http=slow)
+    took = time.monotonic() - started
+    notes = {e.value for o in result.origins for e in o.evidence if e.source == "github"}
+    reason = "github endpoint unreachable (connection refused); not tried again this scan"
+    assert notes == {f"unreachable: {reason}"}
+    assert [(d.location, d.message) for d in result.diagnostics] == [("github", reason)]
+    assert all(o.status is OriginStatus.RESOLVED for o in result.origins)  # the registry answered
+    assert took < 2.0  # one back-off of this schedule alone would be 1-3 s
+
+
+def test_host_breaker_counts_consecutive_refusals_only() -> None:
+    breaker = HostBreaker()
+    assert breaker.failed("a:1", "refused", timed_out=False) is None
+    breaker.answered("a:1")  # a reply in between: the count starts again
+    assert breaker.failed("a:1", "refused", timed_out=False) is None
+    assert breaker.failed("a:1", "refused again", timed_out=False) == "refused again"
+    assert breaker.dead("a:1") == "refused again" and breaker.dead("b:1") is None
+    assert breaker.failed("b:1", "connect timed out", timed_out=True) == "connect timed out"
+    assert breaker.dead_hosts() == {"a:1": "refused again", "b:1": "connect timed out"}
 
 
 def test_gitee_and_gitcode_are_hosted_in_cn() -> None:

@@ -251,6 +251,28 @@ def test_cache_warm_then_offline(npm: tuple[JsonApiState, str], tmp_path: Path) 
     assert warm.findings == cold.findings
 
 
+def test_packument_is_kept_as_one_version(npm: tuple[JsonApiState, str], tmp_path: Path) -> None:
+    """Only the locked version's cut of a packument is cached (under a versioned key), and
+    the offline rescan answers the same from it."""
+    state, base = npm
+    doc = load("npm/sigstore.json")  # the recorded packument, trimmed to 0.4.0: add one
+    doc["versions"]["0.3.0"] = {**doc["versions"]["0.4.0"], "version": "0.3.0"}
+    doc["time"]["0.3.0"] = "2022-10-01T00:00:00.000Z"
+    state.routes["/sigstore"] = doc
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    online = scan(tmp_path, base, {"sigstore": ALL["sigstore"]}, store)
+    kept = dict(store.http_cache().entries())
+    assert "npm:/sigstore" not in kept
+    cut = json.loads(kept["npm:/sigstore#v1:0.4.0"].body)
+    assert list(cut["versions"]) == ["0.4.0"] and list(cut["time"]) == ["0.4.0"]
+    offline = scan(tmp_path, "http://127.0.0.1:9", {"sigstore": ALL["sigstore"]}, store,
+                   offline=True)  # fmt: skip
+    assert offline.origins == online.origins
+    assert {e.where for o in online.origins for e in o.evidence if e.source == "npm"} == {
+        "npm:/sigstore"
+    }
+
+
 def test_scoped_registry_from_npmrc(
     npm: tuple[JsonApiState, str],
     tmp_path: Path,

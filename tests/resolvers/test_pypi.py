@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -82,6 +83,33 @@ def test_mirror_without_version_route_falls_back_to_the_project_document(
         "pypi:/simple/click/",
     }
     assert state.paths() == ["/pypi/click/8.1.7/json", "/pypi/click/json", "/simple/click/"]
+
+
+def test_project_document_is_kept_as_one_release(
+    pypi: tuple[PyPIState, str], tmp_path: Path, store: Store
+) -> None:
+    """Without the per-version route, only the locked release's projection of the project
+    document (and of the Simple page) is cached, under a versioned key; an offline rescan
+    answers the same from it."""
+    state, base = pypi
+    state.version_route = False
+    online = _scan(tmp_path, base, "click==8.1.7\n", store)
+    kept = dict(store.http_cache().entries())
+    assert "pypi:/pypi/click/json" not in kept and "pypi:/simple/click/" not in kept
+    release = json.loads(kept["pypi:/pypi/click/json#v1:8.1.7"].body)
+    assert list(release["releases"]) == ["8.1.7"] and "description" not in release["info"]
+    assert b"click-8.5.1" in json.dumps(state.projects["click"]).encode()
+    assert b"click-8.5.1" not in kept["pypi:/pypi/click/json#v1:8.1.7"].body
+    page = json.loads(kept["pypi:/simple/click/#v1:8.1.7"].body)
+    assert page["files"]
+    assert all("8.1.7" in f["filename"] or f.get("provenance") for f in page["files"])
+    offline = _scan(tmp_path, "http://127.0.0.1:9", "click==8.1.7\n", store, offline=True)
+    assert offline.origins == online.origins
+    # Evidence names the document, never the cache key.
+    assert {e.where for o in online.origins for e in o.evidence if e.source == "pypi"} == {
+        "pypi:/pypi/click/json",
+        "pypi:/simple/click/",
+    }
 
 
 def test_missing_project_and_missing_version_are_unknown(
@@ -196,7 +224,9 @@ def test_registry_down_is_unreachable_not_a_crash(tmp_path: Path) -> None:
     scan = _scan(tmp_path, "http://127.0.0.1:9", "click==8.5.1\n")
     [origin] = scan.origins
     assert origin.status is OriginStatus.UNREACHABLE
-    assert "ConnectionError" in (origin.reason or "")
+    assert (
+        origin.reason == "pypi endpoint unreachable (connection refused); not tried again this scan"
+    )
     assert scan.status is ScanStatus.PARTIAL
 
 

@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from importlib import import_module
 
 from auditor.collectors import Collected
 from auditor.sources import Tree
@@ -30,13 +31,56 @@ class FileParser:
 
     def matches(self, path: str) -> bool:
         """Whether a discovered file at `path` is for this parser."""
-        name = path.rpartition("/")[2]
-        tail = "/".join(path.split("/")[-2:])
-        return any(fnmatch.fnmatchcase(tail if "/" in p else name, p) for p in self.patterns)
+        return _matches(self.patterns, path)
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A registry line: a parser's name and file patterns, its module imported only when a
+    file it claims is found (start-up is most of a small scan's wall time)."""
+
+    name: str
+    patterns: tuple[str, ...]
+    """The module's PARSER.patterns (tests/test_registry.py keeps the two equal)."""
+    module: str
+    """The module's name inside this package."""
+
+    def load(self) -> FileParser:
+        """The module's PARSER (the import is cached by Python)."""
+        parser = import_module(f"{__name__}.{self.module}").PARSER
+        assert isinstance(parser, FileParser)
+        return parser
+
+    def matches(self, path: str) -> bool:
+        """Whether a discovered file at `path` is for this parser."""
+        return _matches(self.patterns, path)
+
+
+def _matches(patterns: tuple[str, ...], path: str) -> bool:
+    name = path.rpartition("/")[2]
+    tail = "/".join(path.split("/")[-2:])
+    return any(fnmatch.fnmatchcase(tail if "/" in p else name, p) for p in patterns)
 
 
 def parser_for(path: str, head: bytes | None = None) -> FileParser | None:
     """The parser for a file by name, else (for a named file) by its first bytes.
+
+    Only the parser that claims the file is imported (every parser's, to sniff a named file
+    whose name none of them claims).
+    """
+    entry = registered_for(path)
+    if entry is not None:
+        return entry.load()
+    if head is not None:
+        for registered in PARSERS:
+            parser = registered.load()
+            if parser.sniff is not None and parser.sniff(head):
+                return parser
+    return None
+
+
+def registered_for(path: str) -> Registered | None:
+    """The registry line claiming a file by its name; imports nothing.
 
     Called for every file of a walked tree (tens of thousands in a venv), so exact file
     names are a dict lookup and only the few wildcard patterns are matched.
@@ -49,20 +93,14 @@ def parser_for(path: str, head: bytes | None = None) -> FileParser | None:
         if parser.matches(path):
             found = (index, parser)
             break
-    if found is not None:
-        return found[1]
-    if head is not None:
-        for parser in PARSERS:
-            if parser.sniff is not None and parser.sniff(head):
-                return parser
-    return None
+    return found[1] if found is not None else None
 
 
 @cache
-def _lookup() -> tuple[dict[str, tuple[int, FileParser]], tuple[tuple[int, FileParser], ...]]:
+def _lookup() -> tuple[dict[str, tuple[int, Registered]], tuple[tuple[int, Registered], ...]]:
     """(exact file name -> first parser claiming it, wildcard parsers), in registry order."""
-    exact: dict[str, tuple[int, FileParser]] = {}
-    wild: list[tuple[int, FileParser]] = []
+    exact: dict[str, tuple[int, Registered]] = {}
+    wild: list[tuple[int, Registered]] = []
     for index, parser in enumerate(PARSERS):
         literal = [p for p in parser.patterns if not any(c in p for c in "*?[/")]
         for pattern in literal:
@@ -72,30 +110,20 @@ def _lookup() -> tuple[dict[str, tuple[int, FileParser]], tuple[tuple[int, FileP
     return exact, tuple(wild)
 
 
-# The registry sits below the interface it registers because its modules import it.
-from auditor.collectors.parsers import (  # noqa: E402
-    bun_lock,
-    package_lock_json,
-    pdm_lock,
-    pipfile_lock,
-    pnpm_lock_yaml,
-    poetry_lock,
-    pylock_toml,
-    requirements_txt,
-    uv_lock,
-    yarn_lock,
-)
-
-PARSERS: tuple[FileParser, ...] = (
-    uv_lock.PARSER,
-    requirements_txt.PARSER,
-    package_lock_json.PARSER,
-    yarn_lock.PARSER,
-    pnpm_lock_yaml.PARSER,
-    bun_lock.PARSER,
-    poetry_lock.PARSER,
-    pipfile_lock.PARSER,
-    pdm_lock.PARSER,
-    pylock_toml.PARSER,
+PARSERS: tuple[Registered, ...] = (
+    Registered("uv-lock", ("uv.lock",), "uv_lock"),
+    Registered(
+        "requirements-txt", ("*requirements*.txt", "requirements/*.txt"), "requirements_txt"
+    ),
+    Registered(
+        "package-lock-json", ("package-lock.json", "npm-shrinkwrap.json"), "package_lock_json"
+    ),
+    Registered("yarn-lock", ("yarn.lock",), "yarn_lock"),
+    Registered("pnpm-lock-yaml", ("pnpm-lock.yaml",), "pnpm_lock_yaml"),
+    Registered("bun-lock", ("bun.lock",), "bun_lock"),
+    Registered("poetry-lock", ("poetry.lock",), "poetry_lock"),
+    Registered("pipfile-lock", ("Pipfile.lock",), "pipfile_lock"),
+    Registered("pdm-lock", ("pdm.lock",), "pdm_lock"),
+    Registered("pylock-toml", ("pylock.toml", "pylock.*.toml"), "pylock_toml"),
 )
 """Every lockfile parser; the first whose patterns match a file's name wins."""

@@ -70,7 +70,7 @@ def test_every_parser_has_a_seed() -> None:
     assert {p.name for p in PARSERS} == set(SEEDS)
 
 
-@pytest.mark.parametrize("parser", PARSERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("parser", [line.load() for line in PARSERS], ids=lambda p: p.name)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_random_and_mutated_input(parser: FileParser, data: st.DataObject) -> None:
