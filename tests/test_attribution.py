@@ -210,7 +210,7 @@ def test_an_employer_address_loses_to_the_registry_owners_and_is_recorded() -> N
     [finding] = found
     assert finding.rule == "origin.inherited-metadata"
     assert finding.severity.value == "info" and finding.action.value == "report"
-    assert "info.author_email name North Ltd" in finding.message
+    assert "info.author_email names North Ltd" in finding.message
     # Where the registry names the organisation, the same address corroborates, silently.
     owned = replace(c, evidence=(*c.evidence, ev("ownership.organization", "north-org",
                                                  Strength.REGISTRY)))  # fmt: skip

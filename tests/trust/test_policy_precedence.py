@@ -25,7 +25,7 @@ from auditor.policy.precedence import POLICY_ENV, settings_in_effect, tighten
 from auditor.policy.settings import load_settings
 
 ORG = """
-review_countries = ["XX"]
+review_countries = ["AQ"]
 young_release_days = 7
 typosquat_distance = 1
 vulnerabilities = false
@@ -54,7 +54,7 @@ TABLES = st.fixed_dictionaries(
         "action": st.dictionaries(PATTERNS, ACTION, max_size=3),
         "vetted_publishers": st.lists(st.sampled_from(["evil", "Acme"]), max_size=2),
         "vetted_models": st.lists(st.sampled_from(["*", "org/*"]), max_size=2),
-        "review_countries": st.lists(st.sampled_from(["CN", "RU", "XX"]), max_size=2),
+        "review_countries": st.lists(st.sampled_from(["CN", "RU", "AQ"]), max_size=2),
         "young_release_days": st.integers(0, 30),
         "typosquat_distance": st.integers(0, 3),
         "vulnerabilities": st.booleans(),
