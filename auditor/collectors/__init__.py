@@ -61,6 +61,9 @@ class Collector(ABC):
 
 
 # The registry sits below the interface it registers because its modules import it.
+from auditor.collectors.container_images import ContainerImagesCollector  # noqa: E402
+from auditor.collectors.github_actions import GitHubActionsCollector  # noqa: E402
+from auditor.collectors.gitlab_ci import GitLabCiCollector  # noqa: E402
 from auditor.collectors.hf_cache import HuggingFaceCacheCollector  # noqa: E402
 from auditor.collectors.image_signatures import ImageSignatureCollector  # noqa: E402
 from auditor.collectors.lockfiles import LockfileCollector  # noqa: E402
@@ -81,6 +84,9 @@ COLLECTORS: tuple[Collector, ...] = (
     ModelScopeCacheCollector(),
     ModelFilesCollector(),
     ModelRefsCollector(),
+    GitHubActionsCollector(),
+    GitLabCiCollector(),
+    ContainerImagesCollector(),
     # Last: a model's own collector (hf_cache, model_files) names the component first.
     ModelSignatureCollector(),
     ImageSignatureCollector(),

@@ -125,6 +125,9 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "origin.evidence.fields": lambda s: (
         tuple(e.field for e in s.origin.evidence) if s.origin else ()
     ),
+    "job.permissions": lambda s: tuple(
+        dict.fromkeys(e.value for e in s.component.evidence if e.field == "job.permissions")
+    ),
     "release.age_days": lambda s: s.release_age_days(),
     "typosquat.of": lambda s: s.context.typosquat_of(s.component),
     "typosquat.score": lambda s: _squat(s, "score"),
