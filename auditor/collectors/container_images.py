@@ -1,6 +1,7 @@
 """Base and service images a project builds on and ships with: `FROM` in Dockerfiles and
 Containerfiles, `image:` in docker compose files and Kubernetes manifests (Pods and the
-workloads that template them: Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob;
+workloads that template them: Deployment, StatefulSet, DaemonSet, ReplicaSet,
+ReplicationController, Job, CronJob;
 containers and initContainers; Helm-rendered YAML is the same manifests).
 
 A multi-stage `FROM` naming an earlier stage is not an image; `ARG` defaults are substituted
@@ -35,6 +36,7 @@ WORKLOADS = {
     "StatefulSet": ("spec", "template", "spec"),
     "DaemonSet": ("spec", "template", "spec"),
     "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }

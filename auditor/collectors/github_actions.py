@@ -5,7 +5,7 @@ composite actions' `action.y*ml`, at its file and line.
   (`owner/repo/.github/workflows/x.yml@ref`) are `pkg:githubactions/owner/repo[%2Fpath]@ref`
   components (purl-spec types/githubactions-definition.json), with the repository as
   declared evidence, so the source host and the knowledge base can name the owner;
-- `docker://image` is an image reference (`pkg:oci`, auditor/collectors/oci_refs.py);
+- `docker://image` and a job's `container:` and `services:` images are image references (`pkg:oci`, auditor/collectors/oci_refs.py);
 - a local `./path` action is followed to its `action.yml` (a composite action's own steps are
   read with the rest of the tree; this records the edge).
 
@@ -107,8 +107,22 @@ def uses_in(path: str, root: yaml.Node) -> list[Use]:
         word = permissions_word(ci_yaml.get(job, "permissions")) or default
         privileges = (word, "secrets") if _mentions_secrets(job) else (word,)
         found.extend(_use(path, ci_yaml.get(job, "uses"), privileges))
+        found.extend(_job_images(path, job, privileges))
         for step in ci_yaml.sequence(ci_yaml.get(job, "steps")):
             found.extend(_use(path, ci_yaml.get(step, "uses"), privileges))
+    return found
+
+
+def _job_images(path: str, job: yaml.Node, privileges: tuple[str, ...]) -> list[Use]:
+    """The job's `container:` and `services:` images, as `docker://` uses."""
+    nodes = [ci_yaml.get(job, "container")]
+    nodes += [service for _, service in ci_yaml.items(ci_yaml.get(job, "services"))]
+    found: list[Use] = []
+    for node in nodes:
+        image = node if ci_yaml.text(node) is not None else ci_yaml.get(node, "image")
+        value = ci_yaml.text(image)
+        if image is not None and value and value.strip():
+            found.append(Use(path, ci_yaml.line(image), f"docker://{value.strip()}", privileges))
     return found
 
 
