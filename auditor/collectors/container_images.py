@@ -29,7 +29,9 @@ _DOCKERFILE = re.compile(
 _COMPOSE = re.compile(r"(?:.*/)?(?:docker-)?compose(?:\.[^/]+)?\.ya?ml")
 _YAML = re.compile(r"[^/]+\.ya?ml")
 _FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.venv|venv|\.git)/")
-_VARIABLE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+](?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+_VARIABLE = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?[-+](?P<default>[^}]*))?\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
 WORKLOADS = {
     "Pod": ("spec",),
     "Deployment": ("spec", "template", "spec"),
@@ -46,7 +48,7 @@ WORKLOADS = {
 def instructions(text: str) -> Iterator[tuple[int, str, str]]:
     """(line, INSTRUCTION, arguments) with continuations joined and comments dropped."""
     escape = "`" if re.match(r"#\s*escape\s*=\s*`", text) else "\\"
-    start, parts = 0, []
+    start, parts = 0, list[str]()
     for number, raw in enumerate(text.splitlines(), 1):
         stripped = raw.strip()
         if not parts and (not stripped or stripped.startswith("#")):
@@ -108,8 +110,8 @@ def dockerfile_images(path: str, text: str) -> tuple[list[tuple[int, str]], list
             if len(words) >= 3 and words[1].lower() == "as":
                 stages.add(words[2].lower())
             if image is None:
-                problems.append(Diagnostic(f"{path}:{number}", f"FROM {words[0]}: a build "
-                                           "argument without a literal default; image not known"))  # fmt: skip
+                why = "a build argument without a literal default; image not known"
+                problems.append(Diagnostic(f"{path}:{number}", f"FROM {words[0]}: {why}"))
             elif not earlier:
                 found.append((number, image))
     return found, problems
@@ -150,7 +152,11 @@ def image_results(
     """The component and finding for one written reference, or a diagnostic."""
     image = oci_refs.parse(text)
     if image is None:
-        return None, None, Diagnostic(f"{path}:{line}", f"image {text!r} is not a literal image reference")
+        return (
+            None,
+            None,
+            Diagnostic(f"{path}:{line}", f"image {text!r} is not a literal image reference"),
+        )
     location = (Location(tree.ref, path, line),)
     where = f"{path}:{line}"
     return oci_refs.component(image, location, found_by), oci_refs.unpinned(image, where), None
@@ -167,7 +173,9 @@ class ContainerImagesCollector(Collector):
         diagnostics: list[Diagnostic] = []
         for path, entry in tree.index().items():
             dockerfile = bool(_DOCKERFILE.fullmatch(path))
-            yaml_file = bool(_YAML.fullmatch(path.rpartition("/")[2])) and "/.github/" not in f"/{path}"
+            yaml_file = (
+                bool(_YAML.fullmatch(path.rpartition("/")[2])) and "/.github/" not in f"/{path}"
+            )
             if not (dockerfile or yaml_file) or _FOREIGN.search(path):
                 continue
             if entry.size > ci_yaml.MAX_BYTES:
@@ -198,8 +206,8 @@ class ContainerImagesCollector(Collector):
         components: list[Component] = []
         findings: list[Finding] = []
         for path, line, value in written:
-            made, found, problem = image_results(tree, path, line, value, self.name)
+            made, unpinned, problem = image_results(tree, path, line, value, self.name)
             components.extend([made] if made else [])
-            findings.extend([found] if found else [])
+            findings.extend([unpinned] if unpinned else [])
             diagnostics.extend([problem] if problem else [])
         return Collected(tuple(components), (), tuple(findings), tuple(diagnostics))

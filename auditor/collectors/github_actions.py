@@ -5,9 +5,10 @@ composite actions' `action.y*ml`, at its file and line.
   (`owner/repo/.github/workflows/x.yml@ref`) are `pkg:githubactions/owner/repo[%2Fpath]@ref`
   components (purl-spec types/githubactions-definition.json), with the repository as
   declared evidence, so the source host and the knowledge base can name the owner;
-- `docker://image` and a job's `container:` and `services:` images are image references (`pkg:oci`, auditor/collectors/oci_refs.py);
+- `docker://image` and a job's `container:` and `services:` images are image references
+  (`pkg:oci`, auditor/collectors/oci_refs.py);
 - a local `./path` action is followed to its `action.yml` (a composite action's own steps are
-  read with the rest of the tree; this records the edge).
+  read with the rest of the tree; a missing one is a diagnostic).
 
 Each use also records the job's token permissions and whether it touches secrets as
 `job.permissions` evidence (`write`, `read`, `default`, `secrets`), which the default pack
@@ -56,9 +57,7 @@ class Use:
 
 def is_ci_file(path: str) -> bool:
     """A workflow or an action metadata file, outside installed packages."""
-    return bool(_WORKFLOW.fullmatch(path) or _ACTION.fullmatch(path)) and not _FOREIGN.search(
-        path
-    )
+    return bool(_WORKFLOW.fullmatch(path) or _ACTION.fullmatch(path)) and not _FOREIGN.search(path)
 
 
 def permissions_word(node: yaml.Node | None) -> str | None:
@@ -95,7 +94,7 @@ def uses_in(path: str, root: yaml.Node) -> list[Use]:
     jobs = ci_yaml.get(root, "jobs")
     if jobs is None:  # action metadata: `runs.steps[*].uses` (composite), `runs.image`
         runs = ci_yaml.get(root, "runs")
-        privileges = ("secrets",) if _mentions_secrets(root) else ()
+        privileges: tuple[str, ...] = ("secrets",) if _mentions_secrets(root) else ()
         for step in ci_yaml.sequence(ci_yaml.get(runs, "steps")):
             found.extend(_use(path, ci_yaml.get(step, "uses"), privileges))
         image = ci_yaml.get(runs, "image")
@@ -205,8 +204,8 @@ class GitHubActionsCollector(Collector):
                     if use.value.startswith("./"):
                         # Its own `uses:` are read with the tree (every action.yml is).
                         if local_action(path, use.value, tree) is None:
-                            diagnostics.append(Diagnostic(f"{path}:{use.line}",
-                                f"local action {use.value!r} has no action.yml in this tree"))  # fmt: skip
+                            why = f"local action {use.value!r} has no action.yml in this tree"
+                            diagnostics.append(Diagnostic(f"{path}:{use.line}", why))
                         continue
                     made = self._component(tree, use)
                     if made is None:
@@ -238,8 +237,13 @@ class GitHubActionsCollector(Collector):
         purl, owner, repo, path, ref = parsed
         evidence = (
             Evidence(SOURCE, "uses", use.value, where, Strength.DECLARED),
-            Evidence(SOURCE, "repository", f"https://github.com/{owner}/{repo}".lower(), where,
-                     Strength.DECLARED),  # fmt: skip
+            Evidence(
+                SOURCE,
+                "repository",
+                f"https://github.com/{owner}/{repo}".lower(),
+                where,
+                Strength.DECLARED,
+            ),
             *privileges,
             *verified_creator(owner),
         )

@@ -28,8 +28,17 @@ SOURCE = "gitlab-ci"
 _FILES = re.compile(r"(?:.*/)?(?:\.gitlab-ci\.ya?ml|\.gitlab/(?:[^/]+/)*[^/]+\.ya?ml)")
 _FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.venv|venv|\.git)/")
 _KEYWORDS = frozenset(
-    {"include", "stages", "variables", "workflow", "default", "spec", "cache", "before_script",
-     "after_script"}  # fmt: skip
+    {
+        "include",
+        "stages",
+        "variables",
+        "workflow",
+        "default",
+        "spec",
+        "cache",
+        "before_script",
+        "after_script",
+    }
 )
 
 
@@ -97,7 +106,7 @@ class GitLabCiCollector(Collector):
         components: list[Component] = []
         findings: list[Finding] = []
         diagnostics: list[Diagnostic] = []
-        for path, entry in tree.index().items():
+        for path in tree.index():
             if not _FILES.fullmatch(path) or _FOREIGN.search(path):
                 continue
             try:

@@ -120,7 +120,9 @@ def evidence(image: ImageRef, where: str) -> tuple[Evidence, ...]:
     found = [Evidence("image", "reference", image.repository, where, Strength.DECLARED)]
     entry = publisher_of(image)
     if entry is not None:
-        found.append(Evidence(SOURCE, "publisher", entry.publisher, entry.source, Strength.INFERRED))
+        found.append(
+            Evidence(SOURCE, "publisher", entry.publisher, entry.source, Strength.INFERRED)
+        )
         if entry.site:
             found.append(Evidence(SOURCE, "homepage", entry.site, entry.source, Strength.INFERRED))
         if entry.operated_in:

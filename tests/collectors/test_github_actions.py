@@ -154,13 +154,17 @@ def test_real_workflows_read_without_noise() -> None:
     for repo in ("pallets+flask", "pypa+pip"):
         where, diagnostics = _collect(DATA / repo)
         assert len(where) >= 5 and not diagnostics
-        assert all(purl.rpartition("@")[2].__len__() == 40 for purl in where if "githubactions" in purl)
+        assert all(
+            purl.rpartition("@")[2].__len__() == 40 for purl in where if "githubactions" in purl
+        )
 
 
 @given(
     st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,10}", fullmatch=True),
     st.from_regex(r"[A-Za-z0-9._-]{1,12}", fullmatch=True),
-    st.one_of(st.none(), st.from_regex(r"[A-Za-z0-9_-]{1,8}(/[A-Za-z0-9_.-]{1,8}){0,2}", fullmatch=True)),
+    st.one_of(
+        st.none(), st.from_regex(r"[A-Za-z0-9_-]{1,8}(/[A-Za-z0-9_.-]{1,8}){0,2}", fullmatch=True)
+    ),
     st.from_regex(r"[A-Za-z0-9._-]{1,20}", fullmatch=True),
 )
 def test_action_purls_follow_the_spec(owner: str, repo: str, path: str | None, ref: str) -> None:
