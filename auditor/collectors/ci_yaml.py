@@ -5,9 +5,12 @@ written)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 import yaml
+
+from auditor.model import Component, Evidence, Location
 
 MAX_BYTES = 2 * 1024 * 1024
 """Larger CI or manifest files are not hand-written: skipped with a diagnostic."""
@@ -90,3 +93,20 @@ def sequence(node: yaml.Node | None) -> list[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     return [node]
+
+
+def fold(components: Iterable[Component]) -> tuple[Component, ...]:
+    """One component per purl, locations and evidence united in order: a monorepo uses the
+    same action or base image hundreds of times, and uniting them here is linear where
+    uniting them pairwise later would not be."""
+    locations: dict[str, dict[Location, None]] = {}
+    evidence: dict[str, dict[Evidence, None]] = {}
+    first: dict[str, Component] = {}
+    for c in components:
+        first.setdefault(c.purl, c)
+        locations.setdefault(c.purl, {}).update(dict.fromkeys(c.locations))
+        evidence.setdefault(c.purl, {}).update(dict.fromkeys(c.evidence))
+    return tuple(
+        replace(c, locations=tuple(locations[p]), evidence=tuple(evidence[p]))
+        for p, c in first.items()
+    )

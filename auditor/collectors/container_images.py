@@ -190,16 +190,17 @@ class ContainerImagesCollector(Collector):
                 written.extend((path, line, image) for line, image in found)
                 diagnostics.extend(problems)
                 continue
-            if "image" not in text or path.endswith(".gitlab-ci.yml"):
+            compose = bool(_COMPOSE.fullmatch(path))
+            if "image" not in text or not (compose or "apiVersion" in text):
                 continue  # cheap: most YAML files name no image (GitLab CI: gitlab_ci.py)
             try:
                 roots = ci_yaml.documents(text)
             except ci_yaml.YamlProblem as exc:
-                if _COMPOSE.fullmatch(path):
+                if compose:
                     diagnostics.append(Diagnostic(path, str(exc)))
                 continue  # another program's YAML (templates with {{ }}) is not ours to judge
             for root in roots:
-                for node in manifest_images(root, bool(_COMPOSE.fullmatch(path))):
+                for node in manifest_images(root, compose):
                     value = ci_yaml.text(node)
                     if value is not None:
                         written.append((path, ci_yaml.line(node), value))
@@ -210,4 +211,4 @@ class ContainerImagesCollector(Collector):
             components.extend([made] if made else [])
             findings.extend([unpinned] if unpinned else [])
             diagnostics.extend([problem] if problem else [])
-        return Collected(tuple(components), (), tuple(findings), tuple(diagnostics))
+        return Collected(ci_yaml.fold(components), (), tuple(findings), tuple(diagnostics))

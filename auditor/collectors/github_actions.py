@@ -218,7 +218,7 @@ class GitHubActionsCollector(Collector):
                         if use.value.startswith("docker://") and image is not None:
                             unpinned = oci_refs.unpinned(image, f"{path}:{use.line}")
                             findings.extend([unpinned] if unpinned else [])
-        return Collected(tuple(components), (), tuple(findings), tuple(diagnostics))
+        return Collected(ci_yaml.fold(components), (), tuple(findings), tuple(diagnostics))
 
     def _component(self, tree: Tree, use: Use) -> Component | None:
         where = f"{use.path}:{use.line}"

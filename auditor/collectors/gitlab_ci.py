@@ -131,7 +131,7 @@ class GitLabCiCollector(Collector):
                     components.extend([image] if image else [])
                     findings.extend([found] if found else [])
                     diagnostics.extend([problem] if problem else [])
-        return Collected(tuple(components), (), tuple(findings), tuple(diagnostics))
+        return Collected(ci_yaml.fold(components), (), tuple(findings), tuple(diagnostics))
 
     def _include(self, tree: Tree, path: str, item: yaml.Node) -> Component | None:
         parsed = include_purl(item)
