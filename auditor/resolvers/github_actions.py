@@ -15,7 +15,7 @@ from typing import ClassVar
 from urllib.parse import quote, unquote
 
 from auditor.http import MISSING_STATUSES
-from auditor.model import Component, Evidence, OriginStatus, Strength
+from auditor.model import Claim, Component, Evidence, OriginStatus, Strength
 from auditor.resolvers import Resolution, Resolver
 from auditor.resolvers.local import local_origin
 from auditor.resolvers.source_hosts import json_object, stamp
@@ -50,8 +50,13 @@ class GitHubActionsResolver(Resolver):
 
     def resolve(self, component: Component) -> Resolution:
         """A resolved origin (the repository the action runs from) with its ref's commit."""
-        origin = local_origin(component, OriginStatus.RESOLVED, None)
         owner, repo, ref = _parts(component)
+        # The owner account is the publisher: the `uses:` line names it (GitHub's answer
+        # about the account comes from the source-host lookup).
+        origin = replace(
+            local_origin(component, OriginStatus.RESOLVED, None),
+            publisher=Claim(owner, Strength.DECLARED),
+        )
         if ref is not None and _is_commit(ref):
             pinned = Evidence("github-actions", COMMIT_FIELD, ref, "purl", Strength.DECLARED)
             return Resolution(replace(origin, evidence=(*origin.evidence, pinned)))
