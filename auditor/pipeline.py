@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 from auditor import __version__
 from auditor.collectors import COLLECTORS, CollectContext, Collected
+from auditor.collectors.oci_refs import base_image_edges
 from auditor.collectors.parsers import parser_for
 from auditor.config import Config
 from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError
@@ -110,7 +111,9 @@ def run_scan(
         targets=tuple(_target(t) for t in opened),
         components=components,
         origins=origins,
-        dependencies=tuple(dict.fromkeys(collected.dependencies + lineage)),
+        dependencies=tuple(
+            dict.fromkeys(collected.dependencies + lineage + base_image_edges(components))
+        ),
         findings=tuple(dict.fromkeys(collected.findings + resolved_findings)),
         diagnostics=diagnostics,
         host=socket.gethostname(),

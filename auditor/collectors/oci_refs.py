@@ -12,14 +12,25 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 import yaml
+from packageurl import PackageURL
 
 from auditor import purls
 from auditor.config import data_path
-from auditor.model import Component, ComponentKind, Evidence, Finding, Location, Strength
+from auditor.model import (
+    Component,
+    ComponentKind,
+    Dependency,
+    DependencyKind,
+    Evidence,
+    Finding,
+    Location,
+    Strength,
+)
 from auditor.policy.builtin import finding
 
 SOURCE = "container-registries"
@@ -162,3 +173,49 @@ def unpinned(image: ImageRef, where: str) -> Finding | None:
         f"{where}: {image.repository} at {tag} has no digest: the image can change under the "
         "same name; pin it with @sha256:…",
     )
+
+
+BASE_NAME_LABEL = "label.org.opencontainers.image.base.name"
+BASE_DIGEST_LABEL = "label.org.opencontainers.image.base.digest"
+
+
+def base_image_edges(components: Iterable[Component]) -> tuple[Dependency, ...]:
+    """An image scanned and the Dockerfile that built it, as one story: a `derived_from`
+    edge from each scanned image to each base-image reference (a Dockerfile's `FROM`, a
+    manifest's `image:`) its `org.opencontainers.image.base.name` label names — the same
+    repository, and the same tag, or the same digest when the label or reference has one."""
+    components = tuple(components)
+    written: dict[str, list[tuple[ImageRef, str]]] = {}
+    for c in components:
+        if c.purl.startswith("pkg:oci/") and any(e.source == "image" and e.field == "reference"
+                                                 for e in c.evidence):  # fmt: skip
+            image = _from_purl(c.purl)
+            if image is not None:
+                written.setdefault(image.repository, []).append((image, c.purl))
+    edges: list[Dependency] = []
+    for c in components:
+        labels = {e.field: e.value for e in c.evidence if e.source == "image-config"}
+        base = parse(labels.get(BASE_NAME_LABEL, ""))
+        if base is None:
+            continue
+        digest = (labels.get(BASE_DIGEST_LABEL) or base.digest or "").lower() or None
+        for image, purl in written.get(base.repository, ()):
+            same = (digest is not None and image.digest == digest) or (
+                base.tag is not None and image.tag == base.tag
+            )
+            if same and purl != c.purl:
+                edges.append(Dependency(c.purl, purl, DependencyKind.DERIVED_FROM))
+    return tuple(edges)
+
+
+def _from_purl(purl: str) -> ImageRef | None:
+    """The reference a `pkg:oci` purl of ours was made from."""
+    parsed = PackageURL.from_string(purl)
+    repository = parsed.qualifiers.get("repository_url") if parsed.qualifiers else None
+    if not isinstance(repository, str):
+        return None
+    registry, _, path = repository.partition("/")
+    namespace, _, name = path.rpartition("/")
+    tag = parsed.qualifiers.get("tag") if parsed.qualifiers else None
+    return ImageRef(registry, namespace, name, tag if isinstance(tag, str) else None,
+                    parsed.version)  # fmt: skip
