@@ -155,3 +155,26 @@ def test_any_text_parses_or_is_refused(text: str) -> None:
     image = parse(text)
     if image is not None:
         assert image.purl.startswith("pkg:oci/") and image.registry and image.name
+
+
+@given(st.text(max_size=300))
+def test_any_dockerfile_text_gives_images_or_diagnostics(text: str) -> None:
+    from auditor.collectors.container_images import dockerfile_images
+
+    found, problems = dockerfile_images("Dockerfile", text)
+    assert all(line >= 1 for line, _ in found)
+    assert all(p.location.startswith("Dockerfile:") for p in problems)
+
+
+@given(st.text(max_size=300))
+def test_any_yaml_text_is_read_or_refused(text: str) -> None:
+    from auditor.collectors import ci_yaml
+    from auditor.collectors.container_images import manifest_images
+
+    try:
+        roots = ci_yaml.documents(text)
+    except ci_yaml.YamlProblem:
+        return
+    for root in roots:
+        for node in manifest_images(root, compose=True):
+            assert ci_yaml.line(node) >= 1
