@@ -164,10 +164,13 @@ def verified_creator(owner: str) -> tuple[Evidence, ...]:
 
 
 def local_action(base: str, value: str, tree: Tree) -> str | None:
-    """The `action.yml` a `./path` use names (paths are relative to the repository root,
-    which is the directory holding `.github/`, or the tree's root)."""
+    """The `action.yml` a `./path` use names, or the local reusable workflow file itself
+    (paths are relative to the repository root: the directory holding `.github/`, or the
+    tree's root)."""
     root = base.partition(".github/")[0] if ".github/" in base else ""
     directory = (root + value[2:]).rstrip("/")
+    if directory.endswith((".yml", ".yaml")):
+        return directory if tree.entry(directory) is not None else None
     for name in ("action.yml", "action.yaml"):
         candidate = f"{directory}/{name}" if directory else name
         if tree.entry(candidate) is not None:

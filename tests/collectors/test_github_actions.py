@@ -102,6 +102,8 @@ def test_a_missing_local_action_and_bad_yaml_are_diagnostics(tmp_path: Path) -> 
             ".github/workflows/a.yml": "jobs:\n  x:\n    steps:\n      - uses: ./nowhere\n",
             ".github/workflows/b.yml": "jobs: [\n",
             ".github/workflows/c.yml": "jobs:\n  x:\n    steps:\n      - uses: ${{ matrix.a }}\n",
+            # a local reusable workflow is a file, not a folder with an action.yml
+            ".github/workflows/d.yml": "jobs:\n  x:\n    uses: ./.github/workflows/c.yml\n",
         },
     )
     where, diagnostics = _collect(tmp_path)
@@ -109,6 +111,7 @@ def test_a_missing_local_action_and_bad_yaml_are_diagnostics(tmp_path: Path) -> 
     assert any(d.startswith(".github/workflows/a.yml:4: local action") for d in diagnostics)
     assert any(d.startswith(".github/workflows/b.yml: line 2: not valid YAML") for d in diagnostics)
     assert any(d.startswith(".github/workflows/c.yml:4: uses:") for d in diagnostics)
+    assert not any(d.startswith(".github/workflows/d.yml") for d in diagnostics)
 
 
 def test_an_alias_bomb_is_a_diagnostic_not_a_hang(tmp_path: Path) -> None:
