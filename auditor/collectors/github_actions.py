@@ -7,7 +7,8 @@ composite actions' `action.y*ml`, at its file and line.
   declared evidence, so the source host and the knowledge base can name the owner;
 - `docker://image` and a job's `container:` and `services:` images are image references
   (`pkg:oci`, auditor/collectors/oci_refs.py);
-- a local `./path` action is followed to its `action.yml` (a composite action's own steps are
+- a local `./path` or `$/path` (the self-repository syntax, GitHub changelog 2026-07-30)
+  action is followed to its `action.yml` (a composite action's own steps are
   read with the rest of the tree; a missing one is a diagnostic).
 
 Each use also records the job's token permissions and whether it touches secrets as
@@ -164,7 +165,7 @@ def verified_creator(owner: str) -> tuple[Evidence, ...]:
 
 
 def local_action(base: str, value: str, tree: Tree) -> str | None:
-    """The `action.yml` a `./path` use names, or the local reusable workflow file itself
+    """The `action.yml` a `./path` or `$/path` use names, or the local reusable workflow file itself
     (paths are relative to the repository root: the directory holding `.github/`, or the
     tree's root)."""
     root = base.partition(".github/")[0] if ".github/" in base else ""
@@ -204,7 +205,7 @@ class GitHubActionsCollector(Collector):
                 continue
             for root in roots:
                 for use in uses_in(path, root):
-                    if use.value.startswith("./"):
+                    if use.value.startswith(("./", "$/")):
                         # Its own `uses:` are read with the tree (every action.yml is).
                         if local_action(path, use.value, tree) is None:
                             why = f"local action {use.value!r} has no action.yml in this tree"

@@ -55,7 +55,7 @@ class GitHubActionsResolver(Resolver):
         # about the account comes from the source-host lookup).
         origin = replace(
             local_origin(component, OriginStatus.RESOLVED, None),
-            publisher=Claim(owner, Strength.DECLARED),
+            publisher=Claim(_written_owner(component) or owner, Strength.DECLARED),
         )
         if ref is not None and _is_commit(ref):
             pinned = Evidence("github-actions", COMMIT_FIELD, ref, "purl", Strength.DECLARED)
@@ -73,6 +73,14 @@ class GitHubActionsResolver(Resolver):
             return Resolution(origin)
         found = Evidence("github", COMMIT_FIELD, sha, reply.key, Strength.REGISTRY, stamp(reply))
         return Resolution(replace(origin, evidence=(*origin.evidence, found)))
+
+
+def _written_owner(component: Component) -> str | None:
+    """The owner as the workflow spells it (the purl lower-cases it)."""
+    for e in component.evidence:
+        if e.field == "uses" and "/" in e.value:
+            return e.value.partition("/")[0]
+    return None
 
 
 def _is_commit(ref: str) -> bool:

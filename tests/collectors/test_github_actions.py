@@ -31,6 +31,7 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - uses: ./.github/actions/setup
+      - uses: $/.github/actions/setup
       - uses: github/codeql-action/init@v3
       - uses: actions/setup-node@{PIN}
   release:
@@ -83,11 +84,11 @@ def test_every_kind_of_uses_at_its_file_and_line(tmp_path: Path) -> None:
     where, diagnostics = _collect(tmp_path)
     ci = ".github/workflows/ci.yml"
     assert where["pkg:githubactions/actions/checkout@v4"] == (ci, 10)
-    assert where["pkg:githubactions/github/codeql-action%2Finit@v3"] == (ci, 12)
-    assert where[f"pkg:githubactions/actions/setup-node@{PIN}"] == (ci, 13)
+    assert where["pkg:githubactions/github/codeql-action%2Finit@v3"] == (ci, 13)
+    assert where[f"pkg:githubactions/actions/setup-node@{PIN}"] == (ci, 14)
     reusable = "pkg:githubactions/octo-org/example-repo%2F.github%2Fworkflows%2Freusable.yml@main"
-    assert where[reusable] == (ci, 27)
-    assert where["pkg:oci/alpine?repository_url=docker.io/library/alpine&tag=3.19"] == (ci, 31)
+    assert where[reusable] == (ci, 28)
+    assert where["pkg:oci/alpine?repository_url=docker.io/library/alpine&tag=3.19"] == (ci, 32)
     assert where["pkg:oci/node?repository_url=docker.io/library/node&tag=20"] == (ci, 8)
     # the local action is followed to its action.yml, whose own uses are read there
     composite = ".github/actions/setup/action.yml"
