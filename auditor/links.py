@@ -109,7 +109,7 @@ def classify(field: str, url: str, package: str) -> Link | None:
 @lru_cache(maxsize=65536)
 def _kind(field: str, url: str, repository: str, package: str) -> LinkKind:
     name = repository.rpartition("/")[2]
-    if name in (".github", ".github-private") or _NOT_REPOSITORY_PATH.search(_path(url)):
+    if name in (".github", ".github-private") or _NOT_REPOSITORY_PATH.search(_beyond_owner(url)):
         return LinkKind.NOT_REPOSITORY
     label = label_of(field)
     if label is not None:
@@ -143,6 +143,12 @@ def _path(url: str) -> str:
         return urlsplit(url.strip().removeprefix("git+")).path
     except ValueError:
         return ""
+
+
+def _beyond_owner(url: str) -> str:
+    """The path after its first segment (the owner), so an account named like a page
+    (GitHub's own `actions` organisation) is not taken for one."""
+    return "/" + "/".join(_path(url).split("/")[2:])
 
 
 def _squash(name: str) -> str:

@@ -117,7 +117,7 @@ def run_scan(
         targets=tuple(_target(t) for t in opened),
         components=components,
         origins=origins,
-        dependencies=_lineage(collected.dependencies, lineage),
+        dependencies=_lineage(collected.dependencies + _base_images(components), lineage),
         findings=tuple(dict.fromkeys(collected.findings + resolved_findings)),
         diagnostics=diagnostics,
         host=socket.gethostname(),
@@ -149,6 +149,16 @@ def traced_roots(scan: Scan) -> Scan:
         roots = tuple(s.as_root() for s in trace.sources) if trace.derived else o.roots
         origins.append(replace(o, roots=roots) if roots != o.roots else o)
     return replace(scan, origins=tuple(origins))
+
+
+def _base_images(components: tuple[Component, ...]) -> tuple[Dependency, ...]:
+    """An image scanned with the Dockerfile that built it: the image derives from its base
+    (imported only when an OCI image reference is in the inventory)."""
+    if not any(c.purl.startswith("pkg:oci/") for c in components):
+        return ()
+    from auditor.collectors.oci_refs import base_image_edges
+
+    return tuple(base_image_edges(components))
 
 
 def _lineage(

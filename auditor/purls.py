@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
@@ -135,4 +136,29 @@ def os_package(
             version=version or None,
             qualifiers=qualifiers or None,
         )
+    )
+
+
+def githubactions(owner: str, repo: str, path: str | None, ref: str | None) -> str:
+    """`pkg:githubactions/<owner>/<repo>[%2F<path>]@<ref>` (purl-spec
+    types/githubactions-definition.json): owner and repository lower-cased, the path inside
+    the repository kept in case and percent-encoded into the name (`/` as `%2F`)."""
+    base = str(
+        PackageURL(type="githubactions", namespace=owner.lower(), name=repo.lower()).to_string()
+    )
+    if path:
+        base += quote("/" + path, safe="")
+    return f"{base}@{quote(ref, safe='')}" if ref else base
+
+
+def oci(name: str, digest: str | None, repository_url: str, tag: str | None) -> str:
+    """`pkg:oci/<last path segment>@<digest>?repository_url=…&tag=…` (purl-spec
+    types/oci-definition.json): no namespace, the name lower-cased, the digest as version."""
+    qualifiers = {"repository_url": repository_url.lower()}
+    if tag:
+        qualifiers["tag"] = tag
+    return str(
+        PackageURL(
+            type="oci", name=name.lower(), version=digest or None, qualifiers=qualifiers
+        ).to_string()
     )

@@ -44,7 +44,7 @@ def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
         for scoped in registry.npm_scopes(os.environ, config.npm_project).values():
             found[scoped.role] = scoped
         found["npm"] = registry.npm(config.npm_registry, os.environ, config.npm_project)
-    if needed & {"npm", "pypi"} and (hub := registry.github(os.environ)) is not None:
+    if needed & {"npm", "pypi", "githubactions"} and (hub := registry.github(os.environ)):
         found["github"] = hub
     if needed & {"npm", "pypi"} and (lab := registry.gitlab(os.environ)) is not None:
         found["gitlab"] = lab

@@ -197,6 +197,25 @@ COLLECTORS: tuple[Registered, ...] = (
             {"pyproject.toml", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml"}
         ),
     ),
+    Registered(
+        "github-actions",
+        "github_actions:GitHubActionsCollector",
+        names=frozenset({"action.yml", "action.yaml"}),
+        within=("/.github/workflows/",),
+    ),
+    Registered(
+        "gitlab-ci",
+        "gitlab_ci:GitLabCiCollector",
+        names=frozenset({".gitlab-ci.yml", ".gitlab-ci.yaml"}),
+        within=("/.gitlab/",),
+    ),
+    Registered(
+        "container-images",
+        "container_images:ContainerImagesCollector",
+        names=frozenset({"Dockerfile", "Containerfile"}),
+        suffixes=(".yaml", ".yml", ".dockerfile", ".containerfile"),
+        within=("/Dockerfile.", "/Containerfile."),
+    ),
     # Last: a model's own collector (hf_cache, model_files) names the component first.
     Registered(
         "model-signatures",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auditor.model import DECLARED_DISAGREEMENT, Claim
+from auditor.model import DECLARED_DISAGREEMENT, Claim, Origin
 from auditor.policy.subject import Fact, Subject
 
 
@@ -90,6 +90,19 @@ def _previous(facet: str) -> Callable[[Subject], Fact]:
     return read
 
 
+def _commit(origin: Origin | None) -> str | None:
+    found = [e.value for e in origin.evidence if e.field == "ref.commit"] if origin else []
+    return found[-1] if found else None
+
+
+def _tag_moved(s: Subject) -> str | None:
+    """`<old commit> -> <new commit>` when the previous scan saw this action's tag (the same
+    purl) at another commit; None otherwise."""
+    before = _commit(s.context.previous.get(s.component.purl))
+    now = _commit(s.origin)
+    return f"{before} -> {now}" if before and now and before != now else None
+
+
 FACTS: dict[str, Callable[[Subject], Fact]] = {
     "component.purl": lambda s: s.component.purl,
     "component.name": lambda s: s.component.name,
@@ -129,6 +142,11 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     ),
     "origin.evidence.fields": lambda s: (
         tuple(e.field for e in s.origin.evidence) if s.origin else ()
+    ),
+    "action.commit": lambda s: _commit(s.origin),
+    "action.tag_moved": _tag_moved,
+    "job.permissions": lambda s: tuple(
+        dict.fromkeys(e.value for e in s.component.evidence if e.field == "job.permissions")
     ),
     "release.age_days": lambda s: s.release_age_days(),
     "typosquat.of": lambda s: s.context.typosquat_of(s.component),

@@ -275,11 +275,25 @@ def _component_type(kind: ComponentKind) -> ComponentType:
     }[kind]
 
 
+class _Verbatim(PackageURL):
+    """A purl that serialises as written: packageurl-python decodes `%2F` in a name and does
+    not encode it again, which would turn `pkg:githubactions/o/repo%2Fpath` into another
+    identity (the spec keeps an action's path inside the name)."""
+
+    def to_string(self, encode: bool | None = True) -> str:
+        return str(getattr(self, "_text", super().to_string()))
+
+
 def purl_of(text: str) -> PackageURL | None:
     try:
-        return PackageURL.from_string(text)
+        parsed = PackageURL.from_string(text)
     except ValueError:  # a bom-ref still identifies it; a purl that does not parse is no purl
         return None
+    if "%2F" not in text and "%2f" not in text:
+        return parsed
+    verbatim = _Verbatim(**parsed.to_dict())
+    object.__setattr__(verbatim, "_text", text)
+    return verbatim
 
 
 def cdx_hashes(values: Iterable[str]) -> tuple[list[HashType], list[str]]:

@@ -49,6 +49,7 @@ class Resolver(ABC):
 # The registry sits below the interface it registers because its modules import it.
 from auditor.resolvers.depsdev import DepsDevResolver  # noqa: E402
 from auditor.resolvers.github import GitHubResolver  # noqa: E402
+from auditor.resolvers.github_actions import GitHubActionsResolver  # noqa: E402
 from auditor.resolvers.gitlab import GitLabResolver  # noqa: E402
 from auditor.resolvers.huggingface import HuggingFaceResolver  # noqa: E402
 from auditor.resolvers.npm import NpmResolver  # noqa: E402
@@ -58,6 +59,7 @@ RESOLVERS: tuple[type[Resolver], ...] = (
     PyPIResolver,
     NpmResolver,
     GitHubResolver,
+    GitHubActionsResolver,
     GitLabResolver,
     DepsDevResolver,
     HuggingFaceResolver,
