@@ -171,7 +171,7 @@ def test_every_parser_and_collector_reading_files_has_a_seed() -> None:
     assert {"python-env", "node-modules", "os-packages", "model-files", "hf-cache"} <= readers
 
 
-@pytest.mark.parametrize("parser", PARSERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("parser", [p.load() for p in PARSERS], ids=lambda p: p.name)
 @FUZZ
 @given(data=st.data())
 def test_parsers_on_mutated_structure(
