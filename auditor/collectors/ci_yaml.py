@@ -10,7 +10,9 @@ from dataclasses import replace
 
 import yaml
 
+from auditor.errors import Diagnostic, ParseError
 from auditor.model import Component, Evidence, Location
+from auditor.sources import Tree
 
 MAX_BYTES = 2 * 1024 * 1024
 """Larger CI or manifest files are not hand-written: skipped with a diagnostic."""
@@ -23,6 +25,20 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class YamlProblem(Exception):
     """A file that cannot be read as YAML; `str()` says where and why."""
+
+
+def read(tree: Tree, path: str) -> tuple[list[yaml.Node], Diagnostic | None]:
+    """The YAML documents of `path`, or the diagnostic saying why not (too large to read,
+    unreadable, not YAML, past the node or depth bounds): how every CI reader opens a file."""
+    entry = tree.entry(path)
+    if entry is not None and entry.size > MAX_BYTES:
+        return [], Diagnostic(path, "larger than 2 MiB; not read")
+    try:
+        return documents(tree.read_text(path)), None
+    except ParseError as exc:
+        return [], Diagnostic(path, exc.reason)
+    except YamlProblem as exc:
+        return [], Diagnostic(path, str(exc))
 
 
 def documents(text: str) -> list[yaml.Node]:

@@ -28,7 +28,7 @@ import yaml
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector, ci_yaml, oci_refs
 from auditor.config import data_path
-from auditor.errors import Diagnostic, ParseError
+from auditor.errors import Diagnostic
 from auditor.model import Component, ComponentKind, Evidence, Finding, Location, Strength
 from auditor.sources import Tree
 
@@ -189,19 +189,12 @@ class GitHubActionsCollector(Collector):
         components: list[Component] = []
         findings: list[Finding] = []
         diagnostics: list[Diagnostic] = []
-        for path, entry in tree.index().items():
+        for path in tree.index():
             if not is_ci_file(path):
                 continue
-            if entry.size > ci_yaml.MAX_BYTES:
-                diagnostics.append(Diagnostic(path, "larger than 2 MiB; not read"))
-                continue
-            try:
-                roots = ci_yaml.documents(tree.read_text(path))
-            except ParseError as exc:
-                diagnostics.append(Diagnostic(path, exc.reason))
-                continue
-            except ci_yaml.YamlProblem as exc:
-                diagnostics.append(Diagnostic(path, str(exc)))
+            roots, problem = ci_yaml.read(tree, path)
+            if problem is not None:
+                diagnostics.append(problem)
                 continue
             for root in roots:
                 for use in uses_in(path, root):

@@ -20,7 +20,7 @@ from packageurl import PackageURL
 
 from auditor.collectors import CollectContext, Collected, Collector, ci_yaml
 from auditor.collectors.container_images import image_results
-from auditor.errors import Diagnostic, ParseError
+from auditor.errors import Diagnostic
 from auditor.model import Component, ComponentKind, Evidence, Finding, Location, Strength
 from auditor.sources import Tree
 
@@ -109,13 +109,9 @@ class GitLabCiCollector(Collector):
         for path in tree.index():
             if not _FILES.fullmatch(path) or _FOREIGN.search(path):
                 continue
-            try:
-                roots = ci_yaml.documents(tree.read_text(path))
-            except ParseError as exc:
-                diagnostics.append(Diagnostic(path, exc.reason))
-                continue
-            except ci_yaml.YamlProblem as exc:
-                diagnostics.append(Diagnostic(path, str(exc)))
+            roots, problem = ci_yaml.read(tree, path)
+            if problem is not None:
+                diagnostics.append(problem)
                 continue
             for root in roots:
                 for item in ci_yaml.sequence(ci_yaml.get(root, "include")):
