@@ -54,6 +54,14 @@ def _squat(s: Subject, part: str) -> Fact:
     return found.score if part == "score" else found.reasons
 
 
+def _root_licences(s: Subject) -> str:
+    """` (lineage roots: llama3.2)` for a derived model with root licences; else empty, so a
+    message never says `lineage roots: none`."""
+    roots = s.origin.roots if s.origin else ()
+    found = [r.license for r in roots if r.license and r.relation != "self"]
+    return f" (lineage roots: {', '.join(found)})" if found else ""
+
+
 def _attribution(s: Subject) -> str:
     """`publisher Qwen; Alibaba Group, CN` — what a person reads in a message, saying plainly
     what is not known instead of printing `unknown (…)`."""
@@ -140,6 +148,7 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
         if s.origin
         else ()
     ),
+    "origin.roots.license_note": lambda s: _root_licences(s),
     "origin.evidence.fields": lambda s: (
         tuple(e.field for e in s.origin.evidence) if s.origin else ()
     ),
