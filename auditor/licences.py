@@ -94,3 +94,21 @@ def with_licence(component: Component, origin: Origin | None) -> Component:
         return component
     found = from_evidence(origin.evidence if origin else ())
     return replace(component, license=found) if found else component
+
+
+LINK_FIELDS = frozenset({"cardData.license_link", "license_link"})
+"""Evidence fields holding a model card's licence link (the Hub's answer, the cached card)."""
+
+
+def link_of(component: Component, origin: Origin | None) -> str | None:
+    """The web address of a licence that is no SPDX id (`LicenseRef-llama3.2`): the model
+    card's `license_link` when it is an http(s) address, else None. SBOMs attach it so a
+    reader can find the terms an id alone does not name."""
+    if not component.license or not component.license.startswith("LicenseRef-"):
+        return None
+    evidence = (origin.evidence if origin else ()) + component.evidence
+    for e in evidence:
+        value = e.value.strip()
+        if e.field in LINK_FIELDS and value.startswith(("https://", "http://")):
+            return value
+    return None

@@ -3,10 +3,11 @@
 The vocabulary is closed (see the design's "The provenance graph"): node kinds `NodeKind`,
 edge kinds `EdgeKind`, node ids `<kind>:<value>` (`component:pkg:pypi/requests@2.32.3`,
 `target:<identity>`, `country:CN` …). Every edge keeps the evidence behind it in an
-`EdgeInfo`. `build_graph` makes the networkx `DiGraph` that `ProvenanceGraph`
-(`auditor.graph.queries`) answers questions on: its edge data maps each edge kind present
-between two nodes to its `EdgeInfo`. At 100,000 components a MultiDiGraph's extra dict per
-edge costs memory and makes path searches see parallel edges twice.
+`EdgeInfo`. `build_graph` makes the `Adjacency` (networkx's `DiGraph` layout in plain dicts)
+that `ProvenanceGraph` (`auditor.graph.queries`) answers questions on: its edge data maps each
+edge kind present between two nodes to its `EdgeInfo`. At 100,000 components a
+MultiDiGraph's extra dict per edge costs memory and makes path searches see parallel edges
+twice.
 
 Decisions callers can rely on:
 - A dependency source that is not in the inventory (a lockfile's own project) becomes a
@@ -21,6 +22,7 @@ Decisions callers can rely on:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum, unique
 from typing import TYPE_CHECKING, Any
@@ -158,16 +160,64 @@ def component_id(purl: str) -> str:
     return f"component:{purl}"
 
 
-def build_graph(scan: Scan, lineage_only: bool = False) -> tuple[nx.DiGraph[str], set[str]]:
+class Adjacency:
+    """A directed graph stored as networkx's `DiGraph` stores one (`nodes`: id → attribute
+    dict; `succ`/`pred`: id → neighbour → edge data), without networkx.
+
+    Why not a `DiGraph`: importing networkx costs about 70 ms, a fifth of `auditor why` or
+    `show` on a stored 1,000-model scan, and the queries those answer are plain walks over
+    these dicts. What needs networkx's algorithms (`focus`, the graph exports) converts with
+    `to_networkx`.
+    """
+
+    __slots__ = ("nodes", "pred", "succ")
+
+    def __init__(
+        self,
+        nodes: dict[str, dict[str, Any]] | None = None,
+        succ: dict[str, dict[str, dict[str, EdgeInfo]]] | None = None,
+        pred: dict[str, dict[str, dict[str, EdgeInfo]]] | None = None,
+    ) -> None:
+        self.nodes: dict[str, dict[str, Any]] = {} if nodes is None else nodes
+        self.succ: dict[str, dict[str, dict[str, EdgeInfo]]] = {} if succ is None else succ
+        self.pred: dict[str, dict[str, dict[str, EdgeInfo]]] = {} if pred is None else pred
+
+    def __contains__(self, nid: object) -> bool:
+        return nid in self.nodes
+
+    def edges(self) -> Iterator[tuple[str, str, dict[str, EdgeInfo]]]:
+        """Every (source, target, edge data), sources in insertion order."""
+        for u, out in self.succ.items():
+            for v, data in out.items():
+                yield u, v, data
+
+    def to_networkx(self) -> nx.DiGraph[str]:
+        """The same graph as a networkx `DiGraph`, sharing the attribute and edge dicts
+        (read-only use: networkx's algorithms copy what they return)."""
+        import networkx as nx
+
+        g: nx.DiGraph[str] = nx.DiGraph()
+        # The layout the DiGraph docstring documents for subclasses; filled directly,
+        # since add_edges_from takes seconds at 500,000 edges.
+        g._node.update(self.nodes)
+        g._succ.update(self.succ)
+        g._pred.update(self.pred)
+        return g
+
+    @classmethod
+    def from_networkx(cls, g: nx.DiGraph[str]) -> Adjacency:
+        """The adjacency of a networkx `DiGraph` laid out as `to_networkx` lays it."""
+        return cls(dict(g._node), dict(g._succ), dict(g._pred))
+
+
+def build_graph(scan: Scan, lineage_only: bool = False) -> tuple[Adjacency, set[str]]:
     """The graph of `scan` (see the module docstring for the rules), and the nodes with a
     `derived_from` edge out.
 
     `lineage_only` builds just the components and their `derived_from` edges: all that
     `origins` needs, a fraction of the work on a scan with 200,000 dependency edges.
     """
-    import networkx as nx
-
-    g: nx.DiGraph[str] = nx.DiGraph()
+    g = Adjacency()
     builder = _Builder(scan, g)
     with no_cyclic_gc():
         if lineage_only:
@@ -178,7 +228,7 @@ def build_graph(scan: Scan, lineage_only: bool = False) -> tuple[nx.DiGraph[str]
 
 
 def node_of(nid: str, data: dict[str, Any]) -> Node:
-    """The typed node for id `nid` and its networkx attribute dict."""
+    """The typed node for id `nid` and its attribute dict."""
     kind: NodeKind = data["kind"]
     return Node(
         id=nid,
@@ -195,17 +245,16 @@ def node_of(nid: str, data: dict[str, Any]) -> Node:
 class _Builder:
     """One pass over a Scan.
 
-    It fills networkx's adjacency dicts (`_node`, `_succ`, `_pred`, the structure the
-    DiGraph docstring documents for subclasses) directly: at 100,000 components and
-    500,000 edges `add_edges_from` took about 1.6x as long, with the build budget at 3 s.
+    It fills the `Adjacency` dicts directly: at 100,000 components and 500,000 edges
+    networkx's `add_edges_from` took about 1.6x as long, with the build budget at 3 s.
     Ids are made once per purl so each string's hash is computed once.
     """
 
-    def __init__(self, scan: Scan, g: nx.DiGraph[str]) -> None:
+    def __init__(self, scan: Scan, g: Adjacency) -> None:
         self.scan = scan
-        self.nodes: dict[str, dict[str, Any]] = g._node
-        self.succ: dict[str, dict[str, dict[str, EdgeInfo]]] = g._succ
-        self.pred: dict[str, dict[str, dict[str, EdgeInfo]]] = g._pred
+        self.nodes = g.nodes
+        self.succ = g.succ
+        self.pred = g.pred
         self.refs: dict[str, str] = {}
         self.cids: dict[str, str] = {}
         self.made: dict[tuple[NodeKind, str], str] = {}

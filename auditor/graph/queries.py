@@ -1,9 +1,9 @@
 """The questions a provenance graph answers: why a component is present, where the
 inventory's components trace to, and typed access to nodes and edges.
 
-`ProvenanceGraph` wraps the networkx graph `auditor.graph.build` makes. Callers (rules,
-reports, the CLI) use its typed helpers only; networkx stays inside `auditor.graph` and
-`auditor.graph_render`.
+`ProvenanceGraph` wraps the `Adjacency` `auditor.graph.build` makes. Callers (rules,
+reports, the CLI) use its typed helpers only; networkx (for `focus`) stays inside
+`auditor.graph` and `auditor.graph_render`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 from auditor.bulk import no_cyclic_gc
 from auditor.graph.build import (
+    Adjacency,
     Edge,
     EdgeKind,
     Node,
@@ -35,10 +35,6 @@ from auditor.model import (
     PublisherKind,
     Scan,
 )
-
-if TYPE_CHECKING:
-    import networkx as nx
-
 
 PACKAGE_KINDS = frozenset(
     {ComponentKind.LIBRARY, ComponentKind.OS_PACKAGE, ComponentKind.APPLICATION}
@@ -111,11 +107,11 @@ class OriginGroup:
 class ProvenanceGraph:
     """The nodes and evidenced edges of one scan; build with `from_scan`."""
 
-    def __init__(self, scan: Scan, graph: nx.DiGraph[str], derives: set[str] | None = None) -> None:
+    def __init__(self, scan: Scan, graph: Adjacency, derives: set[str] | None = None) -> None:
         self.scan = scan
         self._g = graph
         if derives is None:
-            derives = {u for u, _, d in graph.edges(data=True) if EdgeKind.DERIVED_FROM in d}
+            derives = {u for u, _, d in graph.edges() if EdgeKind.DERIVED_FROM in d}
         self._derives = derives
         """Nodes with a `derived_from` edge out: the only ones whose lineage needs a walk."""
         self._ends: dict[str, list[str]] = {}
@@ -130,11 +126,11 @@ class ProvenanceGraph:
     # --- typed access -------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return int(self._g.number_of_nodes())
+        return len(self._g.nodes)
 
     def edge_count(self) -> int:
         """Edges of every kind (two kinds between one pair count twice)."""
-        return sum(len(data) for _, _, data in self._g.edges(data=True))
+        return sum(len(data) for _, _, data in self._g.edges())
 
     def node(self, nid: str) -> Node:
         """The node with id `nid`; KeyError when absent."""
@@ -142,13 +138,13 @@ class ProvenanceGraph:
 
     def nodes(self, kind: NodeKind | None = None) -> Iterator[Node]:
         """Every node, or those of one kind."""
-        for nid, data in self._g.nodes(data=True):
+        for nid, data in self._g.nodes.items():
             if kind is None or data["kind"] is kind:
                 yield node_of(nid, data)
 
     def edges(self, kind: EdgeKind | None = None) -> Iterator[Edge]:
         """Every edge, or those of one kind."""
-        for u, v, data in self._g.edges(data=True):
+        for u, v, data in self._g.edges():
             for info in data.values():
                 if kind is None or info.kind is kind:
                     yield Edge(u, v, info)
@@ -244,9 +240,8 @@ class ProvenanceGraph:
         centre = component_id(purl)
         if centre not in self._g:
             raise KeyError(purl)
-        return ProvenanceGraph(
-            self.scan, nx.ego_graph(self._g, centre, radius=depth, undirected=True)
-        )
+        near = nx.ego_graph(self._g.to_networkx(), centre, radius=depth, undirected=True)
+        return ProvenanceGraph(self.scan, Adjacency.from_networkx(near))
 
     def _purls(self, edges: Iterable[Edge], end: str) -> tuple[str, ...]:
         return tuple(sorted(getattr(e, end)[len("component:") :] for e in edges))

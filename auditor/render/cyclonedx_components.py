@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from packageurl import PackageURL
 
+from auditor.licences import link_of
 from auditor.model import (
     Claim,
     Component,
@@ -220,7 +221,7 @@ def _component(c: Component, origin: Origin | None) -> CdxComponent:
         bom_ref=c.purl,
         purl=purl_of(c.purl),
         hashes=hashes,
-        licenses=_licenses(c.license),
+        licenses=_licenses(c.license, link_of(c, origin)),
         external_references=references,
         evidence=ComponentEvidence(occurrences=occurrences) if occurrences else None,
         properties=properties(_component_facts(c, origin, odd_hashes)),
@@ -312,8 +313,12 @@ def cdx_hashes(values: Iterable[str]) -> tuple[list[HashType], list[str]]:
     return known, odd
 
 
-def _licenses(text: str | None) -> list[License]:
+def _licenses(text: str | None, link: str | None = None) -> list[License]:
     """An SPDX id or expression when the text is one, else a named licence.
+
+    A licence no SPDX id names (`LicenseRef-llama3.2`, a Hub card's) with a `link` (the
+    card's `license_link`) becomes a named licence with that url: an expression has no
+    place for one.
 
     A licence field that holds a whole licence text (METADATA sometimes does) becomes a
     licence named by its first line, with the text attached, rather than a page-long name.
@@ -326,6 +331,10 @@ def _licenses(text: str | None) -> list[License]:
     if not text:
         return []
     first, newline, _ = text.partition("\n")
+    if link and not newline and text.startswith("LicenseRef-"):
+        from cyclonedx.model import XsUri
+
+        return [DisjunctiveLicense(name=text, url=XsUri(link))]
     if newline:
         return [DisjunctiveLicense(name=first.strip(), text=AttachedText(content=text))]
     return [LicenseFactory().make_from_string(text)]

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from packageurl import PackageURL
 
 from auditor.graph.trace import Trace
+from auditor.licences import link_of
 from auditor.model import Component, DependencyKind, Origin, Scan, Target
 from auditor.render import Renderer
 
@@ -36,6 +37,7 @@ CHECKSUMS = {  # our algorithm names -> SPDX 2.3's, with the hex length
     "sha3_512": ("SHA3-512", 128),
     "blake2b_256": ("BLAKE2b-256", 64),
 }
+_LICENCE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]{1,64}")
 _NOT_ID = re.compile(r"[^A-Za-z0-9.-]+")
 _HEX = re.compile(r"\A[0-9a-fA-F]+\Z")
 # The SPDX 2.3 download-location grammar (spec clause 7.7), which spdx-tools enforces: a
@@ -186,7 +188,7 @@ def _package(
     # lineage), the answer auditor.graph.trace gives every view.
     if trace.organisations:
         package["originator"] = "Organization: " + _actor(trace.organisations[0])
-    package["licenseDeclared"] = _licence(c.license, licences)
+    package["licenseDeclared"] = _licence(c.license, licences, link_of(c, origin))
     checksums = [_checksum(h) for h in c.hashes]
     if any(checksums):
         package["checksums"] = [x for x in checksums if x]
@@ -247,8 +249,9 @@ def _checksum(value: str) -> dict[str, str] | None:
     return None
 
 
-def _licence(text: str | None, licences: dict[str, dict[str, str]]) -> str:
-    """An SPDX expression when every symbol is a known SPDX id, else a LicenseRef-."""
+def _licence(text: str | None, licences: dict[str, Any], link: str | None = None) -> str:
+    """An SPDX expression when every symbol is a known SPDX id, else a LicenseRef- (with
+    `link`, the card's licence address, as its `seeAlsos`)."""
     from license_expression import (  # type: ignore[import-untyped]
         ExpressionError,
         ExpressionParseError,
@@ -266,11 +269,17 @@ def _licence(text: str | None, licences: dict[str, dict[str, str]]) -> str:
     expression = "" if parsed is None else str(parsed)
     if expression and "LicenseRef-" not in expression and "+" not in expression:
         return expression
-    ref = "LicenseRef-" + _NOT_ID.sub("-", text.partition("\n")[0]).strip("-.")[:40]
-    ref += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
-    licences[ref] = {
+    if _LICENCE_REF.fullmatch(text):
+        ref = text  # already an id (auditor.licences made it from a Hub card's licence)
+    else:
+        ref = "LicenseRef-" + _NOT_ID.sub("-", text.partition("\n")[0]).strip("-.")[:40]
+        ref += "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    entry: dict[str, Any] = {
         "licenseId": ref,
         "extractedText": text,
         "name": text.partition("\n")[0][:200] or ref,
     }
+    if link:
+        entry["seeAlsos"] = sorted({link, *licences.get(ref, {}).get("seeAlsos", ())})
+    licences[ref] = entry
     return ref

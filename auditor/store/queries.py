@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, null, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from auditor.bulk import no_cyclic_gc
@@ -255,6 +254,10 @@ def _target_ids(conn: Connection, targets: Iterable[dict[str, Any]]) -> dict[str
         first.setdefault(target["identity"], target)
     if not first:
         return {}
+    # Imported here: reading a scan never needs the dialects' insert (PostgreSQL's pulls in
+    # asyncio), and `show`/`why` must start fast.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     # Sorted, so two transactions take the index locks in the same order and cannot deadlock.
     values = [
