@@ -92,6 +92,9 @@ class Config:
     max_inflated_bytes: int = 64 << 30
     """`--max-inflated-bytes`: what an image's compressed layers may inflate to in all
     while they are indexed; a layer still inflating past it is a diagnostic, not read."""
+    max_image_entries: int = 500_000
+    """`--max-image-entries`: how many files and folders an image's layers may list in all;
+    a layer listing past it is a diagnostic, not read (the scan's memory stays bounded)."""
 
 
 def db_url(flag: str | None, environ: Mapping[str, str]) -> str | None:

@@ -11,6 +11,7 @@ register themselves, per thread, each time they send a request.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 import time
@@ -34,17 +35,27 @@ class DeadlinePassed(Exception):
 
 
 class _Registering:
-    """Mixed into urllib3's connections: once a request is sent, its socket is handed to
-    this thread's active watchdog, which may cut it."""
+    """Mixed into urllib3's connections: the socket is handed to this thread's active
+    watchdog as soon as it is connected (so a TLS handshake dripped byte by byte is cut
+    too), and again once a request is sent on a kept-alive connection."""
 
     sock: socket.socket | None
 
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
+        _watch(sock)
+        return sock
+
     def request(self, *args: Any, **kwargs: Any) -> Any:
         result = super().request(*args, **kwargs)  # type: ignore[misc]
-        active: watchdog | None = getattr(_current, "watchdog", None)
-        if active is not None:
-            active.watch(self.sock)
+        _watch(self.sock)
         return result
+
+
+def _watch(sock: socket.socket | None) -> None:
+    active: watchdog | None = getattr(_current, "watchdog", None)
+    if active is not None:
+        active.watch(sock)
 
 
 class _Connection(_Registering, HTTPConnection):
@@ -72,7 +83,14 @@ class WatchedAdapter(requests.adapters.HTTPAdapter):
 
 
 class watchdog:
-    """Shut the socket of this thread's request down when `deadline` (monotonic) passes."""
+    """Shut the socket of this thread's request down when `deadline` (monotonic) passes.
+
+    It keeps its own duplicate of the socket's descriptor: shutdown acts on the socket
+    every duplicate shares, so a read blocked in the request's thread (headers, body, or a
+    TLS handshake) returns at once; and the duplicate stays valid when `ssl` detaches the
+    plain socket it wraps, and is never another connection's reused descriptor. Cutting an
+    `SSLSocket` itself would drop its TLS state under the reading thread's feet.
+    """
 
     def __init__(self, deadline: float) -> None:
         self.fired = False
@@ -82,8 +100,15 @@ class watchdog:
         self._timer.daemon = True
 
     def watch(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        try:
+            dup = socket.socket(fileno=os.dup(sock.fileno()))
+        except OSError:
+            return  # already closed: nothing can block on it
         with self._lock:
-            self._sock = sock
+            self._close()
+            self._sock = dup
             if self.fired:
                 self._cut()
 
@@ -97,6 +122,11 @@ class watchdog:
             with contextlib.suppress(OSError):  # already closed: nothing waits on it
                 self._sock.shutdown(socket.SHUT_RDWR)
 
+    def _close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
     def __enter__(self) -> watchdog:
         _current.watchdog = self
         self._timer.start()
@@ -105,6 +135,8 @@ class watchdog:
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
         _current.watchdog = None
+        with self._lock:
+            self._close()
 
 
 def read_capped(reply: requests.Response, max_bytes: int, deadline: float) -> bytes:

@@ -227,7 +227,12 @@ def _open_all(refs: Sequence[str], config: Config) -> tuple[list[OpenTarget], li
         try:
             opened.append(
                 open_target(
-                    ref, config.excludes, config.platform, config.verify, config.max_inflated_bytes
+                    ref,
+                    config.excludes,
+                    config.platform,
+                    config.verify,
+                    config.max_inflated_bytes,
+                    config.max_image_entries,
                 )
             )
         except AuditorError as exc:
@@ -241,6 +246,7 @@ def open_target(
     platform: str | None = None,
     verify: bool = True,
     max_inflated: int | None = None,
+    max_entries: int | None = None,
 ) -> OpenTarget:
     """Detect a target's kind (or take it from a `kind:` prefix) and open its tree.
 
@@ -271,7 +277,7 @@ def open_target(
     if forced is TargetKind.IMAGE or (forced is None and _is_image(path)):
         from auditor.sources.image import ImageTree
 
-        tree = ImageTree(ref, path, platform, verify, max_inflated)
+        tree = ImageTree(ref, path, platform, verify, max_inflated, max_entries)
         return OpenTarget(ref, TargetKind.IMAGE, path, tree, None)
     if path.is_file() or forced is TargetKind.LOCKFILE:
         return _open_file(ref, path)

@@ -94,6 +94,12 @@ MAX_CONCURRENCY = 16
     help="What an image's compressed layers may inflate to in all (bytes, or with K/M/G/T, "
     "KiB/MiB/GiB/TiB); a layer past it is a diagnostic and is not inventoried.",
 )  # fmt: skip
+@click.option(
+    "--max-image-entries", metavar="N", default=500_000, show_default=True,
+    type=click.IntRange(min=1),
+    help="How many files and folders an image's layers may list in all (memory: ~300 "
+    "bytes each); a layer past it is a diagnostic and is not inventoried.",
+)  # fmt: skip
 @db_option
 @signature_options
 @click.pass_obj
@@ -122,6 +128,7 @@ def scan(
     signatures: SignatureTrust,
     platform: str | None = None,
     max_inflated_bytes: int = 64 << 30,
+    max_image_entries: int = 500_000,
 ) -> None:
     """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments,
     container images: docker-save archives and OCI layouts; model caches).
@@ -149,6 +156,7 @@ def scan(
         deps_dev=deps_dev,
         platform=platform,
         max_inflated_bytes=max_inflated_bytes,
+        max_image_entries=max_image_entries,
     )
     opening = _start_store(config, needed=notify is not None)
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import ClassVar
 
 from auditor import purls
@@ -63,7 +64,7 @@ class ModelScopeCacheCollector(Collector):
         )
 
 
-def _members(index: dict[str, Entry], roots: list[str]) -> dict[str, list[Entry]]:
+def _members(index: Mapping[str, Entry], roots: list[str]) -> dict[str, list[Entry]]:
     """The files of each repo folder (the innermost one that holds them), index files aside."""
     ordered = sorted(roots, key=len, reverse=True)
     members: dict[str, list[Entry]] = {root: [] for root in roots}

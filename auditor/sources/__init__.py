@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -50,7 +50,7 @@ class Tree(ABC):
 
     def __init__(self, ref: str) -> None:
         self.ref = ref
-        self._index: dict[str, Entry] | None = None
+        self._index: Mapping[str, Entry] | None = None
         # Digest of each file a collector read: the target digest is built from these, so
         # a scan's digest changes exactly when the inputs that produced it change.
         self.read_digests: dict[str, str] = {}
@@ -59,8 +59,8 @@ class Tree(ABC):
     def entries(self) -> Iterator[Entry]:
         """Every file in the tree, in a deterministic order."""
 
-    def index(self) -> dict[str, Entry]:
-        """Entries by path (built once)."""
+    def index(self) -> Mapping[str, Entry]:
+        """Entries by path (built once; read-only)."""
         if self._index is None:
             self._index = {entry.path: entry for entry in self.entries()}
         return self._index

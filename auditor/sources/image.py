@@ -22,7 +22,7 @@ the image author's own account of how the files got there, not a place.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
@@ -36,7 +36,15 @@ from auditor.model import Component, ComponentKind, Evidence, Finding, Location,
 from auditor.sources import Entry, Tree
 from auditor.sources.blobs import Compression, sniff
 from auditor.sources.image_format import ImageSource, image_name, load_image
-from auditor.sources.layers import InflateBudget, LayerReader, Member, OverBudget, SpanCache
+from auditor.sources.layers import (
+    EntryBudget,
+    InflateBudget,
+    LayerReader,
+    Listing,
+    Member,
+    OverBudget,
+    SpanCache,
+)
 from auditor.urls import REDACTED, is_secret_name
 
 MAX_LINK_HOPS = 40
@@ -70,6 +78,7 @@ class ImageTree(Tree):
         platform: str | None,
         verify: bool = True,
         max_inflated: int | None = None,
+        max_entries: int | None = None,
     ) -> None:
         super().__init__(ref)
         self.source: ImageSource = load_image(ref, path, platform)
@@ -82,6 +91,7 @@ class ImageTree(Tree):
         """Every folder that has held something (tars need not list folders themselves)."""
         self._paths: list[str] = []
         self._budget = InflateBudget(max_inflated) if max_inflated is not None else None
+        self._entries = EntryBudget(max_entries) if max_entries is not None else None
         self._build(verify)
         self.component = self._component()
         for label, expected, actual in self.source.mismatches:
@@ -93,7 +103,10 @@ class ImageTree(Tree):
         readers = []
         spans = SpanCache()
         for ref in self.source.layers:
-            readers.append(LayerReader(ref.blob, sniff(ref.blob), verify, spans, self._budget))
+            blob = ref.blob
+            readers.append(
+                LayerReader(blob, sniff(blob), verify, spans, self._budget, self._entries)
+            )
             self.layer_digests.append(ref.digest or ref.diff_id or f"layer-{len(readers)}")
         self._readers = readers
         try:
@@ -101,9 +114,16 @@ class ImageTree(Tree):
                 listings = list(pool.map(_index, readers))
         except ParseError as exc:
             raise TargetError(exc.message, hint="the image archive is damaged") from None
-        for i, (ref, reader, members) in enumerate(
-            zip(self.source.layers, readers, listings, strict=True)
-        ):
+        for i, (ref, reader) in enumerate(zip(self.source.layers, readers, strict=True)):
+            # Each listing is dropped once applied: only the merged view stays.
+            members, listings[i] = listings[i], Listing()
+            if isinstance(members, OverBudget) and members.entries:
+                message = (
+                    f"layer not inventoried: the image lists more than --max-image-entries "
+                    f"({members.limit:,} files and folders per image)"
+                )
+                self.diagnostics.append(Diagnostic(ref.blob.label, message))
+                continue
             if isinstance(members, OverBudget):
                 message = (
                     f"layer not inventoried: inflates past --max-inflated-bytes "
@@ -120,7 +140,7 @@ class ImageTree(Tree):
             self._apply(i, members)
         self._paths = sorted(p for p, n in self._nodes.items() if n.kind != "dir")
 
-    def _apply(self, layer: int, members: list[Member]) -> None:
+    def _apply(self, layer: int, members: Listing) -> None:
         label = self.source.layers[layer].blob.label
         hidden: set[str] = set()
         """Paths whose lower-layer versions (and everything below them) go away."""
@@ -208,11 +228,19 @@ class ImageTree(Tree):
             if entry is not None:
                 yield entry
 
+    def index(self) -> Mapping[str, Entry]:
+        """Entries by path, each made when asked for: an image of a million tiny files
+        would otherwise hold a million `Entry` objects (two partials each, ~0.5 KB) at once,
+        the whole of what `_nodes` already says."""
+        if self._index is None:
+            self._index = _LazyEntries(self)
+        return self._index
+
     def entry(self, path: str) -> Entry | None:
         """Also finds paths reached through symlinked folders (`lib/x` with lib -> usr/lib)."""
-        found = self.index().get(path)
-        if found is not None:
-            return found
+        node = self._nodes.get(path)
+        if node is not None and node.kind != "dir":
+            return self._entry(path, node)
         real = self._resolve(path, follow_last=False)
         if real is None or real == path or real not in self._nodes:
             return None
@@ -413,7 +441,7 @@ class ImageTree(Tree):
         )
 
 
-def _index(reader: LayerReader) -> list[Member] | OverBudget:
+def _index(reader: LayerReader) -> Listing | OverBudget:
     """A layer's members, or why the budget stopped it (the other layers still count)."""
     try:
         return reader.index()
@@ -428,7 +456,10 @@ def _safe(name: str) -> str | None:
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if ".." in parts:
         return None
-    return "/".join(parts)
+    joined = "/".join(parts)
+    # The member's own string when already normal (nearly always): it becomes the key
+    # of `_nodes`, and a copy per member is ~80 bytes on images of millions of files.
+    return name if joined == name else joined
 
 
 def _unreadable(path: str, why: str) -> bytes:
@@ -437,3 +468,28 @@ def _unreadable(path: str, why: str) -> bytes:
 
 def _opt(value: Any) -> str | None:
     return str(value) if value else None
+
+
+class _LazyEntries(Mapping[str, Entry]):
+    """`ImageTree.index()`: the merged view's files and symlinks by path, in path order,
+    each `Entry` built on access from the tree's nodes."""
+
+    def __init__(self, tree: ImageTree) -> None:
+        self._tree = tree
+
+    def __getitem__(self, path: str) -> Entry:
+        node = self._tree._nodes.get(path)
+        entry = None if node is None else self._tree._entry(path, node)
+        if entry is None:
+            raise KeyError(path)
+        return entry
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tree._paths)
+
+    def __len__(self) -> int:
+        return len(self._tree._paths)
+
+    def __contains__(self, path: object) -> bool:
+        node = self._tree._nodes.get(path) if isinstance(path, str) else None
+        return node is not None and node.kind != "dir"

@@ -85,6 +85,7 @@ def fetch(path: str) -> str:
         attempts=2,
         backoff=0.01,
         read_timeout=config.get("read_timeout", 20.0),
+        connect_timeout=config.get("connect_timeout", 5.0),
         max_bytes=config["max_bytes"],
         deadline=config["deadline"],
     )
