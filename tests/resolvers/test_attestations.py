@@ -129,7 +129,7 @@ def _mutations(doc: dict[str, Any]) -> st.SearchStrategy[bytes]:
     return st.one_of(
         st.binary(max_size=300),
         st.integers(0, len(text) - 1).map(lambda i: text[:i].encode()),
-        st.tuples(st.integers(0, len(text) - 1), st.characters()).map(
+        st.tuples(st.integers(0, len(text) - 1), st.characters(codec="utf-8")).map(
             lambda p: (text[: p[0]] + p[1] + text[p[0] + 1 :]).encode()
         ),
     )
