@@ -33,6 +33,7 @@ from packageurl import PackageURL
 
 from auditor.errors import Diagnostic, ParseError, TargetError
 from auditor.model import Component, ComponentKind, Evidence, Finding, Location, Strength
+from auditor.progress import NULL_PROGRESS, Progress
 from auditor.sources import Entry, Tree
 from auditor.sources.blobs import Compression, sniff
 from auditor.sources.image_format import ImageSource, image_name, load_image
@@ -70,6 +71,7 @@ class ImageTree(Tree):
         platform: str | None,
         verify: bool = True,
         max_inflated: int | None = None,
+        progress: Progress = NULL_PROGRESS,
     ) -> None:
         super().__init__(ref)
         self.source: ImageSource = load_image(ref, path, platform)
@@ -82,14 +84,14 @@ class ImageTree(Tree):
         """Every folder that has held something (tars need not list folders themselves)."""
         self._paths: list[str] = []
         self._budget = InflateBudget(max_inflated) if max_inflated is not None else None
-        self._build(verify)
+        self._build(verify, progress)
         self.component = self._component()
         for label, expected, actual in self.source.mismatches:
             self._mismatch(label, expected, actual)
 
     # --- building the merged view -------------------------------------------------------
 
-    def _build(self, verify: bool) -> None:
+    def _build(self, verify: bool, progress: Progress) -> None:
         readers = []
         spans = SpanCache()
         for ref in self.source.layers:
@@ -97,8 +99,14 @@ class ImageTree(Tree):
             self.layer_digests.append(ref.digest or ref.diff_id or f"layer-{len(readers)}")
         self._readers = readers
         try:
-            with ThreadPoolExecutor(WORKERS) as pool:
-                listings = list(pool.map(_index, readers))
+            with (
+                progress.stage(f"reading {self.ref} layers", len(readers), "layers") as stage,
+                ThreadPoolExecutor(WORKERS) as pool,
+            ):
+                listings = []
+                for listing in pool.map(_index, readers):
+                    listings.append(listing)
+                    stage.advance()
         except ParseError as exc:
             raise TargetError(exc.message, hint="the image archive is damaged") from None
         for i, (ref, reader, members) in enumerate(
