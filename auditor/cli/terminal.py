@@ -150,4 +150,7 @@ class _TerminalStage(Stage):
         self._shown.update(self._task, total=total)
 
     def close(self) -> None:
+        # Drawn once more with its final count and rate, so even a stage shorter than a
+        # refresh is seen, then removed: the display holds only what is under way.
+        self._shown.refresh()
         self._shown.remove_task(self._task)

@@ -8,6 +8,7 @@ widths are measured on what is seen.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ class Column:
     minimum: int = 0
     """0: never shrunk."""
     keep_end: bool = False
+    keep_suffix: str = ""
+    """A cut keeps what follows the last occurrence of this (` (`: the country after an
+    organisation's name)."""
 
 
 def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[int]:
@@ -85,9 +89,19 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) ->
 def row_text(cells: Sequence[str], widths: Sequence[int], columns: Sequence[Column]) -> list[str]:
     """Cells cut to their widths (the end kept where the column says), padded."""
     return [
-        (clip_left if c.keep_end else clip)(text, w)
+        clip_left(text, w) if c.keep_end else clip_before(text, w, c.keep_suffix)
         for text, w, c in zip(cells, widths, columns, strict=True)
     ]
+
+
+def clip_before(text: str, width: int, marker: str) -> str:
+    """`clip`, but the part from the last `marker` on is kept whole when it leaves room
+    (`Amazon.com, Inc. (Am… (US)`)."""
+    at = text.rfind(marker) if marker else -1
+    if len(text) <= width or at <= 0 or width - (len(text) - at) < 4:
+        return clip(text, width)
+    tail = text[at:]
+    return clip(text[:at], width - len(tail)) + tail
 
 
 def join(cells: Sequence[str], widths: Sequence[int], styles: Sequence[str | None],
@@ -123,12 +137,22 @@ def fold(lines: Sequence[str], width: int) -> list[str]:
     began (headings, counts, lineage), so nothing runs off the screen."""
     out: list[str] = []
     for line in lines:
-        if len(line) <= width:
+        if visible_len(line) <= width:
             out.append(line)
             continue
-        indent = len(line) - len(line.lstrip(" "))
-        out += wrap(line.lstrip(" "), width, indent, indent + 4)
+        plain = SGR.sub("", line)  # only our own rows are coloured, and they fit
+        indent = len(plain) - len(plain.lstrip(" "))
+        out += wrap(plain.lstrip(" "), width, indent, indent + 4)
     return out
+
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+"""The colour codes `paint` adds."""
+
+
+def visible_len(line: str) -> int:
+    """What a line takes on screen: its length without colour codes."""
+    return len(SGR.sub("", line)) if "\x1b" in line else len(line)
 
 
 def pack(items: Sequence[str], width: int, sep: str = ", ", indent: int = 4) -> list[str]:

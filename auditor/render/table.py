@@ -41,12 +41,14 @@ INVENTORY = (
 )
 FINDING_COLUMNS = (
     Column("SEVERITY"),
-    Column("RULE", minimum=12),
+    Column("RULE"),  # a rule id is looked up whole: never cut
     Column("COMPONENT", minimum=14),
-    Column("ORG (COUNTRY)", minimum=13),
+    Column("ORG (COUNTRY)", minimum=13, keep_suffix=" ("),
 )
 MESSAGE_INDENT = 10
 """The message sits under the rule, past the severity column (`critical` and two spaces)."""
+MESSAGE_WIDTH = 120
+"""Messages wrap at this width on a wider screen: lines past it are hard to read."""
 TOP_COUNTRIES = 5
 
 
@@ -119,9 +121,8 @@ class TableRenderer(Renderer):
         return "\n".join(fold(out, self.width)) + "\n"
 
     def _bold(self, line: str) -> str:
-        # Folded later: a long bold line is wrapped like any other; the codes are not counted
-        # since `fold` only sees lines that fit or plain ones (bold lines are kept short).
-        return paint(line, BOLD, self.colour) if len(line) <= self.width else line
+        # A bold line too long for the screen is folded plain (`layout.fold`).
+        return paint(line, BOLD, self.colour)
 
     def _inventory(self, scan: Scan) -> list[str]:
         origins = scan.origins_by_purl()
@@ -173,7 +174,7 @@ class TableRenderer(Renderer):
             out.append(join(row_text(row, widths, FINDING_COLUMNS), widths, styles, self.colour))
             action = _action(f)
             message = f"{action}: {terminal(f.message)}" if action else terminal(f.message)
-            lines = wrap(message, self.width, MESSAGE_INDENT)
+            lines = wrap(message, min(self.width, MESSAGE_WIDTH), MESSAGE_INDENT)
             if action and f.action is Action.BLOCK and not f.waived:
                 first = lines[0]
                 at = first.index(action)
