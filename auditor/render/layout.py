@@ -67,22 +67,25 @@ class Column:
 
 def fit(columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int) -> list[int]:
     """Column widths: each as wide as its widest cell, then the shrinkable ones narrowed,
-    widest first and never below their minimum, until the row fits in `width` (when it
-    cannot, the minimums win: a line then wraps rather than a column vanishing)."""
+    the one with most to spare first, down to their minimums; on a screen narrower still,
+    down to their headers. What cannot fit then wraps (`fold`) rather than vanish."""
     widths = [max([len(c.header)] + [len(r[i]) for r in rows]) for i, c in enumerate(columns)]
-    floors = [
-        max(c.minimum, len(c.header)) if c.minimum else w
-        for c, w in zip(columns, widths, strict=True)
-    ]
     over = sum(widths) + len(GAP) * (len(widths) - 1) - width
-    while over > 0:
-        # One character at a time off the column with the most to spare: a few hundred
-        # steps at most, and the narrowing is shared fairly.
-        spare = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
-        if widths[spare] <= floors[spare]:
-            break
-        widths[spare] -= 1
-        over -= 1
+    for floors in (
+        [
+            max(c.minimum, len(c.header)) if c.minimum else w
+            for c, w in zip(columns, widths, strict=True)
+        ],
+        [len(c.header) if c.minimum else w for c, w in zip(columns, widths, strict=True)],
+    ):
+        while over > 0:
+            # One character at a time off the column with the most to spare: a few hundred
+            # steps at most, and the narrowing is shared fairly.
+            spare = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+            if widths[spare] <= floors[spare]:
+                break
+            widths[spare] -= 1
+            over -= 1
     return widths
 
 

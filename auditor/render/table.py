@@ -42,7 +42,7 @@ INVENTORY = (
 FINDING_COLUMNS = (
     Column("SEVERITY"),
     Column("RULE"),  # a rule id is looked up whole: never cut
-    Column("COMPONENT", minimum=14),
+    Column("COMPONENT", minimum=24),  # name@version: cut after the organisation is
     Column("ORG (COUNTRY)", minimum=13, keep_suffix=" ("),
 )
 MESSAGE_INDENT = 10
