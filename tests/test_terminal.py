@@ -283,3 +283,15 @@ def test_hashing_reports_bytes(tmp_path: Path) -> None:
     Hasher(progress=heard, workers=2).sha256(tree, ["a.bin", "b.bin"])
     (stage,) = heard.stages
     assert stage.unit == "bytes" and stage.expected == stage.done == 3345 and stage.closed
+
+
+def test_reading_an_images_layers_is_reported(tmp_path: Path) -> None:
+    from auditor.sources.image import ImageTree
+    from tests.sources.images import Member, docker_save, layer_tar
+
+    layers = [layer_tar([Member(f"etc/layer{i}", b"x")]) for i in range(3)]
+    heard = Recorded()
+    ImageTree("i.tar", docker_save(tmp_path / "i.tar", layers), None, progress=heard)
+    (stage,) = heard.stages
+    assert stage.label == "reading i.tar layers" and stage.unit == "layers"
+    assert stage.expected == stage.done == 3 and stage.closed
