@@ -319,6 +319,9 @@ def _rollup(rollup: Rollup, width: int) -> list[str]:
             for c in counts[:8]
         ]
         shown += [f"+{len(counts) - 8} more"] if len(counts) > 8 else []
+        if not shown:  # an empty scan: the facet named, with nothing to count
+            lines.append(f"  by {facet}:")
+            continue
         shown[0] = f"  by {facet}: {shown[0]}"
         lines += pack(shown, width, ", ", 6)
     return lines

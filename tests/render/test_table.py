@@ -3,6 +3,8 @@ carry severity, rule, name@version and organisation (country), colour only when 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -176,3 +178,10 @@ def test_fit_never_narrows_a_fixed_column(cells: list[list[str]], width: int) ->
     floors = [natural[0], min(natural[1], 4), min(natural[2], 6)]
     if sum(floors) + 4 <= width:
         assert sum(widths) + 4 <= width
+
+
+def test_an_empty_scan() -> None:
+    empty = replace(_scan("x"), components=(), origins=(), findings=())
+    text = TableRenderer(width=80).render(empty)
+    assert "  by country:" in text.splitlines()
+    assert text.splitlines()[-1] == "0 components; 0 findings blocked"
