@@ -74,7 +74,7 @@ def run_scan(
     refs: Sequence[str],
     config: Config,
     cache: HttpCache | None = None,
-    progress: Progress = NULL_PROGRESS,
+    progress: Progress | None = None,
     history: Callable[[str], Scan | None] | None = None,
     memo: DigestMemo | None = None,
 ) -> Scan:
@@ -88,6 +88,7 @@ def run_scan(
     between scans (the store's), so an unchanged model cache is not hashed again.
     """
     started = _now()
+    progress = progress or NULL_PROGRESS  # None: nobody is watching
     opened, errors = _open_all(refs, config, progress)
     context = CollectContext(
         verify=config.verify, hasher=Hasher(memo, progress=progress), signatures=config.signatures

@@ -172,11 +172,14 @@ def test_wrap_breaks_only_between_words(text: str, width: int, indent: int) -> N
 def test_fit_never_narrows_a_fixed_column(cells: list[list[str]], width: int) -> None:
     columns = (Column("A"), Column("B", minimum=4), Column("C", minimum=6))
     widths = fit(columns, cells, width)
-    assert widths[0] == max([1] + [len(r[0]) for r in cells])
-    assert widths[1] >= min(4, max([1] + [len(r[1]) for r in cells]))
     natural = [max([len(c.header)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    assert widths[0] == natural[0]  # no minimum: never narrowed
+    assert all(1 <= w <= n for w, n in zip(widths, natural, strict=True))
     floors = [natural[0], min(natural[1], 4), min(natural[2], 6)]
-    if sum(floors) + 4 <= width:
+    if sum(floors) + 4 <= width:  # the minimums fit: kept, and the row fits
+        assert widths[1] >= floors[1] and widths[2] >= floors[2]
+        assert sum(widths) + 4 <= width
+    elif natural[0] + 2 + 4 <= width:  # else narrower, down to the headers, still fits
         assert sum(widths) + 4 <= width
 
 
