@@ -92,11 +92,17 @@ class TableRenderer(Renderer):
         out += self._inventory(scan)
         kinds = Counter(c.kind.value for c in scan.components)
         direct = sum(1 for c in scan.components if c.direct)
+        counted = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
         out += [
             "",
-            f"{len(scan.components)} components ("
-            + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-            + f"), {direct} direct, {len(scan.dependencies)} dependency edges",
+            *pack(
+                [
+                    f"{len(scan.components)} components ({counted})",
+                    f"{direct} direct",
+                    f"{len(scan.dependencies)} dependency edges",
+                ],
+                self.width,
+            ),
         ]
         listed = [f for f in scan.findings if f.severity.rank >= self.min_severity.rank]
         if listed:
