@@ -33,7 +33,8 @@ demo: $(STAMP)
 # What the tests need from the machine. Outside CI a missing one skips those tests loudly;
 # with CI=true it fails the run (tests/prereqs.py decides, so both paths are one code).
 # Under CI=true a missing chromium (the HTML report's browser tests; Playwright drives Debian's
-# package, never a browser of its own) is installed first.
+# package, never a browser of its own) is installed first. tmux (the terminal screen captures
+# at 80 and 160 columns) is checked, and installed as root on Debian, like graphviz.
 prereqs: $(STAMP)
 	@if [ "$$CI" = "true" ] && [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; fi

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum, unique
 
 from auditor.errors import ParseError
+from auditor.progress import NULL_PROGRESS, NULL_STAGE, Progress, Stage
 from auditor.sources import Tree
 
 CHUNK = 8 * 1024 * 1024
@@ -95,9 +96,16 @@ def default_workers() -> int:
 class Hasher:
     """Digests of files in a tree: parallel across files, memoised by stat key."""
 
-    def __init__(self, memo: DigestMemo | None = None, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        memo: DigestMemo | None = None,
+        workers: int | None = None,
+        progress: Progress = NULL_PROGRESS,
+    ) -> None:
         self.memo = memo
         self.workers = workers or default_workers()
+        self.progress = progress
+        """Hears the bytes hashed, as they are read (a model's weights take minutes)."""
         self.hashed_bytes = 0
         """Bytes actually read and hashed (not served by the memo): benchmarks read it."""
         self._lock = threading.Lock()
@@ -134,8 +142,12 @@ class Hasher:
         todo.sort(key=lambda item: -_size(tree, item[0]))
         fresh: dict[MemoKey, str] = {}
         if todo:
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
-                results = pool.map(lambda item: self._hash(tree, *item), todo)
+            size = sum(_size(tree, path) for path, _ in todo)
+            with (
+                self.progress.stage(f"hashing {len(todo)} files", size, "bytes") as stage,
+                ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool,
+            ):
+                results = pool.map(lambda item: self._hash(tree, item[0], item[1], stage), todo)
                 for item, (digest, error) in zip(todo, results, strict=True):
                     if digest is None:
                         errors[item[0]] = error or "cannot read"
@@ -147,7 +159,9 @@ class Hasher:
             self.memo.record(fresh)
         return found, errors
 
-    def _hash(self, tree: Tree, path: str, algorithm: Algorithm) -> tuple[str | None, str | None]:
+    def _hash(
+        self, tree: Tree, path: str, algorithm: Algorithm, stage: Stage = NULL_STAGE
+    ) -> tuple[str | None, str | None]:
         entry = tree.entry(path)
         if entry is None:
             return None, "no such file in the target"
@@ -162,12 +176,14 @@ class Hasher:
                     while chunk := fh.read(CHUNK):
                         h.update(chunk)
                         read += len(chunk)
+                        stage.advance(len(chunk))
                 else:
                     # One reused buffer: no 8 MiB bytes object allocated (and freed) per read.
                     view = memoryview(bytearray(CHUNK))
                     while n := readinto(view):
                         h.update(view[:n])
                         read += n
+                        stage.advance(n)
         except ParseError as exc:
             return None, exc.reason
         except OSError as exc:

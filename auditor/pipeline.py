@@ -32,6 +32,7 @@ from auditor.model import (
     Target,
     TargetKind,
 )
+from auditor.progress import NULL_PROGRESS, Progress
 from auditor.redaction import redact_scan
 from auditor.sources import Tree
 from auditor.sources.directory import DirectoryTree, special_kind
@@ -41,7 +42,6 @@ from auditor.valid_text import valid_text
 if TYPE_CHECKING:
     from auditor.http import HttpCache
     from auditor.policy.engine import Policy
-    from auditor.resolution import Progress
     from auditor.sources.image import ImageTree
 
 PREFIXES: dict[str, TargetKind | None] = {
@@ -81,20 +81,22 @@ def run_scan(
     """Scan every named target; raises one AuditorError naming every unusable target.
 
     `cache` keeps registry answers between scans (the store's); `progress` hears how
-    resolution advances; `history` gives the previous scan of a target identity (the
-    store's): rules about changed origins compare with each target's own previous findings
+    every long stage advances (walking, image layers, hashing, resolving); `history`
+    gives the previous scan of a target identity (the store's): rules about changed origins
+    compare with each target's own previous findings
     (`auditor.target_history.previous_scan`); `memo` keeps file digests
     between scans (the store's), so an unchanged model cache is not hashed again.
     """
     started = _now()
-    opened, errors = _open_all(refs, config)
+    progress = progress or NULL_PROGRESS  # None: nobody is watching
+    opened, errors = _open_all(refs, config, progress)
     context = CollectContext(
-        verify=config.verify, hasher=Hasher(memo), signatures=config.signatures
+        verify=config.verify, hasher=Hasher(memo, progress=progress), signatures=config.signatures
     )
     parts: list[Collected] = []
     for target in opened:
         try:
-            parts.append(_collect(target, context))
+            parts.append(_collect(target, context, progress))
         except ParseError as exc:  # a named lockfile that is malformed
             errors.append(exc.message)
     if errors:
@@ -220,7 +222,9 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _open_all(refs: Sequence[str], config: Config) -> tuple[list[OpenTarget], list[str]]:
+def _open_all(
+    refs: Sequence[str], config: Config, progress: Progress
+) -> tuple[list[OpenTarget], list[str]]:
     opened: list[OpenTarget] = []
     errors: list[str] = []
     for ref in refs:
@@ -233,6 +237,7 @@ def _open_all(refs: Sequence[str], config: Config) -> tuple[list[OpenTarget], li
                     config.verify,
                     config.max_inflated_bytes,
                     config.max_image_entries,
+                    progress,
                 )
             )
         except AuditorError as exc:
@@ -247,10 +252,12 @@ def open_target(
     verify: bool = True,
     max_inflated: int | None = None,
     max_entries: int | None = None,
+    progress: Progress = NULL_PROGRESS,
 ) -> OpenTarget:
     """Detect a target's kind (or take it from a `kind:` prefix) and open its tree.
 
-    `platform` picks one image of a multi-platform index; `verify` checks blob digests.
+    `platform` picks one image of a multi-platform index; `verify` checks blob digests;
+    `progress` hears an image's layers being read.
     """
     forced: TargetKind | None = None
     raw = ref
@@ -277,7 +284,7 @@ def open_target(
     if forced is TargetKind.IMAGE or (forced is None and _is_image(path)):
         from auditor.sources.image import ImageTree
 
-        tree = ImageTree(ref, path, platform, verify, max_inflated, max_entries)
+        tree = ImageTree(ref, path, platform, verify, max_inflated, max_entries, progress)
         return OpenTarget(ref, TargetKind.IMAGE, path, tree, None)
     if path.is_file() or forced is TargetKind.LOCKFILE:
         return _open_file(ref, path)
@@ -398,11 +405,13 @@ def _is_environment(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file() or path.name in ("site-packages", "dist-packages")
 
 
-def _collect(target: OpenTarget, context: CollectContext) -> Collected:
+def _collect(target: OpenTarget, context: CollectContext, progress: Progress) -> Collected:
     if target.kind is TargetKind.IMAGE:
-        return _collect_image(cast("ImageTree", target.tree), target.path, context)
+        return _collect_image(cast("ImageTree", target.tree), target.path, context, progress)
     if target.file is None:
-        found = _collect_all(target.tree, context)
+        with progress.stage(f"walking {target.ref}", unit="files") as stage:
+            target.tree.index(stage)
+        found = _collect_all(target.tree, context, progress)
         return replace(found, diagnostics=found.diagnostics + _skipped(target.tree))
     head = target.path.read_bytes()[:SNIFF_BYTES]
     parser = parser_for(target.file, head)
@@ -419,16 +428,24 @@ def _skipped(tree: Tree) -> tuple[Diagnostic, ...]:
     )
 
 
-def _collect_all(tree: Tree, context: CollectContext) -> Collected:
+def _collect_all(tree: Tree, context: CollectContext, progress: Progress) -> Collected:
     """Every collector that has a file to read in `tree` (the others are never imported)."""
-    return Collected.merge(c.collect(tree, context) for c in collectors_for(tree.index()))
+    collectors = collectors_for(tree.index())
+    parts = []
+    with progress.stage(f"reading {tree.ref}", len(collectors), "readers") as stage:
+        for collector in collectors:
+            parts.append(collector.collect(tree, context))
+            stage.advance()
+    return Collected.merge(parts)
 
 
-def _collect_image(tree: ImageTree, path: Path, context: CollectContext) -> Collected:
+def _collect_image(
+    tree: ImageTree, path: Path, context: CollectContext, progress: Progress
+) -> Collected:
     """What the collectors find in the merged view, each tagged with its layer, plus the
     image itself (with the signatures and attestations stored beside it), its digest
     findings and the layers' diagnostics."""
-    found = _collect_all(tree, context)
+    found = _collect_all(tree, context, progress)
     signed = _image_signatures(tree, path, context)
     image = replace(tree.component, evidence=tree.component.evidence + signed.evidence)
     return Collected(
@@ -517,7 +534,7 @@ def _resolve(
     components: tuple[Component, ...],
     config: Config,
     cache: HttpCache | None,
-    progress: Progress | None,
+    progress: Progress,
 ) -> tuple[tuple[Origin, ...], tuple[Finding, ...], tuple[Dependency, ...], tuple[Diagnostic, ...]]:
     if config.no_resolve:  # no HTTP machinery to import for an inventory
         reason = "--no-resolve"
@@ -525,5 +542,8 @@ def _resolve(
         return skipped, (), (), ()
     from auditor.resolution import resolve_components
 
-    resolved = resolve_components(components, config, cache, progress)
+    with progress.stage("resolving origins", len(components), "components") as stage:
+        resolved = resolve_components(
+            components, config, cache, lambda _done, _all: stage.advance()
+        )
     return resolved.origins, resolved.findings, resolved.dependencies, resolved.diagnostics

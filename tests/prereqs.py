@@ -68,6 +68,20 @@ def try_install_chromium() -> None:
     _apt_install("chromium")
 
 
+def tmux_ready() -> str | None:
+    """None when tmux runs, else why not (the terminal screen-capture tests drive a real
+    terminal through it: `new-session -x 80`, `capture-pane`)."""
+    if shutil.which("tmux") is None:
+        return "`tmux` not on PATH (Debian package tmux)"
+    ran = subprocess.run(["tmux", "-V"], check=False, capture_output=True, text=True)
+    return None if ran.returncode == 0 else (ran.stderr.strip() or "`tmux -V` failed")
+
+
+def try_install_tmux() -> None:
+    """As root on Debian, install the tmux package."""
+    _apt_install("tmux")
+
+
 IMAGE_TOOLS = {"umoci": "umoci", "skopeo": "skopeo", "rpm": "rpm", "rpmbuild": "rpm"}
 """Command -> Debian package: the image tests build real OCI layouts, docker-save archives
 and rpm databases with them (no container engine needed)."""
@@ -139,6 +153,14 @@ def main() -> int:
         print("prereqs: chromium runs")
     else:
         status |= _missing("chromium missing", problem, "the HTML report browser tests")
+    problem = tmux_ready()
+    if problem is not None:
+        try_install_tmux()
+        problem = tmux_ready()
+    if problem is None:
+        print("prereqs: tmux runs")
+    else:
+        status |= _missing("tmux missing", problem, "the terminal screen-capture tests")
     problem = image_tools_ready()
     if problem is not None:
         try_install_image_tools()

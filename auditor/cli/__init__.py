@@ -26,7 +26,7 @@ from typing import NoReturn
 import click
 
 from auditor import __version__
-from auditor.cli import admin, history, knowledge, scan, views
+from auditor.cli import admin, history, knowledge, scan, terminal, views
 from auditor.cli.options import EXIT_INTERRUPTED
 
 
@@ -34,10 +34,17 @@ from auditor.cli.options import EXIT_INTERRUPTED
 @click.version_option(__version__, prog_name="auditor")
 @click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
 @click.option("--verbose", "-v", is_flag=True, help="Log what each stage does.")
+@click.option(
+    "--no-color", is_flag=True, help="No colour, even on a terminal (NO_COLOR does the same)."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
+def cli(ctx: click.Context, debug: bool, verbose: bool, no_color: bool, quiet: bool) -> None:
     """Origin Auditor: where does everything we run come from?"""
     ctx.obj = debug
+    # Per invocation, in click's context (no module state): auditor.cli.terminal reads them.
+    ctx.meta[terminal.NO_COLOR] = no_color
+    ctx.meta[terminal.QUIET] = quiet
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from auditor.redaction import RedactingFilter
@@ -75,7 +82,8 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _exit_interrupted() -> NoReturn:
     # On a terminal "^C" (or the progress line) holds the cursor: start a fresh line.
-    start = "\n" if sys.stderr.isatty() else ""
+    # The progress display hides the cursor; an exit from the handler skips its cleanup.
+    start = "\x1b[?25h\n" if sys.stderr.isatty() else ""
     sys.stderr.write(f"{start}interrupted: a scan not saved yet was not stored\n")
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,11 +36,68 @@ def effective_policy(targets: tuple[str, ...], flag: Path | None) -> Policy:
 
 
 def load_scan(scan_id: str, db: str | None, detail: bool = True) -> Scan:
-    """A stored scan (see Store.load_scan for `detail`); AuditorError when it cannot be."""
+    """A stored scan (see Store.load_scan for `detail`; `scan_id` as `scan_reference`
+    reads it); AuditorError when it cannot be."""
     from auditor.store import open_store
 
     with open_store(db_url(db, os.environ)) as store:
-        return store.load_scan(scan_id, detail)
+        return store.load_scan(scan_reference(store, scan_id), detail)
+
+
+LATEST = "latest"
+
+
+def scan_reference(store: Store, given: str) -> str:
+    """The scan id (or unique prefix) that `given` names: itself, or for `latest` the newest
+    stored scan and for `latest:TARGET` the newest scan of that target (a path, optionally
+    `kind:`-prefixed, or a target identity). UsageError (exit 2) when there is none. Scan
+    ids are hexadecimal, so neither word can be a prefix of one."""
+    from auditor.errors import UsageError
+
+    if given == LATEST:
+        newest = store.list_scans(None, 1)
+        if not newest:
+            raise UsageError("latest: no stored scans", hint="run `auditor scan TARGET` first")
+        return newest[0].id
+    prefix, sep, target = given.partition(":")
+    if prefix != LATEST or not sep:
+        return given
+    if not target:
+        raise UsageError("latest:: a target must follow", hint="write latest:PATH, or latest")
+    found = store.latest_scan(target_identity(store, target))
+    assert found is not None  # target_identity names only targets that have a stored scan
+    return found
+
+
+def target_identity(store: Store, target: str) -> str:
+    """A stored target identity for `target`: an identity itself, or a path (optionally
+    with a `kind:` prefix) made absolute as the scan does it. UsageError when no stored
+    scan is of it, or several kinds of target are."""
+    if store.latest_scan(target) is not None:
+        return target
+    # Only now: the pipeline imports every collector, a tenth of a second.
+    from auditor.errors import UsageError
+    from auditor.model import TargetKind
+    from auditor.pipeline import PREFIXES
+
+    prefix, sep, rest = target.partition(":")
+    kinds = [k.value for k in TargetKind]
+    if sep and prefix in kinds:
+        kinds, target = [prefix], rest
+    elif sep and (forced := PREFIXES.get(prefix)) is not None:
+        kinds, target = [forced.value], rest
+    path = Path(target).expanduser().resolve().as_posix()
+    found = [f"{k}:{path}" for k in kinds if store.latest_scan(f"{k}:{path}") is not None]
+    if not found:
+        raise UsageError(
+            f"{target}: no stored scans of this target",
+            hint="`auditor history` lists the stored scans and their targets",
+        )
+    if len(found) > 1:
+        raise UsageError(
+            f"{target}: stored as several targets", hint="name one: " + ", ".join(found)
+        )
+    return found[0]
 
 
 def echo(text: str, err: bool = False, nl: bool = True) -> None:
@@ -66,16 +124,15 @@ def write_text(text: str, output: Path | None, what: str) -> None:
         click.echo(f"{what} written to {output}", err=True)
 
 
-def put(text: str, output: Path | None) -> None:
-    """Write `text` to `output`, or stdout when None; OutputError naming where it failed."""
+def put(text: str, output: Path | None, coloured: bool = False) -> None:
+    """Write `text` to `output`, or stdout when None; OutputError naming where it failed.
+    `coloured`: text whose only escape sequences are the colours our renderer added."""
     from auditor.errors import OutputError
 
     where = "stdout" if output is None else str(output)
     try:
         if output is None:  # a terminal or a CI log: no control sequences, no workflow commands
-            from auditor.escape import terminal_lines
-
-            sys.stdout.write(terminal_lines(text))
+            sys.stdout.write(_coloured_lines(text) if coloured else _plain_lines(text))
             sys.stdout.flush()
             return
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -87,11 +144,47 @@ def put(text: str, output: Path | None) -> None:
         raise OutputError(f"{where}: cannot write: {exc.strerror or exc}") from None
 
 
-def emit(result: Scan, fmt: str, output: Path | None, min_severity: str = "low") -> None:
+def _plain_lines(text: str) -> str:
+    from auditor.escape import terminal_lines
+
+    return terminal_lines(text)
+
+
+_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
+"""Select Graphic Rendition: colour and weight only, nothing that moves the cursor."""
+
+
+def _coloured_lines(text: str) -> str:
+    """`terminal_lines` on everything but the colour codes themselves (metadata was escaped
+    by the renderer before any colour was added, so none of these came from the input)."""
+    from auditor.escape import terminal_lines
+
+    return "".join(
+        part if i % 2 else terminal_lines(part) for i, part in enumerate(_SGR.split(text))
+    )
+
+
+def emit(
+    result: Scan,
+    fmt: str,
+    output: Path | None,
+    min_severity: str = "low",
+    verdict: str | None = None,
+) -> None:
+    """`result` in `fmt` to stdout or `output`; the table laid out for the screen (width,
+    colour: `auditor.cli.terminal`) and closed by `verdict`, what the exit status means."""
     from auditor.model import Severity
     from auditor.render import renderer
 
-    put(renderer(fmt, Severity(min_severity)).render(result), output)
+    if fmt == "table":
+        from auditor.cli.terminal import screen
+        from auditor.render.table import TableRenderer
+
+        shown = screen(to_file=output is not None)
+        table = TableRenderer(Severity(min_severity), shown.width, shown.colour, verdict)
+        put(table.render(result), output, coloured=shown.colour)
+    else:
+        put(renderer(fmt, Severity(min_severity)).render(result), output)
     if output is not None:
         click.echo(
             f"scan {result.id}: {result.status.value}, {len(result.components)} components, "

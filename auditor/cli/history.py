@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.common import echo, history_scan, write_text
+from auditor.cli.common import echo, history_scan, scan_reference, target_identity, write_text
 from auditor.cli.options import db_option, fail
 from auditor.config import db_url
 from auditor.errors import AuditorError
@@ -21,36 +21,6 @@ if TYPE_CHECKING:
     from auditor.store import Store
 
 DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-def _identity(store: Store, target: str) -> str:
-    """A stored target identity for `target`: an identity itself, or a path (optionally
-    with a `kind:` prefix) made absolute as the scan does it."""
-    if store.latest_scan(target) is not None:
-        return target
-    # Only now: the pipeline imports every collector, a tenth of a second.
-    from auditor.errors import UsageError
-    from auditor.model import TargetKind
-    from auditor.pipeline import PREFIXES
-
-    prefix, sep, rest = target.partition(":")
-    kinds = [k.value for k in TargetKind]
-    if sep and prefix in kinds:
-        kinds, target = [prefix], rest
-    elif sep and (forced := PREFIXES.get(prefix)) is not None:
-        kinds, target = [forced.value], rest
-    path = Path(target).expanduser().resolve().as_posix()
-    found = [f"{k}:{path}" for k in kinds if store.latest_scan(f"{k}:{path}") is not None]
-    if not found:
-        raise UsageError(
-            f"{target}: no stored scans of this target",
-            hint="`auditor history` lists the stored scans and their targets",
-        )
-    if len(found) > 1:
-        raise UsageError(
-            f"{target}: stored as several targets", hint="name one: " + ", ".join(found)
-        )
-    return found[0]
 
 
 @click.command()
@@ -66,7 +36,7 @@ def history(debug: bool, target: str | None, limit: int | None, fmt: str, db: st
 
     try:
         with open_store(db_url(db, os.environ)) as store:
-            identity = _identity(store, target) if target is not None else None
+            identity = target_identity(store, target) if target is not None else None
             summaries = store.list_scans(identity, limit)
     except AuditorError as exc:
         fail(exc, debug)
@@ -106,9 +76,9 @@ def diff(
             )
         with open_store(db_url(db, os.environ)) as store:
             if since_last is None:
-                old, new = (store.load_scan(s, detail=False) for s in scans)
+                old, new = (store.load_scan(scan_reference(store, s), detail=False) for s in scans)
             else:
-                old, new = _last_two(store, _identity(store, since_last))
+                old, new = _last_two(store, target_identity(store, since_last))
     except AuditorError as exc:
         fail(exc, debug)
     try:

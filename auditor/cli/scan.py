@@ -23,6 +23,7 @@ from auditor.cli.options import (
     policy_option,
     signature_options,
 )
+from auditor.cli.terminal import progress_display
 from auditor.config import Config, db_url, target_folder
 from auditor.errors import AuditorError, OutputError
 from auditor.escape import terminal
@@ -169,12 +170,12 @@ def scan(
     notice: str | None = None
     try:
         cache = opening.http_cache() if opening is not None and not no_resolve else None
-        progress = _progress if sys.stderr.isatty() and not no_resolve else None
         try:
             # --no-store writes nothing, memoised digests included, and trusts no memo.
             memo = opening.digest_memo() if opening is not None and config.store else None
             history = _history_when_open(opening)
-            result = run_scan(targets, config, cache, progress, history, memo)
+            with progress_display() as progress:
+                result = run_scan(targets, config, cache, progress, history, memo)
         except AuditorError as exc:
             fail(exc, debug)
         if opening is not None:
@@ -190,8 +191,9 @@ def scan(
     finally:
         if store is not None:
             store.close()
+    code = exit_code(result, config)
     try:
-        emit(result, fmt, output, min_severity)
+        emit(result, fmt, output, min_severity, verdict=verdict(result, config, code))
     except OutputError as exc:
         fail(_unwritten(exc, result, fmt, stored=config.store and store_error is None), debug)
     for ref in _empty_targets(result):
@@ -203,7 +205,6 @@ def scan(
         if config.store:
             fail(store_error, debug)
         click.echo(f"warning: no metadata cache: {store_error.message}", err=True)
-    code = exit_code(result, config)
     if code == EXIT_POLICY and config.policy is not None:
         from auditor.policy.gate import explain, failing
         from auditor.policy.snippets import policy_file
@@ -360,8 +361,24 @@ def _unwritten(exc: OutputError, result: Scan, fmt: str, stored: bool) -> Output
     return OutputError(exc.message, hint=f"scan {result.id} is stored; write it with: {again}")
 
 
-def _progress(done: int, total: int) -> None:
-    click.echo(f"\rresolving origins {done}/{total}", err=True, nl=done == total)
+def verdict(result: Scan, config: Config, code: int) -> str:
+    """What the exit status means, for the table's closing line."""
+    if code == EXIT_POLICY:
+        live = [f for f in result.findings if not f.waived]
+        blocked = sum(1 for f in live if f.action is Action.BLOCK)
+        failing = [f for f in live if f.action is not Action.BLOCK and config.fail_on is not None
+                   and f.severity.rank >= config.fail_on.rank]  # fmt: skip
+        why = []
+        if blocked:
+            why.append(f"{blocked} finding{'s' if blocked != 1 else ''} blocked by policy")
+        if failing and config.fail_on is not None:
+            why.append(f"{len(failing)} at or above --fail-on {config.fail_on.value}")
+        return f"exit 1: {' and '.join(why)}"
+    if code == EXIT_PARTIAL:
+        return "exit 3: the scan is partial (--strict)"
+    if result.status is not ScanStatus.COMPLETE:
+        return "exit 0: nothing blocked; the scan is partial (--strict would exit 3)"
+    return "exit 0: nothing blocked"
 
 
 def exit_code(result: Scan, config: Config) -> int:

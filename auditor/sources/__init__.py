@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from auditor.errors import ParseError
+from auditor.progress import NULL_STAGE, Stage
 
 MAX_READ_BYTES = 256 * 1024 * 1024
 """No metadata file we parse is anywhere near this; a larger one is hostile or a mistake."""
@@ -59,10 +60,15 @@ class Tree(ABC):
     def entries(self) -> Iterator[Entry]:
         """Every file in the tree, in a deterministic order."""
 
-    def index(self) -> Mapping[str, Entry]:
-        """Entries by path (built once; read-only)."""
+    def index(self, progress: Stage = NULL_STAGE) -> Mapping[str, Entry]:
+        """Entries by path (built once; read-only); `progress` hears each file listed (a
+        large folder takes seconds to walk)."""
         if self._index is None:
-            self._index = {entry.path: entry for entry in self.entries()}
+            index: dict[str, Entry] = {}
+            for entry in self.entries():
+                index[entry.path] = entry
+                progress.advance()
+            self._index = index
         return self._index
 
     def entry(self, path: str) -> Entry | None:

@@ -33,6 +33,7 @@ from packageurl import PackageURL
 
 from auditor.errors import Diagnostic, ParseError, TargetError
 from auditor.model import Component, ComponentKind, Evidence, Finding, Location, Strength
+from auditor.progress import NULL_PROGRESS, NULL_STAGE, Progress, Stage
 from auditor.sources import Entry, Tree
 from auditor.sources.blobs import Compression, sniff
 from auditor.sources.image_format import ImageSource, image_name, load_image
@@ -79,6 +80,7 @@ class ImageTree(Tree):
         verify: bool = True,
         max_inflated: int | None = None,
         max_entries: int | None = None,
+        progress: Progress = NULL_PROGRESS,
     ) -> None:
         super().__init__(ref)
         self.source: ImageSource = load_image(ref, path, platform)
@@ -92,14 +94,14 @@ class ImageTree(Tree):
         self._paths: list[str] = []
         self._budget = InflateBudget(max_inflated) if max_inflated is not None else None
         self._entries = EntryBudget(max_entries) if max_entries is not None else None
-        self._build(verify)
+        self._build(verify, progress)
         self.component = self._component()
         for label, expected, actual in self.source.mismatches:
             self._mismatch(label, expected, actual)
 
     # --- building the merged view -------------------------------------------------------
 
-    def _build(self, verify: bool) -> None:
+    def _build(self, verify: bool, progress: Progress) -> None:
         readers = []
         spans = SpanCache()
         for ref in self.source.layers:
@@ -110,8 +112,14 @@ class ImageTree(Tree):
             self.layer_digests.append(ref.digest or ref.diff_id or f"layer-{len(readers)}")
         self._readers = readers
         try:
-            with ThreadPoolExecutor(WORKERS) as pool:
-                listings = list(pool.map(_index, readers))
+            with (
+                progress.stage(f"reading {self.ref} layers", len(readers), "layers") as stage,
+                ThreadPoolExecutor(WORKERS) as pool,
+            ):
+                listings = []
+                for listing in pool.map(_index, readers):
+                    listings.append(listing)
+                    stage.advance()
         except ParseError as exc:
             raise TargetError(exc.message, hint="the image archive is damaged") from None
         for i, (ref, reader) in enumerate(zip(self.source.layers, readers, strict=True)):
@@ -228,10 +236,11 @@ class ImageTree(Tree):
             if entry is not None:
                 yield entry
 
-    def index(self) -> Mapping[str, Entry]:
+    def index(self, progress: Stage = NULL_STAGE) -> Mapping[str, Entry]:
         """Entries by path, each made when asked for: an image of a million tiny files
         would otherwise hold a million `Entry` objects (two partials each, ~0.5 KB) at once,
-        the whole of what `_nodes` already says."""
+        the whole of what `_nodes` already says. Nothing is walked, so `progress` hears
+        nothing (reading the layers was reported while the tree was built)."""
         if self._index is None:
             self._index = _LazyEntries(self)
         return self._index
