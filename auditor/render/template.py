@@ -73,6 +73,21 @@ def safe_url(value: object) -> str | None:
     return text
 
 
+def link_short(value: object) -> Markup:
+    """`link`, its text abbreviated (scheme dropped, middle cut); the full URL is its title."""
+    from markupsafe import Markup, escape
+
+    from auditor.render.html_view import abbreviate
+
+    full = str(visible_controls(value))
+    shown = abbreviate(full.partition("://")[2] or full, 40) if safe_url(value) else full
+    if safe_url(value) is None:
+        return escape(full)
+    return Markup('<a href="{0}" title="{0}" rel="noopener noreferrer nofollow">{1}</a>').format(
+        escape(full), escape(shown)
+    )
+
+
 def link(value: object) -> Markup:
     """`value` as escaped text, inside a link when it is a safe URL (`safe_url`)."""
     from markupsafe import Markup, escape
@@ -117,7 +132,10 @@ class TemplateRenderer(Renderer):
         env.filters["link"] = link
         extra: dict[str, Any] = {}
         if self.template.endswith(".html.j2"):
-            from auditor.render.html_view import html_view
+            from auditor.render.html_view import abbreviate, html_view, short_purl
 
+            env.filters["short_purl"] = short_purl
+            env.filters["abbreviate"] = abbreviate
+            env.filters["link_short"] = link_short
             extra["view"] = html_view(scan)
         return env.get_template(self.template).render(scan=scan, doc=scan_document(scan), **extra)
