@@ -211,6 +211,16 @@ def short_purl(purl: str) -> str:
     return abbreviate(base)
 
 
+def hop_name(purl: str) -> str:
+    """A lineage hop as a reader names it: `org/model` for a Hub purl (its revision cut to 7
+    characters), else the abbreviated purl."""
+    if not purl.startswith(HUB):
+        return short_purl(purl)
+    name = unversioned(purl)[len(HUB) :].partition("?")[0]
+    revision = purl.partition("@")[2].partition("?")[0]
+    return abbreviate(name + (f"@{revision[:7]}" if revision else ""))
+
+
 def _bars(counts: Counter[str], order: Iterable[str]) -> tuple[Bar, ...]:
     return tuple(Bar(k, counts[k]) for k in order if counts[k])
 

@@ -132,8 +132,9 @@ class TemplateRenderer(Renderer):
         env.filters["link"] = link
         extra: dict[str, Any] = {}
         if self.template.endswith(".html.j2"):
-            from auditor.render.html_view import abbreviate, html_view, short_purl
+            from auditor.render.html_view import abbreviate, hop_name, html_view, short_purl
 
+            env.filters["hop_name"] = hop_name
             env.filters["short_purl"] = short_purl
             env.filters["abbreviate"] = abbreviate
             env.filters["link_short"] = link_short
