@@ -18,14 +18,8 @@ import pytest
 from auditor.model import Action, OriginStatus, Scan, ScanStatus, Severity
 from auditor.render import renderer
 from auditor.unresolved import unresolved_groups
-from tests.render.test_html import (  # noqa: F401  (fixtures)
-    ARTEFACTS,
-    Loaded,
-    big_scan,
-    browser,
-    open_report,
-    render_html,
-)
+from tests.render.conftest import ARTEFACTS, Loaded
+from tests.render.test_html import big_scan, render_html
 
 RULES = (
     "package.unpinned",
