@@ -99,7 +99,7 @@ def _runs(scan: Scan) -> str:
     parts = ", ".join(f"{n} {noun(k, n)}" for k, n in kinds.most_common())
     direct = sum(1 for c in scan.components if c.direct)
     return (
-        f"{where} runs {_plural(len(scan.components), 'component')} ({parts}); "
+        f"What runs in {where}: {_plural(len(scan.components), 'component')} ({parts}); "
         f"{direct} of them {'is' if direct == 1 else 'are'} asked for directly."
     )
 
@@ -128,7 +128,8 @@ def _origins(countries: tuple[Count, ...], organisations: tuple[Count, ...]) -> 
     if orgs:
         text += f"; by organisation: {_named(organisations)}"
     if unknown:
-        text += f"; {_plural(unknown, 'component')} trace to no known country"
+        verb = "traces" if unknown == 1 else "trace"
+        text += f"; {_plural(unknown, 'component')} {verb} to no known country"
     return text + ". A derived model counts under its lineage roots' organisation and country."
 
 
