@@ -21,22 +21,22 @@
     document.body.classList.toggle("summary-only", summaryOnly.checked);
   });
 
-  // --- copy: an abbreviated purl copies as the full value it stands for ---------------
+  // --- copy: an abbreviated purl (code.purl, its title the full value) copies in full ---
   document.addEventListener("copy", function (e) {
     var sel = window.getSelection();
     if (!sel || sel.rangeCount === 0 || sel.isCollapsed || !e.clipboardData) { return; }
     var range = sel.getRangeAt(0);
     var at = range.commonAncestorContainer;
-    var inside = (at.nodeType === 1 ? at : at.parentElement).closest("[data-full]");
+    var inside = (at.nodeType === 1 ? at : at.parentElement).closest("code.purl[title]");
     if (inside) {
-      e.clipboardData.setData("text/plain", inside.getAttribute("data-full"));
+      e.clipboardData.setData("text/plain", inside.getAttribute("title"));
       e.preventDefault();
       return;
     }
     var frag = range.cloneContents();
-    var cut = frag.querySelectorAll("[data-full]");
+    var cut = frag.querySelectorAll("code.purl[title]");
     if (cut.length === 0) { return; }
-    Array.prototype.forEach.call(cut, function (n) { n.textContent = n.getAttribute("data-full"); });
+    Array.prototype.forEach.call(cut, function (n) { n.textContent = n.getAttribute("title"); });
     e.clipboardData.setData("text/plain", frag.textContent);
     e.preventDefault();
   });

@@ -74,17 +74,19 @@ def safe_url(value: object) -> str | None:
 
 
 def link_short(value: object) -> Markup:
-    """`link`, its text abbreviated (scheme dropped, middle cut); the full URL is its title."""
+    """`link`, its text abbreviated (scheme dropped, middle cut); the href is the full URL
+    (a browser shows it on hover)."""
     from markupsafe import Markup, escape
 
     from auditor.render.html_view import abbreviate
 
     full = str(visible_controls(value))
-    shown = abbreviate(full.partition("://")[2] or full, 40) if safe_url(value) else full
     if safe_url(value) is None:
         return escape(full)
-    return Markup('<a href="{0}" title="{0}" rel="noopener noreferrer nofollow">{1}</a>').format(
-        escape(full), escape(shown)
+    shown = abbreviate(full.partition("://")[2] or full, 40)
+    return Markup(
+        f'<a href="{escape(full)}" rel="noopener noreferrer nofollow">'
+        f"{escape(shown)}</a>"
     )
 
 
