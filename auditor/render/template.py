@@ -85,8 +85,7 @@ def link_short(value: object) -> Markup:
         return escape(full)
     shown = abbreviate(full.partition("://")[2] or full, 40)
     return Markup(
-        f'<a href="{escape(full)}" rel="noopener noreferrer nofollow">'
-        f"{escape(shown)}</a>"
+        f'<a href="{escape(full)}" rel="noopener noreferrer nofollow">{escape(shown)}</a>'
     )
 
 
