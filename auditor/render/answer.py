@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from auditor.graph.trace import SELF, Trace, Tracer, repo_id
-from auditor.model import Action, Changed, Changes, Component, Finding, Scan, Severity
+from auditor.model import Action, Changed, Changes, Component, Finding, Scan
 from auditor.render.rollup import MODEL_KINDS, UNKNOWN, Count, Rollup, origin_rollup
 from auditor.unresolved import Unresolved, noun, unresolved_groups
 
@@ -223,7 +223,3 @@ def _change_lines(changes: Changes | None) -> tuple[str, ...]:
         more = part.count - len(part.examples)
         lines.append(f"{text}: {examples}" + (f" and {more} more" if more > 0 else ""))
     return tuple(lines)
-
-
-SEVERITY_ORDER = tuple(reversed(Severity))
-"""critical first."""
