@@ -280,8 +280,10 @@ def test_axe_finds_nothing_serious_and_the_keyboard_works(
     assert page.eval_on_selector("#findings details.group:nth-of-type(2)", "d => d.open")
     page.keyboard.press("Space")
     assert not page.eval_on_selector("#findings details.group:nth-of-type(2)", "d => d.open")
-    # Graph controls: Tab reaches a graph node, Enter re-centres on it.
+    # Graph controls: Tab reaches the graph (its scroll box, then a node), Enter re-centres.
     page.focus("#graph-models")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "region"
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.getAttribute('data-i')")
     assert focused is not None
