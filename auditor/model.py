@@ -291,6 +291,39 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Changed:
+    """How many items of one kind changed since the previous scan, and the first few."""
+
+    count: int
+    examples: tuple[str, ...] = ()
+    """Up to `CHANGE_EXAMPLES` of them, as a reader names them (a purl, `rule on purl` …)."""
+
+
+CHANGE_EXAMPLES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What changed since the previous scan of the same targets, counted when the scan was
+    made and stored with it: a report of this scan says the same after the earlier scan is
+    pruned (`auditor.changes`)."""
+
+    previous: str | None
+    """The id of the scan compared with; None: these targets were never scanned before."""
+    previous_started_at: str | None = None
+    added: Changed = Changed(0)
+    removed: Changed = Changed(0)
+    versions: Changed = Changed(0)
+    """Components whose one version moved (`name 1.0 -> 2.0`)."""
+    origins: Changed = Changed(0)
+    """Origin claims that differ (`purl: country US -> CN`)."""
+    takeovers: Changed = Changed(0)
+    """Those of `origins` where a known value was replaced by another."""
+    new_findings: Changed = Changed(0)
+    resolved_findings: Changed = Changed(0)
+
+
+@dataclass(frozen=True, slots=True)
 class Scan:
     """One run, as stored and rendered."""
 
@@ -307,6 +340,9 @@ class Scan:
     diagnostics: tuple[Diagnostic, ...] = ()
     policy_version: str | None = None
     host: str | None = None
+    changes: Changes | None = None
+    """Since the previous scan of the same targets; None when no history was consulted
+    (`--no-store` without a cache, or a scan made before this was kept)."""
 
     def origins_by_purl(self) -> dict[str, Origin]:
         """Origins keyed by component purl, for O(1) lookups while rendering."""

@@ -124,8 +124,16 @@ def run_scan(
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
+    previous = previous_scan(scan.targets, history) if history else None
     # Every output and the store render this scan: secrets are withheld once, here.
-    return redact_scan(judge(traced_roots(scan), config, cache, history))
+    judged = redact_scan(judge(traced_roots(scan), config, cache, previous=previous))
+    if history is None:  # no store consulted: nothing is known about earlier scans
+        return judged
+    from auditor.changes import summarise
+
+    # Kept with the scan (not recomputed by reports): pruning the previous scan later
+    # must not change what a report of this one says.
+    return replace(judged, changes=summarise(previous, judged))
 
 
 def _licensed(
@@ -178,9 +186,10 @@ def judge(
     scan: Scan,
     config: Config,
     cache: HttpCache | None = None,
-    history: Callable[[str], Scan | None] | None = None,
+    previous: Scan | None = None,
 ) -> Scan:
-    """The policy stage: vulnerability lookups (when enabled), then every rule and waiver."""
+    """The policy stage: vulnerability lookups (when enabled), then every rule and waiver;
+    rules on changed origins compare with `previous` (each target's last scan)."""
     from auditor.policy.engine import Policy, evaluate, load_policy
 
     policy = config.policy or load_policy()
@@ -198,7 +207,6 @@ def judge(
             status=status,
         )
     scan = _signatures_required(scan, policy)
-    previous = previous_scan(scan.targets, history) if history else None
     return evaluate(scan, policy, previous, config.today)
 
 

@@ -12,6 +12,34 @@
   var kindFilter = document.getElementById("kind-filter");
   var count = document.getElementById("inv-count");
   document.getElementById("inv-controls").hidden = false;
+  document.getElementById("graph-controls").hidden = false;
+  document.getElementById("print-choice").hidden = false;
+
+  // --- print the summary only: the appendix is left out of print, not off the screen ----
+  var summaryOnly = document.getElementById("summary-only");
+  summaryOnly.addEventListener("change", function () {
+    document.body.classList.toggle("summary-only", summaryOnly.checked);
+  });
+
+  // --- copy: an abbreviated purl (code.purl, its title the full value) copies in full ---
+  document.addEventListener("copy", function (e) {
+    var sel = window.getSelection();
+    if (!sel || sel.rangeCount === 0 || sel.isCollapsed || !e.clipboardData) { return; }
+    var range = sel.getRangeAt(0);
+    var at = range.commonAncestorContainer;
+    var inside = (at.nodeType === 1 ? at : at.parentElement).closest("code.purl[title]");
+    if (inside) {
+      e.clipboardData.setData("text/plain", inside.getAttribute("title"));
+      e.preventDefault();
+      return;
+    }
+    var frag = range.cloneContents();
+    var cut = frag.querySelectorAll("code.purl[title]");
+    if (cut.length === 0) { return; }
+    Array.prototype.forEach.call(cut, function (n) { n.textContent = n.getAttribute("title"); });
+    e.clipboardData.setData("text/plain", frag.textContent);
+    e.preventDefault();
+  });
 
   // --- filter, and a page of rows -----------------------------------------------------
   // Laying out 10,000 rows takes seconds, so with the script on only the first PAGE
@@ -81,10 +109,14 @@
     D.edges.forEach(function (e) { out[e[0]].push(e); inn[e[1]].push(e); });
   }
   function label(i) {
-    if (i >= N) { return D.extra[i - N]; }
-    return rows[i][0] + (rows[i][1] ? " " + rows[i][1] : "");
+    if (i >= N) { return D.extra[i - N].replace(/^pkg:huggingface\//, ""); }
+    var version = rows[i][1].length > 14 ? rows[i][1].slice(0, 7) + "…" : rows[i][1];
+    return rows[i][0] + (version ? " " + version : "");
   }
-  function short(text) { return text.length > 34 ? text.slice(0, 33) + "…" : text; }
+  // Cut in the middle: the ends of a model id (its organisation, its variant) tell it apart.
+  function short(text) {
+    return text.length > 36 ? text.slice(0, 22) + "…" + text.slice(text.length - 13) : text;
+  }
   function el(name, attrs, parent) {
     var node = document.createElementNS(SVG, name);
     Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
@@ -128,23 +160,69 @@
     }
     return placed.map(function (y) { return [x, y, cls]; });
   }
-  function lineageChain(i) {
-    var chain = [], seen = {};
+  // Every model a component derives from, through every lineage edge (a merge has two
+  // bases; a model can name its base and its base's root), nearest first.
+  function ancestors(i) {
+    var found = [], seen = {}, queue = [i];
     seen[i] = true;
-    var at = i;
-    while (chain.length < 8) {
-      var next = out[at].filter(function (e) { return e[2] === 1 && !seen[e[1]]; })[0];
-      if (!next) { break; }
-      chain.push(next[1]);
-      seen[next[1]] = true;
-      at = next[1];
+    while (queue.length && found.length < 12) {
+      var at = queue.shift();
+      out[at].forEach(function (e) {
+        if (e[2] === 1 && !seen[e[1]]) { seen[e[1]] = true; found.push(e[1]); queue.push(e[1]); }
+      });
     }
-    return chain;
+    return found;
+  }
+  function clear() { while (svg.firstChild) { svg.removeChild(svg.firstChild); } }
+
+  // The lineage of the most important models (D.focus), drawn when the page opens: each
+  // model, then every base it derives from to the right, one row per branch.
+  var W = 250, GAP = 36, ROW = 34;
+  function drawLineage(starts) {
+    if (out === null && starts.length) { adjacency(); }
+    clear();
+    if (selected !== null) { trs[selected].removeAttribute("aria-selected"); selected = null; }
+    var y = 40, depthMax = 0, drawn = 0;
+    function visit(i, depth, seen, kind) {
+      var x = 10 + depth * (W + GAP), rowY = y;
+      depthMax = Math.max(depthMax, depth);
+      drawn++;
+      var bases = depth < 8 ? out[i].filter(function (e) { return e[2] === 1 && !seen[e[1]]; }) : [];
+      var text = label(i);
+      if (!bases.length && depth > 0) { text += " (root)"; }
+      box(x, rowY, text, bases.length || depth === 0 ? kind : "root", i);
+      bases.forEach(function (e, k) {
+        if (k > 0) { y += ROW; }
+        if (drawn > 80) { return; }
+        el("line", { x1: x + W, y1: rowY + 13, x2: x + W + GAP, y2: y + 13, "class": "lineage" }, svg);
+        var next = Object.create(seen);
+        next[e[1]] = true;
+        visit(e[1], depth + 1, next, "base");
+      });
+    }
+    starts.forEach(function (i) {
+      var seen = {};
+      seen[i] = true;
+      visit(i, 0, seen, "centre");
+      y += ROW + 12;
+    });
+    var width = Math.max(900, 20 + (depthMax + 1) * (W + GAP));
+    svg.setAttribute("width", String(width));
+    svg.setAttribute("height", String(y));
+    svg.setAttribute("viewBox", "0 0 " + width + " " + y);
+    var head = el("text", { x: 10, y: 24, "class": "head" }, svg);
+    head.textContent = starts.length ? "model → the models it derives from → lineage roots" :
+      "No model in this scan derives from another.";
+    title.textContent = starts.length
+      ? "Lineage of the " + starts.length + " most important model" + (starts.length > 1 ? "s" : "") +
+        ": " + starts.map(function (i) { return rows[i][0]; }).join(", ") +
+        ". Select a component in the inventory to see its neighbourhood."
+      : title.textContent;
   }
 
   function select(i, fromRow) {
     if (out === null) { adjacency(); }
-    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
+    clear();
     if (selected !== null) { trs[selected].removeAttribute("aria-selected"); }
     selected = i;
     trs[i].setAttribute("aria-selected", "true");
@@ -155,7 +233,7 @@
     var lines = column(dependents.concat(derivatives), 0, 10, "dependent", "");
     lines = lines.concat(column(deps, 1, 640, "dependency", ""));
     var middle = [];
-    lineageChain(i).forEach(function (b) { middle.push([label(b), "base model", b, "lineage"]); });
+    ancestors(i).forEach(function (b) { middle.push([label(b), "base model", b, "lineage"]); });
     var r = rows[i];
     [["publisher", r[5]], ["repository", r[6]], ["organisation", r[7]], ["country", r[8]]]
       .forEach(function (f) { if (f[1]) { middle.push([f[0] + ": " + f[1], "fact", null, ""]); } });
@@ -173,6 +251,7 @@
     var centre = box(cx, cy, label(i), "centre", null);
     centre.setAttribute("aria-label", "selected: " + r[10]);
     var height = Math.max(y, 50 + 11 * 34, 120);
+    svg.setAttribute("width", "900");
     svg.setAttribute("height", String(height));
     svg.setAttribute("viewBox", "0 0 900 " + height);
     var heads = [["dependents", 10], ["dependencies", 640], ["selected", cx]];
@@ -185,6 +264,10 @@
     if (!fromRow) { trs[i].hidden = false; }
     svg.scrollIntoView({ block: "nearest" });
   }
+  document.getElementById("graph-models").addEventListener("click", function () {
+    drawLineage(D.focus);
+  });
+  drawLineage(D.focus);
 
   tbody.addEventListener("click", function (e) {
     if (e.target.closest("a")) { return; }

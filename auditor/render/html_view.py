@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.graph.trace import SELF, Tracer
+from auditor.graph.trace import HUB, SELF, Trace, Tracer, unversioned
 from auditor.model import (
     Action,
     Claim,
+    Component,
     ComponentKind,
     DependencyKind,
     Finding,
@@ -27,12 +28,15 @@ from auditor.model import (
     Severity,
     Strength,
 )
+from auditor.render.answer import Answer, answer
 from auditor.render.rollup import UNKNOWN, Count, origin_rollup
 
 CHART_BARS = 12
 """Named values per origin chart; the rest are summed into one bar."""
 CHAINS_PER_MODEL = 8
 CHAIN_DEPTH = 32
+FOCUS_MODELS = 4
+"""Models whose lineage the graph panel draws when the page opens."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,30 @@ class Lineage:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleGroup:
+    """Findings of one rule: the worst severity first, waived ones last."""
+
+    rule: str
+    severity: str
+    """The most severe of them."""
+    findings: tuple[Finding, ...]
+    blocked: int
+    waived: int
+    by_severity: tuple[tuple[str, int], ...]
+    """(severity, count), critical first, only those present."""
+
+    @property
+    def count(self) -> int:
+        """How many findings the group holds."""
+        return len(self.findings)
+
+    @property
+    def info(self) -> int:
+        """Findings at `info`: summarised, not listed, in print."""
+        return sum(1 for f in self.findings if f.severity is Severity.INFO)
+
+
+@dataclass(frozen=True, slots=True)
 class HtmlView:
     """The report's derived content (see the module docstring)."""
 
@@ -81,6 +109,12 @@ class HtmlView:
     unresolved: int
     """Components whose origin was skipped or never recorded."""
     lineage: tuple[Lineage, ...]
+    answer: Answer
+    """The opening sentences (`auditor.render.answer`), shared with the Markdown report."""
+    attention: tuple[RuleGroup, ...]
+    """Blocked and high/critical findings by rule, most severe group first (page 2)."""
+    groups: tuple[RuleGroup, ...]
+    """Every finding by rule, most severe group first (the appendix)."""
     index: dict[str, int]
     """Inventory purl -> row number (anchors `c-N`)."""
     data: dict[str, Any]
@@ -98,16 +132,17 @@ def html_view(scan: Scan) -> HtmlView:
     """Everything the HTML template needs besides the JSON document."""
     origins = scan.origins_by_purl()
     resolved = any(o.status is not OriginStatus.SKIPPED for o in scan.origins)
-    unresolved = sum(
-        1
-        for c in scan.components
-        if (o := origins.get(c.purl)) is None or o.status is OriginStatus.SKIPPED
-    )
     severities = Counter(f.severity for f in scan.findings)
     # Countries, organisations, chains and the inventory's columns: one answer
     # (auditor.graph.trace), as every other view gives it.
     tracer = Tracer(scan)
-    facets = dict(origin_rollup(scan, tracer).facets)
+    rollup = origin_rollup(scan, tracer)
+    facets = dict(rollup.facets)
+    said = answer(scan, tracer, rollup)
+    groups = rule_groups(scan.findings)
+    urgent = [f for f in scan.findings
+              if (f.action is Action.BLOCK or f.severity.rank >= Severity.HIGH.rank)
+              and not f.waived]  # fmt: skip
     # Offline, the files' declared lineage can still name roots the knowledge base knows.
     resolved = resolved or any(c.value != UNKNOWN for c in facets["country"])
     return HtmlView(
@@ -122,11 +157,68 @@ def html_view(scan: Scan) -> HtmlView:
         countries=_group_bars(facets.get("country", ())),
         organisations=_group_bars(facets.get("organisation", ())),
         resolved=resolved,
-        unresolved=unresolved,
+        unresolved=sum(g.count for g in said.unresolved),
         lineage=_lineage(scan, tracer),
+        answer=said,
+        attention=rule_groups(urgent),
+        groups=groups,
         index={c.purl: i for i, c in enumerate(scan.components)},
-        data=_data(scan, origins, tracer),
+        data=_data(scan, origins, tracer, [m.purl for m in said.models]),
     )
+
+
+def rule_groups(findings: Iterable[Finding]) -> tuple[RuleGroup, ...]:
+    """Findings by rule; groups by their worst severity, then size, then rule id."""
+    by_rule: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_rule.setdefault(f.rule, []).append(f)
+    out = []
+    for rule, members in by_rule.items():
+        members.sort(key=lambda f: (f.waived, -f.severity.rank))
+        counts = Counter(f.severity for f in members)
+        worst = max(counts, key=lambda s: s.rank)
+        out.append(
+            RuleGroup(
+                rule,
+                worst.value,
+                tuple(members),
+                sum(1 for f in members if f.action is Action.BLOCK and not f.waived),
+                sum(1 for f in members if f.waived),
+                tuple((s.value, counts[s]) for s in reversed(Severity) if counts[s]),
+            )
+        )
+    out.sort(key=lambda g: (-Severity(g.severity).rank, -g.blocked, -g.count, g.rule))
+    return tuple(out)
+
+
+def abbreviate(text: str, keep: int = 48) -> str:
+    """`text` cut in the middle to `keep` characters (the full value goes in a title)."""
+    if len(text) <= keep:
+        return text
+    head = keep * 2 // 3
+    return text[:head] + "…" + text[len(text) - (keep - head - 1) :]
+
+
+def short_purl(purl: str) -> str:
+    """A purl for a table cell: a long version (a commit) cut to 7 characters, then the
+    whole cut in the middle; the full purl is the cell's title and what a copy takes."""
+    base, at, version = purl.partition("@")
+    if at:
+        version, q, rest = version.partition("?")
+        if len(version) > 12:
+            version = version[:7] + "…"
+        base = f"{base}@{version}" + (f"?{abbreviate(rest, 16)}" if q else "")
+    return abbreviate(base)
+
+
+def hop_name(purl: str) -> str:
+    """A lineage hop as a reader names it: `org/model` for a Hub purl (its revision cut to 7
+    characters), else the abbreviated purl."""
+    if not purl.startswith(HUB):
+        return short_purl(purl)
+    name = unversioned(purl)[len(HUB) :].partition("?")[0]
+    revision = purl.partition("@")[2].partition("?")[0]
+    return abbreviate(name + (f"@{revision[:7]}" if revision else ""))
 
 
 def _bars(counts: Counter[str], order: Iterable[str]) -> tuple[Bar, ...]:
@@ -183,10 +275,32 @@ def _value(claim: Claim | None) -> str | None:
     return None if claim is None else claim.value
 
 
-def _data(scan: Scan, origins: dict[str, Origin], tracer: Tracer) -> dict[str, Any]:
-    """Rows in inventory order (the table's columns, then the purl), the purls of nodes not
-    in the inventory, and edges as [from, to, kind] over rows then extras (kind 1 = lineage).
-    Organisation and country are what the component traces to (its lineage roots')."""
+def _strength(trace: Trace, origin: Origin | None) -> str:
+    """What supports the organisation/country a component traces to (the strongest)."""
+    found = [s.strength for s in trace.sources if s.strength and (s.organisation or s.country)]
+    if not found and origin is not None:
+        found = [cl.strength for cl in (origin.organisation, origin.country) if cl is not None]
+    return max(found, key=lambda s: s.rank).value if found else ""
+
+
+def _licence(c: Component, trace: Trace) -> str:
+    """The component's licence, and for a derived model its lineage roots' (whose terms its
+    weights are under)."""
+    roots = [s.licence for s in trace.sources if s.relation != SELF and s.licence]
+    text = c.license or ""
+    if roots:
+        text += f"{' ' if text else ''}(root: {', '.join(dict.fromkeys(roots))})"
+    return text
+
+
+def _data(
+    scan: Scan, origins: dict[str, Origin], tracer: Tracer, important: list[str]
+) -> dict[str, Any]:
+    """Rows in inventory order (the table's columns, the purl, the strength of the
+    organisation/country answer), the purls of nodes not in the inventory, edges as [from,
+    to, kind] over rows then extras (kind 1 = lineage), and `focus`: the rows of the most
+    important models, whose lineage the graph shows on load. Organisation and country are
+    what the component traces to (its lineage roots')."""
     rows = []
     for c in scan.components:
         o = origins.get(c.purl)
@@ -202,15 +316,24 @@ def _data(scan: Scan, origins: dict[str, Origin], tracer: Tracer) -> dict[str, A
                 o.repository.value if o is not None and o.repository else "",
                 ", ".join(trace.organisations),
                 ", ".join(trace.countries),
-                c.license or "",
+                _licence(c, trace),
                 c.purl,
+                _strength(trace, o),
             ]
         )
     index = {c.purl: i for i, c in enumerate(scan.components)}
+    # A base model is named without its revision; the inventory holds the cached revision:
+    # one node, so a chain through it stays connected.
+    revisions: dict[str, int] = {}
+    for c in scan.components:
+        if c.purl.startswith(HUB):
+            revisions.setdefault(unversioned(c.purl), index[c.purl])
     extra: dict[str, int] = {}
 
     def at(purl: str) -> int:
         found = index.get(purl)
+        if found is None:
+            found = revisions.get(unversioned(purl))
         if found is None:
             found = extra.setdefault(purl, len(index) + len(extra))
         return found
@@ -223,4 +346,11 @@ def _data(scan: Scan, origins: dict[str, Origin], tracer: Tracer) -> dict[str, A
         for s in tracer.trace(c.purl).sources:
             if s.relation != SELF and not s.path[1:]:
                 edges[index[c.purl], at(s.root), 1] = None
-    return {"rows": rows, "extra": list(extra), "edges": [list(e) for e in edges]}
+    lineage_rows = {e[0] for e in edges if e[2] == 1}
+    focus = [index[p] for p in important if p in index and index[p] in lineage_rows]
+    return {
+        "rows": rows,
+        "extra": list(extra),
+        "edges": [list(e) for e in edges],
+        "focus": focus[:FOCUS_MODELS],
+    }

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from auditor.graph.trace import Tracer
 from auditor.model import Scan, Severity
+from auditor.render.answer import answer
 from auditor.render.rollup import origin_rollup
 from auditor.render.template import TemplateRenderer, markdown_escape
 
@@ -56,6 +58,8 @@ class MarkdownRenderer(TemplateRenderer):
         template = env.get_template(self.template)
         doc = scan_document(scan)
         floor = self.min_severity.rank
+        tracer = Tracer(scan)
+        rollup = origin_rollup(scan, tracer)
         context: dict[str, Any] = {
             "scan": scan,
             "doc": doc,
@@ -67,7 +71,8 @@ class MarkdownRenderer(TemplateRenderer):
             "open_count": sum(not f["waived"] for f in doc["findings"]),
             "waived_count": sum(bool(f["waived"]) for f in doc["findings"]),
             "min_severity": self.min_severity.value,
-            "rollup": origin_rollup(scan),
+            "rollup": rollup,
+            "answer": answer(scan, tracer, rollup),
             "top": TOP_VALUES,
         }
         longest = max(len(doc["findings"]), len(doc["components"]), len(doc["diagnostics"]))

@@ -73,6 +73,22 @@ def safe_url(value: object) -> str | None:
     return text
 
 
+def link_short(value: object) -> Markup:
+    """`link`, its text abbreviated (scheme dropped, middle cut); the href is the full URL
+    (a browser shows it on hover)."""
+    from markupsafe import Markup, escape
+
+    from auditor.render.html_view import abbreviate
+
+    full = str(visible_controls(value))
+    if safe_url(value) is None:
+        return escape(full)
+    shown = abbreviate(full.partition("://")[2] or full, 40)
+    return Markup(
+        f'<a href="{escape(full)}" rel="noopener noreferrer nofollow">{escape(shown)}</a>'
+    )
+
+
 def link(value: object) -> Markup:
     """`value` as escaped text, inside a link when it is a safe URL (`safe_url`)."""
     from markupsafe import Markup, escape
@@ -117,7 +133,11 @@ class TemplateRenderer(Renderer):
         env.filters["link"] = link
         extra: dict[str, Any] = {}
         if self.template.endswith(".html.j2"):
-            from auditor.render.html_view import html_view
+            from auditor.render.html_view import abbreviate, hop_name, html_view, short_purl
 
+            env.filters["hop_name"] = hop_name
+            env.filters["short_purl"] = short_purl
+            env.filters["abbreviate"] = abbreviate
+            env.filters["link_short"] = link_short
             extra["view"] = html_view(scan)
         return env.get_template(self.template).render(scan=scan, doc=scan_document(scan), **extra)

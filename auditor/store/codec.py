@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 from auditor.errors import Diagnostic, StoreError
 from auditor.model import (
     Action,
+    Changed,
+    Changes,
     Claim,
     Component,
     ComponentFile,
@@ -80,6 +82,7 @@ def encode(scan: Scan) -> ScanRows:
             "policy_version": scan.policy_version,
             "host": scan.host,
             "extra": {},
+            "changes": _changes(scan.changes),
         },
         targets=[
             {"position": i, "identity": t.identity, "kind": str(t.kind), "ref": t.ref}
@@ -102,6 +105,38 @@ def encode(scan: Scan) -> ScanRows:
     for part in fields(rows):
         _reject_nul(scan.id, part.name, getattr(rows, part.name))
     return rows
+
+
+CHANGE_LISTS = ("added", "removed", "versions", "origins", "takeovers", "new_findings",
+                "resolved_findings")  # fmt: skip
+"""The `Changes` fields that are `Changed` lists, as the JSON document keys them."""
+
+
+def _changes(changes: Changes | None) -> Row | None:
+    """The `changes` column: counts and examples of each list, and the scan compared with."""
+    if changes is None:
+        return None
+    doc: Row = {"previous": changes.previous, "previous_started_at": changes.previous_started_at}
+    for name in CHANGE_LISTS:
+        part: Changed = getattr(changes, name)
+        doc[name] = {"count": part.count, "examples": list(part.examples)}
+    return doc
+
+
+def _decode_changes(doc: Mapping[str, Any] | None, scan_id: str) -> Changes | None:
+    if doc is None:
+        return None
+    try:
+        lists = {
+            name: Changed(int(doc[name]["count"]), tuple(str(e) for e in doc[name]["examples"]))
+            for name in CHANGE_LISTS
+        }
+        return Changes(doc["previous"], doc["previous_started_at"], **lists)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StoreError(
+            f"scan {scan_id}: unreadable change summary ({type(exc).__name__}: {exc})",
+            hint="the scan was written by another origin-auditor version; upgrade this one",
+        ) from exc
 
 
 def _reject_nul(scan_id: str, table: str, value: object) -> None:
@@ -273,6 +308,7 @@ def decode(
         tool_version=scan.tool_version,
         policy_version=scan.policy_version,
         host=scan.host,
+        changes=_decode_changes(scan.changes, sid),
         targets=tuple(
             Target(t.ref, decode_enum(TargetKind, t.kind, sid), t.identity, t.digest)
             for t in targets

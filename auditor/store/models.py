@@ -105,6 +105,9 @@ scans = Table(
     _text("policy_version", nullable=True),
     _text("host", nullable=True),
     Column("extra", Document(), nullable=False),
+    # What changed since the previous scan of the same targets, as counted when this scan
+    # was made (0006); NULL when no history was consulted and in scans stored before 0006.
+    Column("changes", Document(), nullable=True),
 )
 
 scan_targets = _scan_child(

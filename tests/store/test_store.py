@@ -29,6 +29,8 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from auditor.errors import Diagnostic, ScanNotFoundError, StoreError
 from auditor.model import (
     Action,
+    Changed,
+    Changes,
     Claim,
     Component,
     ComponentKind,
@@ -244,6 +246,13 @@ SCANS = st.builds(
     diagnostics=tuples(st.builds(Diagnostic, TEXT, TEXT)),
     policy_version=MAYBE,
     host=MAYBE,
+    changes=st.none()
+    | st.builds(
+        Changes,
+        MAYBE,
+        MAYBE,
+        *[st.builds(Changed, st.integers(0, 2**31 - 1), tuples(TEXT))] * 7,
+    ),
 )
 
 
