@@ -169,6 +169,11 @@ COLLECTORS: tuple[Registered, ...] = (
         names=frozenset({".msc", ".mdl", ".mv"}),
     ),
     Registered(
+        "ollama-store",
+        "ollama_store:OllamaStoreCollector",
+        within=("/blobs/sha256-",),
+    ),
+    Registered(
         "model-files",
         "model_files:ModelFilesCollector",
         names=frozenset({"config.json", "adapter_config.json", "README.md", "readme.md"}),
