@@ -259,3 +259,24 @@ def test_tags_are_pinned_by_their_manifest_digest(
     """`model.unpinned-revision` asks for a commit; an Ollama tag is pinned by its digest."""
     doc = _scan(auditor, validate, f"ollama:{store.root}")
     assert not [f for f in doc["findings"] if f["rule"] == "model.unpinned-revision"]
+
+
+def test_store_inside_an_image(
+    store: Store,
+    tmp_path: Path,
+    auditor: Callable[..., Ran],
+    validate: Callable[[str], dict[str, Any]],
+) -> None:
+    """The official image keeps its store in /root/.ollama/models: found in the layers."""
+    from tests.sources.images import Member, docker_save, layer_tar
+
+    members = [
+        Member(f"root/.ollama/models/{p.relative_to(store.root).as_posix()}", p.read_bytes())
+        for p in sorted(store.root.rglob("*"))
+        if p.is_file()
+    ]
+    image = docker_save(tmp_path / "ollama.tar", [layer_tar(members)], repo_tag="ollama:1")
+    doc = _scan(auditor, validate, str(image))
+    names = {c["name"] for c in doc["components"] if c["purl"].startswith("pkg:generic/ollama/")}
+    assert names == {"qwen2.5", "alice/helper", f"{hub_host()}/bartowski/Llama-3.2-1B-Instruct-GGUF"}
+    assert not [f for f in doc["findings"] if f["rule"] == "weights.hash-mismatch"]
