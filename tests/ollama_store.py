@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,18 +40,19 @@ def hub_host() -> str:
     return sorted(store_data().hub_hosts)[0]
 
 
-def gguf_bytes(tmp: Path, metadata: dict[str, str] | None = None, arch: str = "qwen2") -> bytes:
+def gguf_bytes(metadata: dict[str, str] | None = None, arch: str = "qwen2") -> bytes:
     """A tiny real GGUF (one 4x4 tensor) with `general.*` string metadata."""
-    path = tmp / f"{hashlib.sha256(repr(metadata).encode()).hexdigest()[:12]}.gguf"
-    writer = GGUFWriter(str(path), arch)
-    for key, value in (metadata or {}).items():
-        writer.add_string(key, value)
-    writer.add_tensor("token_embd.weight", np.ones((4, 4), dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path.read_bytes()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.gguf"
+        writer = GGUFWriter(str(path), arch)
+        for key, value in (metadata or {}).items():
+            writer.add_string(key, value)
+        writer.add_tensor("token_embd.weight", np.ones((4, 4), dtype=np.float32))
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        return path.read_bytes()
 
 
 @dataclass

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
-from auditor.collectors.hf_cache_lineage import gguf_bases
+from auditor.collectors.hf_cache_lineage import gguf_bases, gguf_source_bases
 from auditor.collectors.ollama_files import (
     CONFIG_FIELDS,
     MAX_TEXT_LAYER,
@@ -197,6 +197,11 @@ def _component(
                 Dependency(purl, purls.huggingface(c.base), DependencyKind.DERIVED_FROM, c.relation)
                 for c in gguf_bases(header)
             ]
+            edges += [
+                Dependency(purls.huggingface(src), purls.huggingface(b.base),
+                           DependencyKind.DERIVED_FROM, b.relation)
+                for src, b in gguf_source_bases(header)
+            ]  # fmt: skip
     components: list[Component] = []
     if name.host.casefold() in data.hub_hosts:
         hub = purls.huggingface(f"{name.namespace}/{name.model}")

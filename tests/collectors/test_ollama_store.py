@@ -44,13 +44,13 @@ def _scan(auditor: Callable[..., Ran], validate: Callable[[str], dict[str, Any]]
 def store(tmp_path: Path) -> Store:
     """qwen2.5:7b from the library, a Hub tag, and a model created FROM qwen2.5:7b."""
     s = Store(tmp_path / "models")
-    qwen = gguf_bytes(tmp_path, {"general.name": "Qwen2.5 7B Instruct",
+    qwen = gguf_bytes({"general.name": "Qwen2.5 7B Instruct",
                                  "general.base_model.0.organization": "Qwen",
                                  "general.base_model.0.name": "Qwen2.5 7B"})  # fmt: skip
     params = b'{"stop":["<|im_end|>"]}'
     s.pull("qwen2.5", "7b", [(MODEL, qwen), (TEMPLATE, b"{{ .Prompt }}"),
                              (LICENSE, APACHE.encode()), (PARAMS, params)])  # fmt: skip
-    hub = gguf_bytes(tmp_path, {"general.name": "Llama 3.2 1B Instruct"}, arch="llama")
+    hub = gguf_bytes({"general.name": "Llama 3.2 1B Instruct"}, arch="llama")
     s.pull("Llama-3.2-1B-Instruct-GGUF", "Q4_K_M", [(MODEL, hub)], namespace="bartowski",
            host=hub_host(), config={"model_family": "llama", "model_type": "1.2B"})  # fmt: skip
     s.pull("helper", "latest", [(MODEL, qwen, "qwen2.5:7b"), (SYSTEM, b"You are terse.")],
@@ -92,8 +92,8 @@ def test_library_model_rolls_up_to_its_lab(
 ) -> None:
     """With no header lineage, the library mapping is the whole answer: Alibaba, CN."""
     s = Store(tmp_path / "m")
-    s.pull("qwen2.5", "latest", [(MODEL, gguf_bytes(tmp_path, {"general.name": "q"}))])
-    s.pull("deepseek-r1", "8b", [(MODEL, gguf_bytes(tmp_path, {"general.name": "d"}))])
+    s.pull("qwen2.5", "latest", [(MODEL, gguf_bytes({"general.name": "q"}))])
+    s.pull("deepseek-r1", "8b", [(MODEL, gguf_bytes({"general.name": "d"}))])
     doc = _scan(auditor, validate, f"ollama:{s.root}")
     roots = {c["name"]: c["origin"]["roots"] for c in doc["components"]}
     assert [(r["organisation"], r["country"], r["strength"]) for r in roots["qwen2.5"]] == [
@@ -244,7 +244,7 @@ def test_header_base_traces_to_its_lab_offline(
     s = Store(tmp_path / "m")
     header = {"general.base_model.count": "1", "general.base_model.0.organization": "Qwen",
               "general.base_model.0.name": "Qwen2.5-7B"}  # fmt: skip
-    s.pull("qwen2.5", "7b", [(MODEL, gguf_bytes(tmp_path, header))])
+    s.pull("qwen2.5", "7b", [(MODEL, gguf_bytes(header))])
     doc = _scan(auditor, validate, f"ollama:{s.root}")
     [qwen] = [c for c in doc["components"] if c["name"] == "qwen2.5"]
     [root] = qwen["origin"]["roots"]
@@ -278,5 +278,9 @@ def test_store_inside_an_image(
     image = docker_save(tmp_path / "ollama.tar", [layer_tar(members)], repo_tag="ollama:1")
     doc = _scan(auditor, validate, str(image))
     names = {c["name"] for c in doc["components"] if c["purl"].startswith("pkg:generic/ollama/")}
-    assert names == {"qwen2.5", "alice/helper", f"{hub_host()}/bartowski/Llama-3.2-1B-Instruct-GGUF"}
+    assert names == {
+        "qwen2.5",
+        "alice/helper",
+        f"{hub_host()}/bartowski/Llama-3.2-1B-Instruct-GGUF",
+    }
     assert not [f for f in doc["findings"] if f["rule"] == "weights.hash-mismatch"]
