@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -57,8 +58,11 @@ PREFIXES: dict[str, TargetKind | None] = {
     "modelscope": TargetKind.DIRECTORY,
     # Ollama's store is a folder (manifests/, blobs/) its collector finds by layout.
     "ollama": TargetKind.DIRECTORY,
+    # LM Studio's models folder; llama.cpp's cache (manifest=…json beside flat files).
+    "lmstudio": TargetKind.DIRECTORY,
+    "llama-cpp": TargetKind.DIRECTORY,
 }
-DEFAULT_LOCATIONS = ("hf-cache", "modelscope", "ollama")
+DEFAULT_LOCATIONS = ("hf-cache", "modelscope", "ollama", "lmstudio", "llama-cpp")
 """Prefixes that mean a default place when given alone (the caches the environment names)."""
 SNIFF_BYTES = 4096
 
@@ -299,8 +303,8 @@ def open_target(
         if not rest and prefix not in DEFAULT_LOCATIONS:
             raise UsageError(
                 f"'{ref}': a path must follow the prefix",
-                hint=f"write {prefix}:PATH; only hf-cache:, modelscope: and ollama: alone mean "
-                "a default cache",
+                hint=f"write {prefix}:PATH; only the cache prefixes (hf-cache:, modelscope:, "
+                "ollama:, lmstudio:, llama-cpp:) alone mean a default cache",
             )
         raw = rest or _default_location(prefix)
     path = Path(raw).expanduser()
@@ -415,6 +419,15 @@ def _default_location(prefix: str) -> str:
     environ = os.environ
     if prefix == "ollama":
         return _ollama_location(environ)
+    if prefix == "lmstudio":  # LM Studio's folder, else its older one
+        lms = os.path.expanduser("~/.lmstudio/models")
+        return lms if os.path.isdir(lms) else "~/.cache/lm-studio/models"
+    if prefix == "llama-cpp":  # llama.cpp common.cpp fs_get_cache_directory()
+        if llama := environ.get("LLAMA_CACHE"):
+            return llama
+        if sys.platform == "darwin":
+            return "~/Library/Caches/llama.cpp"
+        return os.path.join(environ.get("XDG_CACHE_HOME") or "~/.cache", "llama.cpp")
     if prefix == "modelscope":
         # modelscope's get_modelscope_cache_dir(): MODELSCOPE_CACHE, else ~/.cache/modelscope/hub
         return environ.get("MODELSCOPE_CACHE") or "~/.cache/modelscope/hub"

@@ -22,6 +22,8 @@ from typing import ClassVar
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
 from auditor.collectors.hf_cache_lineage import gguf_bases, gguf_source_bases
+from auditor.collectors.llama_cpp_cache import claimed as llama_cpp_claimed
+from auditor.collectors.lmstudio import model_roots
 from auditor.collectors.model_refs import is_site_packages
 from auditor.collectors.modelscope_files import modelscope_prefixes
 from auditor.errors import Diagnostic, ParseError
@@ -80,6 +82,8 @@ class ModelFilesCollector(Collector):
         # ModelScope cache folders (holding its .msc/.mdl index files) are the model-scope
         # collector's, which applies the same per-file checks to them.
         scoped = modelscope_prefixes(index)
+        # So are LM Studio's models folder and llama.cpp's cache (their own collectors).
+        scoped += model_roots(tree, index) + llama_cpp_claimed(index)
         paths = [
             p
             for p in index
