@@ -113,6 +113,11 @@ def run_scan(
         )
     collected = valid_text(Collected.merge(parts))
     components = merge_components(collected.components)
+    copies: tuple[Dependency, ...] = ()
+    if memo is not None:  # loose files the hash index knows (auditor.known_files)
+        from auditor.known_files import reidentified
+
+        components, copies = reidentified(components, memo)
     origins, resolved_findings, lineage, unreachable = _resolve(components, config, cache, progress)
     components = _licensed(components, origins)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics + unreachable))
@@ -126,13 +131,18 @@ def run_scan(
         targets=tuple(_target(t) for t in opened),
         components=components,
         origins=origins,
-        dependencies=_lineage(collected.dependencies + _base_images(components), lineage),
+        dependencies=_lineage(collected.dependencies + copies + _base_images(components), lineage),
         findings=tuple(dict.fromkeys(collected.findings + resolved_findings)),
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
     # Every output and the store render this scan: secrets are withheld once, here.
-    return redact_scan(judge(traced_roots(declared_roots(scan)), config, cache, history))
+    scan = redact_scan(judge(traced_roots(declared_roots(scan)), config, cache, history))
+    if memo is not None:  # what this scan teaches the hash index
+        from auditor.known_files import sightings
+
+        memo.record_files(sightings(scan))
+    return scan
 
 
 def _licensed(
