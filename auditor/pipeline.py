@@ -137,7 +137,9 @@ def run_scan(
         host=socket.gethostname(),
     )
     # Every output and the store render this scan: secrets are withheld once, here.
-    scan = redact_scan(judge(traced_roots(declared_roots(scan)), config, cache, history))
+    # With --no-resolve no root is named at all (as the Hub resolver names none).
+    named = scan if config.no_resolve else declared_roots(scan)
+    scan = redact_scan(judge(traced_roots(named), config, cache, history))
     if memo is not None:  # what this scan teaches the hash index
         from auditor.known_files import sightings
 
