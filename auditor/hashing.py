@@ -48,8 +48,57 @@ class MemoKey:
     algorithm: Algorithm
 
 
+@dataclass(frozen=True, slots=True)
+class KnownFile:
+    """A file digest seen before, and whose file it was: the hash index's one entry."""
+
+    sha256: str
+    repo: str
+    """A Hub repo id (`Qwen/Qwen2.5-7B-Instruct-GGUF`), or `ollama:<name>` for an Ollama tag."""
+    revision: str
+    """The Hub commit, an Ollama tag's manifest digest, or `` when the keeper recorded none."""
+    path: str
+    """The file's path in the repo (an Ollama layer's role)."""
+    source: str
+    """Who saw it: `huggingface` (a Hub answer confirmed it), `hf-cache`, `ollama`, …"""
+    strength: str
+    """`registry` when a recorded Hub answer listed the digest, else `declared`."""
+
+
+HASH_INDEX_PREFIX = "hash-index:"
+"""Key prefix of the hash index's lines in a cache snapshot (`hash-index:<sha256>`)."""
+_FIELDS = ("repo", "revision", "path", "source", "strength")
+_HEX64 = frozenset("0123456789abcdef")
+
+
+def parse_index_body(body: bytes) -> list[dict[str, str]]:
+    """A snapshot's hash-index line body: a JSON list of {repo, revision, path, source,
+    strength}; ValueError says what is wrong."""
+    import json
+
+    items = json.loads(body)
+    if not isinstance(items, list) or not items:
+        raise ValueError("a hash-index body must be a non-empty JSON list")
+    for item in items:
+        if not isinstance(item, dict) or set(item) != set(_FIELDS):
+            raise ValueError(f"a hash-index entry must have exactly {', '.join(_FIELDS)}")
+        if not all(isinstance(item[k], str) for k in _FIELDS):
+            raise ValueError("hash-index fields must be strings")
+        if item["strength"] not in ("registry", "declared"):
+            raise ValueError(f"hash-index strength {item['strength']!r}")
+    return items
+
+
+def is_sha256(text: str) -> bool:
+    """64 lower-case hex digits."""
+    return len(text) == 64 and set(text) <= _HEX64
+
+
 class DigestMemo(ABC):
-    """Digests computed by earlier runs, keyed by a file's stat key and the algorithm."""
+    """Digests computed by earlier runs, keyed by a file's stat key and the algorithm.
+
+    It also keeps the hash index (the other direction: digest → the repo file it is), so a
+    weight file copied out of a scanned cache is known again by its bytes."""
 
     @abstractmethod
     def lookup(self, keys: Iterable[MemoKey]) -> dict[MemoKey, str]:
@@ -58,12 +107,20 @@ class DigestMemo(ABC):
     def record(self, digests: Mapping[MemoKey, str]) -> None:  # noqa: B027 - optional hook
         """Keep new digests (default: forget them)."""
 
+    def known_files(self, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+        """Hash-index entries for these digests (default: none known)."""
+        return {}
+
+    def record_files(self, files: Iterable[KnownFile]) -> None:  # noqa: B027 - optional hook
+        """Keep hash-index entries (default: forget them)."""
+
 
 class MemoryMemo(DigestMemo):
     """A memo that lives as long as the object (tests; one process hashing twice)."""
 
     def __init__(self) -> None:
         self._known: dict[MemoKey, str] = {}
+        self._files: dict[str, tuple[KnownFile, ...]] = {}
         self._lock = threading.Lock()
 
     def lookup(self, keys: Iterable[MemoKey]) -> dict[MemoKey, str]:
@@ -75,6 +132,19 @@ class MemoryMemo(DigestMemo):
         """Keep `digests`."""
         with self._lock:
             self._known.update(digests)
+
+    def known_files(self, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+        """Hash-index entries recorded in this object."""
+        with self._lock:
+            return {d: self._files[d] for d in sha256s if d in self._files}
+
+    def record_files(self, files: Iterable[KnownFile]) -> None:
+        """Keep hash-index entries."""
+        with self._lock:
+            for f in files:
+                known = self._files.get(f.sha256, ())
+                if f not in known:
+                    self._files[f.sha256] = (*known, f)
 
 
 WORKERS_ENV = "AUDITOR_HASH_WORKERS"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
+from urllib.parse import unquote
 
 from auditor import __version__
 from auditor.collectors import CollectContext, Collected, collectors_for
@@ -27,8 +29,10 @@ from auditor.model import (
     Finding,
     Origin,
     OriginStatus,
+    Root,
     Scan,
     ScanStatus,
+    Strength,
     Target,
     TargetKind,
 )
@@ -52,8 +56,13 @@ PREFIXES: dict[str, TargetKind | None] = {
     "hf-cache": TargetKind.HF_CACHE,
     # ModelScope's cache is a plain folder of files plus pickled indexes: a directory target.
     "modelscope": TargetKind.DIRECTORY,
+    # Ollama's store is a folder (manifests/, blobs/) its collector finds by layout.
+    "ollama": TargetKind.DIRECTORY,
+    # LM Studio's models folder; llama.cpp's cache (manifest=…json beside flat files).
+    "lmstudio": TargetKind.DIRECTORY,
+    "llama-cpp": TargetKind.DIRECTORY,
 }
-DEFAULT_LOCATIONS = ("hf-cache", "modelscope")
+DEFAULT_LOCATIONS = ("hf-cache", "modelscope", "ollama", "lmstudio", "llama-cpp")
 """Prefixes that mean a default place when given alone (the caches the environment names)."""
 SNIFF_BYTES = 4096
 
@@ -106,6 +115,11 @@ def run_scan(
         )
     collected = valid_text(Collected.merge(parts))
     components = merge_components(collected.components)
+    copies: tuple[Dependency, ...] = ()
+    if memo is not None:  # loose files the hash index knows (auditor.known_files)
+        from auditor.known_files import reidentified
+
+        components, copies = reidentified(components, memo)
     origins, resolved_findings, lineage, unreachable = _resolve(components, config, cache, progress)
     components = _licensed(components, origins)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics + unreachable))
@@ -119,14 +133,20 @@ def run_scan(
         targets=tuple(_target(t) for t in opened),
         components=components,
         origins=origins,
-        dependencies=_lineage(collected.dependencies + _base_images(components), lineage),
+        dependencies=_lineage(collected.dependencies + copies + _base_images(components), lineage),
         findings=tuple(dict.fromkeys(collected.findings + resolved_findings)),
         diagnostics=diagnostics,
         host=socket.gethostname(),
     )
     previous = previous_scan(scan.targets, history) if history else None
     # Every output and the store render this scan: secrets are withheld once, here.
-    judged = redact_scan(judge(traced_roots(scan), config, cache, previous=previous))
+    # With --no-resolve no root is named at all (as the Hub resolver names none).
+    named = scan if config.no_resolve else declared_roots(scan)
+    judged = redact_scan(judge(traced_roots(named), config, cache, previous=previous))
+    if memo is not None:  # what this scan teaches the hash index
+        from auditor.known_files import sightings
+
+        memo.record_files(sightings(judged))
     if history is None:  # no store consulted: nothing is known about earlier scans
         return judged
     from auditor.changes import summarise
@@ -158,6 +178,41 @@ def traced_roots(scan: Scan) -> Scan:
         trace = tracer.trace(o.purl)
         roots = tuple(s.as_root() for s in trace.sources) if trace.derived else o.roots
         origins.append(replace(o, roots=roots) if roots != o.roots else o)
+    return replace(scan, origins=tuple(origins))
+
+
+def declared_roots(scan: Scan) -> Scan:
+    """A Hub base that only a file on disk names (a GGUF header in an Ollama store or a loose
+    file), that is not in the inventory and that no resolver described, named on its child's
+    origin as the Hub resolver names a declared base it could not ask about: its organisation
+    and country from the knowledge base by namespace alone (`inferred`)."""
+    from auditor.graph.trace import HUB, unversioned
+
+    inventory = {unversioned(c.purl) for c in scan.components}
+    named = {unversioned(r.purl) for o in scan.origins for r in o.roots}
+    wanted: dict[str, list[tuple[str, str | None]]] = {}
+    for d in scan.dependencies:
+        base = unversioned(d.target)
+        if (d.kind is DependencyKind.DERIVED_FROM and d.target.startswith(HUB)
+                and base not in inventory and base not in named):  # fmt: skip
+            wanted.setdefault(d.source, []).append((d.target, d.scope))
+    if not wanted:
+        return scan
+    from auditor.resolvers.publishers import load
+    from auditor.weights.lineage import repo_id as valid_repo_id
+
+    kb = load()
+    origins = []
+    for o in scan.origins:
+        added = []
+        for target, relation in wanted.get(o.purl, ()):
+            repo = unquote(unversioned(target)[len(HUB) :].partition("?")[0])
+            namespace = repo.rpartition("/")[0] if valid_repo_id(repo) else ""
+            org = kb.lookup("huggingface", namespace) if namespace else None
+            if org is not None:
+                added.append(Root(target, relation or "declared", org.name, org.country,
+                                  Strength.INFERRED))  # fmt: skip
+        origins.append(replace(o, roots=o.roots + tuple(added)) if added else o)
     return replace(scan, origins=tuple(origins))
 
 
@@ -280,8 +335,8 @@ def open_target(
         if not rest and prefix not in DEFAULT_LOCATIONS:
             raise UsageError(
                 f"'{ref}': a path must follow the prefix",
-                hint=f"write {prefix}:PATH; only hf-cache: and modelscope: alone mean a "
-                "default cache",
+                hint=f"write {prefix}:PATH; only the cache prefixes (hf-cache:, modelscope:, "
+                "ollama:, lmstudio:, llama-cpp:) alone mean a default cache",
             )
         raw = rest or _default_location(prefix)
     path = Path(raw).expanduser()
@@ -392,8 +447,19 @@ def is_hf_cache(path: Path) -> bool:
 
 
 def _default_location(prefix: str) -> str:
-    """`hf-cache:` / `modelscope:` alone: the cache the user's environment points at."""
+    """`hf-cache:` / `modelscope:` / `ollama:` alone: the cache the environment points at."""
     environ = os.environ
+    if prefix == "ollama":
+        return _ollama_location(environ)
+    if prefix == "lmstudio":  # LM Studio's folder, else its older one
+        lms = os.path.expanduser("~/.lmstudio/models")
+        return lms if os.path.isdir(lms) else "~/.cache/lm-studio/models"
+    if prefix == "llama-cpp":  # llama.cpp common.cpp fs_get_cache_directory()
+        if llama := environ.get("LLAMA_CACHE"):
+            return llama
+        if sys.platform == "darwin":
+            return "~/Library/Caches/llama.cpp"
+        return os.path.join(environ.get("XDG_CACHE_HOME") or "~/.cache", "llama.cpp")
     if prefix == "modelscope":
         # modelscope's get_modelscope_cache_dir(): MODELSCOPE_CACHE, else ~/.cache/modelscope/hub
         return environ.get("MODELSCOPE_CACHE") or "~/.cache/modelscope/hub"
@@ -407,6 +473,22 @@ def _default_location(prefix: str) -> str:
     from huggingface_hub import constants
 
     return constants.HF_HUB_CACHE
+
+
+OLLAMA_STORES = ("~/.ollama/models", "/usr/share/ollama/.ollama/models", "/root/.ollama/models")
+"""Ollama's envconfig/config.go `Models()` default, then the Linux service's home
+(docs/linux.mdx `useradd -d /usr/share/ollama`, docs/faq.mdx) and the official image's
+volume (docs/docker.mdx `-v ollama:/root/.ollama`)."""
+
+
+def _ollama_location(environ: os._Environ[str]) -> str:
+    """`OLLAMA_MODELS` (envconfig `Models()`), else the first of OLLAMA_STORES that exists."""
+    if found := environ.get("OLLAMA_MODELS"):
+        return found
+    for place in OLLAMA_STORES:
+        if os.path.isdir(os.path.expanduser(place)):
+            return place
+    return OLLAMA_STORES[0]
 
 
 def _is_environment(path: Path) -> bool:

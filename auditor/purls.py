@@ -110,6 +110,22 @@ def generic_file(name: str, sha256: str) -> str:
     return str(_build(type="generic", name=name, qualifiers={"checksum": f"sha256:{sha256}"}))
 
 
+def ollama(
+    namespace: str, model: str, tag: str, manifest_sha256: str | None, host: str | None = None
+) -> str:
+    """`pkg:generic/ollama/<namespace>/<model>@<tag>?checksum=sha256:<manifest digest>`: purl-spec
+    has no Ollama type (docs/types/definitions lists none; `generic` is for what fits no other),
+    so the generic type, the tag as version and Ollama's own digest of the tag (the sha256 of
+    its manifest file); `repository_url=<host>` unless the host is Ollama's default registry."""
+    qualifiers = {"checksum": f"sha256:{manifest_sha256}"} if manifest_sha256 else {}
+    if host:
+        qualifiers["repository_url"] = host
+    return _build(
+        type="generic", namespace=f"ollama/{namespace}", name=model, version=tag,
+        qualifiers=qualifiers or None,
+    )  # fmt: skip
+
+
 def local_folder(name: str, path: str) -> str:
     """`pkg:generic/<folder name>?download_url=file:<path>`: a local model folder."""
     return str(_build(type="generic", name=name, qualifiers={"download_url": f"file:{path}"}))

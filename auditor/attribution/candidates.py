@@ -38,6 +38,9 @@ _COPYRIGHT = re.compile(
     r"(?P<holder>[^\n.,;()<]{2,80})",
     re.IGNORECASE,
 )
+UPSTREAM_HUB = "upstream.huggingface"
+"""Evidence naming the Hub account of the lab whose weights a re-packaged model is (an Ollama
+library model: rules/data/ollama-library.yaml), never stronger than `inferred`."""
 _REGISTRY_OWNER_FIELDS = ("ownership.roles.", "_npmUser.name", "maintainers.name")
 ATTESTED_OWNER = ("attestation.certificate.source_repository_owner_uri",
                   "attestation.certificate.source_repository_uri",
@@ -114,6 +117,9 @@ def _registry(
         yield Candidate(platform, origin.publisher.value, origin.publisher.strength, "publisher")
         yield Candidate(f"{platform}-org", origin.publisher.value, origin.publisher.strength,
                         "publisher")  # fmt: skip
+    for e in evidence:
+        if e.field == UPSTREAM_HUB:  # a re-packaged model's lab, as a data file maps it
+            yield Candidate("huggingface", e.value, e.strength, e.field)
     for e in evidence:
         if e.field.startswith(_REGISTRY_OWNER_FIELDS) and e.strength is Strength.REGISTRY:
             yield Candidate(NAMESPACE_PLATFORMS.get(ecosystem, ecosystem), e.value, e.strength,

@@ -169,6 +169,14 @@ COLLECTORS: tuple[Registered, ...] = (
         names=frozenset({".msc", ".mdl", ".mv"}),
     ),
     Registered(
+        "ollama-store",
+        "ollama_store:OllamaStoreCollector",
+        within=("/blobs/sha256-",),
+    ),
+    Registered("llama-cpp-cache", "llama_cpp_cache:LlamaCppCacheCollector", within=("/manifest=",)),
+    # A named `lmstudio:` folder has no marker in its paths: any weight file may be one.
+    Registered("lmstudio", "lmstudio:LMStudioCollector", suffixes=_WEIGHTS, outside=_INSTALLED),
+    Registered(
         "model-files",
         "model_files:ModelFilesCollector",
         names=frozenset({"config.json", "adapter_config.json", "README.md", "readme.md"}),

@@ -90,6 +90,55 @@ def _source_of(where: str) -> str:
 
 
 def gguf_bases(header: Iterable[Evidence]) -> list[Lineage]:
+    """What a GGUF file derives from, by its header: the Hub repo it was converted from
+    (`gguf_source`) when it names one, else its `general.base_model.*` bases (`base_models`)."""
+    header = list(header)
+    source = gguf_source(header)
+    return [source] if source is not None else base_models(header)
+
+
+def gguf_source_bases(header: Iterable[Evidence]) -> list[tuple[str, Lineage]]:
+    """(source repo, base) pairs: a header naming both the repo it was converted from and
+    `general.base_model.*` says the source derives from those bases (llama.cpp's
+    `gguf-py/gguf/metadata.py` fills base_model from the source's card)."""
+    header = list(header)
+    source = gguf_source(header)
+    if source is None:
+        return []
+    return [(source.base, b) for b in base_models(header) if b.base != source.base]
+
+
+_QUANT_FREE = frozenset({"0", "1", "32"})
+"""llama.cpp `LlamaFileType` ALL_F32, MOSTLY_F16, MOSTLY_BF16: `general.file_type` values of an
+unquantised conversion; every other one is a quantisation."""
+_SOURCE_FIELDS = ("general.source.repo_url", "general.source.url",
+                  "general.source.huggingface.repository")  # fmt: skip
+
+
+def gguf_source(header: Iterable[Evidence]) -> Lineage | None:
+    """The Hub repo a GGUF was converted from: `general.source.repo_url` or `.url` on the Hub
+    in effect, or the older `general.source.huggingface.repository` (a repo id); relation
+    `quantized` when `general.quantized_by` or a quantised `general.file_type` says so."""
+    fields = {e.field: e for e in header}
+    host = hub_host()
+    for name in _SOURCE_FIELDS:
+        e = fields.get(name)
+        if e is None:
+            continue
+        if name.endswith(".repository"):
+            base = repo_id(e.value, need_namespace=True)
+        else:
+            base = repo_from_url(e.value, host)
+        if base is not None:
+            file_type = fields.get("general.file_type")
+            quantized = "general.quantized_by" in fields or (
+                file_type is not None and file_type.value not in _QUANT_FREE
+            )
+            return Lineage(base, "quantized" if quantized else None, f"{e.where}:{name}")
+    return None
+
+
+def base_models(header: Iterable[Evidence]) -> list[Lineage]:
     """Bases a GGUF header names: `general.base_model.{i}.repo_url` on the Hub in effect,
     else `.organization` + `.name` when together they are a valid repo id."""
     parts: dict[tuple[str, str], dict[str, str]] = {}

@@ -21,7 +21,9 @@ from typing import ClassVar
 
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
-from auditor.collectors.hf_cache_lineage import gguf_bases
+from auditor.collectors.hf_cache_lineage import gguf_bases, gguf_source_bases
+from auditor.collectors.llama_cpp_cache import claimed as llama_cpp_claimed
+from auditor.collectors.lmstudio import model_roots
 from auditor.collectors.model_refs import is_site_packages
 from auditor.collectors.modelscope_files import modelscope_prefixes
 from auditor.errors import Diagnostic, ParseError
@@ -41,8 +43,6 @@ from auditor.weights.lineage import (
     Lineage,
     card_lineage,
     config_lineage,
-    hub_host,
-    repo_from_url,
 )
 
 HF_CACHE_FILE = re.compile(r"(?:^|/)(?:models|datasets|spaces)--[^/]+/(?:blobs|snapshots)/")
@@ -82,6 +82,8 @@ class ModelFilesCollector(Collector):
         # ModelScope cache folders (holding its .msc/.mdl index files) are the model-scope
         # collector's, which applies the same per-file checks to them.
         scoped = modelscope_prefixes(index)
+        # So are LM Studio's models folder and llama.cpp's cache (their own collectors).
+        scoped += model_roots(tree, index) + llama_cpp_claimed(index)
         paths = [
             p
             for p in index
@@ -91,7 +93,7 @@ class ModelFilesCollector(Collector):
         components: list[Component] = []
         findings: list[Finding] = []
         diagnostics: list[Diagnostic] = []
-        host = hub_host()
+        source_edges: list[Dependency] = []
         for path in (p for p in paths if is_weight_path(p)):
             try:
                 digest = context.hasher.sha256(tree, [path])[path]
@@ -110,12 +112,14 @@ class ModelFilesCollector(Collector):
             findings.extend(inspection.findings)
             folder = folders.setdefault(posixpath.dirname(path), _Folder())
             folder.weights[path] = purl
-            for url in inspection.base_urls:
-                base = repo_from_url(url, host)
-                if base is not None:  # the GGUF's own header: that GGUF's lineage
-                    folder.lineage.append(Lineage(base, None, f"{path}:general.base_model"))
-            named = {c.base for c in folder.lineage if c.source.startswith(f"{path}:")}
-            folder.lineage += [c for c in gguf_bases(inspection.evidence) if c.base not in named]
+            # The GGUF's own header: that GGUF's lineage (the repo it was converted from, or
+            # its bases), and the converted repo's bases as the header names them.
+            folder.lineage += gguf_bases(inspection.evidence)
+            source_edges += [
+                Dependency(purls.huggingface(src), purls.huggingface(b.base),
+                           DependencyKind.DERIVED_FROM, b.relation)
+                for src, b in gguf_source_bases(inspection.evidence)
+            ]  # fmt: skip
             components.append(
                 Component(
                     purl=purl,
@@ -140,7 +144,7 @@ class ModelFilesCollector(Collector):
         lineage_components, edges = _lineage(tree, folders, self.name)
         return Collected(
             components=tuple(components + lineage_components),
-            dependencies=tuple(edges),
+            dependencies=tuple(dict.fromkeys(edges + source_edges)),
             findings=tuple(findings),
             diagnostics=tuple(diagnostics),
         )

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from auditor import purls
 from auditor.collectors import CollectContext, Collected, Collector
+from auditor.collectors.llama_cpp_cache import folders as llama_cpp_folders
+from auditor.collectors.lmstudio import model_roots as lmstudio_roots
 from auditor.collectors.modelscope_files import modelscope_prefixes
 from auditor.errors import Diagnostic, ParseError
 from auditor.model import (
@@ -74,7 +76,9 @@ class ModelSignatureCollector(Collector):
         index = tree.index()
         verifier: ModelSignatureVerifier | None = None
         parts = []
-        scoped = modelscope_prefixes(index)  # ModelScope cache folders: their collector's
+        # ModelScope cache folders, LM Studio's models folder, llama.cpp's flat cache: theirs.
+        scoped = modelscope_prefixes(index) + lmstudio_roots(tree, index)
+        scoped += llama_cpp_folders(index)
         # Files of installed packages are their distribution's (python_env reads them).
         for root in model_roots((p for p in index if not in_installed_package(p)), tree.ref):
             if scoped and f"{root.path}/".startswith(scoped):

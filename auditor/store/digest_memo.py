@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from auditor.hashing import DigestMemo, MemoKey
+from auditor.hashing import DigestMemo, KnownFile, MemoKey
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -62,6 +62,18 @@ class StoredDigestMemo(DigestMemo):
                         if row.stat == _stat(key) and row.ctime_ns == _ctime(key):
                             found[key] = row.digest
         return found
+
+    def known_files(self, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+        """The hash index's entries for these digests (auditor.store.hash_index)."""
+        from auditor.store import hash_index
+
+        return hash_index.lookup(self._engine, sha256s)
+
+    def record_files(self, files: Iterable[KnownFile]) -> None:
+        """Keep hash-index entries."""
+        from auditor.store import hash_index
+
+        hash_index.record(self._engine, files)
 
     def record(self, digests: Mapping[MemoKey, str]) -> None:
         """Upsert digests (a rehashed file replaces its row)."""

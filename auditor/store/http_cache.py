@@ -7,12 +7,14 @@ for SQLite's single writer lock.
 
 from __future__ import annotations
 
+import json
 import threading
 import zlib
 from collections.abc import Iterable, Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from auditor.hashing import HASH_INDEX_PREFIX, KnownFile, parse_index_body
 from auditor.http import CachedResponse
 
 if TYPE_CHECKING:
@@ -80,8 +82,24 @@ class StoredHttpCache:
         self.put_many(pending.items())
 
     def put_many(self, entries: Iterable[tuple[str, CachedResponse]]) -> int:
-        """Upsert answers; returns how many were written."""
-        rows = [_encode(key, response) for key, response in entries]
+        """Upsert answers; returns how many were written. `hash-index:<sha256>` entries (a
+        snapshot's copy of the hash index) go to the hash index."""
+        entries = list(entries)
+        written = 0
+        if any(k.startswith(HASH_INDEX_PREFIX) for k, _ in entries):
+            from auditor.store import hash_index
+
+            files = [
+                f
+                for k, r in entries
+                if k.startswith(HASH_INDEX_PREFIX)
+                for f in known_files(k[len(HASH_INDEX_PREFIX) :], r.body)
+            ]
+            written = hash_index.record(self._engine, files)
+        rows = [_encode(k, r) for k, r in entries if not k.startswith(HASH_INDEX_PREFIX)]
+        return written + self._put_rows(rows)
+
+    def _put_rows(self, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0  # before the dialect imports: a warm scan writes nothing (~0.2 s)
         from sqlalchemy.dialects import postgresql, sqlite
@@ -111,6 +129,22 @@ class StoredHttpCache:
         with errors(self._engine), self._engine.connect() as conn:
             for row in conn.execute(select(self._table).order_by(self._table.c.key)):
                 yield row.key, _decode(row)
+        yield from _index_entries(self._engine)
+
+
+def _index_entries(engine: Engine) -> Iterator[tuple[str, CachedResponse]]:
+    """The hash index as snapshot entries, one per digest (a JSON list of its files)."""
+    from auditor.store import hash_index
+
+    now = datetime.now(UTC)
+    by_digest: dict[str, list[dict[str, str]]] = {}
+    for f in hash_index.entries(engine):
+        by_digest.setdefault(f.sha256, []).append(
+            {k: getattr(f, k) for k in ("repo", "revision", "path", "source", "strength")}
+        )
+    for digest, files in by_digest.items():
+        body = json.dumps(files, separators=(",", ":"), sort_keys=True).encode()
+        yield f"{HASH_INDEX_PREFIX}{digest}", CachedResponse(200, body, now, None, None, True)
 
 
 def _encode(key: str, response: CachedResponse) -> dict[str, Any]:
@@ -137,3 +171,8 @@ def _decode(row: Any) -> CachedResponse:
         last_modified=row.last_modified,
         immutable=row.immutable,
     )
+
+
+def known_files(digest: str, body: bytes) -> list[KnownFile]:
+    """A snapshot's `hash-index:` entry body as entries (validated by auditor.snapshot)."""
+    return [KnownFile(sha256=digest, **item) for item in parse_index_body(body)]

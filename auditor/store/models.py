@@ -208,3 +208,19 @@ digest_memo = Table(
     _text("ctime_ns", nullable=True),
     _text("digest"),
 )
+
+hash_index = Table(
+    "hash_index",
+    metadata,
+    # digest → the repo file it is (auditor.hashing.KnownFile), from Hub answers, Hugging Face
+    # caches and Ollama manifests seen by earlier scans (or imported from a team's snapshot):
+    # a weight file copied elsewhere under another name is known again by its bytes. One row
+    # per (digest, repo, revision, path); a stronger or newer sighting replaces the row.
+    Column("sha256", String(), primary_key=True),
+    Column("repo", String(), primary_key=True),
+    Column("revision", String(), primary_key=True),
+    Column("path", String(), primary_key=True),
+    _text("source"),
+    _text("strength"),
+    _text("recorded_at"),
+)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from auditor.errors import AuditorError
-from auditor.hashing import DigestMemo, MemoKey
+from auditor.hashing import DigestMemo, KnownFile, MemoKey
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -139,3 +139,11 @@ class _LazyMemo(DigestMemo):
     def record(self, digests: Mapping[MemoKey, str]) -> None:
         if (inner := self._memo()) is not None:
             inner.record(digests)
+
+    def known_files(self, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+        inner = self._memo()
+        return inner.known_files(sha256s) if inner is not None else {}
+
+    def record_files(self, files: Iterable[KnownFile]) -> None:
+        if (inner := self._memo()) is not None:
+            inner.record_files(files)
