@@ -128,7 +128,16 @@ def redact_text(text: str) -> str:
 def _token(match: re.Match[str]) -> str:
     found = match.group(0)
     head = re.match(r"(?i)(bearer|basic)[ \t]+", found)
+    if head and not _CREDENTIAL_SHAPE.search(found[head.end() :]):
+        # Prose, not a header: "… Basic Technology Research Co., Ltd." (DeepSeek's name).
+        return found
     return (head.group(0) if head else "") + REDACTED
+
+
+_CREDENTIAL_SHAPE = re.compile(r"[0-9=+/_~.]|.[A-Z]|^.{24}")
+"""What the word after `Bearer`/`Basic` has when it is a credential and a word in a sentence
+has not: a digit or a base64/token symbol, a capital after its first letter (`dXNlcjpwYXNz`),
+or 24 characters or more."""
 
 
 def _userinfo(match: re.Match[str]) -> str:

@@ -165,6 +165,9 @@ def test_redact_text_is_idempotent_and_total(text: str) -> None:
         "sig: verified",
         "hint: pass --signature-key PATH or --signature-identity ID",
         "configure --signature-key keys/pub.pem",
+        # An organisation's legal name (DeepSeek's): "Basic" here starts no credential.
+        "Hangzhou DeepSeek Artificial Intelligence Basic Technology Research Co., Ltd.",
+        "Bearer Instruments Ltd",
     ],
 )
 def test_ordinary_text_is_untouched(text: str) -> None:
