@@ -14,6 +14,7 @@ Decisions (README, "Reading the terminal output"):
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -62,6 +63,37 @@ def screen(to_file: bool = False) -> Screen:
         return Screen(max(MIN_WIDTH, width), colour=False)
     width = shutil.get_terminal_size((80, 24)).columns
     return Screen(max(MIN_WIDTH, width), colour=colour_allowed() and _isatty(sys.stdout))
+
+
+_TOML_LINE = re.compile(r"\s*(?:\[\[\w+\]\]|[a-z_]+ = )")
+
+
+def fit_lines(text: str, width: int) -> str:
+    """`text` with each line longer than `width` wrapped between words, its continuation
+    indented four more than the line: the policy explanation on stderr reads at 80 columns.
+    TOML lines (the waiver to paste) are never wrapped: pasted, they must still parse; nor
+    are lines of two words."""
+    import textwrap
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        # A label and an identifier (`model.unvetted  pkg:…`) stay together: moving the
+        # identifier down a line would not make it fit.
+        if len(line) <= width or _TOML_LINE.match(line) or len(line.split()) <= 2:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        out.extend(
+            textwrap.wrap(
+                line,
+                width,
+                subsequent_indent=indent + "    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [line]
+        )
+    return "\n".join(out)
 
 
 def _isatty(stream: Any) -> bool:
