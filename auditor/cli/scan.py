@@ -23,7 +23,7 @@ from auditor.cli.options import (
     policy_option,
     signature_options,
 )
-from auditor.cli.terminal import fit_lines, progress_display, screen
+from auditor.cli.terminal import for_stderr, progress_display
 from auditor.config import Config, db_url, target_folder
 from auditor.errors import AuditorError, OutputError
 from auditor.escape import terminal
@@ -215,7 +215,7 @@ def scan(
         remedies = {f.rule: config.policy.remediation(f.rule) for f in blocked}
         where = policy_file(judged_by.settings.sources)
         text = explain(blocked, config.fail_on, remedies, where, config.today)
-        echo(fit_lines(text, screen().width), err=True, nl=False)
+        echo(for_stderr(text), err=True, nl=False)
     sys.exit(code)
 
 
@@ -267,7 +267,7 @@ def check_models(
         vetting = any(effective.names.get(n) for n in ("vetted_publishers", "vetted_models"))
         # lineage: every hop the resolver followed
         text = explain(blocked, where, config.today, vetting, resolved.dependencies)
-        echo(fit_lines(text, screen().width), err=True, nl=False)
+        echo(for_stderr(text), err=True, nl=False)
         sys.exit(EXIT_POLICY)
 
 

@@ -96,6 +96,12 @@ def fit_lines(text: str, width: int) -> str:
     return "\n".join(out)
 
 
+def for_stderr(text: str) -> str:
+    """`text` for stderr: wrapped to the screen (`fit_lines`) on a terminal; one line per
+    item when piped or logged, where a grep for a message must find it whole."""
+    return fit_lines(text, screen().width) if _isatty(sys.stderr) else text
+
+
 def _isatty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())

@@ -46,6 +46,7 @@ from auditor.sources.layers import (
     OverBudget,
     SpanCache,
 )
+from auditor.sources.model_artifact import model_facts
 from auditor.urls import REDACTED, is_secret_name
 
 MAX_LINK_HOPS = 40
@@ -106,8 +107,10 @@ class ImageTree(Tree):
         spans = SpanCache()
         for ref in self.source.layers:
             blob = ref.blob
+            # A raw model layer is a file, whatever its first bytes look like.
+            kind = Compression.NONE if ref.raw_name is not None else sniff(blob)
             readers.append(
-                LayerReader(blob, sniff(blob), verify, spans, self._budget, self._entries)
+                LayerReader(blob, kind, verify, spans, self._budget, self._entries, ref.raw_name)
             )
             self.layer_digests.append(ref.digest or ref.diff_id or f"layer-{len(readers)}")
         self._readers = readers
@@ -402,10 +405,13 @@ class ImageTree(Tree):
                         Strength.DECLARED,
                     )
                 )
+        if source.model:  # an OCI model artifact: what its config says of the model
+            for field, value in model_facts(source.config):
+                claim(field, value)
         version = labels.get("org.opencontainers.image.version")
         return Component(
             purl=self.purl,
-            kind=ComponentKind.APPLICATION,
+            kind=ComponentKind.MODEL if source.model else ComponentKind.APPLICATION,
             name=source.repository or image_name(source),
             version=str(version) if version else source.digest,
             license=_opt(labels.get("org.opencontainers.image.licenses")),

@@ -25,6 +25,13 @@ from auditor.bounded import load_json
 from auditor.errors import ParseError, TargetError
 from auditor.sources.blobs import Blob
 from auditor.sources.image_archive import ImageArchive, clean_name
+from auditor.sources.model_artifact import (
+    MODEL_ARTIFACT_TYPES,
+    is_model_config,
+    is_model_layer,
+    is_raw,
+    raw_file_name,
+)
 
 MAX_JSON_BYTES = 4 << 20
 """A manifest, index or config: real ones take kilobytes (a long history, hundreds); JSON of
@@ -59,6 +66,9 @@ class LayerRef:
     created_by: str | None
     """The history command that made this layer, when the config records one."""
     history_index: int | None
+    raw_name: str | None = None
+    """For a model artifact's raw layer (a GGUF file, not a tar): the path its file takes in
+    the merged view (`auditor.sources.model_artifact`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,8 @@ class ImageSource:
     platform: str | None
     mismatches: tuple[tuple[str, str, str], ...] = ()
     """(blob label, expected, actual) for manifest/config blobs that failed verification."""
+    model: bool = False
+    """An OCI model artifact: a model config or model layers (Docker Model Runner, ModelPack)."""
 
 
 def is_image(path: Path) -> bool:
@@ -200,15 +212,22 @@ def _oci_layout(archive: ImageArchive, platform: str | None) -> ImageSource:
     descriptors = manifest.get("layers")
     if not isinstance(descriptors, list):
         raise TargetError(f"{manifest_blob.label}: no layers list")
+    model = is_model_config(config_desc.get("mediaType"))
     for i, layer in enumerate(descriptors):
         if not isinstance(layer, dict) or not isinstance(layer.get("digest"), str):
             raise TargetError(f"{manifest_blob.label}: layer {i} has no digest")
-        if FOREIGN_LAYER in str(layer.get("mediaType", "")):
+        media = layer.get("mediaType")
+        if FOREIGN_LAYER in str(media or ""):
             continue
         blob = archive.by_digest(layer["digest"], f"layer {i}")
         command, hist = history[i] if i < len(history) else (None, None)
         diff_id = diff_ids[i] if i < len(diff_ids) else None
-        layers.append(LayerRef(blob, layer["digest"], diff_id, command, hist))
+        raw = None
+        if is_raw(media):
+            assert isinstance(media, str)
+            raw = raw_file_name(media, _strings(layer.get("annotations")), layer["digest"])
+        model = model or is_model_layer(media)
+        layers.append(LayerRef(blob, layer["digest"], diff_id, command, hist, raw))
     name = annotations.get("io.containerd.image.name") or annotations.get(
         "org.opencontainers.image.ref.name"
     )
@@ -226,6 +245,7 @@ def _oci_layout(archive: ImageArchive, platform: str | None) -> ImageSource:
         layers=tuple(layers),
         platform=_config_platform(config),
         mismatches=tuple(mismatches),
+        model=model,
     )
 
 
@@ -270,8 +290,11 @@ _COSIGN_TAG = re.compile(r"sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?")
 
 
 def _is_attachment(item: dict[str, Any], notes: dict[str, str]) -> bool:
-    """A cosign signature/attestation tag or an OCI 1.1 artifact pointing at an image."""
+    """A cosign signature/attestation tag or an OCI 1.1 artifact pointing at an image; a
+    model artifact (ModelPack's artifact type) is no attachment but what is scanned."""
     ref = notes.get("org.opencontainers.image.ref.name", "")
+    if item.get("artifactType") in MODEL_ARTIFACT_TYPES and "subject" not in item:
+        return False
     return bool(_COSIGN_TAG.fullmatch(ref)) or "artifactType" in item or "subject" in item
 
 

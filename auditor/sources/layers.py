@@ -262,8 +262,11 @@ class LayerReader:
         spans: SpanCache | None = None,
         budget: InflateBudget | None = None,
         entries: EntryBudget | None = None,
+        raw_name: str | None = None,
     ) -> None:
         self.blob = blob
+        self.raw_name = raw_name
+        """Set for a model artifact's raw layer: the blob is that one file, not a tar."""
         self.budget = budget
         self.entries = entries
         self.compression = compression
@@ -282,6 +285,8 @@ class LayerReader:
     def index(self) -> Listing:
         """Every member in archive order; ParseError (naming the blob) on a bad stream,
         OverBudget when the image's inflated-bytes budget runs out while this layer reads."""
+        if self.raw_name is not None:
+            return self._raw_listing()
         stream = _IndexStream(self)
         members = Listing()
         try:
@@ -306,6 +311,18 @@ class LayerReader:
             else:
                 self.digest = self.blob.sha256()
         return members
+
+    def _raw_listing(self) -> Listing:
+        """A raw layer (`auditor.sources.model_artifact`): one regular file at offset 0."""
+        assert self.raw_name is not None
+        if self.entries is not None and not self.entries.take(1):
+            raise OverBudget(self.blob.label, self.entries.limit, entries=True)
+        listing = Listing()
+        listing.add(self.raw_name, b"0", 0, self.blob.size, "")
+        self._outs = [c.out for c in self.checkpoints]
+        if self.verify:
+            self.digest = self.blob.sha256()
+        return listing
 
     def read(self, offset: int, size: int, label: str) -> bytes:
         """`size` bytes of the tar stream at `offset` (one member's data)."""
@@ -386,6 +403,24 @@ class _MemberStream(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        # Weight readers read a file's head, then seek back to parse it from the start.
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Any position inside the member: the decoder restarts from the nearest gzip
+        checkpoint at or before it (zstd: from the blob's start), so seeking back is cheap
+        where it matters."""
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        target = max(0, min(self.size, base + offset))
+        if target != self.pos:
+            self.pos = target
+            self.inflate, self.zstd, self.buf = None, None, b""
+        return self.pos
 
     def _next(self, n: int) -> bytes:
         layer, at = self.layer, self.offset + self.pos
