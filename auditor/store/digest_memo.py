@@ -77,9 +77,7 @@ class StoredDigestMemo(DigestMemo):
 
     def record(self, digests: Mapping[MemoKey, str]) -> None:
         """Upsert digests (a rehashed file replaces its row)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        from auditor.store.engine import WRITE, errors
+        from auditor.store.engine import WRITE, dialect_insert, errors
 
         rows = sorted(
             (
@@ -93,8 +91,7 @@ class StoredDigestMemo(DigestMemo):
             return
         with errors(self._engine), self._engine.connect() as conn:
             conn.execution_options(**WRITE)
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            stmt = dialect.insert(self._table)
+            stmt = dialect_insert(conn, self._table)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["path", "algorithm"],
                 set_={

@@ -205,3 +205,16 @@ def check_pages(conn: Connection) -> None:
         if result != ["ok"]:
             lines = [x for r in result for x in str(r).splitlines() if not x.startswith("***")]
             raise damaged(conn.engine, f"table {table}: {lines[0] if lines else result[0]}")
+
+
+def dialect_insert(conn: Connection, table: Any) -> Any:
+    """`INSERT … ON CONFLICT` for `table` in the dialect of `conn` (both dialects' Insert has
+    `on_conflict_do_*`). Only that dialect is imported: PostgreSQL's pulls in asyncio and
+    its drivers' modules, ~35 ms on every scan stored in SQLite."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)

@@ -85,13 +85,12 @@ def _order(f: KnownFile) -> tuple[int, str, str, str]:
 
 def _upsert(conn: Connection, rows: list[dict[str, str]]) -> None:
     from sqlalchemy import case
-    from sqlalchemy.dialects import postgresql, sqlite
 
     from auditor.store import models
+    from auditor.store.engine import dialect_insert
 
     t = models.metadata.tables["hash_index"]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(t)
+    stmt = dialect_insert(conn, t)
     weaker = (stmt.excluded.strength == "declared") & (t.c.strength == "registry")
     stmt = stmt.on_conflict_do_update(
         index_elements=["sha256", "repo", "revision", "path"],

@@ -102,14 +102,11 @@ class StoredHttpCache:
     def _put_rows(self, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0  # before the dialect imports: a warm scan writes nothing (~0.2 s)
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        from auditor.store.engine import WRITE, errors
+        from auditor.store.engine import WRITE, dialect_insert, errors
 
         with errors(self._engine), self._engine.connect() as conn:
             conn.execution_options(**WRITE)
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            stmt = dialect.insert(self._table)
+            stmt = dialect_insert(conn, self._table)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["key"],
                 set_={c: stmt.excluded[c] for c in rows[0] if c != "key"},

@@ -254,16 +254,15 @@ def _target_ids(conn: Connection, targets: Iterable[dict[str, Any]]) -> dict[str
         first.setdefault(target["identity"], target)
     if not first:
         return {}
-    # Imported here: reading a scan never needs the dialects' insert (PostgreSQL's pulls in
-    # asyncio), and `show`/`why` must start fast.
-    from sqlalchemy.dialects import postgresql, sqlite
+    # Imported here: reading a scan never needs a dialect's insert (`show`/`why` start fast).
+    from auditor.store.engine import dialect_insert
 
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     # Sorted, so two transactions take the index locks in the same order and cannot deadlock.
     values = [
         {"identity": i, "kind": first[i]["kind"], "ref": first[i]["ref"]} for i in sorted(first)
     ]
-    conn.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=["identity"]), values)
+    upsert = dialect_insert(conn, table).on_conflict_do_nothing(index_elements=["identity"])
+    conn.execute(upsert, values)
     found = conn.execute(
         select(table.c.identity, table.c.id).where(table.c.identity.in_(sorted(first)))
     )
