@@ -7,6 +7,7 @@ The only package that prints or exits. One module per command family:
 - `history`: many scans of one target (`history`, `diff`, `prune`);
 - `admin`: the machinery (`db`, `cache`, `doctor`);
 - `knowledge`: what findings are judged by (`rules`, `publishers`);
+- `fleet`: many targets on Celery workers (`fleet submit`, `fleet status`, `worker`);
 - `options` and `common`: what the families share.
 
 Heavy modules (SQLAlchemy, jinja2, the pipeline) are imported inside the commands that need
@@ -26,7 +27,7 @@ from typing import NoReturn
 import click
 
 from auditor import __version__
-from auditor.cli import admin, history, knowledge, scan, views
+from auditor.cli import admin, fleet, history, knowledge, scan, views
 from auditor.cli.options import EXIT_INTERRUPTED
 
 
@@ -64,6 +65,8 @@ COMMANDS: tuple[click.Command, ...] = (
     admin.doctor,
     knowledge.rules,
     knowledge.publishers,
+    fleet.fleet,
+    fleet.worker,
 )
 for _command in COMMANDS:
     cli.add_command(_command)
