@@ -9,19 +9,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import TYPE_CHECKING
 
 from auditor.fleet.targets import Line
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
-
-    from auditor.store import Store
+from auditor.portfolio.db import StoreAccess
 
 SCAN_NAMESPACE = uuid.UUID("6f726967-696e-2d61-7564-69746f722d35")
 """uuid5 namespace of fleet scan ids: one id per (job, target), the idempotency key."""
@@ -57,28 +50,8 @@ class JobTarget:
     finished_at: datetime | None
 
 
-class FleetStore:
+class FleetStore(StoreAccess):
     """The store (scans, cache) and the fleet tables on one engine; `open_fleet` makes one."""
-
-    def __init__(self, engine: Engine, store: Store) -> None:
-        self.engine = engine
-        self.store = store
-
-    def __enter__(self) -> FleetStore:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.store.close()
-
-    @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A connection in a transaction; database errors as StoreError."""
-        from auditor.store.engine import errors
-
-        with errors(self.engine), self.engine.connect() as conn, conn.begin():
-            yield conn
 
     def add_job(self, job_id: str, lines: Sequence[Line]) -> None:
         """Record every target of a new job as queued (one transaction)."""
@@ -192,7 +165,4 @@ class FleetStore:
 
 def open_fleet(url: str | None) -> FleetStore:
     """The store at `url` (migrated on first use, as every command does) with fleet access."""
-    from auditor.store import connect, finish_opening
-
-    engine, current = connect(url)
-    return FleetStore(engine, finish_opening(engine, current))
+    return FleetStore.open(url)

@@ -45,7 +45,7 @@ def jobs_table(jobs: Sequence[tuple[str, datetime, int]]) -> str:
 
 
 def status_json(job_id: str, rows: Sequence[JobTarget]) -> str:
-    """The job as JSON (fields: docs/json.md, schema auditor/schema/fleet-status-v1.json)."""
+    """The job as JSON (schema auditor/schema/portfolio-v1.json, fields in docs/json.md)."""
     import json
 
     doc = {
