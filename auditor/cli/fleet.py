@@ -14,7 +14,7 @@ from auditor.errors import AuditorError
 from auditor.fleet import QUEUE
 
 BROKER_HELP = "Celery broker URL (default: AUDITOR_BROKER_URL, else redis://127.0.0.1:6379/0)."
-QUEUE_HELP = "Broker queue (default: auditor.scans); fleets sharing a broker use their own."
+QUEUE_HELP = "Broker queue (default: auditor-scans); fleets sharing a broker use their own."
 
 
 @click.group()

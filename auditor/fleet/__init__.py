@@ -15,7 +15,7 @@ DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 """The local Redis; `--broker` or AUDITOR_BROKER_URL name another."""
 BROKER_ENV = "AUDITOR_BROKER_URL"
 TASK_NAME = "auditor.fleet.scan_target"
-QUEUE = "auditor.scans"
+QUEUE = "auditor-scans"
 STATES = ("queued", "running", "done", "failed")
 
 

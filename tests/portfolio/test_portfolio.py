@@ -210,3 +210,24 @@ def test_metadata_is_escaped_in_tables(db_url: str, auditor: Callable[..., Ran])
     assert "\x1b" not in ran.stdout
     md = auditor("portfolio", "where", "pkg*", "--format", "markdown")
     assert "\x1b" not in md.stdout
+
+
+def _words(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = set(node.get("properties", {}))
+        found |= {str(v) for v in node.get("enum", ())}
+        for value in node.values():
+            found |= _words(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_words(v) for v in node)) if node else set()
+    return set()
+
+
+def test_json_page_names_every_portfolio_field_and_value() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "json.md").read_text("utf-8")
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    missing = sorted(w for w in _words(SCHEMA) if f"`{w}`" not in page)
+    assert not missing, f"docs/json.md does not name {missing}"
