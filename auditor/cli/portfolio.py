@@ -154,3 +154,23 @@ def trend(
         write_text(render.trend(by, series, fmt), output, "portfolio trend")
     except AuditorError as exc:
         fail(exc, debug)
+
+
+@portfolio.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML file to write.")  # fmt: skip
+@click.option("--as-of", metavar="DATE", help="Each target's latest scan at DATE.")
+@db_option
+@click.pass_obj
+def report(debug: bool, output: Path, as_of: str | None, db: str | None) -> None:
+    """A self-contained HTML page: every target's row and the roll-ups across targets."""
+    from auditor.portfolio import html, queries
+    from auditor.portfolio.answer import parse_as_of, portfolio
+
+    try:
+        when = parse_as_of(as_of)
+        with portfolio(db_url(db, os.environ), when, _notice) as access, access.begin() as conn:
+            data = html.gather(conn, when)
+        write_text(html.render(data, when, queries.now()), output, "portfolio report")
+    except AuditorError as exc:
+        fail(exc, debug)

@@ -239,6 +239,22 @@ def findings(conn: Connection, rule: str, as_of: datetime | None) -> list[Findin
     return hits
 
 
+def finding_counts(conn: Connection, as_of: datetime | None) -> dict[str, tuple[int, int]]:
+    """Per latest scan: unwaived findings, and of them high or critical."""
+    from sqlalchemy import case, func, select
+
+    from auditor.store.models import findings as f
+
+    lt = latest_subquery(as_of)
+    high = func.sum(case((f.c.severity.in_(("high", "critical")), 1), else_=0))
+    query = (
+        select(f.c.scan_id, func.count(), high)
+        .where(f.c.scan_id.in_(select(lt.c.scan_id).scalar_subquery()), f.c.waiver.is_(None))
+        .group_by(f.c.scan_id)
+    )
+    return {scan_id: (int(n), int(h or 0)) for scan_id, n, h in conn.execute(query)}
+
+
 def trend_points(since: datetime, until: datetime, steps: int) -> list[datetime]:
     """`steps` + 1 evenly spaced instants from `since` to `until` (both included)."""
     span = until - since
