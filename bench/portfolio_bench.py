@@ -22,6 +22,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -221,6 +222,7 @@ QUESTIONS = (
     ("portfolio", "where", "lib42"),
     ("portfolio", "findings", "--rule", "licence.restrictive"),
     ("portfolio", "trend", "--by", "country", "--since", "90d"),
+    ("portfolio", "report", "-o", os.path.join(tempfile.gettempdir(), "portfolio-bench.html")),
 )  # fmt: skip
 
 

@@ -81,3 +81,13 @@ def test_limits_and_back_off() -> None:
         # Redis must never hand out a scan a healthy worker is still allowed to run.
         assert limit < hard_limit(limit) < visibility_timeout(limit)
     assert (hard_limit(3600), visibility_timeout(3600)) == (3630, 3690)
+
+
+def test_an_unreachable_store_is_transient(tmp_path: Path) -> None:
+    """The database away is what a retry with back-off can get past (nothing listens on
+    port 9 of the loopback)."""
+    from auditor.fleet.work import Transient
+
+    settings = WorkerSettings(db_url="postgresql://nobody@127.0.0.1:9/none", offline=True)
+    with pytest.raises(Transient, match="127.0.0.1"):
+        scan_target(settings, "job-1", str(APP))
