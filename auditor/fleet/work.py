@@ -107,7 +107,7 @@ def requeue_target(settings: WorkerSettings, job_id: str, target: str, error: st
 def _scan_once(fleet: FleetStore, settings: WorkerSettings, target: str, scan_id: str) -> None:
     """Scan and save under `scan_id`, unless a scan with that id is already stored."""
     store = fleet.store
-    if _stored(store, scan_id):
+    if _stored(fleet, scan_id):
         log.info("%s: scan %s already stored (a redelivery); not scanned again", target, scan_id)
         _index(fleet, store, scan_id)
         return
@@ -116,7 +116,7 @@ def _scan_once(fleet: FleetStore, settings: WorkerSettings, target: str, scan_id
     try:
         store.save_scan(result)
     except StoreError:
-        if not _stored(store, scan_id):  # not a concurrent duplicate: real trouble
+        if not _stored(fleet, scan_id):  # not a concurrent duplicate: real trouble
             raise
         log.info("%s: scan %s was saved meanwhile by another delivery", target, scan_id)
     _index(fleet, store, scan_id, result)
@@ -154,14 +154,14 @@ def _run(settings: WorkerSettings, store: Store, target: str) -> Scan:
     return run_scan((target,), config, cache, None, previous, store.digest_memo())
 
 
-def _stored(store: Store, scan_id: str) -> bool:
-    from auditor.errors import ScanNotFoundError
+def _stored(fleet: FleetStore, scan_id: str) -> bool:
+    """Whether a scan with exactly this id is committed (one indexed lookup)."""
+    from sqlalchemy import select
 
-    try:
-        store.load_scan(scan_id, detail=False)
-    except ScanNotFoundError:
-        return False
-    return True
+    from auditor.store.models import scans
+
+    with fleet.begin() as conn:
+        return conn.execute(select(scans.c.id).where(scans.c.id == scan_id)).first() is not None
 
 
 def _index(fleet: FleetStore, store: Store, scan_id: str, scan: Scan | None = None) -> None:
