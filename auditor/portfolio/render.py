@@ -119,7 +119,8 @@ def findings(
         ]
         return _doc("findings", as_of, targets, rule=rule, findings=rows_json)
     found_in = len({h.target for h in hits})
-    title = f"{rule}: {len(hits)} findings in {found_in} of {targets} targets" + _when(as_of)
+    noun = "finding" if len(hits) == 1 else "findings"
+    title = f"{rule}: {len(hits)} {noun} in {found_in} of {targets} targets" + _when(as_of)
     lines = [f"## {markdown(title)}" if fmt == "markdown" else terminal(title), ""]
     rows = [
         (h.target, h.severity + (" (waived)" if h.waived else ""), h.purl, h.message) for h in hits
