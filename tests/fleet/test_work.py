@@ -89,5 +89,5 @@ def test_an_unreachable_store_is_transient(tmp_path: Path) -> None:
     from auditor.fleet.work import Transient
 
     settings = WorkerSettings(db_url="postgresql://nobody@127.0.0.1:9/none", offline=True)
-    with pytest.raises(Transient, match="127.0.0.1"):
+    with pytest.raises(Transient, match=r"127\.0\.0\.1"):
         scan_target(settings, "job-1", str(APP))
