@@ -37,6 +37,44 @@ def try_start_postgres() -> None:
             )
 
 
+REDIS = ("127.0.0.1", 6379)
+RABBITMQ = ("127.0.0.1", 5672)
+"""The brokers the fleet tests run real Celery workers against (system services here)."""
+
+
+def redis_ready() -> str | None:
+    """None when Redis answers PING at 127.0.0.1:6379, else why not."""
+    import socket
+
+    try:
+        with socket.create_connection(REDIS, timeout=5) as conn:
+            conn.sendall(b"PING\r\n")
+            answer = conn.recv(64)
+    except OSError as exc:
+        return f"Redis at {REDIS[0]}:{REDIS[1]}: {exc}"
+    return None if answer.startswith(b"+PONG") else f"Redis answered {answer[:40]!r} to PING"
+
+
+def rabbitmq_ready() -> str | None:
+    """None when an AMQP 0-9-1 server greets at 127.0.0.1:5672 (Connection.Start), else why."""
+    import socket
+
+    try:
+        with socket.create_connection(RABBITMQ, timeout=5) as conn:
+            conn.sendall(b"AMQP\x00\x00\x09\x01")
+            answer = conn.recv(64)
+    except OSError as exc:
+        return f"RabbitMQ at {RABBITMQ[0]}:{RABBITMQ[1]}: {exc}"
+    # A method frame (type 1) on channel 0: the server's Connection.Start.
+    return None if answer[:3] == b"\x01\x00\x00" else f"no AMQP greeting ({answer[:8]!r})"
+
+
+def try_start_service(name: str) -> None:
+    """This machine kind runs the brokers as system services: start one that stopped."""
+    if os.geteuid() == 0 and shutil.which("service"):
+        subprocess.run(["service", name, "start"], check=False, capture_output=True)
+
+
 def graphviz_ready() -> str | None:
     """None when Graphviz's `dot` runs, else why not (the DOT export tests need it)."""
     if shutil.which("dot") is None:
@@ -137,6 +175,18 @@ def main() -> int:
         print("prereqs: PostgreSQL at 127.0.0.1:5432 answers")
     else:
         status |= _missing("PostgreSQL unreachable", problem, "the PostgreSQL store tests")
+    for name, service, ready in (
+        ("Redis", "redis-server", redis_ready),
+        ("RabbitMQ", "rabbitmq-server", rabbitmq_ready),
+    ):
+        problem = ready()
+        if problem is not None:
+            try_start_service(service)
+            problem = ready()
+        if problem is None:
+            print(f"prereqs: {name} answers")
+        else:
+            status |= _missing(f"{name} unreachable", problem, "the fleet (Celery worker) tests")
     problem = graphviz_ready()
     if problem is not None:
         try_install_graphviz()

@@ -7,6 +7,8 @@ The only package that prints or exits. One module per command family:
 - `history`: many scans of one target (`history`, `diff`, `prune`);
 - `admin`: the machinery (`db`, `cache`, `doctor`);
 - `knowledge`: what findings are judged by (`rules`, `publishers`);
+- `fleet`: many targets on Celery workers (`fleet submit`, `fleet status`, `worker`);
+- `portfolio`: questions across every target's latest scan;
 - `options` and `common`: what the families share.
 
 Heavy modules (SQLAlchemy, jinja2, the pipeline) are imported inside the commands that need
@@ -26,7 +28,7 @@ from typing import NoReturn
 import click
 
 from auditor import __version__
-from auditor.cli import admin, history, knowledge, scan, terminal, views
+from auditor.cli import admin, fleet, history, knowledge, portfolio, scan, terminal, views
 from auditor.cli.options import EXIT_INTERRUPTED
 
 
@@ -71,6 +73,9 @@ COMMANDS: tuple[click.Command, ...] = (
     admin.doctor,
     knowledge.rules,
     knowledge.publishers,
+    fleet.fleet,
+    fleet.worker,
+    portfolio.portfolio,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_HEAD", "ScanSummary", "Store", "open_store", "upgrade"]
 
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0008"
 """The newest migration this version ships; a test keeps it equal to alembic's head."""
 
 SUMMARY_SKIPS = frozenset({"hashes", "locations", "evidence", "files"})

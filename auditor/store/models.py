@@ -31,11 +31,13 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -224,3 +226,50 @@ hash_index = Table(
     _text("strength"),
     _text("recorded_at"),
 )
+
+# --- Fleet and portfolio (issue 35) -------------------------------------------------------
+
+fleet_jobs = Table(
+    "fleet_jobs",
+    metadata,
+    # One row per target of one `fleet submit`: the fleet's state lives here, not in the
+    # broker, so `fleet status` answers from any machine that reaches the store.
+    Column("job_id", String(), primary_key=True),
+    Column("position", Integer(), primary_key=True, autoincrement=False),
+    _text("target"),
+    Column("line", Integer(), nullable=False),  # in the targets file, for messages
+    _text("state"),  # queued | running | done | failed
+    Column("attempts", Integer(), nullable=False),
+    _text("worker", nullable=True),
+    # The scan's id is derived from (job_id, target): a redelivered task finds it saved.
+    _text("scan_id", nullable=True),
+    _text("error", nullable=True),
+    Column("submitted_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("job_id", "target"),
+)
+
+portfolio_rollups = _scan_child(
+    "portfolio_rollups",
+    # One scan's `origin_groups` (auditor.graph.queries), counted once when the scan is
+    # indexed, so portfolio answers sum a few rows per target instead of re-tracing
+    # thousands of components. facet `components` (value NULL) holds the scan's total and
+    # marks the scan as indexed.
+    _text("facet"),
+    _text("value", nullable=True),
+    Column("components", Integer(), nullable=False),
+    Column("direct", Integer(), nullable=False),
+    Column("transitive", Integer(), nullable=False),
+    Column("packages", Integer(), nullable=False),
+    Column("models", Integer(), nullable=False),
+)
+
+# `portfolio where`: a purl prefix (`pkg:huggingface/Qwen/%`) is a range scan only with
+# text_pattern_ops under a non-C collation; a bare name is an equality on `name`.
+Index(
+    "ix_components_purl_pattern",
+    components.c.purl,
+    postgresql_ops={"purl": "text_pattern_ops"},
+)
+Index("ix_components_name", components.c.name)

@@ -1,0 +1,153 @@
+"""`fleet submit`, `fleet status` and `worker`: scanning many targets on Celery workers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from auditor.cli.common import echo, write_text
+from auditor.cli.options import db_option, fail
+from auditor.config import db_url
+from auditor.errors import AuditorError
+from auditor.fleet import QUEUE
+
+BROKER_HELP = "Celery broker URL (default: AUDITOR_BROKER_URL, else redis://127.0.0.1:6379/0)."
+QUEUE_HELP = "Broker queue (default: auditor-scans); fleets sharing a broker use their own."
+
+
+@click.group()
+def fleet() -> None:
+    """Scan many targets on workers (`auditor worker`) and follow them."""
+
+
+@fleet.command()
+@click.argument("targets_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--broker", metavar="URL", help=BROKER_HELP)
+@click.option("--queue", metavar="NAME", default=QUEUE, help=QUEUE_HELP)
+@db_option
+@click.pass_obj
+def submit(debug: bool, targets_file: Path, broker: str | None, queue: str, db: str | None) -> None:
+    """Queue one scan per line of TARGETS_FILE (paths or kind:PATH; # comments) for the
+    workers; prints the job id. Relative paths are taken from the file's folder."""
+    from auditor.fleet import broker_url
+    from auditor.fleet.state import new_job_id
+    from auditor.fleet.submit import submit as send
+    from auditor.fleet.targets import read_targets
+
+    try:
+        lines = read_targets(targets_file)
+        job_id = new_job_id()
+        sent = send(broker_url(broker), db_url(db, os.environ), job_id, lines, queue)
+    except AuditorError as exc:
+        fail(exc, debug)
+    for line in lines:
+        _, sep, rest = line.target.partition(":")
+        path = rest if sep and not os.path.isabs(line.target) else line.target
+        if path and not os.path.exists(path):
+            echo(f"warning: {targets_file}:{line.number}: {line.target}: not found on this "
+                 "machine (a worker will report it unless it can read it)", err=True)  # fmt: skip
+    echo(f"job {job_id}: {sent} targets queued", err=True)
+    click.echo(job_id)
+
+
+@fleet.command()
+@click.argument("job", required=False)
+@click.option("--jobs", "list_jobs", is_flag=True, help="List the newest jobs instead.")
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table",
+    show_default=True,
+)  # fmt: skip
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+@click.pass_obj
+def status(
+    debug: bool, job: str | None, list_jobs: bool, fmt: str, output: Path | None, db: str | None
+) -> None:
+    """Queued, running, done and failed targets of JOB (an id or prefix; default: the newest
+    job), from the store: it answers on any machine that reaches it."""
+    from auditor.fleet.state import open_fleet
+    from auditor.fleet.status_render import jobs_table, status_json, status_table
+
+    try:
+        with open_fleet(db_url(db, os.environ)) as fleet_store:
+            if list_jobs:
+                write_text(jobs_table(fleet_store.jobs()), output, "jobs")
+                return
+            job_id = fleet_store.resolve_job(job)
+            rows = fleet_store.job(job_id) if job_id is not None else ()
+        if job_id is None:
+            echo("no fleet jobs yet: `auditor fleet submit TARGETS_FILE`", err=True)
+            return
+        text = status_json(job_id, rows) if fmt == "json" else status_table(job_id, rows)
+        write_text(text, output, "status")
+    except AuditorError as exc:
+        fail(exc, debug)
+
+
+@click.command()
+@click.option("--broker", metavar="URL", help=BROKER_HELP)
+@click.option("--queue", metavar="NAME", default=QUEUE, help=QUEUE_HELP)
+@db_option
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
+    help="Targets scanned at once (worker processes).",
+)  # fmt: skip
+@click.option(
+    "--time-limit", type=click.IntRange(10), default=3600, show_default=True, metavar="SECONDS",
+    help="Per target: past it the target is recorded as failed.",
+)  # fmt: skip
+@click.option("--offline", is_flag=True, help="Use only the metadata cache in the store.")
+@click.option("--no-resolve", is_flag=True, help="Inventory only; look nothing up.")
+@click.option("--pypi-url", metavar="URL", help="PyPI base URL (default as for `scan`).")
+@click.option("--npm-registry", metavar="URL", help="npm registry URL (default as for `scan`).")
+@click.pass_obj
+def worker(
+    debug: bool,
+    broker: str | None,
+    queue: str,
+    db: str | None,
+    concurrency: int,
+    time_limit: int,
+    offline: bool,
+    no_resolve: bool,
+    pypi_url: str | None,
+    npm_registry: str | None,
+) -> None:
+    """Run a Celery worker: scan the targets `fleet submit` queues, as `auditor scan` does,
+    into the shared store (--db; PostgreSQL for a fleet). Stop it with Ctrl-C."""
+    import logging
+
+    from auditor.fleet import broker_url
+    from auditor.fleet.app import make_app
+    from auditor.fleet.work import WorkerSettings
+
+    settings = WorkerSettings(
+        db_url=db_url(db, os.environ),
+        offline=offline,
+        no_resolve=no_resolve,
+        pypi_url=pypi_url,
+        npm_registry=npm_registry,
+        time_limit=time_limit,
+    )
+    try:
+        from auditor.fleet.state import open_fleet
+
+        open_fleet(settings.db_url).__exit__(None, None, None)  # migrated before any task
+        app = make_app(broker_url(broker), settings)
+    except AuditorError as exc:
+        fail(exc, debug)
+    for name in ("auditor.fleet", "celery.worker.strategy", "celery.app.trace"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    app.worker_main(
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--queues={queue}",
+            f"--hostname=auditor-{os.getpid()}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            f"--loglevel={'DEBUG' if debug else 'INFO'}",
+        ]
+    )

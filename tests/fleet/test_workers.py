@@ -1,0 +1,171 @@
+"""Real `auditor worker` processes on a real broker (Redis and RabbitMQ) and PostgreSQL:
+every target scanned and recorded once, also when a worker is SIGKILLed mid-scan."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from auditor.fleet.state import scan_id_for
+from tests.fleet.conftest import REPO, Workers, finished, wait_for
+from tests.servers.pypi import PyPIState, load_project, serve
+
+pytestmark = pytest.mark.postgres
+
+LOCKS = REPO / "tests" / "data" / "python"
+
+
+@pytest.fixture
+def slow_pypi() -> Iterator[tuple[PyPIState, str]]:
+    """A loopback PyPI answering after a delay: a scan takes long enough to be killed."""
+    state = PyPIState(latency=1.5)
+    for name in ("requests", "click"):
+        state.add_project(load_project(name))
+    yield from ((state, url) for url in serve(state))
+
+
+def projects(root: Path, count: int) -> list[Path]:
+    """`count` project folders, each with a requirements file naming packages of its own
+    (so no answer is shared through the HTTP cache and every scan asks the slow server)."""
+    folders = []
+    for i in range(count):
+        folder = root / f"project-{i}"
+        folder.mkdir()
+        (folder / "requirements.txt").write_text(
+            f"requests==2.32.3\nfleet-only-{i}==1.0\nfleet-other-{i}==2.0\n"
+        )
+        folders.append(folder)
+    return folders
+
+
+def scans_per_target(db: str) -> Counter[str]:
+    """Stored scans per target identity, straight from the tables."""
+    engine = create_engine(db, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT t.identity, count(*) FROM scan_targets st "
+                    "JOIN targets t ON t.id = st.target_id GROUP BY t.identity"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return Counter({str(identity): int(n) for identity, n in rows})
+
+
+def scan_count(db: str) -> int:
+    engine = create_engine(db, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM scans")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def status_json(workers: Workers, job: str) -> dict[str, object]:
+    ran = subprocess.run(
+        [sys.executable, "-m", "auditor", "fleet", "status", job, "--format", "json",
+         "--db", workers.db],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    doc: dict[str, object] = json.loads(ran.stdout)
+    return doc
+
+
+def test_a_fleet_is_scanned_once_per_target(workers: Workers, tmp_path: Path) -> None:
+    (tmp_path / "fleet").mkdir()
+    lock = tmp_path / "fleet" / "uv"
+    lock.mkdir()
+    (lock / "uv.lock").write_bytes((LOCKS / "uvlock" / "project" / "uv.lock").read_bytes())
+    folders = [lock, REPO / "examples" / "python-app", REPO / "examples" / "models-app"]
+    listing = tmp_path / "fleet" / "targets.txt"
+    listing.write_text(
+        "# our services\nuv/uv.lock\n\n"
+        + "".join(f"{f}\n" for f in folders[1:])
+        + "dir:missing-project\n"
+    )
+    workers.start("--offline")
+    workers.start("--offline")
+    job = workers.submit(listing)
+    rows = wait_for(workers.db, job, finished)
+    states = {r.target: r.state for r in rows}
+    assert states == {
+        str(lock / "uv.lock"): "done",
+        str(folders[1]): "done",
+        str(folders[2]): "done",
+        f"dir:{tmp_path / 'fleet' / 'missing-project'}": "failed",
+    }, workers.logs()
+    failed = next(r for r in rows if r.state == "failed")
+    assert failed.error is not None and "no such file or directory" in failed.error
+    assert failed.attempts == 1  # a missing target is not retried
+    for r in rows:
+        if r.state == "done":
+            assert r.scan_id == scan_id_for(job, r.target)
+    assert scan_count(workers.db) == 3
+    assert all(n == 1 for n in scans_per_target(workers.db).values())
+    doc = status_json(workers, job)
+    assert doc["counts"] == {"queued": 0, "running": 0, "done": 3, "failed": 1}
+
+
+def _running(rows: tuple[object, ...]) -> bool:
+    return any(getattr(r, "state", None) == "running" for r in rows)
+
+
+def _worker_of(workers: Workers, child: int) -> subprocess.Popen[bytes]:
+    """The `auditor worker` whose pool process `child` is."""
+    stat = Path(f"/proc/{child}/stat").read_text()
+    parent = int(stat.rpartition(")")[2].split()[1])
+    return next(p for p in workers.procs if p.pid in (child, parent))
+
+
+@pytest.mark.parametrize("kill", ["worker", "pool-process"])
+def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(
+    workers: Workers, tmp_path: Path, slow_pypi: tuple[PyPIState, str], kill: str
+) -> None:
+    if kill == "worker" and workers.broker.startswith("redis"):
+        limit = ["--time-limit", "10"]  # Redis hands the task out again after the visibility
+    else:  # timeout (25 s for a 10 s limit); RabbitMQ as soon as the connection drops
+        limit = []
+    _, url = slow_pypi
+    workers.env["AUDITOR_PYPI_URL"] = url
+    folders = projects(tmp_path, 6)
+    listing = tmp_path / "targets.txt"
+    listing.write_text("".join(f"{f}\n" for f in folders))
+    for _ in range(2):
+        workers.start(*limit)
+    job = workers.submit(listing)
+    rows = wait_for(workers.db, job, _running, timeout=60)
+    victim_row = next(r for r in rows if r.state == "running")
+    assert victim_row.worker is not None
+    child = int(victim_row.worker.rpartition(":")[2])
+    victim = _worker_of(workers, child)
+    if kill == "worker":
+        os.killpg(victim.pid, signal.SIGKILL)  # the worker and its pool, no goodbye
+    else:
+        os.kill(child, signal.SIGKILL)  # the pool process alone (as the OOM killer would)
+    started = time.monotonic()
+    rows = wait_for(workers.db, job, finished, timeout=120)
+    assert [r.state for r in rows] == ["done"] * 6, workers.logs()
+    again = next(r for r in rows if r.target == victim_row.target)
+    assert again.attempts >= 2  # it was really handed out again
+    # Promptly: RabbitMQ as the connection drops, Redis once the visibility timeout (25 s
+    # for a 10 s limit) and one 10 s sweep have passed; each then ~5 s of scanning.
+    assert time.monotonic() - started < (30 if not limit else 60), workers.logs()
+    # Zero lost, zero duplicated: one scan per target, under the job's id for it.
+    per_target = scans_per_target(workers.db)
+    assert scan_count(workers.db) == 6
+    assert sorted(per_target.values()) == [1] * 6
+    assert {r.scan_id for r in rows} == {scan_id_for(job, str(f)) for f in folders}
