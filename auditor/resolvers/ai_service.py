@@ -39,8 +39,10 @@ class AiServiceResolver(Resolver):
         model's lab; `self-hosted` for a private endpoint; unknown for a host not in the data."""
         base = local_origin(component, OriginStatus.UNKNOWN, None)
         provider = _field(component, "provider") or ""
-        endpoint = _field(component, "endpoint")
-        host = host_of(endpoint) if endpoint else None
+        # one purl may be called at several places, through several endpoints (regions)
+        endpoints = [e.value for e in component.evidence if e.field == "endpoint"]
+        hosts = [h for h in dict.fromkeys(map(host_of, endpoints)) if h is not None]
+        host = hosts[0] if hosts else None
         kb = load_publishers()
         evidence = list(base.evidence)
         model = _field(component, "model")
@@ -49,7 +51,7 @@ class AiServiceResolver(Resolver):
             evidence.append(Evidence(SOURCE, "model.lab", f"{found[0]} ({found[1]})",
                                      lab.source, Strength.INFERRED))  # fmt: skip
         if provider == SELF_HOSTED:
-            where = host or "a private address"
+            where = ", ".join(hosts) or "a private address"
             return Resolution(
                 Origin(
                     purl=component.purl,
@@ -71,8 +73,7 @@ class AiServiceResolver(Resolver):
                                  Strength.DECLARED, checked))  # fmt: skip
         evidence.append(Evidence(SOURCE, "operator.country", country, org_source,
                                  Strength.DECLARED, checked))  # fmt: skip
-        region = entry.region(host)
-        if region is not None:
+        for region in dict.fromkeys(r for h in hosts if (r := entry.region(h)) is not None):
             evidence.append(Evidence(SOURCE, "endpoint_region", region, entry.source,
                                      Strength.DECLARED, entry.checked))  # fmt: skip
         return Resolution(

@@ -258,7 +258,7 @@ def _data_uses(data: object, path: str, text: str, starts: list[int]) -> Iterato
                     ]
                     yield from _block_uses(settings, path, "env")
                 yield from walk(value, depth + 1, str(key))
-            yield from _mapping_uses(flat, lambda k: line_of(str(k)), path, parent)
+            yield from _mapping_uses(flat, lambda k: line_of(flat[k]), path, parent)
         elif isinstance(node, list):
             for item in node:
                 yield from walk(item, depth + 1, parent)

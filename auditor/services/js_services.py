@@ -24,7 +24,7 @@ PACKAGES: dict[str, str | None] = {
     "@ai-sdk/openai": "openai", "@ai-sdk/anthropic": "anthropic", "@ai-sdk/google": "google-gemini",
     "@ai-sdk/mistral": "mistral", "@ai-sdk/groq": "groq", "@ai-sdk/togetherai": "together",
     "@ai-sdk/deepseek": "deepseek", "@ai-sdk/cohere": "cohere", "@ai-sdk/azure": "azure-openai",
-    "@ai-sdk/openai-compatible": None, "@langchain/openai": "openai",
+    "@ai-sdk/zai": "zhipu", "@ai-sdk/openai-compatible": None, "@langchain/openai": "openai",
     "@langchain/anthropic": "anthropic", "@langchain/deepseek": "deepseek",
 }  # fmt: skip
 _CLASSES_AZURE = frozenset({"AzureOpenAI"})

@@ -118,7 +118,7 @@ LITELLM_PREFIXES = {
     "cohere": "cohere", "cohere_chat": "cohere", "groq": "groq", "together_ai": "together",
     "deepseek": "deepseek", "dashscope": "dashscope", "moonshot": "moonshot",
     "volcengine": "volcengine-ark", "bedrock": "aws-bedrock", "bedrock_converse": "aws-bedrock",
-    "zhipuai": "zhipu", "ollama": "self-hosted", "ollama_chat": "self-hosted",
+    "zhipuai": "zhipu", "zai": "zhipu", "ollama": "self-hosted", "ollama_chat": "self-hosted",
     "hosted_vllm": "self-hosted", "lm_studio": "self-hosted", "minimax": "minimax",
 }  # fmt: skip
 # Bare model names LiteLLM routes by itself (no prefix) -> provider, by lab.
@@ -162,6 +162,21 @@ class _Reader:
         self.tree = tree
         self.imported = _imports(tree)
         self.constants = _constants(tree)
+        self.dashscope_url = self._dashscope_url()
+
+    def _dashscope_url(self) -> str | None:
+        """`dashscope.base_http_api_url = "https://dashscope-intl…/api/v1"`: the region every
+        DashScope call in the file goes to (the SDK's documented way to pick one)."""
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if (
+                    isinstance(target, ast.Attribute)
+                    and target.attr == "base_http_api_url"
+                    and self._qualified(target.value) == "dashscope"
+                ):
+                    return self._text(node.value)
+        return None
 
     def _qualified(self, func: ast.expr) -> str | None:
         """`openai.OpenAI` for `OpenAI` imported from openai, `oa.OpenAI` with `import openai
@@ -248,6 +263,8 @@ class _Reader:
     def _construction(self, call: ast.Call, client: Client, qualified: str) -> ServiceUse | None:
         via = f"{qualified}()"
         url = self._argument(call, client.url_keys, None) if client.url_keys else None
+        if url is None and qualified.startswith("dashscope."):
+            url = self.dashscope_url
         endpoint = clean_endpoint(url) if url else None
         model = (
             self._argument(call, client.model_keys, client.model_arg) if client.model_keys else None
@@ -383,6 +400,19 @@ def _constants(tree: ast.Module) -> dict[str, str]:
         else:
             continue
         if isinstance(target, ast.Name):
-            text = value.value if isinstance(value, ast.Constant) else None
-            values.setdefault(target.id, set()).add(text if isinstance(text, str) else "\0")
+            text = _literal_or_default(value)
+            values.setdefault(target.id, set()).add(text if text is not None else "\0")
     return {k: next(iter(v)) for k, v in values.items() if len(v) == 1 and "\0" not in v}
+
+
+def _literal_or_default(value: ast.expr) -> str | None:
+    """A string literal, or the literal default of `os.getenv("X", "…")` /
+    `os.environ.get("X", "…")`: what runs when the variable is not set."""
+    if isinstance(value, ast.Constant):
+        return value.value if isinstance(value.value, str) else None
+    if isinstance(value, ast.Call) and len(value.args) == 2:
+        func = value.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in ("getenv", "get"):
+            return _literal_or_default(value.args[1])
+    return None
