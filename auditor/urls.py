@@ -84,7 +84,8 @@ _TOKENS = re.compile(
     r"|hf_[A-Za-z0-9]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}"
     r"|npm_[A-Za-z0-9]{36}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}"
     r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
-    r"|(?i:\b(?:bearer|basic)[ \t]+)[A-Za-z0-9._~+/=-]{8,}"
+    # a plain word after "Basic"/"Bearer" is prose ("Basic Technology Research Co."), no token
+    r"|(?i:\b(?:bearer|basic)[ \t]+)(?![A-Z]?[a-z]+(?![A-Za-z0-9._~+/=-]))[A-Za-z0-9._~+/=-]{8,}"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
     re.DOTALL,
 )

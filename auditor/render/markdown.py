@@ -1,7 +1,7 @@
 """`--format markdown`: a pull-request comment (GitHub caps a comment at 65,536 characters).
 
 Summary first, then findings highest severity first (waived ones last), the origin roll-up,
-and the inventory in collapsible `<details>`. When the whole text would pass `MAX_CHARS`
+the AI services called (auditor/render/services_view.py), and the inventory in collapsible `<details>`. When the whole text would pass `MAX_CHARS`
 the lists are cut to the longest length that fits, each with a "truncated: N more rows"
 note, so the comment is always postable and says what it left out.
 """
@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from auditor.model import Scan, Severity
 from auditor.render.rollup import origin_rollup
+from auditor.render.services_view import service_rows
 from auditor.render.template import TemplateRenderer, markdown_escape
 
 MAX_CHARS = 65_000
@@ -68,6 +69,7 @@ class MarkdownRenderer(TemplateRenderer):
             "waived_count": sum(bool(f["waived"]) for f in doc["findings"]),
             "min_severity": self.min_severity.value,
             "rollup": origin_rollup(scan),
+            "services": service_rows(scan),
             "top": TOP_VALUES,
         }
         longest = max(len(doc["findings"]), len(doc["components"]), len(doc["diagnostics"]))

@@ -173,4 +173,15 @@ def test_a_scan_resolves_operators_offline(
     doc = validate(text)
     kinds = {c["kind"] for c in doc["components"]}
     assert "service" in kinds and "sk-not-real" not in text
+    # the operator's legal name is prose, not an `Authorization: Basic` token (urls.redact_text)
+    assert "Artificial Intelligence Basic Technology Research" in text
+    # the Markdown report's "AI services called" section, one row per service
+    from auditor.render.markdown import MarkdownRenderer
+
+    markdown = MarkdownRenderer().render(scan)
+    section = markdown.split("## AI services called", 1)[1].split("<details>", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(services)  # the header, then a row each
+    assert any("qwen-max" in r and "SG" in r and "app/qwen.py:12" in r for r in rows)
+    assert any("| self-hosted | my-model |" in r and "app/local.py:7" in r for r in rows), rows
     assert json.loads(text)["components"]
