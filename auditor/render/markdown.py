@@ -1,7 +1,8 @@
 """`--format markdown`: a pull-request comment (GitHub caps a comment at 65,536 characters).
 
 Summary first, then findings highest severity first (waived ones last), the origin roll-up,
-the AI services called (auditor/render/services_view.py), and the inventory in collapsible `<details>`. When the whole text would pass `MAX_CHARS`
+the AI services called (auditor/render/services_view.py), and the inventory in collapsible
+`<details>`. When the whole text would pass `MAX_CHARS`
 the lists are cut to the longest length that fits, each with a "truncated: N more rows"
 note, so the comment is always postable and says what it left out.
 """

@@ -37,7 +37,7 @@ class ServiceRow:
 
 
 def service_rows(scan: Scan, tracer: Tracer | None = None) -> tuple[ServiceRow, ...]:
-    """Every service component, foreign-operated first is not decided here: by provider, model."""
+    """Every service component, by provider and model."""
     origins = scan.origins_by_purl()
     tracer = tracer or Tracer(scan)
     rows: list[ServiceRow] = []
@@ -57,18 +57,23 @@ def service_rows(scan: Scan, tracer: Tracer | None = None) -> tuple[ServiceRow, 
             ServiceRow(
                 purl=c.purl,
                 provider=(fields.get("provider") or [c.name])[0],
-                model=(fields.get("model") or [None])[0],
+                model=_first(fields, "model"),
                 endpoints=tuple(fields.get("endpoint", [])),
                 called_at=tuple(
                     f"{loc.path}:{loc.line}" if loc.line else loc.path for loc in c.locations
-                ),  # fmt: skip
+                ),
                 operator=organisations[0] if organisations else None,
                 country=countries[0] if countries else None,
                 regions=tuple(fields.get("endpoint_region", [])),
                 publisher_kind=origin.publisher_kind.value
                 if origin and origin.publisher_kind
                 else None,
-                lab=(fields.get("model.lab") or [None])[0],
+                lab=_first(fields, "model.lab"),
             )
         )
     return tuple(sorted(rows, key=lambda r: (r.provider, r.model or "")))
+
+
+def _first(fields: dict[str, list[str]], name: str) -> str | None:
+    values = fields.get(name)
+    return values[0] if values else None
