@@ -185,3 +185,34 @@ def test_a_scan_resolves_operators_offline(
     assert any("qwen-max" in r and "SG" in r and "app/qwen.py:12" in r for r in rows)
     assert any("| self-hosted | my-model |" in r and "app/local.py:7" in r for r in rows), rows
     assert json.loads(text)["components"]
+
+
+def test_cyclonedx_lists_services_with_endpoints(tmp_path: Path) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from auditor.render.cyclonedx import CycloneDxRenderer
+
+    write_files(tmp_path, APP)
+    scan = run_scan([str(tmp_path)], replace(Config(store=False), offline=True))
+    text = CycloneDxRenderer().render(scan)
+    errors = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text, all_errors=True)
+    assert errors is None, "\n".join(str(e) for e in list(errors)[:5])
+    bom = json.loads(text)
+    services = {s["bom-ref"]: s for s in bom["services"]}
+    purls = {c.purl for c in scan.components if c.kind is ComponentKind.SERVICE}
+    assert set(services) == purls
+    assert not purls & {c.get("bom-ref") for c in bom.get("components", [])}
+    qwen = services["pkg:generic/ai-service/dashscope/qwen-max"]
+    assert qwen["endpoints"] == ["https://dashscope-intl.aliyuncs.com/api/v1"]
+    assert qwen["provider"]["name"].startswith("Alibaba") and qwen["x-trust-boundary"] is True
+    props = {(p["name"], p["value"]) for p in qwen["properties"]}
+    assert ("auditor:service:endpoint-region", "SG") in props
+    assert ("auditor:service:called-at", "app/qwen.py:12") in props
+    local = services["pkg:generic/ai-service/self-hosted/my-model"]
+    assert local["x-trust-boundary"] is False and "provider" not in local
+    # the described target depends on what it calls: every service is reachable
+    top = next(
+        d for d in bom["dependencies"] if d["ref"] == bom["metadata"]["component"]["bom-ref"]
+    )
+    assert purls <= set(top["dependsOn"])
