@@ -132,17 +132,69 @@ _BEDROCK_CALLS = frozenset(
 )
 
 
+_METHODS = (
+    "create", "complete", "chat", "converse", "converse_stream", "invoke_model",
+    "invoke_model_with_response_stream", "generate_content", "do", "client", "stream",
+)  # fmt: skip
+"""Calls on a client that may name the model (`client.chat.completions.create(model=)`)."""
+_NAMES = tuple(sorted({name for _, name in CLIENTS}))
+_AS = re.compile(r"\s+as\s+(\w+)")
+_SETTING = re.compile(
+    r"(?m)^[A-Za-z_]\w*\s*(?::[^=\n]*)?=\s*os\.(?:getenv|environ\.get)\(|^.*\.base_http_api_url\s*="
+)
+_IMPORT_LINE = re.compile(r"(?m)^[ \t]+(?:import|from)[ \t]")
+
+
+def _hit_lines(text: str) -> list[int]:
+    """Lines that may matter: a client's construction or a call that may name a model, an
+    endpoint setting (`X = os.getenv(…)`, `dashscope.base_http_api_url = …`) and an indented
+    import (`try: import openai`); `str.find` per name, as python_refs does, for speed."""
+    starts: list[int] = []
+    names = list(_NAMES)
+    for name in _NAMES:
+        at = text.find(name)
+        while at >= 0:  # `from openai import OpenAI as OA`: OA's calls count too
+            if (alias := _AS.match(text, at + len(name))) is not None:
+                names.append(alias.group(1))
+            at = text.find(name, at + len(name))
+    for name in names:
+        at = text.find(name)
+        while at >= 0:
+            end = at + len(name)
+            before = text[at - 1] if at else " "
+            if not (before.isalnum() or before == "_") and text[end : end + 1] == "(":
+                starts.append(at)
+            at = text.find(name, end)
+    for method in _METHODS:
+        at = text.find(f".{method}(")
+        while at >= 0:
+            starts.append(at)
+            at = text.find(f".{method}(", at + 1)
+    starts.extend(m.start() for m in _SETTING.finditer(text))
+    starts.extend(m.start() for m in _IMPORT_LINE.finditer(text))
+    return sorted({text.count("\n", 0, at) + 1 for at in starts})
+
+
 def python_services(path: str, text: str) -> Extracted:
-    """Service uses in one Python file."""
+    """Service uses in one Python file. Only the statements around the lines that may
+    matter are parsed (python_refs' `_statements_near`: those spanning a hit, imports and
+    module-level string constants), the whole file when a piece does not parse alone."""
     if _MODULES.search(text) is None:
         return Extracted()
-    try:
-        tree = ast.parse(text, path)
-    except (SyntaxError, ValueError) as exc:
-        line = getattr(exc, "lineno", None)
-        where = f"{path}:{line}" if line else path
-        problem = Diagnostic(where, "not valid Python; not searched for AI services")
-        return Extracted(diagnostics=(problem,))
+    hits = _hit_lines(text)
+    if not hits:
+        return Extracted()
+    from auditor.references.python_refs import _statements_near
+
+    tree = _statements_near(text, hits)
+    if tree is None:
+        try:
+            tree = ast.parse(text, path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            line = getattr(exc, "lineno", None)
+            where = f"{path}:{line}" if line else path
+            problem = Diagnostic(where, "not valid Python; not searched for AI services")
+            return Extracted(diagnostics=(problem,))
     return Extracted(tuple(_Reader(path, tree).uses()))
 
 

@@ -216,3 +216,16 @@ def test_cyclonedx_lists_services_with_endpoints(tmp_path: Path) -> None:
         d for d in bom["dependencies"] if d["ref"] == bom["metadata"]["component"]["bom-ref"]
     )
     assert purls <= set(top["dependsOn"])
+
+
+def test_parsing_only_the_statements_that_matter_finds_what_the_whole_file_does() -> None:
+    """python_services parses only the statements around hit lines (for speed); on every
+    corpus file that must agree with reading the whole parsed file."""
+    import ast
+
+    from auditor.services.python_services import _Reader, python_services
+
+    for path in sorted(CORPUS.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        whole = tuple(_Reader(path.name, ast.parse(text)).uses())
+        assert python_services(path.name, text).uses == whole, path.name
