@@ -73,6 +73,8 @@ class AiServiceResolver(Resolver):
                                  Strength.DECLARED, checked))  # fmt: skip
         evidence.append(Evidence(SOURCE, "operator.country", country, org_source,
                                  Strength.DECLARED, checked))  # fmt: skip
+        if entry.default_host and any(host_of(e) is None for e in endpoints):
+            hosts.append(entry.default_host)  # a use without an endpoint: the SDK's default
         for region in dict.fromkeys(r for h in hosts if (r := entry.region(h)) is not None):
             evidence.append(Evidence(SOURCE, "endpoint_region", region, entry.source,
                                      Strength.DECLARED, entry.checked))  # fmt: skip

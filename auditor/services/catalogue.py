@@ -27,6 +27,8 @@ class Provider:
     regions: tuple[tuple[str, str], ...]
     source: str
     checked: str
+    default_host: str | None = None
+    """The host the provider's own client reaches with no endpoint set (documented)."""
 
     def region(self, host: str | None) -> str | None:
         """Where the endpoint at `host` is operated, when the provider documents it."""
@@ -97,6 +99,7 @@ def catalogue() -> Catalogue:
             regions=tuple((str(k).lower(), str(v)) for k, v in (e.get("regions") or {}).items()),
             source=str(e["source"]),
             checked=str(e["checked"]),
+            default_host=str(e["default_host"]).lower() if e.get("default_host") else None,
         )
         for e in raw["providers"]
     )
