@@ -66,6 +66,17 @@ def test_negatives_name_nothing() -> None:
             assert services_in_text(rel, path.read_text(encoding="utf-8")).uses == (), rel
 
 
+def test_test_code_and_fixtures_are_not_the_project_calling() -> None:
+    from auditor.services import is_test_path
+
+    tests = ("conftest.py", "a/conftest.py", "tests/x.py", "pkg/test_llm.py", "llm_test.py",
+             "web/__tests__/a.ts", "web/a.spec.ts", "web/a.test.mjs", "fixtures/rec.py")  # fmt: skip
+    for path in tests:
+        assert is_test_path(path), path
+    for path in ("app/llm.py", "contest.py", "latest/app.py", "web/spectrum.ts"):
+        assert not is_test_path(path), path
+
+
 def test_secret_values_and_credentials_never_kept() -> None:
     env = (
         "OPENAI_BASE_URL=https://alice:hunter2@api.deepseek.com/v1?api_key=sk-abc#frag\n"
@@ -138,7 +149,7 @@ APP: dict[str, str | bytes] = {
     "app/qwen.py": (CORPUS / "py" / "dashscope_native.py").read_text(encoding="utf-8"),
     "app/local.py": (CORPUS / "py" / "llamaindex_dashscope.py").read_text(encoding="utf-8"),
     ".env": "OPENAI_BASE_URL=https://api.deepseek.com\nOPENAI_API_KEY=sk-not-real\n",
-    "tests/test_llm.py": (CORPUS / "neg" / "tests" / "test_llm.py").read_text(encoding="utf-8"),
+    "tests/test_llm.py": (CORPUS / "neg" / "tests" / "llm_client.py").read_text(encoding="utf-8"),
 }
 
 
