@@ -70,7 +70,7 @@ def test_test_code_and_fixtures_are_not_the_project_calling() -> None:
     from auditor.services import is_test_path
 
     tests = ("conftest.py", "a/conftest.py", "tests/x.py", "pkg/test_llm.py", "llm_test.py",
-             "web/__tests__/a.ts", "web/a.spec.ts", "web/a.test.mjs", "fixtures/rec.py")  # fmt: skip
+             "web/__tests__/a.ts", "web/a.spec.ts", "web/a.test.mjs", "fixtures/r.py")  # fmt: skip
     for path in tests:
         assert is_test_path(path), path
     for path in ("app/llm.py", "contest.py", "latest/app.py", "web/spectrum.ts"):
