@@ -196,8 +196,10 @@ def _uses(
             pending.append(ServiceUse(default, args.text, None, path, t.line, via))
     # client.chat.completions.create({ model: "…" }), client.messages.create({ model: "…" })
     for i, t in enumerate(toks):
-        if t.kind != "id" or t.text not in clients or (i and toks[i - 1].text == "."):
+        if t.kind != "id" or t.text not in clients:
             continue
+        if i and toks[i - 1].text == "." and not (i >= 2 and toks[i - 2].text == "this"):
+            continue  # `other.client`: not the name bound here (`this.client` is)
         j = i + 1
         while j + 1 < len(toks) and toks[j].text == "." and toks[j + 1].kind == "id":
             j += 2
