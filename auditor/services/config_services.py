@@ -210,9 +210,9 @@ def _mapping_uses(
     model = fields.get(model_key) if model_key else None
     url_key = next((k for k in fields if k in _URL_FIELDS), None)
     if parent == "litellm_params" and model:
-        from auditor.services.python_services import _litellm_provider
+        from auditor.services.python_clients import litellm_provider
 
-        provider, name = _litellm_provider(model)
+        provider, name = litellm_provider(model)
         endpoint = clean_endpoint(fields[url_key]) if url_key else None
         provider = provider_for(endpoint, provider)
         if provider is not None:
