@@ -1,10 +1,11 @@
 """`auditor check-models FILES…`: the pre-commit hook's judgement of the models a change names.
 
 Only the named files are read: model references in code, configs and scripts
-(`auditor.references`) and weight files (`auditor.weights`). Each model is resolved the way a
-scan resolves it — offline by default, from the store's registry cache and imported
-snapshots, so the hook is fast and works without a network — then judged by the policy's
-one-component check (`auditor.policy.check`). A finding whose action is `block` blocks.
+(`auditor.references`), weight files (`auditor.weights`) and the hosted AI services code
+and configuration call (`auditor.services`: judged by `service.unvetted`). Each model is
+resolved the way a scan resolves it — offline by default, from the store's registry cache
+and imported snapshots, so the hook is fast and works without a network — then judged by
+the policy's one-component check (`auditor.policy.check`). A finding whose action is `block` blocks.
 """
 
 from __future__ import annotations
@@ -20,11 +21,21 @@ from auditor.collectors.model_refs import reference_results
 from auditor.errors import Diagnostic
 from auditor.escape import terminal_safe
 from auditor.graph.trace import SELF, Tracer, chain_text
-from auditor.model import Action, Component, Dependency, Finding, Origin, Scan, ScanStatus
+from auditor.model import (
+    Action,
+    Component,
+    ComponentKind,
+    Dependency,
+    Finding,
+    Origin,
+    Scan,
+    ScanStatus,
+)
 from auditor.policy.check import check_model
 from auditor.policy.engine import Policy
 from auditor.policy.snippets import vetting_toml, waiver_toml
 from auditor.references import kind_of, references_in_text
+from auditor.services import kind_of as service_kind
 from auditor.sources.directory import DirectoryTree, special_kind
 from auditor.weights.inspect import is_weight_path
 
@@ -60,9 +71,28 @@ def models_in(files: Sequence[Path]) -> Collected:
         elif is_weight_path(shown):
             tree = DirectoryTree(shown, file.parent, only=(file.name,))
             parts.append(ModelFilesCollector().collect(tree, CollectContext()))
-        elif kind_of(shown) is not None:
-            parts.append(_references(file, shown))
+        else:
+            if kind_of(shown) is not None:
+                parts.append(_references(file, shown))
+            if service_kind(shown) is not None:
+                parts.append(_services(file, shown))
     return Collected.merge(parts)
+
+
+def _services(file: Path, shown: str) -> Collected:
+    """Hosted AI services the file calls (`service` components at file:line)."""
+    from auditor.collectors.ai_services import service_component
+    from auditor.services import services_in_text
+
+    try:
+        if file.stat().st_size > MAX_SOURCE:
+            return Collected()
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Collected(diagnostics=(Diagnostic(shown, f"cannot read: {exc}"),))
+    found = services_in_text(shown, text)
+    components = tuple(service_component(u, shown, "check-models") for u in found.uses)
+    return Collected(components=components, diagnostics=found.diagnostics)
 
 
 def _special(file: Path) -> str | None:
@@ -119,6 +149,9 @@ def explain(
     tracer = Tracer(_scan_of(safe, edges))
     for b in safe:
         c, o, f = b.component, b.origin, b.finding
+        if c.kind is ComponentKind.SERVICE:
+            lines.extend(_explain_service(b, policy_file, today))
+            continue
         for loc in c.locations or (None,):
             at = f"{loc.path}:{loc.line}" if loc and loc.line else (loc.path if loc else c.name)
             lines.append(f"{at}: {c.name} blocked by {f.rule} ({f.severity.value})")
@@ -148,6 +181,12 @@ def explain(
         lines.extend(
             f"    {t}" for t in waiver_toml(f.rule, pattern, policy_file, today).split("\n")
         )
+    services = sorted({b.component.name for b in safe if b.finding.rule == "service.unvetted"})
+    if services:
+        names = ", ".join(f'"{n}"' for n in services)
+        lines.append(f"to vet these AI services, review who operates each, then add to "
+                     f"{where_set}:")  # fmt: skip
+        lines.append(f"    vetted_services = [{names}]")
     unvetted = [b.component.name for b in blocked if b.finding.rule == "model.unvetted"]
     if unvetted:
         none = (
@@ -160,6 +199,34 @@ def explain(
         )
         lines.extend(f"    {t}" for t in vetting_toml(unvetted, policy_file).split("\n"))
     return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _explain_service(b: Blocked, policy_file: str | None, today: date) -> list[str]:
+    """Where the change calls the service, who operates the endpoint and from where, and how
+    to vet or waive it."""
+    c, o, f = b.component, b.origin, b.finding
+    lines = [
+        f"{loc.path}:{loc.line}: calls AI service {c.name} blocked by {f.rule} ({f.severity.value})"
+        for loc in c.locations
+    ] or [f"{c.name}: AI service blocked by {f.rule} ({f.severity.value})"]
+    fields: dict[str, list[str]] = {}
+    for e in (*c.evidence, *(o.evidence if o else ())):
+        if e.value not in (seen := fields.setdefault(e.field, [])):
+            seen.append(e.value)
+    lines.append(f"  operator: {_claim(o, 'organisation')} · country: {_claim(o, 'country')}")
+    endpoints = ", ".join(fields.get("endpoint", [])) or "the client library's default"
+    regions = ", ".join(fields.get("endpoint_region", []))
+    lines.append(f"  endpoint: {endpoints}" + (f" (operated in {regions})" if regions else ""))
+    if lab := fields.get("model.lab"):
+        lines.append(f"  model lab: {lab[0]}")
+    lines.append(f"  why: {f.message}")
+    provider = fields.get("provider", [c.name])[0]
+    where = policy_file or "[tool.auditor] in pyproject.toml (or auditor.toml)"
+    lines.append(f'  to vet: add "{provider}" or "{c.name}" to vetted_services in {where}')
+    lines.append(f"  to waive: add to {policy_file or 'pyproject.toml'}:")
+    pattern = c.purl + "*"
+    lines.extend(f"    {t}" for t in waiver_toml(f.rule, pattern, policy_file, today).split("\n"))
+    return lines
 
 
 def _scan_of(blocked: Sequence[Blocked], lineage: Sequence[Dependency]) -> Scan:

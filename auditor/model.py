@@ -22,6 +22,8 @@ class ComponentKind(StrEnum):
     DATASET = "dataset"
     WEIGHTS = "weights"
     APPLICATION = "application"
+    SERVICE = "service"
+    """A hosted API the code sends requests to (an AI model service), not a thing installed."""
 
 
 @unique
@@ -75,6 +77,8 @@ class PublisherKind(StrEnum):
 
     ORGANISATION = "organisation"
     INDIVIDUAL = "individual"
+    SELF_HOSTED = "self-hosted"
+    """A service endpoint on this machine or a private network: the target's own operator."""
 
 
 INDIVIDUAL_MAINTAINERS = "individual maintainers"

@@ -178,3 +178,12 @@ def oci(name: str, digest: str | None, repository_url: str, tag: str | None) -> 
             type="oci", name=name.lower(), version=digest or None, qualifiers=qualifiers
         ).to_string()
     )
+
+
+def ai_service(provider: str, model: str | None) -> str:
+    """`pkg:generic/ai-service/<provider>/<model>` (`…/ai-service/<provider>` without a model):
+    the purl spec has no type for a hosted API (PURL-TYPES.rst: `generic` is for what no
+    type covers), so the generic type with an `ai-service` namespace names it."""
+    if model:
+        return str(_build(type="generic", namespace=f"ai-service/{provider}", name=model))
+    return str(_build(type="generic", namespace="ai-service", name=provider))

@@ -17,7 +17,7 @@ from auditor.attribution import attribute, attribute_with_findings
 from auditor.config import Config
 from auditor.errors import Diagnostic
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
-from auditor.model import Component, Dependency, Finding, Origin, OriginStatus
+from auditor.model import Component, ComponentKind, Dependency, Finding, Origin, OriginStatus
 from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, source_hosts
 from auditor.resolvers.depsdev import DepsDevResolver
 from auditor.resolvers.github import GitHubResolver
@@ -31,7 +31,10 @@ Progress = Callable[[int, int], None]
 
 
 def ecosystem(component: Component) -> str:
-    """The purl type: `pypi` for `pkg:pypi/…`."""
+    """The purl type: `pypi` for `pkg:pypi/…`; `ai-service` for a hosted AI service (a
+    generic purl, answered from data by auditor/resolvers/ai_service.py)."""
+    if component.kind is ComponentKind.SERVICE:
+        return "ai-service"
     return component.purl[4:].partition("/")[0]
 
 

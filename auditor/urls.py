@@ -84,7 +84,8 @@ _TOKENS = re.compile(
     r"|hf_[A-Za-z0-9]{20,}|(?:AKIA|ASIA)[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}"
     r"|npm_[A-Za-z0-9]{36}|sk-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}"
     r"|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
-    r"|(?i:\b(?:bearer|basic)[ \t]+)[A-Za-z0-9._~+/=-]{8,}"
+    # a plain word after "Basic"/"Bearer" is prose ("Basic Technology Research Co."), no token
+    r"|(?i:\b(?:bearer|basic)[ \t]+)(?![A-Z]?[a-z]+(?![A-Za-z0-9._~+/=-]))[A-Za-z0-9._~+/=-]{8,}"
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
     re.DOTALL,
 )
@@ -128,16 +129,7 @@ def redact_text(text: str) -> str:
 def _token(match: re.Match[str]) -> str:
     found = match.group(0)
     head = re.match(r"(?i)(bearer|basic)[ \t]+", found)
-    if head and not _CREDENTIAL_SHAPE.search(found[head.end() :]):
-        # Prose, not a header: "… Basic Technology Research Co., Ltd." (DeepSeek's name).
-        return found
     return (head.group(0) if head else "") + REDACTED
-
-
-_CREDENTIAL_SHAPE = re.compile(r"[0-9=+/_~.]|.[A-Z]|^.{24}")
-"""What the word after `Bearer`/`Basic` has when it is a credential and a word in a sentence
-has not: a digit or a base64/token symbol, a capital after its first letter (`dXNlcjpwYXNz`),
-or 24 characters or more."""
 
 
 def _userinfo(match: re.Match[str]) -> str:

@@ -147,6 +147,11 @@ _HF_REPOS = ("/models--", "/datasets--", "/spaces--")
 # target's models; model-files and model-signatures skip them too.
 _INSTALLED = ("/node_modules/", "/site-packages/", "/dist-packages/")
 
+_NOT_SERVICE_CONFIGS = frozenset(
+    {"pyproject.toml", "package.json", "package-lock.json", "npm-shrinkwrap.json",
+     "pnpm-lock.yaml", "tsconfig.json", "jsconfig.json", "composer.json"}
+)  # fmt: skip
+
 COLLECTORS: tuple[Registered, ...] = (
     Registered("lockfiles", "lockfiles:LockfileCollector", claims=_lockfile),
     Registered(
@@ -204,6 +209,30 @@ COLLECTORS: tuple[Registered, ...] = (
         ignored=frozenset(
             {"pyproject.toml", "package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml"}
         ),
+    ),
+    Registered(
+        "ai-services",
+        "ai_services:AiServicesCollector",
+        suffixes=(
+            ".py",
+            ".js",
+            ".mjs",
+            ".cjs",
+            ".ts",
+            ".mts",
+            ".cts",
+            ".jsx",
+            ".tsx",
+            ".yaml",
+            ".yml",
+            ".json",
+            ".toml",
+            ".env",
+        ),
+        within=("/.env",),
+        # Lockfiles and build manifests name packages, not services (services.kind_of).
+        ignored=_NOT_SERVICE_CONFIGS,
+        outside=_INSTALLED,
     ),
     Registered(
         "github-actions",

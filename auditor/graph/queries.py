@@ -40,6 +40,8 @@ PACKAGE_KINDS = frozenset(
     {ComponentKind.LIBRARY, ComponentKind.OS_PACKAGE, ComponentKind.APPLICATION}
 )
 MODEL_KINDS = frozenset({ComponentKind.MODEL, ComponentKind.DATASET, ComponentKind.WEIGHTS})
+SERVICE_KINDS = frozenset({ComponentKind.SERVICE})
+"""Hosted AI services: counted apart from packages and models (neither installed nor run here)."""
 FACETS = ("country", "organisation", "publisher", "repository")
 """What `origins` can group by."""
 
@@ -102,6 +104,11 @@ class OriginGroup:
     def models(self) -> int:
         """Models, datasets and loose weights."""
         return self.count(lambda c: c.kind in MODEL_KINDS)
+
+    @property
+    def services(self) -> int:
+        """Hosted AI services the code calls."""
+        return self.count(lambda c: c.kind in SERVICE_KINDS)
 
 
 class ProvenanceGraph:

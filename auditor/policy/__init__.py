@@ -55,6 +55,7 @@ from auditor.policy.predicates import (  # noqa: E402
     Typosquat,
     Vetted,
 )
+from auditor.policy.service_vetting import ServiceVetted  # noqa: E402
 
 PREDICATES: tuple[type[Predicate], ...] = (
     AllOf,
@@ -67,6 +68,7 @@ PREDICATES: tuple[type[Predicate], ...] = (
     StrengthAtLeast,
     Changed,
     Vetted,
+    ServiceVetted,
     Typosquat,
     HasFinding,
 )

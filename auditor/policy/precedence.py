@@ -140,6 +140,7 @@ def _why(key: str) -> str:
         "disable": "a scanned target cannot disable rules under an explicit policy",
         "vetted_publishers": "a scanned target cannot vet publishers under an explicit policy",
         "vetted_models": "a scanned target cannot vet models under an explicit policy",
+        "vetted_services": "a scanned target cannot vet AI services under an explicit policy",
         "packs": "rule packs come from the explicit policy",
         "lists": "named lists come from the explicit policy",
         "allow_target_waivers": "only an explicit policy can allow target waivers",

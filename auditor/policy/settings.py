@@ -23,7 +23,13 @@ from auditor.policy.yamlnodes import PolicyError
 
 T = TypeVar("T")
 
-LIST_KEYS = ("vetted_publishers", "vetted_models", "review_countries", "require_signatures")
+LIST_KEYS = (
+    "vetted_publishers",
+    "vetted_models",
+    "vetted_services",
+    "review_countries",
+    "require_signatures",
+)
 INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1, "typosquat_min_score": 50}
 KEYS = {
     "packs", "disable", "severity", "action", "lists", "waivers", "vulnerabilities",

@@ -8,6 +8,7 @@ What goes where:
   component (several targets: a parent with one sub-component each), and the scan's id,
   status and diagnostics count as properties;
 - components: the inventory, in its order (see cyclonedx_components);
+- services: the hosted AI services the code calls, with endpoints (see cyclonedx_services);
 - dependencies: every `depends_on` edge of the scan, unchanged. A project root that is not
   an inventory entry (uv.lock's own project) becomes an `application` sub-component of the
   metadata component, which depends on it, so the graph stays complete; an edge to a purl
@@ -114,7 +115,10 @@ def build_bom(scan: Scan) -> Bom:
     referenced = {t for targets in edges.values() for t in targets}
     roots = sorted(set(edges) - listed - referenced)
     missing = sorted(referenced - listed)
+    from auditor.render.cyclonedx_services import bom_services
+
     components = bom_components(scan) + [_referenced_only(purl) for purl in missing]
+    services = bom_services(scan)
     metadata = _metadata(scan, [_project_root(purl) for purl in roots])
     assert metadata.component is not None  # _metadata always describes the targets
     # The described component depends on what the project asks for: its roots, direct
@@ -125,6 +129,7 @@ def build_bom(scan: Scan) -> Bom:
     edges[str(metadata.component.bom_ref)] = list(dict.fromkeys(top))
     refs = {str(c.bom_ref): c.bom_ref for c in metadata.component.get_all_nested_components(True)}
     refs.update((str(c.bom_ref), c.bom_ref) for c in components)
+    refs.update((str(s.bom_ref), s.bom_ref) for s in services)
     dependencies = [
         Dependency(ref=refs[ref], dependencies=[Dependency(ref=refs[t]) for t in set(targets)])
         for ref, targets in edges.items()
@@ -134,6 +139,7 @@ def build_bom(scan: Scan) -> Bom:
         serial_number=serial_number(scan.id),
         metadata=metadata,
         components=components,
+        services=services,
         dependencies=dependencies,
         vulnerabilities=[
             _vulnerability(f, n)

@@ -100,7 +100,7 @@ def model_cards(scan: Scan) -> dict[str, dict[str, object]]:
 
 
 def bom_components(scan: Scan) -> list[CdxComponent]:
-    """One CycloneDX component per inventory entry, bom-ref = purl."""
+    """One CycloneDX component per inventory entry but services, bom-ref = purl."""
     from auditor.graph.trace import Tracer
 
     origins = scan.origins_by_purl()
@@ -108,6 +108,8 @@ def bom_components(scan: Scan) -> list[CdxComponent]:
     listed = {c.purl: c for c in scan.components}
     out = []
     for c in scan.components:
+        if c.kind is ComponentKind.SERVICE:
+            continue  # called, not shipped: the BOM's `services` (cyclonedx_services)
         trace = tracer.trace(c.purl)
         component = _component(c, origins.get(c.purl))
         component.properties.update(properties(_trace_facts(trace)))

@@ -1,7 +1,8 @@
 """`--format markdown`: a pull-request comment (GitHub caps a comment at 65,536 characters).
 
 Summary first, then findings highest severity first (waived ones last), the origin roll-up,
-and the inventory in collapsible `<details>`. When the whole text would pass `MAX_CHARS`
+the AI services called (auditor/render/services_view.py), and the inventory in collapsible
+`<details>`. When the whole text would pass `MAX_CHARS`
 the lists are cut to the longest length that fits, each with a "truncated: N more rows"
 note, so the comment is always postable and says what it left out.
 """
@@ -14,6 +15,7 @@ from auditor.graph.trace import Tracer
 from auditor.model import Scan, Severity
 from auditor.render.answer import answer
 from auditor.render.rollup import origin_rollup
+from auditor.render.services_view import service_rows
 from auditor.render.template import TemplateRenderer, markdown_escape
 
 MAX_CHARS = 65_000
@@ -73,6 +75,7 @@ class MarkdownRenderer(TemplateRenderer):
             "min_severity": self.min_severity.value,
             "rollup": rollup,
             "answer": answer(scan, tracer, rollup),
+            "services": service_rows(scan, tracer),
             "top": TOP_VALUES,
         }
         longest = max(len(doc["findings"]), len(doc["components"]), len(doc["diagnostics"]))

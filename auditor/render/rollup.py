@@ -44,11 +44,13 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """One facet value: how many components have it, and how many of those are models."""
+    """One facet value: how many components have it, and how many of those are models and
+    how many hosted AI services."""
 
     value: str
     total: int
     models: int
+    services: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +74,15 @@ def origin_rollup(scan: Scan, tracer: Tracer | None = None) -> Rollup:
     for facet, values_of in FACETS.items():
         values: Counter[str] = Counter()
         models: Counter[str] = Counter()
+        services: Counter[str] = Counter()
         for c in scan.components:
             for value in values_of(tracer.trace(c.purl), origins.get(c.purl)):
                 values[value or UNKNOWN] += 1
                 if c.kind in MODEL_KINDS:
                     models[value or UNKNOWN] += 1
-        counts = tuple(Count(v, n, models[v]) for v, n in values.most_common())
+                elif c.kind is ComponentKind.SERVICE:
+                    services[value or UNKNOWN] += 1
+        counts = tuple(Count(v, n, models[v], services[v]) for v, n in values.most_common())
         facets.append((facet, counts))
     return Rollup(
         statuses=tuple((s.value, statuses.get(s.value, 0)) for s in OriginStatus),

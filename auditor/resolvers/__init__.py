@@ -47,6 +47,7 @@ class Resolver(ABC):
 
 
 # The registry sits below the interface it registers because its modules import it.
+from auditor.resolvers.ai_service import AiServiceResolver  # noqa: E402
 from auditor.resolvers.depsdev import DepsDevResolver  # noqa: E402
 from auditor.resolvers.github import GitHubResolver  # noqa: E402
 from auditor.resolvers.github_actions import GitHubActionsResolver  # noqa: E402
@@ -63,5 +64,6 @@ RESOLVERS: tuple[type[Resolver], ...] = (
     GitLabResolver,
     DepsDevResolver,
     HuggingFaceResolver,
+    AiServiceResolver,
 )
 """Registry resolvers, instantiated per scan with that scan's Http."""

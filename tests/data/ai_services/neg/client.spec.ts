@@ -1,0 +1,2 @@
+import OpenAI from "openai";
+const openai = new OpenAI({ baseURL: "https://api.deepseek.com" });

@@ -1,0 +1,3 @@
+import dashscope
+
+dashscope.Generation.call(model="qwen-max", messages=[])
