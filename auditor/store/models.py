@@ -266,10 +266,9 @@ portfolio_rollups = _scan_child(
 )
 
 # `portfolio where`: a purl prefix (`pkg:huggingface/Qwen/%`) is a range scan only with
-# text_pattern_ops under a non-C collation; a bare name is an equality on `name`.
-Index(
-    "ix_components_purl_pattern",
-    components.c.purl,
-    postgresql_ops={"purl": "text_pattern_ops"},
-)
+# text_pattern_ops under a non-C collation; a bare name is an equality on `name`. The
+# operator class is given in migration 0008 only: a `postgresql_ops` argument here makes
+# SQLAlchemy import the PostgreSQL dialect to check it (~40 ms on every command that opens
+# a store, SQLite ones too), and the schema comparison does not look at operator classes.
+Index("ix_components_purl_pattern", components.c.purl)
 Index("ix_components_name", components.c.name)
