@@ -206,6 +206,21 @@ def test_a_scan_resolves_operators_offline(
     assert any("qwen-max" in r and "SG" in r and "app/qwen.py:12" in r for r in rows)
     assert any("| self-hosted | my-model |" in r and "app/local.py:7" in r for r in rows), rows
     assert json.loads(text)["components"]
+    # the terminal table: a service has no version to pin ("-", not "(unpinned)"), and the
+    # answer's sentence names each provider with its operator and country
+    from auditor.render.answer import answer
+    from auditor.render.table import TableRenderer
+
+    table = TableRenderer(width=80).render(scan)
+    row = next(line for line in table.splitlines() if line.startswith("deepseek/deepseek-chat "))
+    assert row.split()[1:3] == ["-", "service"], row
+    said = answer(scan).services
+    assert said.startswith("The code calls 5 AI services of 3 providers: deepseek (3; Hangzhou")
+    assert "dashscope (1; Alibaba Group Holding Limited, CN)" in said
+    assert said.endswith("self-hosted (1, no outside operator).")
+    from auditor.escape import markdown as md_escape
+
+    assert md_escape(said) in markdown  # the Markdown report leads with the same sentence
 
 
 def test_cyclonedx_lists_services_with_endpoints(tmp_path: Path) -> None:
