@@ -10,7 +10,7 @@ from pathlib import Path
 from auditor.store import open_store
 from tests.conftest import Ran
 from tests.portfolio.test_portfolio import SCANS, stored  # noqa: F401 (fixture)
-from tests.render.test_html import browser, open_report  # noqa: F401 (fixtures)
+from tests.render.conftest import browser, open_report  # noqa: F401 (fixtures)
 from tests.store.test_store import make_scan
 
 ARTEFACTS = Path(__file__).resolve().parents[2] / "out"
