@@ -43,7 +43,7 @@ _REFS = [
     'path = hf_hub_download(repo_id="org-{i}/weights", filename="m.bin")',
 ]
 _SERVICES = [
-    'client = OpenAI(base_url="https://api.deepseek.com")\n'
+    'client = OpenAI(base_url="https://{deepseek}")\n'
     'reply = client.chat.completions.create(model="deepseek-chat-{i}", messages=[])',
     'answer = dashscope.Generation.call(model="qwen-max-{i}", messages=[])',
     'out = litellm.completion(model="deepseek/deepseek-reasoner-{i}", messages=[])',
@@ -51,11 +51,21 @@ _SERVICES = [
 ]
 
 
+def _deepseek_host() -> str:
+    """DeepSeek's endpoint host, from rules/data/ai-services.yaml (hosts live only there)."""
+    from auditor.services.catalogue import catalogue
+
+    provider = catalogue().by_id("deepseek")
+    assert provider is not None
+    return provider.hosts[0]
+
+
 def make_tree(root: Path, files: int, services: bool, lines: int = 200) -> tuple[int, int]:
     """(model references, service calls) written."""
     shutil.rmtree(root, ignore_errors=True)
     rng = random.Random(30)
     refs = calls = 0
+    deepseek = _deepseek_host()
     for n in range(files):
         folder = root / f"pkg{n // 100}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -77,7 +87,7 @@ def make_tree(root: Path, files: int, services: bool, lines: int = 200) -> tuple
                 body.append(ref.format(i=n))
                 refs += 1
         if services and n % 10 == 5:
-            body.extend(rng.choice(_SERVICES).format(i=n).split("\n"))
+            body.extend(rng.choice(_SERVICES).format(i=n, deepseek=deepseek).split("\n"))
             calls += 1
         while len(body) + len(_BLOCK) <= lines:
             body.extend(line.format(k=len(body)) for line in _BLOCK)

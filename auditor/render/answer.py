@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from auditor.graph.trace import SELF, Trace, Tracer, repo_id
 from auditor.model import Action, Changed, Changes, Component, Finding, Scan
 from auditor.render.rollup import MODEL_KINDS, UNKNOWN, Count, Rollup, origin_rollup
+from auditor.render.services_view import ServiceRow, service_rows
 from auditor.unresolved import Unresolved, noun, unresolved_groups
 
 TOP = 5
@@ -47,6 +48,8 @@ class Answer:
     unresolved: tuple[Unresolved, ...]
     changes: str
     change_lines: tuple[str, ...]
+    services: str = ""
+    """One sentence on the hosted AI services the code calls, by provider; empty when none."""
 
 
 def answer(scan: Scan, tracer: Tracer | None = None, rollup: Rollup | None = None) -> Answer:
@@ -68,6 +71,34 @@ def answer(scan: Scan, tracer: Tracer | None = None, rollup: Rollup | None = Non
         unresolved=groups,
         changes=_changes(scan.changes),
         change_lines=_change_lines(scan.changes),
+        services=services_sentence(service_rows(scan, tracer)),
+    )
+
+
+def services_sentence(rows: tuple[ServiceRow, ...]) -> str:
+    """`The code calls 3 AI services of 2 providers: deepseek (2; <operator>, CN), …`: each
+    provider with its operator and country (the roll-up's), most used first; self-hosted
+    endpoints are named as such, never given an operator."""
+    if not rows:
+        return ""
+    by_provider: dict[str, list[ServiceRow]] = {}
+    for row in rows:
+        by_provider.setdefault(row.provider, []).append(row)
+    ordered = sorted(by_provider.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    parts = []
+    for provider, members in ordered[:TOP]:
+        first = members[0]
+        if first.publisher_kind == "self-hosted":
+            parts.append(f"{provider} ({len(members)}, no outside operator)")
+            continue
+        who = ", ".join(v for v in (first.operator, first.country) if v) or "operator unknown"
+        parts.append(f"{provider} ({len(members)}; {who})")
+    rest = ordered[TOP:]
+    if rest:
+        parts.append(f"{len(rest)} more ({sum(len(m) for _, m in rest)})")
+    return (
+        f"The code calls {_plural(len(rows), 'AI service')} of "
+        f"{_plural(len(by_provider), 'provider')}: {', '.join(parts)}."
     )
 
 

@@ -30,6 +30,7 @@ from auditor.model import (
 )
 from auditor.render.answer import Answer, answer
 from auditor.render.rollup import UNKNOWN, Count, origin_rollup
+from auditor.render.services_view import SDK_DEFAULT, ServiceRow, service_rows
 
 CHART_BARS = 12
 """Named values per origin chart; the rest are summed into one bar."""
@@ -119,6 +120,10 @@ class HtmlView:
     """Inventory purl -> row number (anchors `c-N`)."""
     data: dict[str, Any]
     """The JSON the page's script reads: rows, extra node purls and edges."""
+    services: tuple[ServiceRow, ...] = ()
+    """The hosted AI services the code calls (the "AI services called" appendix)."""
+    sdk_default: str = SDK_DEFAULT
+    """The endpoint text that stands for the client library's default (shown muted)."""
 
 
 def nonce_for(scan_id: str) -> str:
@@ -164,6 +169,7 @@ def html_view(scan: Scan) -> HtmlView:
         groups=groups,
         index={c.purl: i for i, c in enumerate(scan.components)},
         data=_data(scan, origins, tracer, [m.purl for m in said.models]),
+        services=service_rows(scan, tracer),
     )
 
 
@@ -308,7 +314,8 @@ def _data(
         rows.append(
             [
                 c.name,
-                c.version or "",
+                # a hosted service has no version to pin: "-", not an empty (unpinned) cell
+                c.version or ("-" if c.kind is ComponentKind.SERVICE else ""),
                 c.kind.value,
                 "yes" if c.direct else ("no" if c.direct is False else "-"),
                 o.status.value if o is not None else "skipped",

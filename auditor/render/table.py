@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from auditor.escape import terminal, terminal_safe
-from auditor.model import Action, Component, Finding, Origin, Scan, Severity, Strength
+from auditor.model import (
+    Action,
+    Component,
+    ComponentKind,
+    Finding,
+    Origin,
+    Scan,
+    Severity,
+    Strength,
+)
 from auditor.render import Renderer
 from auditor.render.layout import (
     BLOCK_STYLE,
@@ -135,7 +144,9 @@ class TableRenderer(Renderer):
         rows: list[tuple[str, ...]] = [
             (
                 terminal(c.name),
-                terminal(_version(c.version)) if c.version else "(unpinned)",
+                terminal(_version(c.version))
+                if c.version
+                else ("-" if c.kind is ComponentKind.SERVICE else "(unpinned)"),
                 c.kind.value,
                 _direct(c),
                 origins[c.purl].status.value if c.purl in origins else "-",

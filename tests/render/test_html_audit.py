@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -307,3 +308,73 @@ def test_markdown_leads_with_the_same_answer() -> None:
         assert markdown(sentence) in head
     for group in said.unresolved:
         assert markdown(group.text()) in head
+
+
+# --- AI services called ---------------------------------------------------------------------
+
+HOSTILE_MODEL = '<img src=x onerror=alert(1)>"deepseek-chat'
+"""A model name as an attacker would write it into code the scan reads."""
+
+
+def service_app_scan(tmp_path: Path) -> Scan:
+    """A real scan (offline: the operator is data) of a small app calling DeepSeek through the
+    OpenAI client, at the host rules/data/ai-services.yaml lists, once with a hostile model."""
+    from auditor.config import Config
+    from auditor.pipeline import run_scan
+    from tests.conftest import write_files
+    from tests.services import filled
+
+    app = filled(
+        "import os\n\nfrom openai import OpenAI\n\n"
+        'client = OpenAI(api_key=os.environ["DEEPSEEK_API_KEY"], base_url="https://{host:deepseek}")\n'
+        'reply = client.chat.completions.create(model="deepseek-chat", messages=[])\n'
+        f"odd = client.chat.completions.create(model={HOSTILE_MODEL!r}, messages=[])\n"
+    )
+    write_files(tmp_path / "app", {"app/llm.py": app, "requirements.txt": "openai==1.54.0\n"})
+    return run_scan([str(tmp_path / "app")], replace(Config(store=False), offline=True))
+
+
+@pytest.mark.parametrize("width", [1280, 800])
+def test_ai_services_called_section(
+    open_report: Callable[..., Loaded], tmp_path: Path, width: int
+) -> None:
+    from tests.services import host
+
+    scan = service_app_scan(tmp_path)
+    html = render_html(scan)
+    assert HOSTILE_MODEL not in html and "<img" not in html  # escaped, never markup
+    loaded = open_report(html)
+    page = loaded.page
+    # Page 1: one sentence naming the provider, its operator and country.
+    said = str(page.text_content("#answer-services"))
+    assert said.startswith("The code calls 2 AI services of 1 provider: deepseek (2; Hangzhou")
+    assert said.endswith(", CN).")
+    # The appendix after the inventory: a row per service, the endpoint as text.
+    sections = page.eval_on_selector_all("main section", "ss => ss.map(s => s.id)")
+    assert sections.index("services") == sections.index("inventory") + 1
+    rows = page.eval_on_selector_all(
+        "#services-table tbody tr",
+        "rs => rs.map(r => [...r.cells].map(c => c.textContent))",
+    )
+    assert len(rows) == 2
+    by_model = {r[1]: r for r in rows}
+    chat = by_model["deepseek-chat"]
+    assert chat[0] == "deepseek" and chat[2] == f"https://{host('deepseek')}"
+    assert chat[3].startswith("Hangzhou DeepSeek") and chat[4] == "CN"
+    assert chat[7] == "app/llm.py:6"
+    assert HOSTILE_MODEL in by_model  # shown as the text it is
+    assert page.eval_on_selector_all("#services-table td a[href^='http']", "as => as.length") == 0
+    # The inventory shows "-" as a service's version; the kind chart has a service bar.
+    versions = page.eval_on_selector_all(
+        "#inv-body tr", "rs => rs.filter(r => r.cells[2].textContent === 'service')"
+        ".map(r => r.cells[1].textContent)",
+    )  # fmt: skip
+    assert versions == ["-", "-"]
+    assert page.query_selector('#chart-kinds [data-bar="service"]') is not None
+    # The layout still holds with the section present.
+    page.set_viewport_size({"width": width, "height": 900})
+    page.evaluate("document.querySelectorAll('section').forEach(s => s.scrollIntoView())")
+    assert page.evaluate(LAYOUT_JS) == []
+    page.evaluate("document.querySelector('#services').scrollIntoView()")
+    page.screenshot(path=str(ARTEFACTS / f"html-audit-services-{width}.png"))
+    loaded.check_clean()

@@ -22,6 +22,7 @@ from auditor.services import clean_endpoint, kind_of, services_in_text
 from auditor.services.catalogue import catalogue, is_self_hosted
 from auditor.services.js_services import tokens
 from tests.conftest import write_files
+from tests.services import filled, host
 
 CORPUS = Path(__file__).parents[1] / "data" / "ai_services"
 Use = tuple[str, int, str, str | None]
@@ -32,13 +33,18 @@ def _expected() -> set[Use]:
     return {(path, *row) for path, rows in raw.items() for row in rows}
 
 
+def _read(path: Path) -> str:
+    """A corpus file with its `{host:…}` placeholders filled from the data file."""
+    return filled(path.read_text(encoding="utf-8"))
+
+
 def _found() -> set[Use]:
     found: set[Use] = set()
     for path in sorted(CORPUS.rglob("*")):
         if not path.is_file() or path.name == "expected.yaml":
             continue
         rel = path.relative_to(CORPUS).as_posix()
-        extracted = services_in_text(rel, path.read_text(encoding="utf-8"))
+        extracted = services_in_text(rel, _read(path))
         assert not extracted.diagnostics, extracted.diagnostics
         found |= {(u.path, u.line, u.provider, u.model) for u in extracted.uses}
     return found
@@ -63,7 +69,7 @@ def test_negatives_name_nothing() -> None:
     for path in sorted((CORPUS / "neg").rglob("*")):
         if path.is_file():
             rel = path.relative_to(CORPUS).as_posix()
-            assert services_in_text(rel, path.read_text(encoding="utf-8")).uses == (), rel
+            assert services_in_text(rel, _read(path)).uses == (), rel
 
 
 def test_test_code_and_fixtures_are_not_the_project_calling() -> None:
@@ -78,30 +84,32 @@ def test_test_code_and_fixtures_are_not_the_project_calling() -> None:
 
 
 def test_secret_values_and_credentials_never_kept() -> None:
+    deepseek = host("deepseek")
     env = (
-        "OPENAI_BASE_URL=https://alice:hunter2@api.deepseek.com/v1?api_key=sk-abc#frag\n"
+        f"OPENAI_BASE_URL=https://alice:hunter2@{deepseek}/v1?api_key=sk-abc#frag\n"
         "DEEPSEEK_API_KEY=sk-live-0123456789\nOPENAI_API_KEY=sk-other\n"
     )
     uses = services_in_text(".env", env).uses
     text = repr(uses)
     for secret in ("hunter2", "alice", "sk-abc", "sk-live-0123456789", "sk-other", "frag"):
         assert secret not in text
-    assert [(u.provider, u.endpoint) for u in uses] == [("deepseek", "https://api.deepseek.com/v1")]
+    assert [(u.provider, u.endpoint) for u in uses] == [("deepseek", f"https://{deepseek}/v1")]
     assert clean_endpoint("https://u:p@[::1]:8443/v1/?x=1") == "https://[::1]:8443/v1"
     assert clean_endpoint("not a url") is None
 
 
 def test_hosts_and_self_hosted_endpoints() -> None:
     data = catalogue()
-    assert (found := data.by_host("dashscope-intl.aliyuncs.com")) is not None
-    assert found.id == "dashscope" and found.region("dashscope-intl.aliyuncs.com") == "SG"
-    assert data.by_host("contoso.openai.azure.com").id == "azure-openai"  # type: ignore[union-attr]
-    assert data.by_host("bedrock-runtime.eu-west-1.amazonaws.com").id == "aws-bedrock"  # type: ignore[union-attr]
-    assert data.by_host("api.deepseek.com.example.invalid") is None
-    for host in ("localhost", "127.0.0.1", "10.1.2.3", "192.168.0.5", "::1", "vllm", "gpu.local"):
-        assert is_self_hosted(host), host
-    for host in ("api.deepseek.com", "8.8.8.8", "llm.example.invalid"):
-        assert not is_self_hosted(host), host
+    intl = host("dashscope", "intl")
+    assert (found := data.by_host(intl)) is not None
+    assert found.id == "dashscope" and found.region(intl) == "SG"
+    assert data.by_host(host("azure-openai")).id == "azure-openai"  # type: ignore[union-attr]
+    assert data.by_host(host("aws-bedrock")).id == "aws-bedrock"  # type: ignore[union-attr]
+    assert data.by_host(host("deepseek") + ".example.invalid") is None
+    for name in ("localhost", "127.0.0.1", "10.1.2.3", "192.168.0.5", "::1", "vllm", "gpu.local"):
+        assert is_self_hosted(name), name
+    for name in (host("deepseek"), "8.8.8.8", "llm.example.invalid"):
+        assert not is_self_hosted(name), name
     lab = data.lab_of("anthropic.claude-3-haiku-20240307-v1:0")
     assert lab is not None and lab.lab == "anthropic"
     assert data.lab_of("deepseek/deepseek-chat").lab == "deepseek"  # type: ignore[union-attr]
@@ -145,11 +153,11 @@ def test_js_tokens_keep_line_numbers(text: str) -> None:
 
 
 APP: dict[str, str | bytes] = {
-    "app/llm.py": (CORPUS / "py" / "deepseek_openai.py").read_text(encoding="utf-8"),
-    "app/qwen.py": (CORPUS / "py" / "dashscope_native.py").read_text(encoding="utf-8"),
-    "app/local.py": (CORPUS / "py" / "llamaindex_dashscope.py").read_text(encoding="utf-8"),
-    ".env": "OPENAI_BASE_URL=https://api.deepseek.com\nOPENAI_API_KEY=sk-not-real\n",
-    "tests/test_llm.py": (CORPUS / "neg" / "tests" / "llm_client.py").read_text(encoding="utf-8"),
+    "app/llm.py": _read(CORPUS / "py" / "deepseek_openai.py"),
+    "app/qwen.py": _read(CORPUS / "py" / "dashscope_native.py"),
+    "app/local.py": _read(CORPUS / "py" / "llamaindex_dashscope.py"),
+    ".env": filled("OPENAI_BASE_URL=https://{host:deepseek}\nOPENAI_API_KEY=sk-not-real\n"),
+    "tests/test_llm.py": _read(CORPUS / "neg" / "tests" / "llm_client.py"),
 }
 
 
@@ -198,6 +206,21 @@ def test_a_scan_resolves_operators_offline(
     assert any("qwen-max" in r and "SG" in r and "app/qwen.py:12" in r for r in rows)
     assert any("| self-hosted | my-model |" in r and "app/local.py:7" in r for r in rows), rows
     assert json.loads(text)["components"]
+    # the terminal table: a service has no version to pin ("-", not "(unpinned)"), and the
+    # answer's sentence names each provider with its operator and country
+    from auditor.render.answer import answer
+    from auditor.render.table import TableRenderer
+
+    table = TableRenderer(width=80).render(scan)
+    row = next(line for line in table.splitlines() if line.startswith("deepseek/deepseek-chat "))
+    assert row.split()[1:3] == ["-", "service"], row
+    said = answer(scan).services
+    assert said.startswith("The code calls 5 AI services of 3 providers: deepseek (3; Hangzhou")
+    assert "dashscope (1; Alibaba Group Holding Limited, CN)" in said
+    assert said.endswith("self-hosted (1, no outside operator).")
+    from auditor.escape import markdown as md_escape
+
+    assert md_escape(said) in markdown  # the Markdown report leads with the same sentence
 
 
 def test_cyclonedx_lists_services_with_endpoints(tmp_path: Path) -> None:
@@ -217,7 +240,7 @@ def test_cyclonedx_lists_services_with_endpoints(tmp_path: Path) -> None:
     assert set(services) == purls
     assert not purls & {c.get("bom-ref") for c in bom.get("components", [])}
     qwen = services["pkg:generic/ai-service/dashscope/qwen-max"]
-    assert qwen["endpoints"] == ["https://dashscope-intl.aliyuncs.com/api/v1"]
+    assert qwen["endpoints"] == [f"https://{host('dashscope', 'intl')}/api/v1"]
     assert qwen["provider"]["name"].startswith("Alibaba") and qwen["x-trust-boundary"] is True
     props = {(p["name"], p["value"]) for p in qwen["properties"]}
     assert ("auditor:service:endpoint-region", "SG") in props
@@ -239,6 +262,32 @@ def test_parsing_only_the_statements_that_matter_finds_what_the_whole_file_does(
     from auditor.services.python_services import _Reader, python_services
 
     for path in sorted(CORPUS.rglob("*.py")):
-        text = path.read_text(encoding="utf-8")
+        text = _read(path)
         whole = tuple(_Reader(path.name, ast.parse(text)).uses())
         assert python_services(path.name, text).uses == whole, path.name
+
+
+def test_endpoint_hosts_are_named_only_in_the_data_file() -> None:
+    """Every host (or host glob) of rules/data/ai-services.yaml appears nowhere else: tests and
+    the corpus write `{host:…}` placeholders (tests/services/__init__.py); code and docs name
+    providers. Documentation pages cited as sources are other hosts."""
+    import re
+
+    root = Path(__file__).parents[2]
+    patterns = {
+        glob
+        for p in catalogue().providers
+        for glob in (*p.hosts, *(g for g, _ in p.regions), p.default_host or "")
+        if glob
+    }
+    found = re.compile(
+        "|".join(re.escape(g).replace(r"\*", "[a-z0-9-]+") for g in sorted(patterns)), re.I
+    )
+    places = [root / "README.md", root / "docs", root / "auditor", root / "tests", root / "bench"]
+    files = [p for place in places for p in ([place] if place.is_file() else place.rglob("*"))]
+    hits = []
+    for path in files:
+        if path.is_file() and path.suffix not in {".png", ".db", ".pyc", ".gz", ".tar"}:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            hits += [f"{path.relative_to(root)}: {m.group()}" for m in found.finditer(text)]
+    assert hits == []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditor.services import JS_SUFFIXES
+from tests.services import filled, host
 from tests.test_precommit_hook import (  # noqa: F401  (fixtures)
     HOOKS,
     _commit,
@@ -21,14 +22,14 @@ from tests.test_precommit_hook import (  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.slow
 
 # After DeepSeek's documented call (https://api-docs.deepseek.com/).
-DEEPSEEK = """\
+DEEPSEEK = filled("""\
 import os
 
 from openai import OpenAI
 
-client = OpenAI(api_key=os.environ["DEEPSEEK_API_KEY"], base_url="https://api.deepseek.com")
+client = OpenAI(api_key=os.environ["DEEPSEEK_API_KEY"], base_url="https://{host:deepseek}")
 reply = client.chat.completions.create(model="deepseek-chat", messages=[])
-"""
+""")
 # A model served on this machine: nothing leaves it.
 LOCAL = """\
 from openai import OpenAI
@@ -60,7 +61,7 @@ def test_commit_calling_an_unvetted_foreign_service_is_refused(
     assert refused.returncode == 1, out
     assert "chat.py:6: calls AI service deepseek/deepseek-chat blocked by service.unvetted" in out
     assert "operator: Hangzhou DeepSeek Artificial Intelligence" in out
-    assert "country: CN" in out and "endpoint: https://api.deepseek.com (operated in CN)" in out
+    assert "country: CN" in out and f"endpoint: https://{host('deepseek')} (operated in CN)" in out
     assert "local.py" not in out  # a self-hosted endpoint is never unvetted
     assert _git(project, "log", "--oneline").stdout.count("\n") == 1  # nothing was committed
     # vetting the provider lets the same commit through
@@ -78,7 +79,7 @@ def test_commit_calling_a_vetted_service_passes(
     hook_env: dict[str, str],  # noqa: F811
 ) -> None:
     project = _project(tmp_path, hook_repo, hook_env, VETTED)
-    (project / "chat.py").write_text(DEEPSEEK.replace('base_url="https://api.deepseek.com"', ""))
+    (project / "chat.py").write_text(DEEPSEEK.replace(f'base_url="https://{host("deepseek")}"', ""))
     (project / ".env").write_text("OPENAI_API_KEY=sk-not-real\n")
     done = _commit(project, hook_env, "call openai")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -14,6 +14,7 @@ from auditor.model import Action, Scan
 from auditor.pipeline import run_scan
 from tests.conftest import write_files
 from tests.policy.helpers import policy_from, rules_on
+from tests.services import filled
 
 CORPUS = Path(__file__).parents[1] / "data" / "ai_services"
 DEEPSEEK = "pkg:generic/ai-service/deepseek/deepseek-chat"
@@ -24,7 +25,7 @@ QWEN = "pkg:generic/ai-service/dashscope/qwen-max"
 
 def _scan(tmp_path: Path, toml: str) -> Scan:
     files: dict[str, str | bytes] = {
-        f"app/{name}": (CORPUS / "py" / name).read_text(encoding="utf-8")
+        f"app/{name}": filled((CORPUS / "py" / name).read_text(encoding="utf-8"))
         for name in ("deepseek_openai.py", "azure_openai.py", "llamaindex_dashscope.py")
     }
     write_files(tmp_path / "src", files)

@@ -11,5 +11,5 @@ const { text } = await generateText({
 
 const zai = createZai({
   apiKey: process.env.ZAI_API_KEY,
-  baseURL: 'https://api.z.ai/api/paas/v4',
+  baseURL: 'https://{host:zhipu:z.ai}/api/paas/v4',
 });

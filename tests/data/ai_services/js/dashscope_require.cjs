@@ -4,7 +4,7 @@ const OpenAI = require("openai");
 
 const openai = new OpenAI({
   apiKey: process.env.DASHSCOPE_API_KEY,
-  baseURL: "https://dashscope.aliyuncs.com/compatible-mode/v1",
+  baseURL: "https://{host:dashscope}/compatible-mode/v1",
 });
 
 async function main() {

@@ -3,7 +3,7 @@
 import OpenAI from "openai";
 
 const openai = new OpenAI({
-  baseURL: 'https://api.deepseek.com',
+  baseURL: 'https://{host:deepseek}',
   apiKey: process.env.DEEPSEEK_API_KEY,
 });
 

@@ -4,7 +4,7 @@ import OpenAI from "openai";
 export class Bot {
   private client: OpenAI;
   constructor() {
-    this.client = new OpenAI({ apiKey: process.env.MOONSHOT_API_KEY, baseURL: "https://api.moonshot.ai/v1" });
+    this.client = new OpenAI({ apiKey: process.env.MOONSHOT_API_KEY, baseURL: "https://{host:moonshot:.ai}/v1" });
   }
   async ask(question: string) {
     return this.client.chat.completions.create({

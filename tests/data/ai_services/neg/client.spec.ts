@@ -1,2 +1,2 @@
 import OpenAI from "openai";
-const openai = new OpenAI({ baseURL: "https://api.deepseek.com" });
+const openai = new OpenAI({ baseURL: "https://{host:deepseek}" });

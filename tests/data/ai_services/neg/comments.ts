@@ -1,4 +1,4 @@
-// const openai = new OpenAI({ baseURL: 'https://api.deepseek.com' });
-/* import OpenAI from "openai"; new OpenAI({ baseURL: "https://api.moonshot.cn/v1" }) */
-const doc = "new OpenAI({ baseURL: 'https://api.deepseek.com' })";
+// const openai = new OpenAI({ baseURL: 'https://{host:deepseek}' });
+/* import OpenAI from "openai"; new OpenAI({ baseURL: "https://{host:moonshot}/v1" }) */
+const doc = "new OpenAI({ baseURL: 'https://{host:deepseek}' })";
 export const model = "deepseek-chat";

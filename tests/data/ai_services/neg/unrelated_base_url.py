@@ -10,5 +10,5 @@ class Client:
         self.base_url = base_url
 
 
-c = Client(base_url="https://api.deepseek.com")  # not an AI client: a local class
+c = Client(base_url="https://{host:deepseek}")  # not an AI client: a local class
 model = "qwen-max"

@@ -5,7 +5,7 @@ import os
 from openai import AzureOpenAI
 
 client = AzureOpenAI(
-    azure_endpoint="https://contoso-eastus.openai.azure.com/",
+    azure_endpoint="https://{host:azure-openai}/",
     api_key=os.getenv("AZURE_OPENAI_API_KEY"),
     api_version="2024-10-21",
 )

@@ -6,7 +6,7 @@ from openai import OpenAI
 
 client = OpenAI(
     api_key=os.getenv("DASHSCOPE_API_KEY"),
-    base_url="https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+    base_url="https://{host:dashscope:intl}/compatible-mode/v1",
 )
 completion = client.chat.completions.create(
     model="qwen-plus",

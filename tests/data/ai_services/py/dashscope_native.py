@@ -4,7 +4,7 @@ import os
 
 import dashscope
 
-dashscope.base_http_api_url = "https://dashscope-intl.aliyuncs.com/api/v1"
+dashscope.base_http_api_url = "https://{host:dashscope:intl}/api/v1"
 messages = [
     {"role": "system", "content": "You are a helpful assistant."},
     {"role": "user", "content": "Who are you?"},

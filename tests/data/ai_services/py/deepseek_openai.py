@@ -3,7 +3,7 @@ import os
 
 from openai import OpenAI
 
-client = OpenAI(api_key=os.environ.get("DEEPSEEK_API_KEY"), base_url="https://api.deepseek.com")
+client = OpenAI(api_key=os.environ.get("DEEPSEEK_API_KEY"), base_url="https://{host:deepseek}")
 
 response = client.chat.completions.create(
     model="deepseek-chat",

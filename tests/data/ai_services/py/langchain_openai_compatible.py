@@ -8,7 +8,7 @@ from langchain_openai import ChatOpenAI
 def get_response() -> None:
     llm = ChatOpenAI(
         api_key=os.getenv("DASHSCOPE_API_KEY"),
-        base_url="https://dashscope.aliyuncs.com/compatible-mode/v1",
+        base_url="https://{host:dashscope}/compatible-mode/v1",
         model="qwen-plus",
     )
     print(llm.invoke([{"role": "user", "content": "你是谁?"}]))

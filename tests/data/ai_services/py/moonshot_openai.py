@@ -3,7 +3,7 @@ from openai import OpenAI
 
 client = OpenAI(
     api_key="$MOONSHOT_API_KEY",
-    base_url="https://api.moonshot.ai/v1",
+    base_url="https://{host:moonshot:.ai}/v1",
 )
 completion = client.chat.completions.create(
     model="kimi-k2.5",

@@ -4,7 +4,7 @@ import os
 
 from openai import OpenAI
 
-BASE_URL = os.getenv("LLM_BASE_URL", "https://api.deepseek.com/v1")
+BASE_URL = os.getenv("LLM_BASE_URL", "https://{host:deepseek}/v1")
 MODEL = "deepseek-reasoner"
 
 
