@@ -218,9 +218,9 @@ def normalise_repository(url: str) -> str | None:
     return f"https://{host}/{owner}/{name}".lower() if owner and name else None
 
 
-def site_of(url: str) -> str | None:
-    """The host of an http(s) URL, lower case, without `www.` or a trailing dot; None for
-    anything else (another scheme, no host, unparseable)."""
+def host_of(url: str) -> str | None:
+    """The lower-case host of an absolute http(s) URL; None for anything else (another
+    scheme, no host, unparseable)."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname
@@ -228,4 +228,11 @@ def site_of(url: str) -> str | None:
         return None
     if parts.scheme not in ("http", "https") or not host:
         return None
-    return host.lower().rstrip(".").removeprefix("www.")
+    return host.lower()
+
+
+def site_of(url: str) -> str | None:
+    """The host of an http(s) URL, lower case, without `www.` or a trailing dot; None for
+    anything else."""
+    host = host_of(url)
+    return None if host is None else host.rstrip(".").removeprefix("www.")

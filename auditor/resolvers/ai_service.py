@@ -12,8 +12,8 @@ from auditor.resolvers import Resolution, Resolver
 from auditor.resolvers.local import local_origin
 from auditor.resolvers.publishers import KnowledgeBase
 from auditor.resolvers.publishers import load as load_publishers
-from auditor.services import host_of
 from auditor.services.catalogue import SELF_HOSTED, SERVICES_FILE, catalogue
+from auditor.urls import host_of
 
 SOURCE = "ai-services"
 ECOSYSTEM = "ai-service"

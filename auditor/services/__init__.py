@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from auditor.errors import Diagnostic
 from auditor.services.catalogue import SELF_HOSTED, catalogue, is_self_hosted
+from auditor.urls import host_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,18 +47,6 @@ class Extracted:
 
     uses: tuple[ServiceUse, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
-
-
-def host_of(url: str) -> str | None:
-    """The lower-case host of an absolute http(s) URL; None for anything else."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not host:
-        return None
-    return host.lower()
 
 
 def clean_endpoint(url: str) -> str | None:
