@@ -3,8 +3,8 @@
 The corpus and the tests write `{host:<provider>}` (the provider's first `hosts` entry) or
 `{host:<provider>:<part>}` (its one host containing `<part>`, e.g. `{host:dashscope:intl}`);
 `filled` puts in the host, read through the project's own loader (`catalogue()`). A glob host
-(a `*.` pattern, as Azure OpenAI's) becomes the provider's `default_host` when that matches it, else its
-`*` becomes `example`. Line numbers do not move: a placeholder never spans lines."""
+(a `*.` pattern, as Azure OpenAI's) becomes the provider's `default_host` when that matches
+it, else its `*` becomes `example`. Line numbers do not move: a placeholder never spans lines."""
 
 from __future__ import annotations
 
