@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
+import sys
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,3 +217,32 @@ def count_components(text: str) -> ComponentCount | None:
     packages = [c for c in items if isinstance(c.get("purl"), str) and c.get("purl")]
     identities = {i for i in map(_identity, packages) if i is not None}
     return ComponentCount(total=len(packages), unique=len(identities))
+
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+"""The local PostgreSQL the benches create throwaway databases on (AUDITOR_TEST_PG_URL wins)."""
+
+
+@contextmanager
+def postgres_database() -> Iterator[str | None]:
+    """A throwaway database URL, None when no server answers; dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(os.environ.get("AUDITOR_TEST_PG_URL", PG_DEFAULT))
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"auditor_bench_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        print(f"PostgreSQL unreachable: {exc}", file=sys.stderr)
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

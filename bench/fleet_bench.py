@@ -24,14 +24,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from bench_tools import child_env
+from bench_tools import child_env, postgres_database
 
 from auditor.model import (
     Action,
@@ -53,7 +51,6 @@ from auditor.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 AUDITOR = REPO / ".venv" / "bin" / "auditor"
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IDENTITY = "directory:/srv/fleet"
 PUBLISHERS = ("alice", "bob", "carol", "dave")
 
@@ -125,31 +122,6 @@ def throughput(url: str, writers: int, count: int) -> float:
         if p.exitcode != 0:
             raise SystemExit(f"writer failed with exit code {p.exitcode}")
     return writers * count / (time.perf_counter() - start)
-
-
-@contextmanager
-def postgres_database() -> Iterator[str | None]:
-    """A throwaway database URL, None when no server answers; dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(os.environ.get("AUDITOR_TEST_PG_URL", PG_DEFAULT))
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"auditor_bench_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"PostgreSQL unreachable: {exc}", file=sys.stderr)
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def cli(url: str, *args: str) -> tuple[float, str]:

@@ -36,11 +36,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench_tools import child_env
+from bench_tools import child_env, postgres_database
 
 REPO = Path(__file__).resolve().parent.parent
 REAL = REPO / "bench" / "inputs" / "real"
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AUDITOR = (sys.executable, "-m", "auditor")
 
 
@@ -72,20 +71,11 @@ def make_targets(root: Path, count: int) -> Path:
 
 @contextmanager
 def database() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(os.environ.get("AUDITOR_TEST_PG_URL", PG_DEFAULT))
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"auditor_bench_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A throwaway PostgreSQL database: the fleet needs one, so none is an error."""
+    with postgres_database() as url:
+        if url is None:
+            raise SystemExit("fleet bench: PostgreSQL does not answer")
+        yield url
 
 
 def run(url: str, *args: str) -> str:

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from bench_tools import child_env
+from hash_bench import timed, warm
 
 REPO = Path(__file__).resolve().parent.parent
 CHUNK = 8 * 1024 * 1024
@@ -83,19 +84,6 @@ def generate(store: Path, models: int, mib: int) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(json.dumps(manifest, separators=(",", ":")).encode())
     return sorted((store / "blobs").iterdir())
-
-
-def warm(paths: list[Path]) -> None:
-    for path in paths:
-        with path.open("rb") as fh:
-            while fh.read(CHUNK):
-                pass
-
-
-def timed(command: list[str], env: dict[str, str] | None = None) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
 
 
 def collect_stage(store: Path, db: str, workers: int | None = None) -> tuple[float, int]:

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench_tools import child_env
+from bench_tools import child_env, postgres_database
 
 from auditor.model import (
     Action,
@@ -53,7 +53,6 @@ from auditor.model import (
 
 REPO = Path(__file__).resolve().parent.parent
 AUDITOR = (sys.executable, "-m", "auditor")
-PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LIMIT = 2.0
 ORGS = (
     ("Python Software Foundation", "US"),
@@ -146,26 +145,8 @@ def database(keep: str | None) -> Iterator[str | None]:
     if keep is not None:
         yield keep
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(os.environ.get("AUDITOR_TEST_PG_URL", PG_DEFAULT))
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"auditor_bench_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        print(f"PostgreSQL unreachable: {exc}", file=sys.stderr)
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database() as url:
+        yield url
 
 
 def fill(url: str, targets: int, components: int) -> str:
