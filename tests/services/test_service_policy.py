@@ -18,7 +18,7 @@ from tests.services import filled
 
 CORPUS = Path(__file__).parents[1] / "data" / "ai_services"
 DEEPSEEK = "pkg:generic/ai-service/deepseek/deepseek-chat"
-AZURE = "pkg:generic/ai-service/azure-openai/gpt-4o-deployment"
+AZURE = "pkg:generic/ai-service/azure-openai/deployment-name"
 LOCAL = "pkg:generic/ai-service/self-hosted/my-model"
 QWEN = "pkg:generic/ai-service/dashscope/qwen-max"
 

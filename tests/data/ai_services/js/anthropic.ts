@@ -8,5 +8,5 @@ const client = new Anthropic({
 const message = await client.messages.create({
   max_tokens: 1024,
   messages: [{ role: 'user', content: 'Hello, Claude' }],
-  model: 'claude-sonnet-4-5',
+  model: 'claude-3-5-sonnet-latest',
 });

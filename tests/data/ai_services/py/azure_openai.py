@@ -1,12 +1,12 @@
-# From Azure OpenAI's quickstart (AzureOpenAI client, deployment as the model):
-# https://learn.microsoft.com/en-us/azure/ai-foundry/openai/chatgpt-quickstart
-import os
-
+# From the OpenAI Python library README, "Microsoft Azure OpenAI" (AzureOpenAI client, the
+# deployment as the model): https://github.com/openai/openai-python
 from openai import AzureOpenAI
 
+# gets the API Key from environment variable AZURE_OPENAI_API_KEY
 client = AzureOpenAI(
-    azure_endpoint="https://{host:azure-openai}/",
-    api_key=os.getenv("AZURE_OPENAI_API_KEY"),
-    api_version="2024-10-21",
+    # https://learn.microsoft.com/azure/ai-services/openai/reference#rest-api-versioning
+    api_version="2023-07-01-preview",
+    azure_endpoint="https://{host:azure-openai}",
 )
-response = client.chat.completions.create(model="gpt-4o-deployment", messages=[])
+
+completion = client.chat.completions.create(model="deployment-name", messages=[])

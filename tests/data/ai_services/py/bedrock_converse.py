@@ -6,6 +6,6 @@ client = boto3.client("bedrock-runtime", region_name="us-east-1")
 model_id = "anthropic.claude-3-haiku-20240307-v1:0"
 response = client.converse(
     modelId=model_id,
-    messages=[{"role": "user", "content": [{"text": "Describe the purpose of a 'hello world' program."}]}],
+    messages=[{"role": "user", "content": [{"text": "Describe the purpose of a 'hello world' program in one line."}]}],
     inferenceConfig={"maxTokens": 512, "temperature": 0.5},
 )

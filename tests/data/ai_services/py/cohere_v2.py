@@ -3,6 +3,6 @@ import cohere
 
 co = cohere.ClientV2(api_key="<YOUR API KEY>")
 response = co.chat(
-    model="command-a-03-2025",
-    messages=[{"role": "user", "content": "Write a title for a blog post about API design."}],
+    model="command-r-plus-08-2024",
+    messages=[{"role": "user", "content": "Write a title for a blog post about API design. Only output the title text."}],
 )

@@ -1,5 +1,5 @@
-# From LlamaIndex's DashScope LLM example: https://docs.llamaindex.ai/en/stable/examples/llm/dashscope/
-# and OpenAILike: https://docs.llamaindex.ai/en/stable/api_reference/llms/openai_like/
+# LlamaIndex API reference, DashScope (QWEN_MAX is "qwen-max"): https://developers.llamaindex.ai/python/framework-api-reference/llms/dashscope
+# and OpenAILike: https://developers.llamaindex.ai/python/framework-api-reference/llms/openai_like
 from llama_index.llms.dashscope import DashScope, DashScopeGenerationModels
 from llama_index.llms.openai_like import OpenAILike
 

@@ -1,4 +1,4 @@
-# From Mistral's quickstart (client.chat.complete): https://docs.mistral.ai/getting-started/quickstart/
+# From Mistral's "Text generation" page (client.chat.complete): https://docs.mistral.ai/capabilities/completion/
 import os
 
 from mistralai import Mistral

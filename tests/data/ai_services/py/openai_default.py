@@ -1,4 +1,4 @@
-# From the OpenAI Python library README (AsyncOpenAI): https://github.com/openai/openai-python
+# From the OpenAI Python library README, "Async usage": https://github.com/openai/openai-python
 import asyncio
 
 from openai import AsyncOpenAI
@@ -7,7 +7,7 @@ client = AsyncOpenAI()
 
 
 async def main() -> None:
-    response = await client.responses.create(model="gpt-4o", input="Explain disestablishmentarianism")
+    response = await client.responses.create(model="gpt-4o", input="Explain disestablishmentarianism to a smart five year old.")
     print(response.output_text)
 
 
