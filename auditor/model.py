@@ -81,6 +81,13 @@ class PublisherKind(StrEnum):
     """A service endpoint on this machine or a private network: the target's own operator."""
 
 
+MODEL_LAB = "model-lab"
+"""`Root.relation` of a hosted service's root for the lab whose model it serves, answered
+beside the operator's own (auditor.graph.trace)."""
+SELF_HOSTED_ROW = "self-hosted"
+"""The roll-ups' row for a service endpoint the target runs itself (publisher kind
+`self-hosted`): an answer of its own, not `unknown`."""
+
 INDIVIDUAL_MAINTAINERS = "individual maintainers"
 """The roll-ups' row for components published by people, not by an organisation: an
 answer of its own, not `unknown`."""

@@ -187,3 +187,9 @@ def ai_service(provider: str, model: str | None) -> str:
     if model:
         return str(_build(type="generic", namespace=f"ai-service/{provider}", name=model))
     return str(_build(type="generic", namespace="ai-service", name=provider))
+
+
+def ai_lab(lab: str) -> str:
+    """`pkg:generic/ai-lab/<organisation id>`: the lab whose model a hosted service serves,
+    named by its rules/publishers.yaml id (the root a service's model traces to)."""
+    return str(_build(type="generic", namespace="ai-lab", name=lab))

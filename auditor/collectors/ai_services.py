@@ -18,11 +18,17 @@ from auditor.errors import Diagnostic, ParseError
 from auditor.model import Component, ComponentKind, Evidence, Location, Strength
 from auditor.references import MAX_FILE
 from auditor.services import ServiceUse, is_test_path, kind_of, services_in_text
+from auditor.services.catalogue import RUNTIME_ENDPOINT, RUNTIME_ENDPOINT_TEXT
 from auditor.sources import Tree
 
 _FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.venv|venv|vendor)/")
 """Installed packages' own sources call services the target does not."""
 SDK_DEFAULT = "(client library default)"
+
+
+def _unwritten(use: ServiceUse) -> str:
+    """What stands for an endpoint the code does not write out."""
+    return RUNTIME_ENDPOINT_TEXT if use.provider == RUNTIME_ENDPOINT else SDK_DEFAULT
 
 
 def service_component(use: ServiceUse, target: str, found_by: str) -> Component:
@@ -31,7 +37,7 @@ def service_component(use: ServiceUse, target: str, found_by: str) -> Component:
     source = "config" if use.via.startswith(("env:", "config:")) else "code"
     evidence = [
         Evidence(source, "provider", use.provider, where, Strength.DECLARED),
-        Evidence(source, "endpoint", use.endpoint or SDK_DEFAULT, where, Strength.DECLARED),
+        Evidence(source, "endpoint", use.endpoint or _unwritten(use), where, Strength.DECLARED),
         Evidence(source, "via", use.via, where, Strength.DECLARED),
     ]
     if use.model:

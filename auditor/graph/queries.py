@@ -24,7 +24,7 @@ from auditor.graph.build import (
     component_id,
     node_of,
 )
-from auditor.graph.trace import SELF, Tracer
+from auditor.graph.trace import SELF, Tracer, rolled_up
 from auditor.model import (
     INDIVIDUAL_MAINTAINERS,
     Claim,
@@ -420,7 +420,7 @@ def _groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
         if tracer is not None:  # the one answer every view gives (auditor.graph.trace)
             for source in tracer.trace(c.purl).sources:
                 through = "origin" if source.relation == SELF else source.root
-                sources = via.setdefault(getattr(source, by), [])
+                sources = via.setdefault(rolled_up(source, by, origins.get(c.purl)), [])
                 if through not in sources:
                     sources.append(through)
         else:

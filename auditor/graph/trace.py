@@ -8,6 +8,11 @@ organisation and country come from, in order: its own origin when the root is in
 inventory (a cached base model), else the `Root` a resolver named for it. A re-packager (a
 quantiser) stays the publisher; the roots say whose weights they are.
 
+A hosted AI service traces to its operator (itself) and, when the model it names belongs to
+a known lab, to that lab too: a `model-lab` root the ai-service resolver names
+(`auditor/resolvers/ai_service.py`). Both answers stand: the operator receives the data, the
+lab made the weights, so DeepSeek's model served by a US operator traces to the US and CN.
+
 `Tracer(scan)` indexes the scan once (plain dicts, no networkx) and memoises each answer,
 so a view asking about every component of a large scan walks each chain once.
 """
@@ -19,11 +24,14 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from auditor.model import (
+    MODEL_LAB,
+    SELF_HOSTED_ROW,
     Claim,
     Component,
     DependencyKind,
     Evidence,
     Origin,
+    PublisherKind,
     Root,
     Scan,
     Strength,
@@ -118,6 +126,25 @@ class Trace:
         return "; ".join(describe(s) for s in self.sources) or "unknown"
 
 
+def rolled_up(source: Source, facet: str, origin: Origin | None) -> str | None:
+    """The value a roll-up counts `source` under for `facet` (`country`, `organisation`):
+    its own, or `self-hosted` for a self-hosted service's own answer (the target runs the
+    endpoint: an answer of its own, not unknown). Every roll-up (the table summary, the HTML
+    charts, `origins`, the portfolio) asks here."""
+    value: str | None = getattr(source, facet)
+    if (value is None and source.relation == SELF and origin is not None
+            and origin.publisher_kind is PublisherKind.SELF_HOSTED):  # fmt: skip
+        return SELF_HOSTED_ROW
+    return value
+
+
+def answered(trace: Trace, facet: str, origin: Origin | None) -> tuple[str, ...]:
+    """The known values of `facet` a component traces to, as the roll-ups count them
+    (`rolled_up`): what the inventory rows of the reports show."""
+    found = (rolled_up(s, facet, origin) for s in trace.sources)
+    return tuple(dict.fromkeys(v for v in found if v))
+
+
 def describe(source: Source) -> str:
     """One source as text: organisation (country), the path, and its strength and age."""
     who = source.organisation or "organisation unknown"
@@ -182,7 +209,7 @@ class Tracer:
         self._hops: dict[tuple[str, str], tuple[str | None, Strength]] = {}
         for o in scan.origins:
             for r in o.roots:
-                if r.relation != SELF:
+                if r.relation not in (SELF, MODEL_LAB):
                     key = unversioned(r.purl)
                     known = self._named.get(key)
                     if known is None or _rank(r.strength) > _rank(known.strength):
@@ -221,10 +248,20 @@ class Tracer:
         return found
 
     def _sources(self, purl: str) -> Iterator[Source]:
+        yield from self._lineage_sources(purl)
+        origin = self.origin(purl)
+        for r in origin.roots if origin else ():
+            if r.relation == MODEL_LAB:  # in addition to the operator, never instead
+                hop = Hop(purl, r.purl, MODEL_LAB, r.strength or Strength.INFERRED)
+                yield Source(r.purl, MODEL_LAB, (hop,), r.organisation, r.country, r.strength,
+                             r.retrieved_at)  # fmt: skip
+
+    def _lineage_sources(self, purl: str) -> Iterator[Source]:
         paths = list(self._paths(purl))
         if not paths:
             origin = self.origin(purl)
-            named = [r for r in (origin.roots if origin else ()) if r.relation != SELF]
+            named = [r for r in (origin.roots if origin else ())
+                     if r.relation not in (SELF, MODEL_LAB)]  # fmt: skip
             if named:  # a stored scan whose lineage edges were not kept
                 for r in named:
                     hop = Hop(purl, r.purl, r.relation, r.strength or Strength.DECLARED)

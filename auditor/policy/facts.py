@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auditor.model import DECLARED_DISAGREEMENT, Claim, Origin
+from auditor.model import DECLARED_DISAGREEMENT, MODEL_LAB, Claim, Origin
 from auditor.policy.subject import Fact, Subject
 
 
@@ -81,13 +81,22 @@ def _attribution(s: Subject) -> str:
 def _lineage(s: Subject) -> str:
     """`; base model Qwen/Qwen2.5-7B (Alibaba Cloud, CN)` for each lineage root that is not
     the component itself; empty when there is none (so a message reads without it)."""
-    roots = [r for r in (s.origin.roots if s.origin else ()) if r.purl != s.component.purl]
+    roots = [r for r in (s.origin.roots if s.origin else ())
+             if r.purl != s.component.purl and r.relation != MODEL_LAB]  # fmt: skip
     parts = []
     for root in roots:
         name = root.purl[4:].partition("/")[2].partition("@")[0].partition("?")[0] or root.purl
         whose = ", ".join(v for v in (root.organisation, root.country) if v)
         parts.append(f"{name} ({whose})" if whose else name)
     return f"; base model {', '.join(parts)}" if parts else ""
+
+
+def _lab_note(s: Subject) -> str:
+    """`; through the model's lab DeepSeek (CN)` for a hosted service whose model's lab is
+    known (a `model-lab` root: auditor.graph.trace); empty otherwise."""
+    labs = [r for r in (s.origin.roots if s.origin else ()) if r.relation == MODEL_LAB]
+    parts = [f"{r.organisation or r.purl} ({r.country or 'country unknown'})" for r in labs]
+    return f"; through the model's lab {', '.join(parts)}" if parts else ""
 
 
 def _previous(facet: str) -> Callable[[Subject], Fact]:
@@ -149,6 +158,7 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
         else ()
     ),
     "origin.roots.license_note": lambda s: _root_licences(s),
+    "origin.roots.lab_note": _lab_note,
     "origin.evidence.fields": lambda s: (
         tuple(e.field for e in s.origin.evidence) if s.origin else ()
     ),

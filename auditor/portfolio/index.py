@@ -3,7 +3,8 @@
 The groups are exactly `auditor origins --by country|organisation` of that scan (both ask
 `origin_groups`, which asks `auditor.graph.trace.Tracer`); `lineage-root-organisation` is the
 organisation groups' models alone: which organisations the models' lineage roots belong to
-(a derived model counts under its roots', a base model under its own).
+(a derived model counts under its roots', a base model under its own, a hosted AI service's
+model under its lab's).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from auditor.portfolio import TOTAL
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from auditor.graph.queries import OriginGroup
+    from auditor.graph.queries import OriginGroup, Traced
     from auditor.model import Scan
 
 LINEAGE = "lineage-root-organisation"
@@ -24,7 +25,7 @@ LINEAGE = "lineage-root-organisation"
 
 def rollup_rows(scan: Scan) -> list[dict[str, Any]]:
     """The `portfolio_rollups` rows of `scan`."""
-    from auditor.graph.queries import MODEL_KINDS, OriginGroup, Traced, origin_groups
+    from auditor.graph.queries import OriginGroup, Traced, origin_groups
 
     rows: list[dict[str, Any]] = []
     total = OriginGroup(None, tuple(Traced(c, ()) for c in scan.components))
@@ -34,12 +35,22 @@ def rollup_rows(scan: Scan) -> list[dict[str, Any]]:
         rows.extend(_row(scan.id, facet, g) for g in groups)
         if facet == "organisation":
             for g in groups:
-                models = tuple(m for m in g.members if m.component.kind in MODEL_KINDS)
+                # a hosted service's model counts under its lab (a `model-lab` root), never
+                # under the operator that serves it
+                models = tuple(m for m in g.members if _lineage_member(m))
                 if models:
                     rows.append(_row(scan.id, LINEAGE, OriginGroup(g.value, models)))
     for position, row in enumerate(rows):
         row["position"] = position
     return rows
+
+
+def _lineage_member(member: Traced) -> bool:
+    """A model, or a hosted service counted through its `model-lab` root (not its operator)."""
+    from auditor.graph.queries import MODEL_KINDS, SERVICE_KINDS
+
+    kind = member.component.kind
+    return kind in MODEL_KINDS or (kind in SERVICE_KINDS and any(v != "origin" for v in member.via))
 
 
 def _row(scan_id: str, facet: str, group: OriginGroup) -> dict[str, Any]:

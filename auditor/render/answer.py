@@ -161,7 +161,10 @@ def _origins(countries: tuple[Count, ...], organisations: tuple[Count, ...]) -> 
     if unknown:
         verb = "traces" if unknown == 1 else "trace"
         text += f"; {_plural(unknown, 'component')} {verb} to no known country"
-    return text + ". A derived model counts under its lineage roots' organisation and country."
+    text += ". A derived model counts under its lineage roots' organisation and country"
+    if any(c.services for c in countries):  # auditor.graph.trace: operator and model lab
+        text += ", a hosted AI service under both its operator's and its model lab's"
+    return text + "."
 
 
 def _model_line(c: Component, trace: Trace) -> ModelLine:

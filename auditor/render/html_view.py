@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.graph.trace import HUB, SELF, Trace, Tracer, unversioned
+from auditor.graph.trace import HUB, SELF, Trace, Tracer, answered, unversioned
 from auditor.model import (
     Action,
     Claim,
@@ -321,8 +321,8 @@ def _data(
                 o.status.value if o is not None else "skipped",
                 o.publisher.value if o is not None and o.publisher else "",
                 o.repository.value if o is not None and o.repository else "",
-                ", ".join(trace.organisations),
-                ", ".join(trace.countries),
+                ", ".join(answered(trace, "organisation", o)),
+                ", ".join(answered(trace, "country", o)),
                 _licence(c, trace),
                 c.purl,
                 _strength(trace, o),

@@ -3,7 +3,8 @@
 Country and organisation are what `auditor.graph.trace` answers (a derived model counts
 under its lineage roots', not its re-packager's); publisher is the origin's own claim. One
 facet is one entry of `FACETS`: a function from a component's trace and origin to its values
-(None: unknown), so a new row (say, individual maintainers) is one more entry.
+(None: unknown), so a new row (say, individual maintainers) is one more entry. A self-hosted
+service's own answer is the row `self-hosted` (`auditor.graph.trace.rolled_up`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditor.graph.trace import Trace, Tracer
+from auditor.graph.trace import Trace, Tracer, rolled_up
 from auditor.model import (
     INDIVIDUAL_MAINTAINERS,
     ComponentKind,
@@ -25,16 +26,22 @@ from auditor.model import (
 Values = Callable[[Trace, Origin | None], tuple[str | None, ...]]
 
 
+def _traced(trace: Trace, origin: Origin | None, facet: str) -> tuple[str | None, ...]:
+    """The trace's values, a self-hosted service's own under `self-hosted` (None: unknown)."""
+    found = tuple(dict.fromkeys(rolled_up(s, facet, origin) for s in trace.sources))
+    return found or (None,)
+
+
 def _organisations(trace: Trace, origin: Origin | None) -> tuple[str | None, ...]:
     """What a component traces to by organisation; a package people publish is counted as
     `individual maintainers`, an answer of its own, not unknown."""
-    found = trace.values("organisation")
+    found = _traced(trace, origin, "organisation")
     individual = origin is not None and origin.publisher_kind is PublisherKind.INDIVIDUAL
     return (INDIVIDUAL_MAINTAINERS,) if individual and not any(found) else found
 
 
 FACETS: dict[str, Values] = {
-    "country": lambda trace, _: trace.values("country"),
+    "country": lambda trace, origin: _traced(trace, origin, "country"),
     "organisation": _organisations,
     "publisher": lambda _, o: (o.publisher.value if o and o.publisher else None,),
 }

@@ -1,16 +1,17 @@
 """The "AI services called" rows every report shows: one per hosted service component, with
 where it is called, the endpoint, who operates it and from where, and the model's lab.
 
-Organisation and country are `auditor.graph.trace`'s answer (the one roll-up), the endpoint's
-region and the lab are the resolver's evidence (auditor/resolvers/ai_service.py).
+Operator, country and the model's lab are `auditor.graph.trace`'s answer (the one roll-up:
+the service's own source and its `model-lab` root), the endpoint's region the resolver's
+evidence (auditor/resolvers/ai_service.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.graph.trace import Tracer
-from auditor.model import ComponentKind, Scan
+from auditor.graph.trace import SELF, Tracer
+from auditor.model import MODEL_LAB, ComponentKind, Scan
 
 SDK_DEFAULT = "(client library default)"
 
@@ -50,9 +51,11 @@ def service_rows(scan: Scan, tracer: Tracer | None = None) -> tuple[ServiceRow, 
             values = fields.setdefault(e.field, [])
             if e.value not in values:
                 values.append(e.value)
-        trace = tracer.trace(c.purl)
-        organisations = [v for v in trace.values("organisation") if v]
-        countries = [v for v in trace.values("country") if v]
+        # the operator is the service's own answer, the lab its `model-lab` root's: both
+        # from the one trace (auditor.graph.trace), as every other view reads them
+        sources = tracer.trace(c.purl).sources
+        own = next((s for s in sources if s.relation == SELF), None)
+        labs = [s for s in sources if s.relation == MODEL_LAB and s.organisation]
         rows.append(
             ServiceRow(
                 purl=c.purl,
@@ -62,13 +65,13 @@ def service_rows(scan: Scan, tracer: Tracer | None = None) -> tuple[ServiceRow, 
                 called_at=tuple(
                     f"{loc.path}:{loc.line}" if loc.line else loc.path for loc in c.locations
                 ),
-                operator=organisations[0] if organisations else None,
-                country=countries[0] if countries else None,
+                operator=own.organisation if own else None,
+                country=own.country if own else None,
                 regions=tuple(fields.get("endpoint_region", [])),
                 publisher_kind=origin.publisher_kind.value
                 if origin and origin.publisher_kind
                 else None,
-                lab=_first(fields, "model.lab"),
+                lab=", ".join(f"{s.organisation} ({s.country or '?'})" for s in labs) or None,
             )
         )
     return tuple(sorted(rows, key=lambda r: (r.provider, r.model or "")))

@@ -6,8 +6,8 @@ import difflib
 
 from auditor.errors import UsageError
 from auditor.escape import terminal_safe
-from auditor.graph.trace import SELF, Tracer, chain_text
-from auditor.model import Claim, Component, Scan
+from auditor.graph.trace import SELF, Tracer, chain_text, rolled_up
+from auditor.model import SELF_HOSTED_ROW, Claim, Component, Scan
 from auditor.render.table import cell
 
 
@@ -86,7 +86,11 @@ def component_report(scan: Scan, component: Component, tracer: Tracer | None = N
 def trace_lines(tracer: Tracer, purl: str) -> list[str]:
     """`traces to` lines: each root's organisation and country, strength, age and path."""
     lines = []
+    origin = tracer.origin(purl)
     for s in tracer.trace(purl).sources:
+        if rolled_up(s, "organisation", origin) == SELF_HOSTED_ROW:  # the roll-ups' own row
+            lines.append(f"  traces to: {SELF_HOSTED_ROW} (the target's own endpoint, no operator)")
+            continue
         who = f"{cell(s.organisation or 'organisation unknown')}, {s.country or 'country unknown'}"
         support = f" [{s.strength.value}" if s.strength else " [no evidence"
         support += f", registry answer fetched {s.retrieved_at}]" if s.retrieved_at else "]"

@@ -1,18 +1,30 @@
 """Who operates a hosted AI service: rules/data/ai-services.yaml by the endpoint's host (or
 the client library's default), the operator's legal entity and country from the publisher
-knowledge base, and the lab a named model comes from. No request is sent: the answer is
+knowledge base, and the lab a named model comes from (a `model-lab` root, which
+`auditor.graph.trace` answers beside the operator). No request is sent: the answer is
 data, so it is the same online and offline."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from auditor.model import Claim, Component, Evidence, Origin, OriginStatus, PublisherKind, Strength
+from auditor import purls
+from auditor.model import (
+    MODEL_LAB,
+    Claim,
+    Component,
+    Evidence,
+    Origin,
+    OriginStatus,
+    PublisherKind,
+    Root,
+    Strength,
+)
 from auditor.resolvers import Resolution, Resolver
 from auditor.resolvers.local import local_origin
 from auditor.resolvers.publishers import KnowledgeBase
 from auditor.resolvers.publishers import load as load_publishers
-from auditor.services.catalogue import SELF_HOSTED, SERVICES_FILE, catalogue
+from auditor.services.catalogue import RUNTIME_ENDPOINT, SELF_HOSTED, SERVICES_FILE, catalogue
 from auditor.urls import host_of
 
 SOURCE = "ai-services"
@@ -26,6 +38,20 @@ def _field(component: Component, name: str) -> str | None:
 def _organisation(kb: KnowledgeBase, key: str) -> tuple[str, str, str, str] | None:
     org = next((o for o in kb.organisations if o.key == key), None)
     return None if org is None else (org.name, org.country, org.source, org.checked)
+
+
+def _lab_root(kb: KnowledgeBase, model: str | None) -> tuple[Root, Evidence] | None:
+    """The `model-lab` root (and its evidence) of the lab a named model comes from. The name
+    is matched by prefix, so it is `inferred`; `declared` only when the knowledge base entry
+    is verified (its accounts and legal entity are linked by a cited page, not by naming)."""
+    lab = catalogue().lab_of(model) if model else None
+    org = next((o for o in kb.organisations if o.key == lab.lab), None) if lab else None
+    if lab is None or org is None:
+        return None
+    strength = Strength.DECLARED if org.verified else Strength.INFERRED
+    root = Root(purls.ai_lab(org.key), MODEL_LAB, org.name, org.country, strength)
+    return root, Evidence(SOURCE, "model.lab", f"{org.name} ({org.country})", lab.source,
+                          strength)  # fmt: skip
 
 
 class AiServiceResolver(Resolver):
@@ -45,11 +71,10 @@ class AiServiceResolver(Resolver):
         host = hosts[0] if hosts else None
         kb = load_publishers()
         evidence = list(base.evidence)
-        model = _field(component, "model")
-        lab = catalogue().lab_of(model) if model else None
-        if lab is not None and (found := _organisation(kb, lab.lab)) is not None:
-            evidence.append(Evidence(SOURCE, "model.lab", f"{found[0]} ({found[1]})",
-                                     lab.source, Strength.INFERRED))  # fmt: skip
+        lab = _lab_root(kb, _field(component, "model"))
+        roots = (lab[0],) if lab else ()
+        if lab is not None:
+            evidence.append(lab[1])
         if provider == SELF_HOSTED:
             where = ", ".join(hosts) or "a private address"
             return Resolution(
@@ -57,6 +82,7 @@ class AiServiceResolver(Resolver):
                     purl=component.purl,
                     status=OriginStatus.RESOLVED,
                     reason=f"self-hosted endpoint ({where})",
+                    roots=roots,
                     evidence=tuple(evidence),
                     publisher_kind=PublisherKind.SELF_HOSTED,
                 )
@@ -65,9 +91,11 @@ class AiServiceResolver(Resolver):
         operator = _organisation(kb, entry.operator) if entry is not None else None
         if entry is None or operator is None:
             reason = f"endpoint host {host or provider} is not in rules/data/{SERVICES_FILE}"
-            return Resolution(
-                Origin(component.purl, OriginStatus.UNKNOWN, reason, evidence=tuple(evidence))
-            )
+            if provider == RUNTIME_ENDPOINT:
+                reason = "the endpoint is set at run time (a variable or setting), not in the code"
+            origin = Origin(component.purl, OriginStatus.UNKNOWN, reason, roots=roots,
+                            evidence=tuple(evidence))  # fmt: skip
+            return Resolution(origin)
         name, country, org_source, checked = operator
         evidence.append(Evidence(SOURCE, f"operator[{entry.id}]", name, entry.source,
                                  Strength.DECLARED, checked))  # fmt: skip
@@ -85,6 +113,7 @@ class AiServiceResolver(Resolver):
                 publisher=Claim(entry.id, Strength.DECLARED),
                 organisation=Claim(name, Strength.DECLARED),
                 country=Claim(country, Strength.DECLARED),
+                roots=roots,
                 evidence=tuple(evidence),
                 publisher_kind=PublisherKind.ORGANISATION,
             )

@@ -13,6 +13,10 @@ from auditor.config import data_path
 
 SERVICES_FILE = "ai-services.yaml"
 SELF_HOSTED = "self-hosted"
+RUNTIME_ENDPOINT = "runtime-endpoint"
+"""The provider of a client whose endpoint is set but not written out (a variable, a setting):
+its operator is not known, and is not guessed to be the client library's default."""
+RUNTIME_ENDPOINT_TEXT = "(set at run time)"
 
 
 @dataclass(frozen=True, slots=True)

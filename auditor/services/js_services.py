@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from auditor.services import Extracted, ServiceUse, clean_endpoint, provider_for
+from auditor.services.catalogue import RUNTIME_ENDPOINT
 
 # package -> provider a client from it reaches without an endpoint (None: only the endpoint says)
 PACKAGES: dict[str, str | None] = {
@@ -131,7 +132,8 @@ def _imports(toks: list[Token]) -> dict[str, tuple[str, str]]:
 
 
 def _object(toks: list[Token], start: int) -> tuple[dict[str, Token], int]:
-    """The `key: literal` pairs at depth one of the object literal opening at `start`."""
+    """The `key: value` pairs at depth one of the object literal opening at `start`, each
+    value's first token (a `str` for a literal; `id`, `tpl` … for what is not written out)."""
     pairs: dict[str, Token] = {}
     depth, i = 0, start
     while i < len(toks):
@@ -147,12 +149,16 @@ def _object(toks: list[Token], start: int) -> tuple[dict[str, Token], int]:
             and t.kind in ("id", "str")
             and i + 2 < len(toks)
             and toks[i + 1].text == ":"
-            and toks[i + 2].kind == "str"
             and (i == start + 1 or toks[i - 1].text in (",", "{"))
         ):
             pairs[t.text] = toks[i + 2]
         i += 1
     return pairs, i
+
+
+def _literal(pairs: dict[str, Token], keys: frozenset[str]) -> str | None:
+    """The first of `keys` whose value is a string literal."""
+    return next((pairs[k].text for k in keys if k in pairs and pairs[k].kind == "str"), None)
 
 
 def _uses(
@@ -176,12 +182,15 @@ def _uses(
         via = f"{package}:{'new ' if is_new else ''}{original}()"
         if is_new or original.startswith("create"):
             pairs, _ = _object(toks, i + 2) if args is not None and args.text == "{" else ({}, i)
-            url = next((pairs[k].text for k in _URL_KEYS if k in pairs), None)
+            token = next((pairs[k] for k in _URL_KEYS if k in pairs), None)
+            url = token.text if token is not None and token.kind == "str" else None
             endpoint = clean_endpoint(url) if url else None
             provider = provider_for(endpoint, default)
+            if token is not None and url is None and default != "azure-openai":
+                provider = RUNTIME_ENDPOINT  # `baseURL: url`: set, not written out
             if provider is None:
                 continue
-            model = next((pairs[k].text for k in _MODEL_KEYS if k in pairs), None)
+            model = _literal(pairs, _MODEL_KEYS)
             var = _assigned(toks, i - (2 if is_new else 1))
             if var is not None:
                 clients[var] = (provider, endpoint, t.line, via)
@@ -205,7 +214,7 @@ def _uses(
             j += 2
         if j + 1 < len(toks) and j > i + 1 and toks[j].text == "(" and toks[j + 1].text == "{":
             pairs, _ = _object(toks, j + 1)
-            model = next((pairs[k].text for k in _MODEL_KEYS if k in pairs), None)
+            model = _literal(pairs, _MODEL_KEYS)
             if model is not None:
                 provider, endpoint, line, via = clients[t.text]
                 constructed.add(f"{line}:{via}")

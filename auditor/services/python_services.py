@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from auditor.errors import Diagnostic
 from auditor.services import Extracted, ServiceUse, clean_endpoint, provider_for
+from auditor.services.catalogue import RUNTIME_ENDPOINT
 from auditor.services.python_clients import CLIENTS, Client, litellm_provider
 
 _MODULES = re.compile(
@@ -218,6 +219,13 @@ class _Reader:
         if url is None and qualified.startswith("dashscope."):
             url = self.dashscope_url
         endpoint = clean_endpoint(url) if url else None
+        # `base_url=settings.URL`: some endpoint, not the library's default (Azure's class
+        # alone names its operator)
+        unresolved = (
+            url is None
+            and client.provider != "azure-openai"
+            and any(kw.arg in client.url_keys for kw in call.keywords)
+        )
         model = (
             self._argument(call, client.model_keys, client.model_arg) if client.model_keys else None
         )
@@ -227,7 +235,7 @@ class _Reader:
                 return None
             provider, model = litellm_provider(model)
             via = f"{qualified}(model=)"
-        provider = provider_for(endpoint, provider)
+        provider = RUNTIME_ENDPOINT if unresolved else provider_for(endpoint, provider)
         if provider is None:
             return None
         return ServiceUse(provider, model, endpoint, self.path, call.lineno, via)
