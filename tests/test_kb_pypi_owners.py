@@ -95,6 +95,17 @@ def test_a_subsidiary_rolls_up_to_its_group() -> None:
     assert segment is not None and segment.key == "twilio"
 
 
+def test_a_companys_former_github_organisation_still_names_it() -> None:
+    kb = load()
+    # Old releases of dbt and PyTorch Lightning link the organisations' names before their
+    # renames (Fishtown Analytics -> dbt Labs, PyTorchLightning -> Lightning-AI).
+    for account, key in (("fishtown-analytics", "dbt-labs"), ("PyTorchLightning", "lightning")):
+        org = kb.lookup("github", account)
+        assert org is not None and org.key == key, account
+        assert [f.account for f in org.former] == [account]
+        assert org.former[0].source.startswith("https://")
+
+
 def test_the_coverage_tiers_count_what_the_table_holds(rows: list[Row]) -> None:
     kb = load()
     top = tier("pypi", rows, ranked("pypi"), 500, kb)
