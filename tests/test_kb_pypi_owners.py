@@ -93,6 +93,14 @@ def test_a_subsidiary_rolls_up_to_its_group() -> None:
     assert lineage(kb, tableau) == ("tableau", "salesforce")
     segment = kb.lookup("github", "segmentio")  # an acquired brand folded into its owner
     assert segment is not None and segment.key == "twilio"
+    # Red Hat (Ansible) and HashiCorp are IBM's; LinkedIn is Microsoft's.
+    for account, chain in (
+        ("ansible", ("redhat", "ibm")),
+        ("hashicorp", ("hashicorp", "ibm")),
+        ("linkedin", ("linkedin", "microsoft")),
+    ):
+        org = kb.lookup("github", account)
+        assert org is not None and lineage(kb, org) == chain, account
 
 
 def test_a_companys_former_github_organisation_still_names_it() -> None:
