@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -191,3 +192,70 @@ def test_a_scan_indexed_before_the_ultimate_facet_is_indexed_again(db_url: str) 
             assert unindexed(conn, [scan.id]) == []
             conn.execute(delete(r).where(r.c.facet == ULTIMATE))  # as an older version wrote
             assert unindexed(conn, [scan.id]) == [scan.id]
+
+
+CHAIN = """organisations:
+  - id: vendor
+    name: Vendor Ltd
+    country: GB
+    source: https://vendor.example/about
+    checked: 2026-01-31
+    accounts: {github: [vendor-new]}
+    former:
+      - platform: github
+        account: vendor-old
+        source: https://vendor.example/rename
+        checked: 2026-01-31
+  - id: labs
+    name: Vendor Labs Ltd
+    country: GB
+    source: https://vendor.example/labs
+    checked: 2026-01-31
+    parent: {id: vendor, source: "https://vendor.example/labs", checked: 2026-01-31}
+    accounts: {github: [vendor-labs]}
+  - id: studio
+    name: Labs Studio SAS
+    country: FR
+    source: https://vendor.example/studio
+    checked: 2026-01-31
+    parent: {id: labs, source: "https://vendor.example/studio", checked: 2026-01-31}
+    accounts: {github: [labs-studio]}
+"""
+
+
+def test_a_two_step_chain_is_recorded_nearest_first() -> None:
+    from auditor.resolvers.publishers import parse
+
+    kb, problems = parse(CHAIN)
+    assert problems == ()
+    c = replace(lib("studio-sdk"), evidence=(
+        Evidence("pypi", "info.project_urls.Source", "https://github.com/labs-studio/sdk",
+                 "pypi:/pypi/x/json", Strength.DECLARED),
+    ))  # fmt: skip
+    origin = attribute(c, local_origin(c, OriginStatus.RESOLVED, None), kb)
+    assert [(s.field, s.value, s.where) for s in origin.parents] == [
+        ("parent[studio]", "Vendor Labs Ltd", "https://vendor.example/studio"),
+        ("parent[labs]", "Vendor Ltd", "https://vendor.example/labs"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (("{id: vendor,", "{id: studio,"), "parent cycle labs -> studio -> labs"),
+        (("{id: labs,", "{id: studio,"), "parent cycle studio -> studio"),
+        (("{id: vendor,", "{id: nobody,"), "parent 'nobody' is not an organisation"),
+        (("[labs-studio]", "[labs-studio, vendor-old]"), "'vendor-old' also belongs to vendor"),
+    ],
+)
+def test_publishers_validate_refuses_bad_parents_and_renamed_accounts(
+    auditor: Auditor, tmp_path: Path, edit: tuple[str, str], problem: str
+) -> None:
+    bad = tmp_path / "publishers.yaml"
+    bad.write_text(CHAIN.replace(*edit))
+    ran = auditor("publishers", "validate", bad)
+    assert ran.code == 1 and problem in ran.stdout, ran.stdout
+    assert "Traceback" not in ran.stderr
+    good = tmp_path / "good.yaml"
+    good.write_text(CHAIN)
+    assert auditor("publishers", "validate", good).code == 0
