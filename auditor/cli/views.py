@@ -62,7 +62,6 @@ def origins(
     Counts split direct/transitive and packages/models; models also trace to their lineage
     roots. `unknown` holds components with no value. JSON shape: see auditor/graph_render.py.
     """
-    from auditor.attribution.parents import ultimate_parents
     from auditor.errors import UsageError
     from auditor.graph.queries import origin_groups
     from auditor.graph_render import origins_json, origins_table
@@ -75,7 +74,11 @@ def origins(
         stored = load_scan(scan_id, db, detail=False)
         if fmt != "json":
             stored = terminal_safe(stored)  # metadata: every value one safe terminal line
-        tops = ultimate_parents(stored) if ultimate else None
+        tops = None
+        if ultimate:  # imported here: the plain roll-up stays within its start-up budget
+            from auditor.attribution.parents import ultimate_parents
+
+            tops = ultimate_parents(stored)
     except AuditorError as exc:
         fail(exc, debug)
     groups = origin_groups(stored, by, tops)  # no graph to build: auditor.graph.trace answers
