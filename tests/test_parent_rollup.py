@@ -156,6 +156,8 @@ def test_cli_origins_ultimate(auditor: Auditor, db_url: str) -> None:
     table = auditor("origins", scan.id, "--by", "organisation", "--ultimate")
     assert table.stdout.splitlines()[0].split()[:2] == ["ULTIMATE", "ORGANISATION"]
     assert f"4 components trace to {BYTEDANCE.name}, 1 of them models:" in table.stdout
+    lark = auditor("show", scan.id, "lark-oapi")
+    assert f"part of       {BYTEDANCE.name}" in lark.stdout, lark.stdout
     wrong = auditor("origins", scan.id, "--by", "country", "--ultimate")
     assert wrong.code == 2 and "--ultimate" in wrong.stderr and "Traceback" not in wrong.stderr
 
