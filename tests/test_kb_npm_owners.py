@@ -23,7 +23,7 @@ from tests.conftest import REPO
 TABLE = REPO / "tests" / "data" / "kb" / "popular-npm-owners.csv"
 COLUMNS = ["package", "owner", "organisation", "source"]
 NOT_ORGANISATIONS = frozenset({"community", "individual", "unknown"})
-FULLY_RECORDED = 600
+FULLY_RECORDED = 1000
 """The top this many names all have a row."""
 
 
