@@ -16,6 +16,7 @@ from auditor.attribution import attribute
 from auditor.attribution.parents import ultimate_parents
 from auditor.graph.queries import origin_groups
 from auditor.model import (
+    Claim,
     Component,
     Evidence,
     Origin,
@@ -261,3 +262,16 @@ def test_publishers_validate_refuses_bad_parents_and_renamed_accounts(
     good = tmp_path / "good.yaml"
     good.write_text(CHAIN)
     assert auditor("publishers", "validate", good).code == 0
+
+
+def test_a_stored_scan_rolls_up_as_it_was_attributed() -> None:
+    """The chain recorded in the origin's evidence wins over today's knowledge base: an
+    organisation since renamed or removed still rolls up to the parent it had."""
+    c = lib("legacy-sdk")
+    step = Evidence("knowledge-base", "parent[old-labs]", "Old Group plc",
+                    "https://old.example/about", Strength.DECLARED)  # fmt: skip
+    origin = Origin(c.purl, OriginStatus.RESOLVED, organisation=Claim("Old Labs Ltd",
+                    Strength.DECLARED), evidence=(step,))  # fmt: skip
+    scan = make_scan([c, lib("six")], [], (origin,))
+    assert ultimate_parents(scan) == {"Old Labs Ltd": "Old Group plc"}
+    assert _totals(scan, ultimate=True) == {"Old Group plc": 1, None: 1}
