@@ -7,12 +7,13 @@ GraphML attributes must be scalars, so evidence and locations travel as JSON str
 node-link JSON carries them as lists.
 
 `origins --format json` shape (version 1):
-    {"schema_version": 1, "scan": ID, "by": FACET, "components": N,
+    {"schema_version": 1, "scan": ID, "by": FACET, "ultimate": bool, "components": N,
      "groups": [{"value": STR|null, "total", "direct", "transitive", "packages", "models",
                  "sentence": STR,
                  "components": [{"purl", "kind", "direct": bool|null, "via": [STR]}]}]}
 `value` null is the `unknown` group; `via` is `origin` or the lineage root purls the
-component traces through.
+component traces through. `ultimate` true: each organisation rolled up to the top of its
+`parent` chain (`origins --by organisation --ultimate`).
 """
 
 from __future__ import annotations
@@ -42,10 +43,19 @@ def sentence(group: OriginGroup, by: str) -> str:
     return f"{n} {noun} to {where}{models}"
 
 
-def origins_table(groups: Iterable[OriginGroup], by: str, components: int) -> str:
+def origins_table(
+    groups: Iterable[OriginGroup], by: str, components: int, ultimate: bool = False
+) -> str:
     """One row per value (counts), then each group's sentence and first members."""
     groups = list(groups)
-    header = (by.upper(), "TOTAL", "DIRECT", "TRANSITIVE", "PACKAGES", "MODELS")
+    header = (
+        f"ULTIMATE {by.upper()}" if ultimate else by.upper(),
+        "TOTAL",
+        "DIRECT",
+        "TRANSITIVE",
+        "PACKAGES",
+        "MODELS",
+    )
     rows = [
         (
             g.value if g.value is not None else "unknown",
@@ -65,12 +75,15 @@ def origins_table(groups: Iterable[OriginGroup], by: str, components: int) -> st
     return "\n".join(out) + "\n"
 
 
-def origins_json(groups: Iterable[OriginGroup], by: str, scan_id: str, components: int) -> str:
+def origins_json(
+    groups: Iterable[OriginGroup], by: str, scan_id: str, components: int, ultimate: bool = False
+) -> str:
     """The documented JSON shape (module docstring)."""
     doc = {
         "schema_version": 1,
         "scan": scan_id,
         "by": by,
+        "ultimate": ultimate,
         "components": components,
         "groups": [
             {

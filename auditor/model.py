@@ -258,6 +258,10 @@ class Root:
     root's, under its terms."""
 
 
+PARENT_FIELD = "parent["
+"""How the evidence field of one step of an organisation's `parent` chain starts
+(`parent[volcengine]`: the organisation volcengine belongs to)."""
+
 DECLARED_DISAGREEMENT = "declared repositories disagree: "
 """How an `Origin.conflicts` entry among the uploader's own declared links starts (no registry
 fact takes part): rules tell it apart from a declared claim a registry or attestation
@@ -280,6 +284,13 @@ class Origin:
     evidence: tuple[Evidence, ...] = ()
     publisher_kind: PublisherKind | None = None
     """Whether the publisher is an organisation or individual maintainers; None: unknown."""
+
+    @property
+    def parents(self) -> tuple[Evidence, ...]:
+        """The organisation's parent organisations, nearest first (`value`: the parent's
+        name): the knowledge base's `parent` chain, recorded as evidence when the
+        organisation was claimed, so a stored scan rolls up as it was attributed."""
+        return tuple(e for e in self.evidence if e.field.startswith(PARENT_FIELD))
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,7 @@ QUESTIONS = (
     ("portfolio", "origins", "--by", "country"),
     ("portfolio", "origins", "--by", "organisation"),
     ("portfolio", "origins", "--by", "lineage-root-organisation"),
+    ("portfolio", "origins", "--by", "organisation", "--ultimate"),
     ("portfolio", "origins", "--by", "country", "--as-of", f"{NOW - timedelta(days=60):%Y-%m-%d}"),
     ("portfolio", "where", "pkg:huggingface/Qwen/*"),
     ("portfolio", "where", "pkg:pypi/lib1234"),

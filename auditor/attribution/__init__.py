@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from auditor.attribution.candidates import Candidate, candidates
 from auditor.attribution.inherited import inherited_findings
 from auditor.attribution.kind import publisher_kind
-from auditor.model import Claim, Component, Evidence, Finding, Origin, Strength
+from auditor.model import PARENT_FIELD, Claim, Component, Evidence, Finding, Origin, Strength
 
 if TYPE_CHECKING:
     from auditor.resolvers.publishers import KnowledgeBase, Organisation
@@ -116,8 +116,6 @@ def _claimed(
 ) -> Origin:
     """The origin with the chosen organisation (never weaker than one already claimed) and
     one evidence step per match, so the trail shows corroborating fields too."""
-    from auditor.resolvers.publishers import parent_of
-
     steps: list[Evidence] = []
     for m in matches:
         role = "" if m.candidate.names else ", corroborating only"
@@ -128,14 +126,11 @@ def _claimed(
     if chosen is not None:
         steps.append(Evidence(SOURCE, f"country[{chosen.org.key}]", chosen.org.country,
                               chosen.org.source, chosen.strength, chosen.org.checked))  # fmt: skip
-        parent = parent_of(kb, chosen.org)
-        if parent is not None and chosen.org.parent is not None:
-            steps.append(Evidence(SOURCE, f"parent[{chosen.org.key}]", parent.name,
-                                  chosen.org.parent.source, chosen.strength,
-                                  chosen.org.parent.checked))  # fmt: skip
         if organisation is None or organisation.strength.rank < chosen.strength.rank:
             organisation = Claim(chosen.org.name, chosen.strength)
             country = Claim(chosen.org.country, chosen.strength)
+        if organisation.value == chosen.org.name:  # the chain is the claimed one's only
+            steps += _parent_steps(chosen, kb)
     known = set(origin.evidence)
     return replace(
         origin,
@@ -143,6 +138,24 @@ def _claimed(
         country=country,
         evidence=origin.evidence + tuple(s for s in steps if s not in known),
     )
+
+
+def _parent_steps(chosen: Match, kb: KnowledgeBase) -> list[Evidence]:
+    """One `parent[<id>]` step per organisation up the chosen one's `parent` chain, nearest
+    first (`Origin.parents`), each with the page that says so: roll-ups go either way."""
+    from auditor.resolvers.publishers import parent_of
+
+    steps: list[Evidence] = []
+    child, seen = chosen.org, {chosen.org.key}
+    while child.parent is not None and (parent := parent_of(kb, child)) is not None:
+        if parent.key in seen:  # `publishers validate` refuses a cycle; never loop on one
+            break
+        seen.add(parent.key)
+        cited = child.parent
+        steps.append(Evidence(SOURCE, f"{PARENT_FIELD}{child.key}]", parent.name,
+                              cited.source, chosen.strength, cited.checked))  # fmt: skip
+        child = parent
+    return steps
 
 
 def _profile_country(origin: Origin) -> Origin:

@@ -19,6 +19,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 FACETS = ("country", "organisation", "lineage-root-organisation")
 
 
+_ULTIMATE_HELP = (
+    "With --by organisation: count each organisation under the top of its `parent` chain in "
+    "the knowledge base (Volcengine under ByteDance)."
+)
+
+
+def _facet(by: str, ultimate: bool) -> str:
+    """The stored roll-up facet `--by BY [--ultimate]` reads."""
+    from auditor.errors import UsageError
+    from auditor.portfolio import ULTIMATE
+
+    if not ultimate:
+        return by
+    if by != "organisation":
+        raise UsageError(f"--ultimate rolls up organisations; it needs --by organisation, not {by}")
+    return ULTIMATE
+
+
 def _common(func: F) -> F:
     func = db_option(func)
     func = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))(func)
@@ -44,10 +62,17 @@ def portfolio() -> None:
 
 @portfolio.command()
 @click.option("--by", type=click.Choice(FACETS), default="country", show_default=True)
+@click.option("--ultimate", is_flag=True, help=_ULTIMATE_HELP)
 @_common
 @click.pass_obj
 def origins(
-    debug: bool, by: str, fmt: str, as_of: str | None, output: Path | None, db: str | None
+    debug: bool,
+    by: str,
+    ultimate: bool,
+    fmt: str,
+    as_of: str | None,
+    output: Path | None,
+    db: str | None,
 ) -> None:
     """Components of every target by country, organisation, or (models) the organisation of
     their lineage roots: the same answer as `auditor origins`, summed over targets."""
@@ -55,6 +80,7 @@ def origins(
     from auditor.portfolio.answer import parse_as_of, portfolio
 
     try:
+        by = _facet(by, ultimate)
         when = parse_as_of(as_of)
         with portfolio(db_url(db, os.environ), when, _notice) as access, access.begin() as conn:
             targets = len(queries.latest(conn, when))
@@ -118,6 +144,7 @@ def findings(
               help="How far back: days (90d), weeks (12w) or hours (48h).")  # fmt: skip
 @click.option("--points", type=click.IntRange(1, 60), default=6, show_default=True,
               help="Intervals between then and now (points = this + 1).")  # fmt: skip
+@click.option("--ultimate", is_flag=True, help=_ULTIMATE_HELP)
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(("table", "markdown", "json")),
     default="table", show_default=True,
@@ -130,6 +157,7 @@ def trend(
     by: str,
     since: str,
     points: int,
+    ultimate: bool,
     fmt: str,
     output: Path | None,
     db: str | None,
@@ -140,6 +168,7 @@ def trend(
     from auditor.portfolio.answer import parse_age, portfolio
 
     try:
+        by = _facet(by, ultimate)
         now = queries.now()
         at = queries.trend_points(now - parse_age(since), now, points)
         with portfolio(db_url(db, os.environ), None, _notice) as access:

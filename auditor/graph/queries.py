@@ -9,7 +9,7 @@ reports, the CLI) use its typed helpers only; networkx (for `focus`) stays insid
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -400,18 +400,26 @@ def _individual(origin: Origin | None) -> bool:
     return origin is not None and origin.publisher_kind is PublisherKind.INDIVIDUAL
 
 
-def origin_groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
+def origin_groups(
+    scan: Scan, by: str, tops: Mapping[str, str] | None = None
+) -> tuple[OriginGroup, ...]:
     """Inventory components grouped by `by` (one of FACETS), largest group first and
     `unknown` (value None) last. Country and organisation are what each component traces
     to (`auditor.graph.trace`): a derived model's lineage roots'. A component counts once
-    per value. Needs no graph: the CLI's `origins` answers without building one."""
+    per value. Needs no graph: the CLI's `origins` answers without building one.
+
+    `tops` (organisation only; `auditor.attribution.parents.ultimate_parents`) rolls each
+    organisation up to the one at the top of its `parent` chain: a component of Volcengine
+    and one of ByteDance count under ByteDance, once each."""
     if by not in FACETS:
         raise ValueError(f"cannot group by {by!r}; one of {', '.join(FACETS)}")
+    if tops is not None and by != "organisation":
+        raise ValueError(f"only organisations roll up to their parents, not {by!r}")
     with no_cyclic_gc():  # 100,000s of small tuples on top of a huge, acyclic heap
-        return _groups(scan, by)
+        return _groups(scan, by, tops)
 
 
-def _groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
+def _groups(scan: Scan, by: str, tops: Mapping[str, str] | None) -> tuple[OriginGroup, ...]:
     tracer = Tracer(scan) if by in ("country", "organisation") else None
     origins = scan.origins_by_purl()
     groups: dict[str | None, list[Traced]] = {}
@@ -429,6 +437,8 @@ def _groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
             via[own] = ["origin"] if own is not None else []
         if by == "organisation" and set(via) <= {None} and _individual(origins.get(c.purl)):
             via = {INDIVIDUAL_MAINTAINERS: ["origin"]}  # people: an answer, not unknown
+        if tops:
+            via = _rolled_up(via, tops)
         for value, sources in via.items():
             groups.setdefault(value, []).append(Traced(c, tuple(sources)))
     ordered = sorted(
@@ -436,6 +446,18 @@ def _groups(scan: Scan, by: str) -> tuple[OriginGroup, ...]:
         key=lambda g: (g.value is None, -g.total, g.value or ""),
     )
     return tuple(ordered)
+
+
+def _rolled_up(
+    via: dict[str | None, list[str]], tops: Mapping[str, str]
+) -> dict[str | None, list[str]]:
+    """`via` with each organisation replaced by its top one; sources of two organisations
+    with the same top merge, so the component counts once there."""
+    merged: dict[str | None, list[str]] = {}
+    for value, sources in via.items():
+        into = merged.setdefault(tops.get(value, value) if value else value, [])
+        into.extend(s for s in sources if s not in into)
+    return merged
 
 
 def _claim_value(claim: Claim | None) -> str | None:

@@ -11,5 +11,8 @@ from __future__ import annotations
 
 FACETS = ("country", "organisation", "lineage-root-organisation")
 """What `portfolio origins --by` groups by."""
+ULTIMATE = "ultimate-organisation"
+"""The organisation facet with each organisation rolled up to the top of its `parent` chain
+(`portfolio origins|trend --by organisation --ultimate`)."""
 TOTAL = "components"
 """The roll-up facet holding a scan's component count; its presence marks the scan indexed."""

@@ -4,7 +4,9 @@ The groups are exactly `auditor origins --by country|organisation` of that scan 
 `origin_groups`, which asks `auditor.graph.trace.Tracer`); `lineage-root-organisation` is the
 organisation groups' models alone: which organisations the models' lineage roots belong to
 (a derived model counts under its roots', a base model under its own, a hosted AI service's
-model under its lab's).
+model under its lab's); `ultimate-organisation` is `auditor origins --by organisation
+--ultimate`. A scan indexed before that facet existed (organisation rows, no ultimate ones)
+counts as not indexed, so it is indexed again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from auditor.portfolio import TOTAL
+from auditor.portfolio import TOTAL, ULTIMATE
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -25,6 +27,7 @@ LINEAGE = "lineage-root-organisation"
 
 def rollup_rows(scan: Scan) -> list[dict[str, Any]]:
     """The `portfolio_rollups` rows of `scan`."""
+    from auditor.attribution.parents import ultimate_parents
     from auditor.graph.queries import OriginGroup, Traced, origin_groups
 
     rows: list[dict[str, Any]] = []
@@ -40,6 +43,8 @@ def rollup_rows(scan: Scan) -> list[dict[str, Any]]:
                 models = tuple(m for m in g.members if _lineage_member(m))
                 if models:
                     rows.append(_row(scan.id, LINEAGE, OriginGroup(g.value, models)))
+    tops = ultimate_parents(scan)
+    rows.extend(_row(scan.id, ULTIMATE, g) for g in origin_groups(scan, "organisation", tops))
     for position, row in enumerate(rows):
         row["position"] = position
     return rows
@@ -84,9 +89,20 @@ def unindexed(conn: Connection, scan_ids: Iterable[str]) -> list[str]:
     from auditor.store.models import portfolio_rollups as r
 
     wanted = list(dict.fromkeys(scan_ids))
-    have: set[str] = set()
+    facets: dict[str, set[str]] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        query = select(r.c.scan_id).where(r.c.facet == TOTAL, r.c.scan_id.in_(chunk))
-        have.update(row[0] for row in conn.execute(query))
-    return [s for s in wanted if s not in have]
+        query = (
+            select(r.c.scan_id, r.c.facet)
+            .where(r.c.facet.in_((TOTAL, "organisation", ULTIMATE)), r.c.scan_id.in_(chunk))
+            .distinct()
+        )
+        for scan_id, facet in conn.execute(query):
+            facets.setdefault(scan_id, set()).add(facet)
+    return [s for s in wanted if not _indexed(facets.get(s, set()))]
+
+
+def _indexed(facets: set[str]) -> bool:
+    """A total row, and ultimate rows whenever there are organisation rows (a scan indexed
+    before the ultimate facet existed has none)."""
+    return TOTAL in facets and ("organisation" not in facets or ULTIMATE in facets)

@@ -117,6 +117,9 @@ def _origin(
         "organisation": _claim(origin.organisation),
         "country": _claim(origin.country),
         "publisher_kind": origin.publisher_kind.value if origin.publisher_kind else None,
+        # The organisation's `parent` chain (knowledge base): nearest and top-most.
+        "parent": _step(origin.parents[0]) if origin.parents else None,
+        "ultimate_parent": _step(origin.parents[-1]) if origin.parents else None,
         "roots": [
             {
                 "purl": r.root,
@@ -133,6 +136,10 @@ def _origin(
         "conflicts": list(origin.conflicts),
         "evidence": [_evidence(e) for e in origin.evidence],
     }
+
+
+def _step(step: Evidence) -> dict[str, str]:
+    return {"value": step.value, "strength": step.strength.value}
 
 
 def _claim(claim: Claim | None) -> dict[str, str] | None:

@@ -63,6 +63,9 @@ def component_report(scan: Scan, component: Component, tracer: Tracer | None = N
         ("country", origin.country),
     ):
         lines.append(f"    {label:13} {_claim(claim)}")
+    if origin.parents:  # the knowledge base's `parent` chain, nearest first
+        chain = " -> ".join(cell(p.value) for p in origin.parents)
+        lines.append(f"    {'part of':13} {chain}")
     kind = origin.publisher_kind.value if origin.publisher_kind else "unknown"
     lines.append(f"    {'publisher is':13} {kind}")
     lines += [f"    conflict: {cell(c, 200)}" for c in origin.conflicts]
