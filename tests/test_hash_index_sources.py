@@ -98,6 +98,9 @@ def test_files_never_cached_are_known_from_the_hub_answer(
         f"{QUANT}@{sha(QUANT)}/{GGUF}", "registry", f"hash-index:sha256:{digest}")  # fmt: skip
     assert (loose["purl"], f"pkg:huggingface/{QUANT}@{sha(QUANT)}", "copy") in edges
     assert _roots(loose) == {ALIBABA}
+    # Shown through the copy (as strong as the Hub answer), not the header's shorter claim.
+    [root] = loose["origin"]["roots"]
+    assert (root["relation"], root["strength"]) == ("copy", "registry")
 
     # b/ holds two git-kept files; only the instruct model holds both: a copy of it.
     folder = by_name["b"]
@@ -113,6 +116,9 @@ def test_files_never_cached_are_known_from_the_hub_answer(
     # c/: a config shared by two repos says neither; nothing is claimed.
     assert "c" not in by_name
     assert not [e for e in edges if "file:c" in e[0]]
+    # Known by their bytes: pinned by them, not "at no revision".
+    unpinned = {f["purl"] for f in doc["findings"] if f["rule"] == "model.unpinned-revision"}
+    assert folder["purl"] not in unpinned
 
 
 def test_git_blob_ids_travel_with_cache_export_import(
