@@ -200,9 +200,10 @@ class Tracer:
         self._copies: dict[str, Strength] = {}
         for c in scan.components:
             for e in c.evidence:
-                if e.source == "hash-index" and e.strength.rank > self._copies.get(
-                    c.purl, Strength.DECLARED
-                ).rank:
+                if (
+                    e.source == "hash-index"
+                    and e.strength.rank > self._copies.get(c.purl, Strength.DECLARED).rank
+                ):
                     self._copies[c.purl] = e.strength
         self._licences = _root_licences(scan)
         self._memo: dict[str, Trace] = {}
