@@ -140,7 +140,9 @@ class HuggingFaceResolver(Resolver):
             )
             for e in lineage.edges
         )
-        return Resolution(origin, tuple(findings), tuple(dict.fromkeys(deps)), listed_files(repo))
+        # A dataset's files are not a model's: a copy of one is not traced to its repo.
+        listed = listed_files(repo) if kind == "model" else ()
+        return Resolution(origin, tuple(findings), tuple(dict.fromkeys(deps)), listed)
 
     def _target(self, component: Component) -> tuple[str, str, str | None] | None:
         # Parsing a purl costs as much as a cache read; the engine asks twice per component.
