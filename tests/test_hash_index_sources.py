@@ -213,3 +213,24 @@ def test_loose_ollama_blob_is_a_copy_of_its_tag(
     assert (tags["Q4_K_M"]["purl"], hub_repo, None) in edges
     why = auditor("why", f"latest:{loose}", qwen["purl"])
     assert why.code == 0 and "Alibaba" in why.stdout, why.stdout + why.stderr
+
+
+def test_hub_listing_keeps_only_digest_shaped_values() -> None:
+    """An LFS file by its content's sha256 (its blobId is the pointer's), a git-kept file by
+    its blob id; a value of another shape never reaches the index (nor a snapshot)."""
+    from auditor.model import Strength
+    from auditor.resolvers.hub_api import HubFile, HubRepo
+    from auditor.resolvers.huggingface import listed_files
+
+    lfs, pointer, blob = "a" * 64, "b" * 40, "c" * 40
+    repo = HubRepo(
+        id="acme/m", author="acme", sha="d" * 40, created_at=None, last_modified=None,
+        gated=None, private=False, card={}, base_relation=None, base_models=(),
+        base_strength=Strength.DECLARED, flagged=(), where="w", retrieved_at="t",
+        files=(HubFile("m.safetensors", 10, pointer, lfs), HubFile("config.json", 5, blob, None),
+               HubFile("odd.bin", 1, "not-hex", "short"), HubFile("none.txt", None, None, None)),
+    )  # fmt: skip
+    assert [(f.digest, f.path, f.strength) for f in listed_files(repo)] == [
+        (lfs, "m.safetensors", "registry"),
+        (f"git-sha1:{blob}", "config.json", "registry"),
+    ]
