@@ -83,6 +83,14 @@ def git_blobs(tree: Tree, hasher: Hasher) -> tuple[Blob, ...]:
     weight files and `SIDECARS` up to `GIT_LIMIT`, where the model-files collector reads
     (not in a cache or an installed package). Unreadable files are left out: the collector
     reading them reports them."""
+    from auditor.collectors import COLLECTORS
+
+    # A cheap test first: the model-files collector's module costs ~0.1 s to import, and a
+    # tree it was not loaded for (a project without weights, an Ollama store) needs none.
+    weights = next(r for r in COLLECTORS if r.name == LOOSE).suffixes
+    if not any(p.rpartition("/")[2] in SIDECARS or p.lower().endswith(weights)
+               for p in tree.index()):  # fmt: skip
+        return ()
     from auditor.collectors.model_files import loose_paths
     from auditor.weights.inspect import is_weight_path
 
