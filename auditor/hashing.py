@@ -52,7 +52,9 @@ class MemoKey:
 class KnownFile:
     """A file digest seen before, and whose file it was: the hash index's one entry."""
 
-    sha256: str
+    digest: str
+    """64 hex (the content's sha256), or `git-sha1:<40 hex>`: git's blob id of a file the Hub
+    keeps in git rather than LFS (config.json, tokenizer files), which is all it lists for one."""
     repo: str
     """A Hub repo id (`Qwen/Qwen2.5-7B-Instruct-GGUF`), or `ollama:<name>` for an Ollama tag."""
     revision: str
@@ -66,7 +68,9 @@ class KnownFile:
 
 
 HASH_INDEX_PREFIX = "hash-index:"
-"""Key prefix of the hash index's lines in a cache snapshot (`hash-index:<sha256>`)."""
+"""Key prefix of the hash index's lines in a cache snapshot (`hash-index:<digest>`)."""
+GIT_BLOB = "git-sha1:"
+"""Prefix of a git blob id in the hash index (`KnownFile.digest`)."""
 _FIELDS = ("repo", "revision", "path", "source", "strength")
 _HEX64 = frozenset("0123456789abcdef")
 
@@ -94,6 +98,14 @@ def is_sha256(text: str) -> bool:
     return len(text) == 64 and set(text) <= _HEX64
 
 
+def is_index_digest(text: str) -> bool:
+    """A hash index digest: a sha256 (64 lower-case hex) or `git-sha1:<40 lower-case hex>`."""
+    if text.startswith(GIT_BLOB):
+        hex_ = text[len(GIT_BLOB) :]
+        return len(hex_) == 40 and set(hex_) <= _HEX64
+    return is_sha256(text)
+
+
 class DigestMemo(ABC):
     """Digests computed by earlier runs, keyed by a file's stat key and the algorithm.
 
@@ -107,8 +119,8 @@ class DigestMemo(ABC):
     def record(self, digests: Mapping[MemoKey, str]) -> None:  # noqa: B027 - optional hook
         """Keep new digests (default: forget them)."""
 
-    def known_files(self, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
-        """Hash-index entries for these digests (default: none known)."""
+    def known_files(self, digests: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+        """Hash-index entries for these digests (`KnownFile.digest`; default: none known)."""
         return {}
 
     def record_files(self, files: Iterable[KnownFile]) -> None:  # noqa: B027 - optional hook
@@ -133,18 +145,18 @@ class MemoryMemo(DigestMemo):
         with self._lock:
             self._known.update(digests)
 
-    def known_files(self, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+    def known_files(self, digests: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
         """Hash-index entries recorded in this object."""
         with self._lock:
-            return {d: self._files[d] for d in sha256s if d in self._files}
+            return {d: self._files[d] for d in digests if d in self._files}
 
     def record_files(self, files: Iterable[KnownFile]) -> None:
         """Keep hash-index entries."""
         with self._lock:
             for f in files:
-                known = self._files.get(f.sha256, ())
+                known = self._files.get(f.digest, ())
                 if f not in known:
-                    self._files[f.sha256] = (*known, f)
+                    self._files[f.digest] = (*known, f)
 
 
 WORKERS_ENV = "AUDITOR_HASH_WORKERS"

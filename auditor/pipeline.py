@@ -19,7 +19,7 @@ from auditor.collectors.parsers import parser_for
 from auditor.config import Config
 from auditor.declared import local_origin
 from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError, UsageError
-from auditor.hashing import DigestMemo, Hasher
+from auditor.hashing import DigestMemo, Hasher, KnownFile
 from auditor.model import (
     Component,
     ComponentFile,
@@ -65,6 +65,8 @@ PREFIXES: dict[str, TargetKind | None] = {
 DEFAULT_LOCATIONS = ("hf-cache", "modelscope", "ollama", "lmstudio", "llama-cpp")
 """Prefixes that mean a default place when given alone (the caches the environment names)."""
 SNIFF_BYTES = 4096
+_LOOSE_KINDS = (TargetKind.DIRECTORY, TargetKind.IMAGE)
+"""Targets whose loose model files the hash index may know by their git blob ids."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +119,14 @@ def run_scan(
     components = merge_components(collected.components)
     copies: tuple[Dependency, ...] = ()
     if memo is not None:  # loose files the hash index knows (auditor.known_files)
-        from auditor.known_files import reidentified
+        from auditor.known_files import git_blobs, reidentified
 
-        components, copies = reidentified(components, memo)
-    origins, resolved_findings, lineage, unreachable = _resolve(components, config, cache, progress)
+        blobs = [b for t in opened if t.kind in _LOOSE_KINDS
+                 for b in git_blobs(t.tree, context.hasher)]  # fmt: skip
+        components, copies = reidentified(components, memo, blobs)
+    origins, resolved_findings, lineage, unreachable, listed = _resolve(
+        components, config, cache, progress
+    )
     components = _licensed(components, origins)
     diagnostics = tuple(dict.fromkeys(collected.diagnostics + unreachable))
     partial = bool(diagnostics) or any(o.status is OriginStatus.UNREACHABLE for o in origins)
@@ -146,7 +152,7 @@ def run_scan(
     if memo is not None:  # what this scan teaches the hash index
         from auditor.known_files import sightings
 
-        memo.record_files(sightings(judged))
+        memo.record_files([*listed, *sightings(judged)])
     if history is None:  # no store consulted: nothing is known about earlier scans
         return judged
     from auditor.changes import summarise
@@ -625,15 +631,24 @@ def _resolve(
     config: Config,
     cache: HttpCache | None,
     progress: Progress,
-) -> tuple[tuple[Origin, ...], tuple[Finding, ...], tuple[Dependency, ...], tuple[Diagnostic, ...]]:
+) -> tuple[
+    tuple[Origin, ...],
+    tuple[Finding, ...],
+    tuple[Dependency, ...],
+    tuple[Diagnostic, ...],
+    tuple[KnownFile, ...],
+]:
+    """Origins, findings, lineage edges, unreachable endpoints and the file digests the
+    registries listed (for the hash index)."""
     if config.no_resolve:  # no HTTP machinery to import for an inventory
         reason = "--no-resolve"
         skipped = tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components)
-        return skipped, (), (), ()
+        return skipped, (), (), (), ()
     from auditor.resolution import resolve_components
 
     with progress.stage("resolving origins", len(components), "components") as stage:
         resolved = resolve_components(
             components, config, cache, lambda _done, _all: stage.advance()
         )
-    return resolved.origins, resolved.findings, resolved.dependencies, resolved.diagnostics
+    return (resolved.origins, resolved.findings, resolved.dependencies, resolved.diagnostics,
+            resolved.known_files)  # fmt: skip

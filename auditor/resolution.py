@@ -16,6 +16,7 @@ from auditor import endpoints as registry
 from auditor.attribution import attribute, attribute_with_findings
 from auditor.config import Config
 from auditor.errors import Diagnostic
+from auditor.hashing import KnownFile
 from auditor.http import FetchError, Http, HttpCache, HttpSettings, NotCached
 from auditor.model import Component, ComponentKind, Dependency, Finding, Origin, OriginStatus
 from auditor.resolvers import RESOLVERS, Resolution, Resolver, depsdev, source_hosts
@@ -81,6 +82,8 @@ class Resolved:
     dependencies: tuple[Dependency, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     """One per endpoint given up on this scan (every lookup there is `unreachable`)."""
+    known_files: tuple[KnownFile, ...] = ()
+    """File digests the registries' answers listed (auditor.known_files keeps them)."""
 
 
 def resolve_all(
@@ -183,6 +186,7 @@ def resolve_components(
         tuple(f for r in results for f in r.findings),
         tuple(dict.fromkeys(d for r in results for d in r.dependencies)),
         unreachable_endpoints(http),
+        tuple(dict.fromkeys(f for r in results for f in r.known_files)),
     )
 
 
@@ -229,7 +233,7 @@ def _enriched(
     if second is not None:
         origin, extra = depsdev.second_opinion(origin, second, component)
         findings += extra
-    return Resolution(origin, findings, resolution.dependencies)
+    return replace(resolution, origin=origin, findings=findings)
 
 
 def _enrichment_requests(

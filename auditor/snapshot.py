@@ -1,7 +1,8 @@
 """Metadata snapshots for air-gapped machines: the HTTP cache as versioned JSON lines.
 
 Line 1 is a header `{"format": "origin-auditor-http-cache", "version": 1, …}`; every other
-line is one kept answer, or (key `hash-index:<sha256>`) the hash index's files for a digest.
+line is one kept answer, or (key `hash-index:<digest>`: a sha256, or `git-sha1:<hex>` for a git
+blob id) the hash index's files for a digest.
 Keys are registry role + path, so a snapshot made against one
 mirror serves a machine configured for another, and holds no host or credential.
 """
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from auditor.errors import AuditorError
-from auditor.hashing import HASH_INDEX_PREFIX, is_sha256, parse_index_body
+from auditor.hashing import HASH_INDEX_PREFIX, is_index_digest, parse_index_body
 from auditor.http import VERDICT_PREFIX, CachedResponse
 
 FORMAT = "origin-auditor-http-cache"
@@ -95,8 +96,11 @@ def _entry(name: str, number: int, raw: dict[str, Any]) -> tuple[str, CachedResp
         if not isinstance(body, str):
             raise TypeError("`body` must be a string")
         if key.startswith(HASH_INDEX_PREFIX):  # the hash index travels with the answers
-            if not is_sha256(key[len(HASH_INDEX_PREFIX) :]):
-                raise ValueError("a hash-index key names a sha256: 64 lower-case hex digits")
+            if not is_index_digest(key[len(HASH_INDEX_PREFIX) :]):
+                raise ValueError(
+                    "a hash-index key names a sha256 (64 lower-case hex digits) or a git blob"
+                    " id (`git-sha1:` and 40 lower-case hex digits)"
+                )
             parse_index_body(body.encode("utf-8"))
         if raw.get("body_encoding", "utf-8") == "base64":
             data = base64.b64decode(body, validate=True)

@@ -105,9 +105,13 @@ def test_unknown_digest_changes_nothing() -> None:
                   "x.gguf", None, hashes=(f"sha256:{digest}",), found_by="model-files")  # fmt: skip
     memo = MemoryMemo()
     assert reidentified((c,), memo) == ((c,), ())
-    memo.record_files([KnownFile("a" * 64, "ollama:qwen2.5:7b", "d" * 64, "model", "ollama",
+    manifest = f"sha256:{'d' * 64}"
+    memo.record_files([KnownFile("a" * 64, "ollama:qwen2.5:7b", manifest, "model", "ollama",
                                  "declared")])  # fmt: skip
-    [found], edges = reidentified((c,), memo)
-    assert edges == () and [e.value for e in found.evidence] == [
-        f"ollama:qwen2.5:7b@{'d' * 64}/model"
-    ]
+    found, edges = reidentified((c,), memo)
+    tag = f"pkg:generic/ollama/library/qwen2.5@7b?checksum=sha256:{'d' * 64}"
+    assert [(e.source, e.target, e.scope) for e in edges] == [(c.purl, tag, "copy")]
+    [loose] = [x for x in found if x.purl == c.purl]
+    assert [e.value for e in loose.evidence] == [f"ollama:qwen2.5:7b@{manifest}/model"]
+    [added] = [x for x in found if x.purl == tag]  # the library model, mapped to its lab
+    assert ("upstream.huggingface", "Qwen") in {(e.field, e.value) for e in added.evidence}

@@ -76,19 +76,9 @@ class ModelFilesCollector(Collector):
 
     def collect(self, tree: Tree, context: CollectContext) -> Collected:
         """One component per weight file; lineage edges per model folder."""
-        if is_site_packages(tree):
-            return Collected()  # installed packages' data files are not the target's models
-        index = tree.index()
-        # ModelScope cache folders (holding its .msc/.mdl index files) are the model-scope
-        # collector's, which applies the same per-file checks to them.
-        scoped = modelscope_prefixes(index)
-        # So are LM Studio's models folder and llama.cpp's cache (their own collectors).
-        scoped += model_roots(tree, index) + llama_cpp_claimed(index)
-        paths = [
-            p
-            for p in index
-            if not in_hf_cache(p) and not _FOREIGN.search(p) and not p.startswith(scoped)
-        ]
+        paths = loose_paths(tree)
+        if not paths:
+            return Collected()
         folders: dict[str, _Folder] = {}
         components: list[Component] = []
         findings: list[Finding] = []
@@ -148,6 +138,30 @@ class ModelFilesCollector(Collector):
             findings=tuple(findings),
             diagnostics=tuple(diagnostics),
         )
+
+
+def loose_paths(tree: Tree) -> list[str]:
+    """The paths this collector reads: not in an installed package, a Hugging Face cache or
+    a folder another model collector owns."""
+    if is_site_packages(tree):
+        return []  # installed packages' data files are not the target's models
+    index = tree.index()
+    # ModelScope cache folders (holding its .msc/.mdl index files) are the model-scope
+    # collector's, which applies the same per-file checks to them.
+    scoped = modelscope_prefixes(index)
+    # So are LM Studio's models folder and llama.cpp's cache (their own collectors).
+    scoped += model_roots(tree, index) + llama_cpp_claimed(index)
+    return [
+        p
+        for p in index
+        if not in_hf_cache(p) and not _FOREIGN.search(p) and not p.startswith(scoped)
+    ]
+
+
+def folder_purl(ref: str, directory: str) -> tuple[str, str]:
+    """(name, purl) of a local model folder: `pkg:generic/<folder>?download_url=file:<path>`."""
+    name = posixpath.basename(directory) or ref.rstrip("/").rpartition("/")[2] or "."
+    return name, purls.local_folder(name, directory or ".")
 
 
 def _folder_license(folders: dict[str, _Folder], path: str) -> str | None:
@@ -241,8 +255,7 @@ def _folder_model(
     tree: Tree, directory: str, folder: _Folder, found_by: str, components: list[Component]
 ) -> str:
     """The folder itself as a model (`pkg:generic/<folder>?download_url=file:<path>`)."""
-    name = posixpath.basename(directory) or tree.ref.rstrip("/").rpartition("/")[2] or "."
-    purl = purls.local_folder(name, directory or ".")
+    name, purl = folder_purl(tree.ref, directory)
     components.append(
         Component(
             purl=purl,

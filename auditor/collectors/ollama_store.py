@@ -24,6 +24,7 @@ from auditor.collectors import CollectContext, Collected, Collector
 from auditor.collectors.hf_cache_lineage import gguf_bases, gguf_source_bases
 from auditor.collectors.ollama_files import (
     CONFIG_FIELDS,
+    DIGEST,
     MAX_TEXT_LAYER,
     WEIGHT_KINDS,
     Layer,
@@ -202,21 +203,10 @@ def _component(
                            DependencyKind.DERIVED_FROM, b.relation)
                 for src, b in gguf_source_bases(header)
             ]  # fmt: skip
-    components: list[Component] = []
-    if name.host.casefold() in data.hub_hosts:
-        hub = purls.huggingface(f"{name.namespace}/{name.model}")
-        edges.append(Dependency(purl, hub, DependencyKind.DERIVED_FROM, None))
-        components.append(Component(
-            purl=hub, kind=ComponentKind.MODEL, name=f"{name.namespace}/{name.model}",
-            version=None, locations=(Location(tree.ref, tag.where),),
-            evidence=(Evidence(SOURCE, "hub.tag", shown, tag.where, Strength.DECLARED),),
-            found_by=OllamaStoreCollector.name,
-        ))  # fmt: skip
-    elif name.host.casefold() == data.default_host and name.namespace == "library":
-        upstream = data.library.get(name.model.casefold())
-        if upstream is not None:
-            evidence.append(Evidence(LIBRARY, "upstream.huggingface", upstream.account,
-                                     upstream.source, Strength.INFERRED))  # fmt: skip
+    named = _named_lineage(name, purl, Location(tree.ref, tag.where), data)
+    evidence += named.evidence
+    edges += named.edges
+    components = list(named.components)
     components.insert(0, Component(
         purl=purl, kind=ComponentKind.MODEL, name=shown.rpartition(":")[0], version=name.tag,
         license=licence, locations=(Location(tree.ref, tag.where),), evidence=tuple(evidence),
@@ -224,6 +214,70 @@ def _component(
     ))  # fmt: skip
     return Collected(tuple(components), tuple(dict.fromkeys(edges)), tuple(findings),
                      tuple(diagnostics))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    evidence: tuple[Evidence, ...] = ()
+    edges: tuple[Dependency, ...] = ()
+    components: tuple[Component, ...] = ()
+
+
+def _named_lineage(name: TagPath, purl: str, where: Location, data: StoreData) -> _Named:
+    """What a tag's name alone says: a tag pulled from the Hub derives from that Hub repo; a
+    library model is its lab's (`inferred`, from the data file)."""
+    shown = name.shortest(data.default_host)
+    if name.host.casefold() in data.hub_hosts:
+        repo = f"{name.namespace}/{name.model}"
+        hub = purls.huggingface(repo)
+        return _Named(edges=(Dependency(purl, hub, DependencyKind.DERIVED_FROM, None),),
+                      components=(Component(
+            purl=hub, kind=ComponentKind.MODEL, name=repo, version=None, locations=(where,),
+            evidence=(Evidence(SOURCE, "hub.tag", shown, where.path, Strength.DECLARED),),
+            found_by=OllamaStoreCollector.name,
+        ),))  # fmt: skip
+    if name.host.casefold() == data.default_host and name.namespace == "library":
+        upstream = data.library.get(name.model.casefold())
+        if upstream is not None:
+            return _Named(evidence=(Evidence(LIBRARY, "upstream.huggingface", upstream.account,
+                                             upstream.source, Strength.INFERRED),))  # fmt: skip
+    return _Named()
+
+
+def tag_known_by_digest(
+    shown: str,
+    manifest_digest: str,
+    where: tuple[Location, ...],
+    found_by: str,
+    evidence: Evidence,
+) -> tuple[tuple[Component, ...], tuple[Dependency, ...]] | None:
+    """A tag of a store not in this scan, known by its name (`DisplayShortest`, as the `tag`
+    evidence shows it) and manifest digest (`sha256:<hex>`) from the hash index: its
+    component, with `evidence` and the lineage its name alone gives (as in a scanned store),
+    and that lineage's edges; None when the name is not a tag's."""
+    data = store_data()
+    name = _tag_name(shown, "", data)
+    match = DIGEST.fullmatch(manifest_digest)
+    if name is None or match is None:
+        return None
+    purl = _purl(name, match.group(1), data)
+    named = _named_lineage(name, purl, where[0] if where else Location("", ""), data)
+    tag = Component(
+        purl=purl, kind=ComponentKind.MODEL, name=shown.rpartition(":")[0], version=name.tag,
+        locations=where, evidence=(evidence, *named.evidence), found_by=found_by,
+    )  # fmt: skip
+    return (tag, *named.components), named.edges
+
+
+def _tag_name(text: str, root: str, data: StoreData) -> TagPath | None:
+    """A name as `Name.DisplayShortest` writes it, with the defaults types/model/name.go
+    `ParseName` fills in."""
+    match = _NAME.fullmatch(text)
+    if match is None:
+        return None
+    return TagPath(root, match.group("host") or data.default_host,
+                   match.group("ns") or "library", match.group("model"),
+                   match.group("tag") or "latest")  # fmt: skip
 
 
 def _parent(
@@ -234,12 +288,9 @@ def _parent(
 ) -> str | None:
     """The tag a layer's `from` names (`Name.DisplayShortest`, defaults filled in as
     types/model/name.go `ParseName` does): its purl when the store holds it, else by name."""
-    match = _NAME.fullmatch(text)
-    if match is None:
+    parent = _tag_name(text, own.root, data)
+    if parent is None:
         return None
-    parent = TagPath(own.root, match.group("host") or data.default_host,
-                     match.group("ns") or "library", match.group("model"),
-                     match.group("tag") or "latest")  # fmt: skip
     found = known.get((own.root, _key(parent)))
     return _purl(parent, found.digest if found else None, data)
 

@@ -41,6 +41,9 @@ MAX_HOPS = 32
 """Lineage deeper than this is cut (the Hub walk stops at 8; a loop in declared files)."""
 SELF = "self"
 HUB = "pkg:huggingface/"
+COPY = "copy"
+"""A file's bytes are another's (auditor.known_files): the hop is as strong as the hash-index
+evidence behind it, and the path through it is shown before any other to the same root."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +224,14 @@ class Tracer:
                     pair = (child.casefold(), parent.casefold())
                     if pair not in self._hops or e.strength.rank > self._hops[pair][1].rank:
                         self._hops[pair] = (relation or None, e.strength)
+        self._copies: dict[str, Strength] = {}
+        for c in scan.components:
+            for e in c.evidence:
+                if (
+                    e.source == "hash-index"
+                    and e.strength.rank > self._copies.get(c.purl, Strength.DECLARED).rank
+                ):
+                    self._copies[c.purl] = e.strength
         self._licences = _root_licences(scan)
         self._memo: dict[str, Trace] = {}
 
@@ -270,7 +281,7 @@ class Tracer:
             yield self._source(purl, SELF, ())
             return
         seen: set[str] = set()
-        for path in sorted(paths, key=len):
+        for path in sorted(paths, key=lambda p: (p[0].relation != COPY, len(p))):
             end = unversioned(self._canonical(path[-1].parent))
             if end not in seen:
                 seen.add(end)
@@ -298,6 +309,8 @@ class Tracer:
                 stack.append((parent, (*path, hop), on_path | {key}))
 
     def _hop(self, child: str, parent: str, relation: str | None) -> Hop:
+        if relation == COPY:
+            return Hop(child, parent, relation, self._copies.get(child, Strength.DECLARED))
         computed = self._hops.get((repo_id(child).casefold(), repo_id(parent).casefold()))
         if computed is not None:
             return Hop(child, parent, relation or computed[0], computed[1])

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from auditor.hashing import KnownFile
 from auditor.model import Component, Dependency, Finding, Origin
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ class Resolution:
     findings: tuple[Finding, ...] = ()
     dependencies: tuple[Dependency, ...] = ()
     """Edges the registry asserts (a model's `derived_from` lineage), added to the scan's."""
+    known_files: tuple[KnownFile, ...] = ()
+    """File digests the registry's answer listed (the Hub's siblings), for the hash index."""
 
 
 class Resolver(ABC):

@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from packageurl import PackageURL
 
+from auditor.hashing import GIT_BLOB, KnownFile, is_index_digest
 from auditor.http import FetchError, Http, NotCached
 from auditor.model import (
     Claim,
@@ -139,7 +140,9 @@ class HuggingFaceResolver(Resolver):
             )
             for e in lineage.edges
         )
-        return Resolution(origin, tuple(findings), tuple(dict.fromkeys(deps)))
+        # A dataset's files are not a model's: a copy of one is not traced to its repo.
+        listed = listed_files(repo) if kind == "model" else ()
+        return Resolution(origin, tuple(findings), tuple(dict.fromkeys(deps)), listed)
 
     def _target(self, component: Component) -> tuple[str, str, str | None] | None:
         # Parsing a purl costs as much as a cache read; the engine asks twice per component.
@@ -182,6 +185,20 @@ class HuggingFaceResolver(Resolver):
                 yield Evidence(SOURCE, f"organization.{field}", str(value).lower()
                                if isinstance(value, bool) else str(value), where,
                                Strength.REGISTRY)  # fmt: skip
+
+
+def listed_files(repo: HubRepo) -> tuple[KnownFile, ...]:
+    """Every file digest the Hub's answer lists for this revision, for the hash index
+    (`registry`): an LFS file's `lfs.sha256` (its `blobId` is the pointer's, never the
+    content's), else the git blob id (`blobId`) of a file kept in git. A value that is not a
+    digest's shape is left out (the index would carry it into snapshots)."""
+    revision = repo.sha or ""
+    found = []
+    for f in repo.files or ():
+        digest = f.sha256 or (f"{GIT_BLOB}{f.blob_id}" if f.blob_id else "")
+        if is_index_digest(digest):
+            found.append(KnownFile(digest, repo.id, revision, f.path, SOURCE, "registry"))
+    return tuple(found)
 
 
 def declared_bases(component: Component) -> tuple[str, ...]:

@@ -63,11 +63,11 @@ class StoredDigestMemo(DigestMemo):
                             found[key] = row.digest
         return found
 
-    def known_files(self, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+    def known_files(self, digests: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
         """The hash index's entries for these digests (auditor.store.hash_index)."""
         from auditor.store import hash_index
 
-        return hash_index.lookup(self._engine, sha256s)
+        return hash_index.lookup(self._engine, digests)
 
     def record_files(self, files: Iterable[KnownFile]) -> None:
         """Keep hash-index entries."""

@@ -1,8 +1,11 @@
 """The hash index kept in the store (`hash_index`): digest → the repo files it was seen as.
 
+The `sha256` column holds `KnownFile.digest`: a sha256, or `git-sha1:<hex>` for a git blob id
+(no migration: a 64-hex sha256 and the prefixed form never collide).
+
 Read and written through the digest memo's hooks (`auditor.hashing.DigestMemo.known_files`,
 `record_files`), so a scan that memoises digests keeps the index too; carried by
-`auditor cache export/import` as `hash-index:<sha256>` lines of the HTTP-cache snapshot
+`auditor cache export/import` as `hash-index:<digest>` lines of the HTTP-cache snapshot
 (`auditor.store.http_cache`).
 """
 
@@ -21,7 +24,7 @@ BATCH = 500
 _RANK = {"registry": 2, "declared": 1}
 
 
-def lookup(engine: Engine, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+def lookup(engine: Engine, digests: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
     """Entries for these digests, strongest first."""
     from sqlalchemy import select
 
@@ -29,7 +32,7 @@ def lookup(engine: Engine, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile,
     from auditor.store.engine import errors
 
     t = models.metadata.tables["hash_index"]
-    wanted = sorted(set(sha256s))
+    wanted = sorted(set(digests))
     found: dict[str, list[KnownFile]] = {}
     with errors(engine), engine.connect() as conn:
         for start in range(0, len(wanted), BATCH):
@@ -72,7 +75,7 @@ _COLUMNS = ("sha256", "repo", "revision", "path", "source", "strength", "recorde
 
 def _row(f: KnownFile, when: str | None) -> tuple[str, ...]:
     now = when or datetime.now(UTC).isoformat(timespec="seconds")
-    return (f.sha256, f.repo, f.revision, f.path, f.source, f.strength, now)
+    return (f.digest, f.repo, f.revision, f.path, f.source, f.strength, now)
 
 
 def _file(row: object) -> KnownFile:

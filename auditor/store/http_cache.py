@@ -82,7 +82,7 @@ class StoredHttpCache:
         self.put_many(pending.items())
 
     def put_many(self, entries: Iterable[tuple[str, CachedResponse]]) -> int:
-        """Upsert answers; returns how many were written. `hash-index:<sha256>` entries (a
+        """Upsert answers; returns how many were written. `hash-index:<digest>` entries (a
         snapshot's copy of the hash index) go to the hash index."""
         entries = list(entries)
         written = 0
@@ -136,7 +136,7 @@ def _index_entries(engine: Engine) -> Iterator[tuple[str, CachedResponse]]:
     now = datetime.now(UTC)
     by_digest: dict[str, list[dict[str, str]]] = {}
     for f in hash_index.entries(engine):
-        by_digest.setdefault(f.sha256, []).append(
+        by_digest.setdefault(f.digest, []).append(
             {k: getattr(f, k) for k in ("repo", "revision", "path", "source", "strength")}
         )
     for digest, files in by_digest.items():
@@ -172,4 +172,4 @@ def _decode(row: Any) -> CachedResponse:
 
 def known_files(digest: str, body: bytes) -> list[KnownFile]:
     """A snapshot's `hash-index:` entry body as entries (validated by auditor.snapshot)."""
-    return [KnownFile(sha256=digest, **item) for item in parse_index_body(body)]
+    return [KnownFile(digest=digest, **item) for item in parse_index_body(body)]

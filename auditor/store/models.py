@@ -218,6 +218,7 @@ hash_index = Table(
     # caches and Ollama manifests seen by earlier scans (or imported from a team's snapshot):
     # a weight file copied elsewhere under another name is known again by its bytes. One row
     # per (digest, repo, revision, path); a stronger or newer sighting replaces the row.
+    # `sha256` holds KnownFile.digest: a sha256, or `git-sha1:<hex>` (a git blob id).
     Column("sha256", String(), primary_key=True),
     Column("repo", String(), primary_key=True),
     Column("revision", String(), primary_key=True),

@@ -140,9 +140,9 @@ class _LazyMemo(DigestMemo):
         if (inner := self._memo()) is not None:
             inner.record(digests)
 
-    def known_files(self, sha256s: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
+    def known_files(self, digests: Iterable[str]) -> dict[str, tuple[KnownFile, ...]]:
         inner = self._memo()
-        return inner.known_files(sha256s) if inner is not None else {}
+        return inner.known_files(digests) if inner is not None else {}
 
     def record_files(self, files: Iterable[KnownFile]) -> None:
         if (inner := self._memo()) is not None:
