@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,8 +14,14 @@ from auditor.config import db_url
 from auditor.errors import AuditorError
 from auditor.fleet import QUEUE
 
+if TYPE_CHECKING:
+    from auditor.fleet.sources import Sources
+
 BROKER_HELP = "Celery broker URL (default: AUDITOR_BROKER_URL, else redis://127.0.0.1:6379/0)."
 QUEUE_HELP = "Broker queue (default: auditor-scans); fleets sharing a broker use their own."
+SOURCE_HELP = (
+    "URL prefix lockfile URLs may be fetched from (repeat; added to AUDITOR_FLEET_SOURCES)."
+)
 
 
 @click.group()
@@ -26,23 +33,41 @@ def fleet() -> None:
 @click.argument("targets_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--broker", metavar="URL", help=BROKER_HELP)
 @click.option("--queue", metavar="NAME", default=QUEUE, help=QUEUE_HELP)
+@click.option("--allow-source", "allow_sources", metavar="URL_PREFIX", multiple=True,
+              help=SOURCE_HELP)  # fmt: skip
 @db_option
 @click.pass_obj
-def submit(debug: bool, targets_file: Path, broker: str | None, queue: str, db: str | None) -> None:
-    """Queue one scan per line of TARGETS_FILE (paths or kind:PATH; # comments) for the
-    workers; prints the job id. Relative paths are taken from the file's folder."""
+def submit(
+    debug: bool,
+    targets_file: Path,
+    broker: str | None,
+    queue: str,
+    allow_sources: tuple[str, ...],
+    db: str | None,
+) -> None:
+    """Queue one scan per line of TARGETS_FILE (paths, kind:PATH, or lockfile URLs under a
+    configured source; # comments) for the workers; prints the job id. Relative paths are
+    taken from the file's folder."""
     from auditor.fleet import broker_url
+    from auditor.fleet.sources import configured_sources, is_url
     from auditor.fleet.state import new_job_id
     from auditor.fleet.submit import submit as send
     from auditor.fleet.targets import read_targets
 
     try:
-        lines = read_targets(targets_file)
+        sources = configured_sources(allow_sources)
+        lines = read_targets(targets_file, sources)
         job_id = new_job_id()
         sent = send(broker_url(broker), db_url(db, os.environ), job_id, lines, queue)
     except AuditorError as exc:
         fail(exc, debug)
+    _warn_plain_http(sources)
     for line in lines:
+        if is_url(line.target):
+            if line.credentials_stripped:
+                echo(f"warning: {targets_file}:{line.number}: credentials left out of the URL "
+                     "(never stored); workers authenticate from their netrc", err=True)  # fmt: skip
+            continue
         _, sep, rest = line.target.partition(":")
         path = rest if sep and not os.path.isabs(line.target) else line.target
         if path and not os.path.exists(path):
@@ -102,6 +127,8 @@ def status(
 @click.option("--no-resolve", is_flag=True, help="Inventory only; look nothing up.")
 @click.option("--pypi-url", metavar="URL", help="PyPI base URL (default as for `scan`).")
 @click.option("--npm-registry", metavar="URL", help="npm registry URL (default as for `scan`).")
+@click.option("--allow-source", "allow_sources", metavar="URL_PREFIX", multiple=True,
+              help=SOURCE_HELP)  # fmt: skip
 @click.pass_obj
 def worker(
     debug: bool,
@@ -114,6 +141,7 @@ def worker(
     no_resolve: bool,
     pypi_url: str | None,
     npm_registry: str | None,
+    allow_sources: tuple[str, ...],
 ) -> None:
     """Run a Celery worker: scan the targets `fleet submit` queues, as `auditor scan` does,
     into the shared store (--db; PostgreSQL for a fleet). Stop it with Ctrl-C."""
@@ -121,23 +149,27 @@ def worker(
 
     from auditor.fleet import broker_url
     from auditor.fleet.app import make_app
+    from auditor.fleet.sources import configured_sources
     from auditor.fleet.work import WorkerSettings
 
-    settings = WorkerSettings(
-        db_url=db_url(db, os.environ),
-        offline=offline,
-        no_resolve=no_resolve,
-        pypi_url=pypi_url,
-        npm_registry=npm_registry,
-        time_limit=time_limit,
-    )
     try:
         from auditor.fleet.state import open_fleet
+
+        settings = WorkerSettings(
+            db_url=db_url(db, os.environ),
+            offline=offline,
+            no_resolve=no_resolve,
+            pypi_url=pypi_url,
+            npm_registry=npm_registry,
+            time_limit=time_limit,
+            sources=configured_sources(allow_sources),
+        )
 
         open_fleet(settings.db_url).__exit__(None, None, None)  # migrated before any task
         app = make_app(broker_url(broker), settings)
     except AuditorError as exc:
         fail(exc, debug)
+    _warn_plain_http(settings.sources)
     for name in ("auditor.fleet", "celery.worker.strategy", "celery.app.trace"):
         logging.getLogger(name).setLevel(logging.INFO)
     app.worker_main(
@@ -151,3 +183,11 @@ def worker(
             f"--loglevel={'DEBUG' if debug else 'INFO'}",
         ]
     )
+
+
+def _warn_plain_http(sources: Sources) -> None:
+    from auditor.fleet.sources import plain_http
+
+    for prefix in plain_http(sources):
+        echo(f"warning: source {prefix} is plain HTTP: a lockfile fetched from it can be "
+             "altered on the way", err=True)  # fmt: skip

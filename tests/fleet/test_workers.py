@@ -19,6 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from auditor.fleet.state import scan_id_for
 from tests.fleet.conftest import REPO, Workers, finished, wait_for
+from tests.servers import raw
 from tests.servers.pypi import PyPIState, load_project, serve
 
 pytestmark = pytest.mark.postgres
@@ -85,21 +86,40 @@ def status_json(workers: Workers, job: str) -> dict[str, object]:
     return doc
 
 
-def test_a_fleet_is_scanned_once_per_target(workers: Workers, tmp_path: Path) -> None:
+@pytest.fixture
+def git_server() -> Iterator[tuple[raw.RawState, str]]:
+    """A loopback Git server's raw files: the fleet's lockfile URLs."""
+    state = raw.RawState(
+        files={
+            "/api/v1/repos/team-a/web/raw/poetry.lock": (
+                LOCKS / "poetry" / "project" / "poetry.lock"
+            ).read_bytes()
+        }
+    )
+    yield from ((state, url) for url in raw.serve(state))
+
+
+def test_a_fleet_is_scanned_once_per_target(
+    workers: Workers, tmp_path: Path, git_server: tuple[raw.RawState, str]
+) -> None:
     (tmp_path / "fleet").mkdir()
     lock = tmp_path / "fleet" / "uv"
     lock.mkdir()
     (lock / "uv.lock").write_bytes((LOCKS / "uvlock" / "project" / "uv.lock").read_bytes())
     folders = [lock, REPO / "examples" / "python-app", REPO / "examples" / "models-app"]
+    state, base = git_server
+    url = f"{base}/api/v1/repos/team-a/web/raw/poetry.lock"
+    source = ("--allow-source", f"{base}/api/v1/repos/team-a/")
     listing = tmp_path / "fleet" / "targets.txt"
     listing.write_text(
         "# our services\nuv/uv.lock\n\n"
         + "".join(f"{f}\n" for f in folders[1:])
         + "dir:missing-project\n"
+        + f"{url}\n"
     )
-    workers.start("--offline")
-    workers.start("--offline")
-    job = workers.submit(listing)
+    workers.start("--offline", *source)
+    workers.start("--offline", *source)
+    job = workers.submit(listing, *source)
     rows = wait_for(workers.db, job, finished)
     states = {r.target: r.state for r in rows}
     assert states == {
@@ -107,17 +127,20 @@ def test_a_fleet_is_scanned_once_per_target(workers: Workers, tmp_path: Path) ->
         str(folders[1]): "done",
         str(folders[2]): "done",
         f"dir:{tmp_path / 'fleet' / 'missing-project'}": "failed",
+        url: "done",
     }, workers.logs()
+    assert state.hits == ["/api/v1/repos/team-a/web/raw/poetry.lock"]
     failed = next(r for r in rows if r.state == "failed")
     assert failed.error is not None and "no such file or directory" in failed.error
     assert failed.attempts == 1  # a missing target is not retried
     for r in rows:
         if r.state == "done":
             assert r.scan_id == scan_id_for(job, r.target)
-    assert scan_count(workers.db) == 3
-    assert all(n == 1 for n in scans_per_target(workers.db).values())
+    assert scan_count(workers.db) == 4
+    per_target = scans_per_target(workers.db)
+    assert all(n == 1 for n in per_target.values()) and per_target[f"lockfile:{url}"] == 1
     doc = status_json(workers, job)
-    assert doc["counts"] == {"queued": 0, "running": 0, "done": 3, "failed": 1}
+    assert doc["counts"] == {"queued": 0, "running": 0, "done": 4, "failed": 1}
 
 
 def _running(rows: tuple[object, ...]) -> bool:
