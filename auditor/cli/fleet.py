@@ -1,4 +1,5 @@
-"""`fleet submit`, `fleet status` and `worker`: scanning many targets on Celery workers."""
+"""`fleet submit`, `fleet status`, `fleet requeue` and `worker`: scanning many targets on
+Celery workers."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from auditor.errors import AuditorError
 from auditor.fleet import QUEUE
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from auditor.fleet.sources import Sources
+    from auditor.fleet.state import JobTarget
 
 BROKER_HELP = "Celery broker URL (default: AUDITOR_BROKER_URL, else redis://127.0.0.1:6379/0)."
 QUEUE_HELP = "Broker queue (default: auditor-scans); fleets sharing a broker use their own."
@@ -77,6 +81,9 @@ def submit(
     click.echo(job_id)
 
 
+LIMIT_HELP = "The workers' --time-limit: past it (and a margin) a running target is stale."
+
+
 @fleet.command()
 @click.argument("job", required=False)
 @click.option("--jobs", "list_jobs", is_flag=True, help="List the newest jobs instead.")
@@ -85,13 +92,27 @@ def submit(
     show_default=True,
 )  # fmt: skip
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--broker", metavar="URL", help=BROKER_HELP + " Asked whether workers answer.")
+@click.option("--time-limit", type=click.IntRange(10), default=3600, show_default=True,
+              metavar="SECONDS", help=LIMIT_HELP)  # fmt: skip
 @db_option
 @click.pass_obj
 def status(
-    debug: bool, job: str | None, list_jobs: bool, fmt: str, output: Path | None, db: str | None
+    debug: bool,
+    job: str | None,
+    list_jobs: bool,
+    fmt: str,
+    output: Path | None,
+    broker: str | None,
+    time_limit: int,
+    db: str | None,
 ) -> None:
-    """Queued, running, done and failed targets of JOB (an id or prefix; default: the newest
-    job), from the store: it answers on any machine that reaches it."""
+    """Queued, running, stale, done and failed targets of JOB (an id or prefix; default: the
+    newest job), from the store: it answers on any machine that reaches it. A running target
+    is stale when its worker does not answer on the broker, or it started longer ago than
+    the time limit allows: `fleet requeue --stale` sends it again."""
+    from auditor.cli.terminal import screen
+    from auditor.fleet import broker_url
     from auditor.fleet.state import open_fleet
     from auditor.fleet.status_render import jobs_table, status_json, status_table
 
@@ -105,10 +126,84 @@ def status(
         if job_id is None:
             echo("no fleet jobs yet: `auditor fleet submit TARGETS_FILE`", err=True)
             return
-        text = status_json(job_id, rows) if fmt == "json" else status_table(job_id, rows)
+        stale, note = _stale(rows, broker_url(broker), time_limit)
+        if fmt == "json":
+            text = status_json(job_id, rows, stale)
+        else:
+            width = screen(to_file=output is not None).width
+            text = status_table(job_id, rows, stale, width, note)
         write_text(text, output, "status")
     except AuditorError as exc:
         fail(exc, debug)
+
+
+@fleet.command()
+@click.argument("job", required=False)
+@click.option("--stale", "stale_only", is_flag=True,
+              help="Requeue the targets whose worker is gone (see `fleet status`).")  # fmt: skip
+@click.option("--broker", metavar="URL", help=BROKER_HELP)
+@click.option("--queue", metavar="NAME", default=QUEUE, help=QUEUE_HELP)
+@click.option("--time-limit", type=click.IntRange(10), default=3600, show_default=True,
+              metavar="SECONDS", help=LIMIT_HELP)  # fmt: skip
+@db_option
+@click.pass_obj
+def requeue(
+    debug: bool,
+    job: str | None,
+    stale_only: bool,
+    broker: str | None,
+    queue: str,
+    time_limit: int,
+    db: str | None,
+) -> None:
+    """Send the stale targets of JOB (default: the newest job) to the workers again. Safe to
+    repeat, and safe if the dead worker's task comes back later: a target's scan is recorded
+    once, whichever delivery finishes first."""
+    from auditor.errors import UsageError
+    from auditor.fleet import broker_url
+    from auditor.fleet.state import open_fleet
+    from auditor.fleet.submit import requeue as send_again
+
+    try:
+        if not stale_only:
+            raise UsageError("say what to requeue", hint="`auditor fleet requeue --stale [JOB]`")
+        url = broker_url(broker)
+        with open_fleet(db_url(db, os.environ)) as fleet_store:
+            job_id = fleet_store.resolve_job(job)
+            if job_id is None:
+                echo("no fleet jobs yet: `auditor fleet submit TARGETS_FILE`", err=True)
+                return
+            rows = fleet_store.job(job_id)
+            stale, note = _stale(rows, url, time_limit)
+            if note:
+                echo(f"note: {note}", err=True)
+            chosen = [(r, stale[r.position]) for r in rows if r.position in stale]
+            again = send_again(url, fleet_store, chosen, queue) if chosen else []
+    except AuditorError as exc:
+        fail(exc, debug)
+    for row in again:
+        echo(f"requeued: {row.target} ({stale[row.position]})", err=True)
+    moved = len(chosen) - len(again)
+    echo(f"job {job_id}: {len(again)} stale target(s) sent again"
+         + (f"; {moved} moved meanwhile, left as they are" if moved else ""), err=True)  # fmt: skip
+
+
+def _stale(
+    rows: Sequence[JobTarget], broker: str, time_limit: int
+) -> tuple[dict[int, str], str | None]:
+    """The stale rows (position: why) and a note when the broker could not be asked."""
+    from datetime import UTC, datetime
+
+    from auditor.fleet.liveness import ask_workers, stale_reasons
+
+    liveness = ask_workers(broker, rows)
+    note = None
+    if liveness.answering is None and any(r.state == "running" for r in rows):
+        note = (
+            f"broker {liveness.broker} not reached: workers not asked, a running target is "
+            "stale only once past the time limit"
+        )
+    return stale_reasons(rows, datetime.now(UTC), time_limit, liveness), note
 
 
 @click.command()

@@ -117,6 +117,23 @@ class FleetStore(StoreAccess):
                 )
             )
 
+    def requeued(self, row: JobTarget, why: str) -> bool:
+        """Show a stale running target as queued again (its task was just sent again), unless
+        it moved meanwhile (a redelivery started it, or it finished): False then."""
+        from sqlalchemy import update
+
+        from auditor.store.models import fleet_jobs as t
+
+        with self.begin() as conn:
+            done = conn.execute(
+                update(t)
+                .where(t.c.job_id == row.job_id, t.c.target == row.target)
+                .where(t.c.state == "running", t.c.worker == row.worker)
+                .where(t.c.started_at == row.started_at)
+                .values(state="queued", error=why[:MAX_ERROR])
+            )
+            return bool(done.rowcount)
+
     def jobs(self, limit: int = 20) -> tuple[tuple[str, datetime, int], ...]:
         """The newest jobs: (job id, submitted at, targets), newest first."""
         from sqlalchemy import func, select

@@ -192,3 +192,77 @@ def test_a_worker_killed_mid_scan_loses_and_duplicates_nothing(
     assert scan_count(workers.db) == 6
     assert sorted(per_target.values()) == [1] * 6
     assert {r.scan_id for r in rows} == {scan_id_for(job, str(f)) for f in folders}
+
+
+def fleet_cli(workers: Workers, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", "fleet", *args, "--db", workers.db],
+        env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "80"},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_a_dead_workers_target_is_stale_and_requeued_once(
+    redis_broker: str,
+    queue: str,
+    pg_url: str,
+    tmp_path: Path,
+    slow_pypi: tuple[PyPIState, str],
+) -> None:
+    """SIGKILL the only worker mid-scan on Redis: `fleet status` shows its target `stale`
+    (the worker no longer answers a ping) long before Redis would hand the task back;
+    `fleet requeue --stale` sends it again (twice is harmless); a new worker scans it; the
+    dead worker's own task, restored by Redis after the visibility timeout, finds it done."""
+    workers = Workers(redis_broker, queue, pg_url, tmp_path)
+    try:
+        _, url = slow_pypi
+        workers.env["AUDITOR_PYPI_URL"] = url
+        folders = projects(tmp_path, 2)
+        listing = tmp_path / "targets.txt"
+        listing.write_text("".join(f"{f}\n" for f in folders))
+        limit = ("--time-limit", "10")  # Redis restores the dead worker's task after 25 s
+        victim = workers.start(*limit)
+        job = workers.submit(listing)
+        rows = wait_for(workers.db, job, _running, timeout=60)
+        (dead,) = [r for r in rows if r.state == "running"]
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait()
+
+        shown = fleet_cli(workers, "status", job, "--broker", redis_broker, *limit)
+        assert shown.returncode == 0, shown.stderr
+        lines = shown.stdout.splitlines()
+        assert all(len(line) <= 80 for line in lines), shown.stdout
+        at = next(i for i, line in enumerate(lines) if line.startswith("stale    1"))
+        assert dead.target in (lines[at], lines[at + 1].strip()), shown.stdout
+        assert f"auditor fleet requeue --stale {job}" in " ".join(lines)
+        doc = json.loads(
+            fleet_cli(workers, "status", job, "--broker", redis_broker, "-f", "json").stdout
+        )
+        assert doc["counts"] == {"queued": 1, "running": 0, "stale": 1, "done": 0, "failed": 0}
+        (stale,) = [t for t in doc["targets"] if t["state"] == "stale"]
+        assert (
+            stale["stale_reason"].startswith("worker auditor-")
+            and "does not answer" in (stale["stale_reason"])
+        )
+
+        again = fleet_cli(workers, "requeue", "--stale", job, "--broker", redis_broker,
+                          "--queue", queue, *limit)  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        assert f"requeued: {dead.target}" in again.stderr
+        assert "1 stale target(s) sent again" in again.stderr
+        twice = fleet_cli(workers, "requeue", "--stale", job, "--broker", redis_broker,
+                          "--queue", queue, *limit)  # fmt: skip
+        assert "0 stale target(s) sent again" in twice.stderr  # it is queued now, not stale
+
+        workers.start(*limit)
+        rows = wait_for(workers.db, job, finished, timeout=120)
+        assert [r.state for r in rows] == ["done", "done"], workers.logs()
+        deadline = time.monotonic() + 90
+        while "'skipped'" not in workers.logs():  # the dead worker's task, back from Redis
+            assert time.monotonic() < deadline, workers.logs()
+            time.sleep(1)
+        assert scan_count(workers.db) == 2
+        assert sorted(scans_per_target(workers.db).values()) == [1, 1]
+        assert {r.scan_id for r in rows} == {scan_id_for(job, str(f)) for f in folders}
+    finally:
+        workers.stop()
