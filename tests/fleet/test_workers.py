@@ -14,13 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from auditor.fleet.state import scan_id_for
 from tests.fleet.conftest import REPO, Workers, finished, wait_for
 from tests.servers import raw
 from tests.servers.pypi import PyPIState, load_project, serve
+from tests.store.conftest import PostgresServer
 
 pytestmark = pytest.mark.postgres
 
@@ -140,7 +141,7 @@ def test_a_fleet_is_scanned_once_per_target(
     per_target = scans_per_target(workers.db)
     assert all(n == 1 for n in per_target.values()) and per_target[f"lockfile:{url}"] == 1
     doc = status_json(workers, job)
-    assert doc["counts"] == {"queued": 0, "running": 0, "done": 4, "failed": 1}
+    assert doc["counts"] == {"queued": 0, "running": 0, "stale": 0, "done": 4, "failed": 1}
 
 
 def _running(rows: tuple[object, ...]) -> bool:
@@ -265,4 +266,61 @@ def test_a_dead_workers_target_is_stale_and_requeued_once(
         assert sorted(scans_per_target(workers.db).values()) == [1, 1]
         assert {r.scan_id for r in rows} == {scan_id_for(job, str(f)) for f in folders}
     finally:
+        workers.stop()
+
+
+def test_the_database_away_is_retried_with_back_off_and_a_bad_target_is_not(
+    redis_broker: str,
+    queue: str,
+    pg_url: str,
+    postgres_server: PostgresServer,
+    tmp_path: Path,
+    slow_pypi: tuple[PyPIState, str],
+) -> None:
+    """Take the PostgreSQL database away from a live worker mid-fleet (it stops accepting
+    connections and every backend is terminated, the scan in progress included), then give
+    it back: each target hit meanwhile is retried with back-off (2 s, 4 s, …) and ends
+    `done`, recorded once. A malformed lockfile fails at once, with its reason, no retry."""
+    workers = Workers(redis_broker, queue, pg_url, tmp_path)
+    name = make_url(pg_url).database
+    try:
+        _, url = slow_pypi
+        workers.env["AUDITOR_PYPI_URL"] = url
+        bad = tmp_path / "broken" / "uv.lock"
+        bad.parent.mkdir()
+        bad.write_text('version = 1\n[[package]]\nname = "x"\nversion = [\n')
+        folders = projects(tmp_path, 3)
+        listing = tmp_path / "targets.txt"
+        listing.write_text("".join(f"{t}\n" for t in (bad, *folders)))
+        workers.start()
+        job = workers.submit(listing)
+        rows = wait_for(
+            workers.db, job, lambda rs: rs[0].state == "failed" and rs[1].state == "running"
+        )
+        with postgres_server.admin.connect() as admin:
+            admin.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            admin.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+        time.sleep(8)  # the scan in progress fails; it and the next are retried, twice
+        with postgres_server.admin.connect() as admin:
+            admin.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        rows = wait_for(workers.db, job, finished, timeout=150)
+        logs = (tmp_path / "worker-0.log").read_text(errors="replace")
+        assert [r.state for r in rows] == ["failed", "done", "done", "done"], logs
+        failed, hit = rows[0], rows[1]
+        assert failed.attempts == 1 and failed.error is not None
+        assert failed.error.startswith("uv.lock:5: not valid TOML"), failed.error
+        assert hit.attempts >= 2  # the scan cut off by the outage ran again
+        assert "terminating connection due to administrator command" in logs, logs
+        for target in map(str, folders):  # every target was hit by the outage
+            assert f"{target}: could not record the retry" in logs, logs
+        assert logs.count("retry: Retry in 2.0s") >= 3 and "retry: Retry in 4.0s" in logs, logs
+        assert scan_count(workers.db) == 3
+        assert sorted(scans_per_target(workers.db).values()) == [1, 1, 1]
+        assert {r.scan_id for r in rows[1:]} == {scan_id_for(job, str(f)) for f in folders}
+    finally:
+        with postgres_server.admin.connect() as admin:  # never leave it refusing
+            admin.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
         workers.stop()
