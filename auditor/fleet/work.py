@@ -82,23 +82,34 @@ def scan_target(
             raise Transient(_message(exc)) from exc
         scan_id = scan_id_for(job_id, target)
         try:
-            _scan_once(fleet, settings, target, scan_id)
-        except (TargetError, UsageError) as exc:
-            # The message alone: the pipeline's hint speaks of a command line's targets.
-            fleet.finish(job_id, target, "failed", None, exc.message)
-            raise Permanent(exc.message) from exc
+            reason = _failure(fleet, settings, target, scan_id)
+            # Recording the outcome needs the database too: lost here, it is a retry (which
+            # finds the scan saved), never a target left `running` with its task acknowledged.
+            if reason is not None:
+                fleet.finish(job_id, target, "failed", None, reason)
+                raise Permanent(reason)
+            fleet.finish(job_id, target, "done", scan_id, None)
         except StoreError as exc:
             raise Transient(_message(exc)) from exc
-        except UrlFetchError as exc:
-            if exc.transient:
-                raise Transient(exc.reason) from exc
-            fleet.finish(job_id, target, "failed", None, exc.reason)
-            raise Permanent(exc.reason) from exc
-        except AuditorError as exc:
-            fleet.finish(job_id, target, "failed", None, _message(exc))
-            raise Permanent(_message(exc)) from exc
-        fleet.finish(job_id, target, "done", scan_id, None)
         return Outcome("done", scan_id)
+
+
+def _failure(fleet: FleetStore, settings: WorkerSettings, target: str, scan_id: str) -> str | None:
+    """Scan and save; why the target failed for good, or None. Transient trouble (the
+    database: StoreError; a server answering 5xx) is raised."""
+    try:
+        _scan_once(fleet, settings, target, scan_id)
+    except (TargetError, UsageError) as exc:
+        return exc.message  # alone: the pipeline's hint speaks of a command line's targets
+    except UrlFetchError as exc:
+        if exc.transient:
+            raise Transient(exc.reason) from exc
+        return exc.reason
+    except StoreError:
+        raise
+    except AuditorError as exc:
+        return _message(exc)
+    return None
 
 
 def fail_target(settings: WorkerSettings, job_id: str, target: str, error: str) -> None:
