@@ -198,10 +198,10 @@ def _stale(
 
     liveness = ask_workers(broker, rows)
     note = None
-    if liveness.answering is None and any(r.state == "running" for r in rows):
+    if liveness.unasked is not None:
         note = (
-            f"broker {liveness.broker} not reached: workers not asked, a running target is "
-            "stale only once past the time limit"
+            f"{liveness.unasked}: workers not asked, a running target is stale only once past "
+            "the time limit"
         )
     return stale_reasons(rows, datetime.now(UTC), time_limit, liveness), note
 

@@ -41,6 +41,8 @@ class Liveness:
     """Celery node names that answered; None: the broker was not asked or not reached."""
     broker: str
     """Where they were asked (redacted)."""
+    unasked: str | None = None
+    """Why running targets' workers could not be asked (None: asked, or nothing to ask)."""
 
 
 def node_of(worker: str | None) -> str | None:
@@ -85,9 +87,13 @@ def ask_workers(broker: str, rows: Sequence[JobTarget]) -> Liveness:
     shown = redact(broker)
     if not nodes:
         return Liveness(None, shown)
+    from auditor.errors import AuditorError
     from auditor.fleet.app import make_app
 
-    app = make_app(broker)
+    try:
+        app = make_app(broker)
+    except AuditorError as exc:  # Celery not installed on this machine
+        return Liveness(None, shown, exc.message)
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5, timeout=3)
@@ -97,7 +103,7 @@ def ask_workers(broker: str, rows: Sequence[JobTarget]) -> Liveness:
                 again = app.control.ping(destination=silent, timeout=SECOND_PING, connection=conn)
                 answered |= _pinged(again)
     except Exception:  # kombu's OperationalError, socket errors: the broker is not there
-        return Liveness(None, shown)
+        return Liveness(None, shown, f"broker {shown} not reached")
     finally:
         app.close()
     return Liveness(frozenset(answered), shown)

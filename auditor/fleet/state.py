@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from auditor.fleet.targets import Line
 from auditor.portfolio.db import StoreAccess
@@ -157,7 +158,7 @@ class FleetStore(StoreAccess):
 
         query = select(t).where(t.c.job_id == job_id).order_by(t.c.position)
         with self.begin() as conn:
-            return tuple(JobTarget(**row._mapping) for row in conn.execute(query))
+            return tuple(JobTarget(**_aware(dict(row._mapping))) for row in conn.execute(query))
 
     def resolve_job(self, wanted: str | None) -> str | None:
         """`wanted` (a job id or unique prefix), or the newest job when None."""
@@ -178,6 +179,14 @@ class FleetStore(StoreAccess):
         if len(found) > 1:
             raise UsageError(f"{wanted!r} names several jobs: {', '.join(found)}")
         return found[0]
+
+
+def _aware(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its times in UTC: SQLite hands back naive datetimes (stored as UTC)."""
+    return {
+        k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+        for k, v in row.items()
+    }
 
 
 def open_fleet(url: str | None) -> FleetStore:

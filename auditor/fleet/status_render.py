@@ -67,8 +67,9 @@ def status_table(
             )  # fmt: skip
     if stale:
         hint = (
-            f"hint: {len(stale)} target(s) stale: their worker is gone. `auditor fleet requeue "
-            f"--stale {job_id}` sends them again (each is still recorded once)."
+            f"hint: {len(stale)} target(s) stale (the worker gone, or past the time limit): "
+            f"`auditor fleet requeue --stale {job_id}` sends them again (each is still "
+            "recorded once)."
         )
         lines += ["", *textwrap.wrap(hint, width, break_on_hyphens=False)]
     return "\n".join(line.rstrip() for line in lines) + "\n"

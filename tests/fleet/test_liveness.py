@@ -74,8 +74,10 @@ def test_stale_by_ping_or_by_time_and_only_then() -> None:
 def test_an_unreachable_broker_is_not_asked() -> None:
     """Nothing listens on port 9 of the loopback: judged by time alone, at once."""
     rows = [row(0, "running", "auditor-1@a:11", timedelta(seconds=5))]
-    assert ask_workers("redis://127.0.0.1:9/0", rows).answering is None
-    assert ask_workers("redis://127.0.0.1:9/0", [row(0, "done", None, None)]).answering is None
+    asked = ask_workers("redis://127.0.0.1:9/0", rows)
+    assert asked.answering is None and asked.unasked == "broker redis://127.0.0.1:9/0 not reached"
+    idle = ask_workers("redis://127.0.0.1:9/0", [row(0, "done", None, None)])
+    assert idle.answering is None and idle.unasked is None  # nothing running: nobody asked
 
 
 def test_status_at_80_columns_and_as_json() -> None:
@@ -121,6 +123,7 @@ def test_requeued_only_while_the_row_is_as_judged(tmp_path: Path) -> None:
         assert not fleet.requeued(judged_a, "requeued: …")  # already queued: idempotent
         a, b = fleet.job("job-1")
     assert (a.state, a.error) == ("queued", "requeued: worker auditor-1@a does not answer")
+    assert b.started_at is not None and b.started_at.tzinfo is not None  # SQLite's too
     assert (b.state, b.worker) == ("running", "auditor-2@b:21")
 
 
