@@ -7,8 +7,9 @@ some worker is sweeping. Until then `fleet status` must not say `running` as if 
 A running target is **stale** when either holds:
 
 - its worker (the Celery node name recorded with the row, `auditor-PID@HOST:POOLPID`) does not
-  answer a ping on the broker: asked twice, the second time only the silent ones with a longer
-  wait, so a busy machine is not taken for a dead one;
+  answer a ping on the broker within PING_WAIT seconds (the ping names those workers, so it
+  ends as soon as all of them answer; only a silent one costs the whole wait, long enough for
+  a busy machine not to be taken for a dead one);
 - it started longer ago than the Redis visibility timeout plus one restore sweep for the time
   limit the workers run with: no healthy worker can still be on it (the hard limit has
   killed it) and a live fleet would have taken it back by then.
@@ -27,10 +28,8 @@ from datetime import datetime, timedelta
 from auditor.fleet.state import JobTarget
 from auditor.urls import redact
 
-FIRST_PING = 1.5
-"""Seconds to collect ping replies from every worker."""
-SECOND_PING = 4.0
-"""Seconds to wait, once more, for the workers that did not answer the first ping."""
+PING_WAIT = 5.0
+"""Seconds a worker of a running target has to answer the ping."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +96,11 @@ def ask_workers(broker: str, rows: Sequence[JobTarget]) -> Liveness:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.5, timeout=3)
-            answered = _pinged(app.control.ping(timeout=FIRST_PING, connection=conn))
-            silent = sorted(nodes - answered)
-            if silent:
-                again = app.control.ping(destination=silent, timeout=SECOND_PING, connection=conn)
-                answered |= _pinged(again)
+            # Addressed to these nodes, Celery stops collecting once each has answered.
+            replies = app.control.ping(
+                destination=sorted(nodes), timeout=PING_WAIT, connection=conn
+            )
+            answered = _pinged(replies)
     except Exception:  # kombu's OperationalError, socket errors: the broker is not there
         return Liveness(None, shown, f"broker {shown} not reached")
     finally:
