@@ -114,8 +114,10 @@ def _canonical_path(raw: str) -> str:
             raise BadURL("a percent-escape in the path that is not UTF-8") from None
         if decoded in (".", ".."):
             raise BadURL(f"a {decoded!r} segment in the path")
-        if "/" in decoded or "\\" in decoded or "\x00" in decoded:
-            raise BadURL("an encoded '/', '\\' or NUL in the path")
+        if "/" in decoded or "\\" in decoded:
+            raise BadURL("an encoded '/' or '\\' in the path")
+        if any(ord(c) < 32 or ord(c) == 127 for c in decoded):
+            raise BadURL("an encoded control character in the path")
         if not decoded and i < len(segments) - 1:
             raise BadURL("an empty segment ('//') in the path")
         canonical.append(quote(decoded, safe=_SEGMENT_SAFE))

@@ -50,6 +50,8 @@ def test_allowed(url: str) -> None:
         ("https://git.example.test/api/v1/repos/team-a/x%2F..%2F..%2Fb/uv.lock", "encoded '/'"),
         ("https://git.example.test/api/v1/repos/team-a/x%5c/uv.lock", "encoded '/'"),
         ("https://git.example.test/api/v1/repos/team-a//uv.lock", "empty segment"),
+        ("https://git.example.test/api/v1/repos/team-a/requirements%0A.txt", "control"),
+        ("https://git.example.test/api/v1/repos/team-a/%00/uv.lock", "control"),
         ("https://git.example.test/api/v1/repos/team-a/./uv.lock", "'.' segment"),
         ("https://git.example.test\\@evil.example.test/uv.lock", "not under"),
         ("http://git.example.test/api/v1/repos/team-a/uv.lock", "not under"),  # plain HTTP
