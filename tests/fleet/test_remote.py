@@ -58,6 +58,7 @@ def test_a_url_is_fetched_scanned_and_recorded_under_it(
     settings = worker_settings(tmp_path, base)
     url = f"{base}{RAW}/uv.lock"
     job = submitted(settings, url)
+    before = set(Path(tempfile.gettempdir()).glob("auditor-fleet-uv.lock-*"))  # killed workers'
     outcome = scan_target(settings, job, url)
     assert outcome.state == "done" and outcome.scan_id == scan_id_for(job, url)
     assert state.hits == [f"{RAW}/uv.lock"]
@@ -72,7 +73,7 @@ def test_a_url_is_fetched_scanned_and_recorded_under_it(
     # The temporary folder it was scanned in appears nowhere, and is gone.
     document = json.dumps(scan_document(scan))
     assert "auditor-fleet-" not in document and tempfile.gettempdir() + "/" not in document
-    assert not list(Path(tempfile.gettempdir()).glob("auditor-fleet-uv.lock-*"))
+    assert set(Path(tempfile.gettempdir()).glob("auditor-fleet-uv.lock-*")) == before
 
     # The next night's job compares the URL's scan with this one (its identity is stable).
     later = submitted(settings, url, job="job-2")
