@@ -588,6 +588,13 @@ def origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
+def credential_safe_session(credential_headers: frozenset[str]) -> requests.Session:
+    """A requests.Session that drops these headers (and netrc) when a redirect leaves the
+    origin: see `_session_class`."""
+    session: requests.Session = _session_class()(credential_headers)
+    return session
+
+
 def _session_class() -> Any:
     """A requests.Session that drops every credential when a redirect leaves the origin.
 

@@ -7,7 +7,7 @@ The only package that prints or exits. One module per command family:
 - `history`: many scans of one target (`history`, `diff`, `prune`);
 - `admin`: the machinery (`db`, `cache`, `doctor`);
 - `knowledge`: what findings are judged by (`rules`, `publishers`);
-- `fleet`: many targets on Celery workers (`fleet submit`, `fleet status`, `worker`);
+- `fleet`: many targets on Celery workers (`fleet submit`, `status`, `requeue`; `worker`);
 - `portfolio`: questions across every target's latest scan;
 - `options` and `common`: what the families share.
 

@@ -114,7 +114,7 @@ def _register(app: Celery, settings: WorkerSettings) -> None:
     )
     def scan(self: Any, job_id: str, target: str) -> str:
         try:
-            outcome = scan_target(settings, job_id, target)
+            outcome = scan_target(settings, job_id, target, self.request.hostname)
         except Permanent as exc:
             log.warning("%s: failed: %s", target, exc)
             return "failed"

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from auditor.fleet.targets import Line
 from auditor.portfolio.db import StoreAccess
@@ -117,6 +118,23 @@ class FleetStore(StoreAccess):
                 )
             )
 
+    def requeued(self, row: JobTarget, why: str) -> bool:
+        """Show a stale running target as queued again (its task was just sent again), unless
+        it moved meanwhile (a redelivery started it, or it finished): False then."""
+        from sqlalchemy import update
+
+        from auditor.store.models import fleet_jobs as t
+
+        with self.begin() as conn:
+            done = conn.execute(
+                update(t)
+                .where(t.c.job_id == row.job_id, t.c.target == row.target)
+                .where(t.c.state == "running", t.c.worker == row.worker)
+                .where(t.c.started_at == row.started_at)
+                .values(state="queued", error=why[:MAX_ERROR])
+            )
+            return bool(done.rowcount)
+
     def jobs(self, limit: int = 20) -> tuple[tuple[str, datetime, int], ...]:
         """The newest jobs: (job id, submitted at, targets), newest first."""
         from sqlalchemy import func, select
@@ -140,7 +158,7 @@ class FleetStore(StoreAccess):
 
         query = select(t).where(t.c.job_id == job_id).order_by(t.c.position)
         with self.begin() as conn:
-            return tuple(JobTarget(**row._mapping) for row in conn.execute(query))
+            return tuple(JobTarget(**_aware(dict(row._mapping))) for row in conn.execute(query))
 
     def resolve_job(self, wanted: str | None) -> str | None:
         """`wanted` (a job id or unique prefix), or the newest job when None."""
@@ -161,6 +179,14 @@ class FleetStore(StoreAccess):
         if len(found) > 1:
             raise UsageError(f"{wanted!r} names several jobs: {', '.join(found)}")
         return found[0]
+
+
+def _aware(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its times in UTC: SQLite hands back naive datetimes (stored as UTC)."""
+    return {
+        k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+        for k, v in row.items()
+    }
 
 
 def open_fleet(url: str | None) -> FleetStore:

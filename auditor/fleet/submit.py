@@ -1,4 +1,5 @@
-"""`fleet submit`: record the job's targets as queued in the store, then one task each."""
+"""`fleet submit`: record the job's targets as queued in the store, then one task each;
+`fleet requeue --stale`: one task again for each target whose worker is gone."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Sequence
 
 from auditor.errors import AuditorError, ConfigError
 from auditor.fleet import QUEUE, TASK_NAME
-from auditor.fleet.state import open_fleet
+from auditor.fleet.state import FleetStore, JobTarget, open_fleet
 from auditor.fleet.targets import Line
 from auditor.urls import redact, redact_text
 
@@ -50,6 +51,40 @@ def submit(
     finally:
         app.close()
     return sent
+
+
+def requeue(
+    broker: str,
+    fleet: FleetStore,
+    stale: Sequence[tuple[JobTarget, str]],
+    queue: str = QUEUE,
+) -> list[JobTarget]:
+    """Send each stale target's task again, then show it queued (with why); the targets
+    requeued. The task goes first: were the row marked queued and the broker then lost, it
+    would wait for a task never sent; a task sent for a row still `running` is taken (a
+    worker's `start` accepts running rows), and the scan id keeps the scan recorded once.
+    A row that moved meanwhile (redelivered, or finished) is left as it is."""
+    from auditor.fleet.app import make_app
+
+    app = make_app(broker)
+    again: list[JobTarget] = []
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=CONNECT_TRIES)
+            with conn.Producer() as producer:
+                for row, why in stale:
+                    app.send_task(
+                        TASK_NAME, args=(row.job_id, row.target), queue=queue, producer=producer
+                    )
+                    if fleet.requeued(row, f"requeued: {why}"):
+                        again.append(row)
+    except AuditorError:
+        raise
+    except Exception as exc:
+        raise _broker_error(broker, exc) from exc
+    finally:
+        app.close()
+    return again
 
 
 def _broker_error(broker: str, exc: BaseException) -> ConfigError:

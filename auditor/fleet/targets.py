@@ -1,8 +1,11 @@
-"""A targets file: one target per line, as `auditor scan` takes them.
+"""A targets file: one target per line, as `auditor scan` takes them, or a lockfile's URL.
 
 Blank lines and lines starting with `#` are skipped. A relative path is made absolute from
-the file's folder (workers run elsewhere, in other working directories). Every bad line is
-reported at once, each named by its number, and nothing is submitted.
+the file's folder (workers run elsewhere, in other working directories). A URL line must lie
+under a configured source (`auditor.fleet.sources`) and name a file the collectors recognise
+by name (`uv.lock`, `requirements.txt`, …); it is kept in its normal form, credentials
+stripped. Every bad line is reported at once, each named by its number, and nothing is
+submitted.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditor.errors import UsageError
+from auditor.fleet.sources import Sources, is_url, parse_location
 
 MAX_LINE = 4096
 """Longer lines are refused: no path or reference is that long."""
@@ -27,10 +31,13 @@ class Line:
 
     number: int
     target: str
+    credentials_stripped: bool = False
+    """A URL line whose `user:password@` was left out (it is never stored)."""
 
 
-def read_targets(path: Path) -> tuple[Line, ...]:
-    """The targets in `path`, in order; UsageError naming every bad line."""
+def read_targets(path: Path, sources: Sources | None = None) -> tuple[Line, ...]:
+    """The targets in `path`, in order; UsageError naming every bad line. URL lines are
+    allowed only under `sources`."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -49,18 +56,26 @@ def read_targets(path: Path) -> tuple[Line, ...]:
         if not stripped or stripped.startswith("#"):
             continue
         problem = _problem(stripped)
+        if problem is None and is_url(stripped):
+            problem = url_problem(stripped, sources or Sources())
         if problem is not None:
             problems.append(f"{path}:{number}: {problem}")
             continue
-        target = _absolute(stripped, base)
+        if is_url(stripped):
+            location = parse_location(stripped)
+            target, stripped_credentials = location.url, location.had_credentials
+        else:
+            target, stripped_credentials = _absolute(stripped, base), False
         if target in seen:
             problems.append(f"{path}:{number}: {target!r} is already on line {seen[target]}")
             continue
         seen[target] = number
-        lines.append(Line(number, target))
+        lines.append(Line(number, target, stripped_credentials))
     if problems:
         raise UsageError(
-            "\n".join(problems), hint="one target per line: a path, or kind:PATH (# comments)"
+            "\n".join(problems),
+            hint="one target per line: a path, kind:PATH, or a lockfile URL under a configured "
+            "source (# comments)",
         )
     if not lines:
         raise UsageError(f"{path}: no targets (one per line; # starts a comment)")
@@ -73,11 +88,12 @@ def _problem(line: str) -> str | None:
         return f"line is {len(line)} characters long (at most {MAX_LINE})"
     if any(ord(c) < 32 or ord(c) == 127 for c in line):
         return "control character in the line"
-    lowered = line.lower()
-    if lowered.startswith(("http://", "https://", "oci://", "docker://")):
+    if is_url(line):
+        return None
+    if line.lower().startswith(("oci://", "docker://")):
         return (
-            f"{_short(line)}: remote targets are not supported yet; give a path the "
-            "workers can read"
+            f"{_short(line)}: registry images are not supported yet; give an image archive "
+            "the workers can read"
         )
     prefix, sep, rest = line.partition(":")
     if sep and len(prefix) > 1 and "/" not in prefix and "\\" not in prefix:
@@ -85,7 +101,26 @@ def _problem(line: str) -> str | None:
             return f"unknown target kind {prefix!r} (one of {', '.join(PREFIXES)})"
         if not rest and prefix not in DEFAULT_LOCATIONS:
             return f"'{prefix}:' needs a path after it"
+        if is_url(rest):
+            return f"'{prefix}:' takes a path; give a lockfile URL alone on its line"
     return None
+
+
+def url_problem(line: str, sources: Sources) -> str | None:
+    """Why the URL line `line` cannot be a target, or None. The message names the URL
+    without credentials (it is printed)."""
+    from auditor.collectors.parsers import registered_for
+    from auditor.urls import redact
+
+    problem = sources.problem(line)
+    if problem is None:
+        name = parse_location(line).file_name
+        if not name or registered_for(name) is None:
+            problem = (
+                f"{name or 'the URL'} is no file the scanner recognises by name "
+                "(uv.lock, poetry.lock, requirements.txt, package-lock.json, …)"
+            )
+    return None if problem is None else f"{_short(redact(line))}: {problem}"
 
 
 def _absolute(line: str, base: Path) -> str:

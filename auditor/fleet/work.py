@@ -12,11 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from auditor.errors import AuditorError, StoreError, TargetError, UsageError
+from auditor.fleet.sources import Sources, is_url
 from auditor.fleet.state import FleetStore, open_fleet, scan_id_for
+from auditor.http_fetch import UrlFetchError
 
 if TYPE_CHECKING:
     from auditor.model import Scan
@@ -36,6 +39,8 @@ class WorkerSettings:
     npm_registry: str | None = None
     time_limit: int = 3600
     """Seconds one target may take; the broker's visibility timeout is set above it."""
+    sources: Sources = field(default_factory=Sources)
+    """Where lockfile URL targets may be fetched from (this worker's own list)."""
 
 
 class Permanent(Exception):
@@ -54,11 +59,15 @@ class Outcome:
     scan_id: str | None
 
 
-def scan_target(settings: WorkerSettings, job_id: str, target: str) -> Outcome:
+def scan_target(
+    settings: WorkerSettings, job_id: str, target: str, node: str | None = None
+) -> Outcome:
     """Scan `target` for `job_id` and record it; Permanent or Transient when it cannot be.
 
     A target the state table no longer holds as queued or running (already done, failed
-    for good, or never submitted) is skipped: a redelivered duplicate does nothing.
+    for good, or never submitted) is skipped: a redelivered duplicate does nothing. `node`
+    is the Celery worker's name (`auditor-PID@HOST`): recorded with the pool process id, so
+    `fleet status` can ask the broker whether that worker still answers.
     """
     try:
         fleet = open_fleet(settings.db_url)
@@ -66,24 +75,41 @@ def scan_target(settings: WorkerSettings, job_id: str, target: str) -> Outcome:
         raise Transient(_message(exc)) from exc
     with fleet:
         try:
-            if not fleet.start(job_id, target, worker=f"{socket.gethostname()}:{os.getpid()}"):
+            worker = f"{node or socket.gethostname()}:{os.getpid()}"
+            if not fleet.start(job_id, target, worker=worker):
                 return Outcome("skipped", None)
         except StoreError as exc:
             raise Transient(_message(exc)) from exc
         scan_id = scan_id_for(job_id, target)
         try:
-            _scan_once(fleet, settings, target, scan_id)
-        except (TargetError, UsageError) as exc:
-            # The message alone: the pipeline's hint speaks of a command line's targets.
-            fleet.finish(job_id, target, "failed", None, exc.message)
-            raise Permanent(exc.message) from exc
+            reason = _failure(fleet, settings, target, scan_id)
+            # Recording the outcome needs the database too: lost here, it is a retry (which
+            # finds the scan saved), never a target left `running` with its task acknowledged.
+            if reason is not None:
+                fleet.finish(job_id, target, "failed", None, reason)
+                raise Permanent(reason)
+            fleet.finish(job_id, target, "done", scan_id, None)
         except StoreError as exc:
             raise Transient(_message(exc)) from exc
-        except AuditorError as exc:
-            fleet.finish(job_id, target, "failed", None, _message(exc))
-            raise Permanent(_message(exc)) from exc
-        fleet.finish(job_id, target, "done", scan_id, None)
         return Outcome("done", scan_id)
+
+
+def _failure(fleet: FleetStore, settings: WorkerSettings, target: str, scan_id: str) -> str | None:
+    """Scan and save; why the target failed for good, or None. Transient trouble (the
+    database: StoreError; a server answering 5xx) is raised."""
+    try:
+        _scan_once(fleet, settings, target, scan_id)
+    except (TargetError, UsageError) as exc:
+        return exc.message  # alone: the pipeline's hint speaks of a command line's targets
+    except UrlFetchError as exc:
+        if exc.transient:
+            raise Transient(exc.reason) from exc
+        return exc.reason
+    except StoreError:
+        raise
+    except AuditorError as exc:
+        return _message(exc)
+    return None
 
 
 def fail_target(settings: WorkerSettings, job_id: str, target: str, error: str) -> None:
@@ -123,7 +149,27 @@ def _scan_once(fleet: FleetStore, settings: WorkerSettings, target: str, scan_id
 
 
 def _run(settings: WorkerSettings, store: Store, target: str) -> Scan:
-    """`auditor scan TARGET` with the worker's options and the shared store."""
+    """`auditor scan TARGET` with the worker's options and the shared store; a URL target
+    is fetched first and its scan recorded under the URL (`auditor.fleet.remote`)."""
+    if not is_url(target):
+        return _run_local(settings, store, target, lambda identity: identity)
+    from auditor.fleet.remote import fetched, local_identity, relabel, url_identity
+
+    with fetched(target, settings.sources) as path:
+        local = local_identity(path)
+
+        def stored_as(identity: str) -> str:
+            return url_identity(target) if identity == local else identity
+
+        scan = _run_local(settings, store, str(path), stored_as)
+    return relabel(scan, str(path), target)
+
+
+def _run_local(
+    settings: WorkerSettings, store: Store, target: str, stored_as: Callable[[str], str]
+) -> Scan:
+    """The scan of a local target; `stored_as` maps the pipeline's target identity to the
+    one earlier scans are stored under (a fetched file's to its URL's)."""
     from pathlib import Path
 
     from auditor.config import Config, discover_policy_file
@@ -145,11 +191,21 @@ def _run(settings: WorkerSettings, store: Store, target: str) -> Scan:
 
     def previous(identity: str) -> Scan | None:
         try:
-            found = store.latest_scan(identity)
-            return store.load_scan(found, detail=False) if found is not None else None
+            found = store.latest_scan(stored_as(identity))
+            if found is None:
+                return None
+            earlier = store.load_scan(found, detail=False)
         except AuditorError as exc:
             log.warning("previous scan unreadable: %s", exc.message)
             return None
+        if stored_as(identity) == identity:
+            return earlier
+        # Seen by the pipeline under the fetched file's identity (target_history matches it).
+        retargeted = tuple(
+            replace(t, identity=identity) if t.identity == stored_as(identity) else t
+            for t in earlier.targets
+        )
+        return replace(earlier, targets=retargeted)
 
     return run_scan((target,), config, cache, None, previous, store.digest_memo())
 

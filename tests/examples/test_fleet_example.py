@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from auditor.fleet.sources import configured_sources
 from auditor.fleet.targets import read_targets
 from tests.test_docs import parse
 
@@ -83,5 +84,7 @@ def test_every_auditor_command_parses() -> None:
 def test_the_scheduled_targets_file_reads() -> None:
     scheduler = _compose()["services"]["scheduler"]
     assert "./targets.txt:/etc/auditor/targets.txt:ro" in scheduler["volumes"]
-    lines = read_targets(FLEET / "targets.txt")
-    assert len(lines) == 5 and lines[3].target == "image:/srv/images/api.tar"
+    sources = configured_sources([], _compose()["x-auditor"]["environment"])
+    lines = read_targets(FLEET / "targets.txt", sources)
+    assert len(lines) == 6 and lines[3].target == "image:/srv/images/api.tar"
+    assert lines[5].target.startswith("https://git.example.test/")

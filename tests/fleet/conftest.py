@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
@@ -58,11 +59,13 @@ def queue(request: pytest.FixtureRequest) -> Iterator[str]:
     """A queue name no other test run uses; deleted from the broker afterwards."""
     name = f"auditor.test.{secrets.token_hex(4)}"
     yield name
-    from kombu import Connection
+    from kombu import Connection  # type: ignore[attr-defined]  # untyped, re-exported
+
+    connect: Any = Connection
 
     for url in (REDIS_URL, RABBITMQ_URL):
         try:
-            with Connection(url, connect_timeout=3) as conn:
+            with connect(url, connect_timeout=3) as conn:
                 conn.default_channel.queue_delete(name)
         except Exception:  # the broker not used by this test may be absent
             pass
@@ -86,7 +89,7 @@ class Workers:
         return proc
 
     def _popen(
-        self, extra: tuple[str, ...], concurrency: int, log: object
+        self, extra: tuple[str, ...], concurrency: int, log: IO[bytes]
     ) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [sys.executable, "-m", "auditor", "worker", "--broker", self.broker,
@@ -98,10 +101,10 @@ class Workers:
             start_new_session=True,
         )  # fmt: skip
 
-    def submit(self, targets_file: Path) -> str:
+    def submit(self, targets_file: Path, *extra: str) -> str:
         ran = subprocess.run(
             [sys.executable, "-m", "auditor", "fleet", "submit", str(targets_file),
-             "--broker", self.broker, "--queue", self.queue, "--db", self.db],
+             "--broker", self.broker, "--queue", self.queue, "--db", self.db, *extra],
             cwd=self.cwd,
             env={**os.environ, "PYTHONPATH": str(REPO), **self.env},
             capture_output=True,

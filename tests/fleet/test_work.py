@@ -91,3 +91,35 @@ def test_an_unreachable_store_is_transient(tmp_path: Path) -> None:
     settings = WorkerSettings(db_url="postgresql://nobody@127.0.0.1:9/none", offline=True)
     with pytest.raises(Transient, match=r"127\.0\.0\.1"):
         scan_target(settings, "job-1", str(APP))
+
+
+def test_the_store_lost_before_the_outcome_is_recorded_is_transient(
+    settings: WorkerSettings,
+) -> None:
+    """The scan is saved, then recording `done` fails (the database itself errs: a trigger
+    whose body overflows an integer when a row turns done): a retry, not an acknowledged
+    task leaving the target `running`. The retry finds the scan saved and only marks it."""
+    from sqlalchemy import text
+
+    from auditor.fleet.work import Transient
+
+    job = submitted(settings, str(APP))
+    with open_fleet(settings.db_url) as fleet, fleet.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse_done BEFORE UPDATE ON fleet_jobs "
+                "WHEN NEW.state = 'done' BEGIN SELECT abs(-9223372036854775808); END"
+            )
+        )
+    with pytest.raises(Transient, match="integer overflow"):
+        scan_target(settings, job, str(APP))
+    with open_fleet(settings.db_url) as fleet:
+        (row,) = fleet.job(job)
+        assert row.state == "running" and len(fleet.store.list_scans()) == 1
+        with fleet.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse_done"))
+    again = scan_target(settings, job, str(APP))
+    with open_fleet(settings.db_url) as fleet:
+        (row,) = fleet.job(job)
+        assert (row.state, row.attempts, row.scan_id) == ("done", 2, again.scan_id)
+        assert [s.id for s in fleet.store.list_scans()] == [scan_id_for(job, str(APP))]
