@@ -20,7 +20,9 @@ from auditor.references import MAX_FILE
 from auditor.services import ServiceUse, is_test_path, kind_of, services_in_text
 from auditor.sources import Tree
 
-_FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.venv|venv|vendor)/")
+_FOREIGN = re.compile(
+    r"(?:^|/)(?:node_modules|site-packages|dist-packages|lib/python[23]\.\d+|\.venv|venv|vendor)/"
+)
 """Installed packages' own sources call services the target does not."""
 SDK_DEFAULT = "(client library default)"
 

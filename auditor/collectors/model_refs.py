@@ -20,7 +20,9 @@ from auditor.policy.builtin import finding
 from auditor.references import MAX_FILE, ModelReference, kind_of, references_in_text
 from auditor.sources import Tree
 
-_FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.venv|venv)/")
+_FOREIGN = re.compile(
+    r"(?:^|/)(?:node_modules|site-packages|dist-packages|lib/python[23]\.\d+|\.venv|venv)/"
+)
 """Installed packages' own sources and fixtures name models the target does not download."""
 _HF_CACHE = re.compile(r"(?:^|/)(?:models|datasets|spaces)--[^/]+/")
 
