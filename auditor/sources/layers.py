@@ -5,17 +5,20 @@ reader). For a gzip layer that pass also keeps a *checkpoint* every `SPAN` bytes
 a copy of the inflate state (zlib-ng's `Decompress.copy()`, ~40 KB) and the compressed
 offset it resumes at. Reading a member later costs at most one span of inflation from the
 nearest checkpoint, and spans are kept in a small LRU so the metadata files of one package
-(adjacent in the tar) cost one inflation together. An uncompressed layer is read at member
-offsets directly; a zstd layer, whose decoder state cannot be copied, restarts from the
-front when a read goes backwards. Memory stays bounded by the checkpoint count and the LRU.
+(adjacent in the tar) cost one inflation together. The index pass inflates on its own thread
+a few pieces ahead of the tar walk (zlib-ng releases the interpreter lock), hashes the blob on
+another, and keeps the small metadata files every scan reads (dist-info, dpkg's status) as
+it passes them (at most KEPT_TOTAL a layer). An uncompressed layer is read at member offsets
+directly; a zstd layer, whose decoder state cannot be copied, restarts from the front when a
+read goes backwards. Memory stays bounded by the checkpoint count, the LRU and KEPT_TOTAL.
 
 The blob itself, its compression and the forward decoders are `auditor.sources.blobs`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
+import queue
 import tarfile
 import threading
 from array import array
@@ -27,7 +30,6 @@ from typing import Any, BinaryIO
 
 from auditor.errors import ParseError
 from auditor.sources.blobs import (
-    IN_CHUNK,
     OUT_CHUNK,
     Blob,
     Checkpoint,
@@ -53,6 +55,25 @@ MAX_CHECKPOINTS = 512
 SPAN_CACHE = 8
 """Decoded spans kept for the whole image (not per layer), so memory is bounded however
 many layers there are."""
+AHEAD = 8
+"""Pieces (of OUT_CHUNK) the inflating thread may run ahead of the tar walk."""
+KEPT_FILE = 1 << 20
+KEPT_TOTAL = 32 << 20
+"""Metadata files (`*.dist-info/*`, `*.egg-info/*`, dpkg's status) up to KEPT_FILE each and
+KEPT_TOTAL per layer are kept as the index pass goes by them: the collectors read every one,
+and reading them later costs a span of inflation each, scattered over the layer."""
+_KEPT_FOLDERS = (".dist-info", ".egg-info")
+_KEPT_PATHS = frozenset(
+    {"var/lib/dpkg/status", "lib/apk/db/installed", "etc/os-release", "usr/lib/os-release"}
+)
+
+
+def _kept(name: str) -> bool:
+    """Whether the index pass keeps this member's bytes (see KEPT_FILE)."""
+    folder, _, _ = name.rpartition("/")
+    if folder.endswith(_KEPT_FOLDERS):
+        return True
+    return name.lstrip("./") in _KEPT_PATHS
 
 
 class InflateBudget:
@@ -135,6 +156,9 @@ class Listing:
             yield Member(name, kind, self._offsets[i], self._sizes[i], links.get(i, ""))
 
 
+_REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+
+
 class _IndexStream(io.RawIOBase):
     """The forward-only file object tarfile reads during the index pass."""
 
@@ -145,12 +169,11 @@ class _IndexStream(io.RawIOBase):
         self.buf_at = 0
         """Uncompressed offset of buf[0]."""
         self.pos = 0
-        self.inflate: Inflate | None = None
+        self.inflater: _Inflater | None = None
         self.zstd: Any = None
         if layer.compression is Compression.GZIP:
-            self.inflate = Inflate(layer.blob, Checkpoint(0, 0, None))
-            if layer.verify:
-                self.inflate.hasher = hashlib.sha256()
+            self.inflater = _Inflater(layer)
+            self.inflater.start()
         elif layer.compression is Compression.ZSTD:
             self.zstd = _zstd_reader(layer.blob)
 
@@ -171,15 +194,8 @@ class _IndexStream(io.RawIOBase):
 
     def _piece(self) -> bytes:
         layer = self.layer
-        if self.inflate is not None:
-            piece = self.inflate.step()
-            if self.inflate.out >= layer.checkpoints[-1].out + layer.span and not self.inflate.done:
-                layer.checkpoints.append(self.inflate.checkpoint())
-                if len(layer.checkpoints) > MAX_CHECKPOINTS:
-                    # A layer inflating far past 8:1 (zero-filled files): thin them out, so
-                    # their memory stays bounded and a read costs one (longer) span.
-                    layer.checkpoints = layer.checkpoints[::2]
-                    layer.span *= 2
+        if self.inflater is not None:
+            piece = self.inflater.next()
         elif self.zstd is not None:
             piece = self.zstd.read(OUT_CHUNK)
         else:
@@ -217,13 +233,93 @@ class _IndexStream(io.RawIOBase):
         b[: len(data)] = data
         return len(data)
 
-    def drain(self) -> None:
-        """Read the compressed rest after the tar's end marker, for the digest."""
-        if self.inflate is not None and self.inflate.hasher is not None:
-            at = self.inflate.next_in
-            while chunk := self.layer.blob.pread(at, IN_CHUNK * 4):
-                self.inflate.hasher.update(chunk)
-                at += len(chunk)
+    def close(self) -> None:
+        """Stop the inflating thread (the tar ended, or the walk failed)."""
+        if self.inflater is not None:
+            self.inflater.close()
+
+
+class _Inflater(threading.Thread):
+    """Inflates a gzip layer on its own thread, a few pieces ahead of the tar walk that
+    reads them: zlib-ng releases the interpreter lock while it inflates, so on two cores
+    the layer inflates while Python parses the headers. Checkpoints are taken here, where
+    the decoder state is; an error travels to the reader as the piece it was waiting for."""
+
+    def __init__(self, layer: LayerReader) -> None:
+        super().__init__(name="layer-inflate", daemon=True)
+        self.layer = layer
+        self.pieces: queue.Queue[bytes | ParseError] = queue.Queue(AHEAD)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        layer = self.layer
+        inflate = Inflate(layer.blob, Checkpoint(0, 0, None))
+        try:
+            while not self.stopped.is_set():
+                piece = inflate.step()
+                if inflate.out >= layer.checkpoints[-1].out + layer.span and not inflate.done:
+                    layer.checkpoints.append(inflate.checkpoint())
+                    if len(layer.checkpoints) > MAX_CHECKPOINTS:
+                        # A layer inflating far past 8:1 (zero-filled files): thin them out,
+                        # so their memory stays bounded and a read costs one (longer) span.
+                        layer.checkpoints = layer.checkpoints[::2]
+                        layer.span *= 2
+                self._put(piece)
+                if not piece:
+                    return
+        except ParseError as exc:
+            self._put(exc)
+        except Exception as exc:  # the reader must hear of any failure
+            self._put(ParseError(layer.blob.label, f"cannot read layer: {exc}"))
+
+    def _put(self, item: bytes | ParseError) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.pieces.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> bytes:
+        """The next piece (b"" at the end of the stream)."""
+        item = self.pieces.get()
+        if isinstance(item, ParseError):
+            raise item
+        if not item:
+            self.pieces.put(item)  # the end stays the end for a later read
+        return item
+
+    def close(self) -> None:
+        self.stopped.set()
+        while True:
+            try:
+                self.pieces.get_nowait()
+            except queue.Empty:
+                break
+        self.join()
+
+
+class _Digest(threading.Thread):
+    """The blob's sha256, computed beside the index pass (hashlib releases the lock too)."""
+
+    def __init__(self, blob: Blob) -> None:
+        super().__init__(name="layer-digest", daemon=True)
+        self.blob = blob
+        self.digest: str | None = None
+        self.error: ParseError | None = None
+
+    def run(self) -> None:
+        try:
+            self.digest = self.blob.sha256()
+        except ParseError as exc:
+            self.error = exc
+
+    def result(self) -> str:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.digest is not None
+        return self.digest
 
 
 def _zstd_reader(blob: Blob) -> ZstdReader:
@@ -281,14 +377,20 @@ class LayerReader:
         self._zstd: ZstdReader | None = None
         self.digest: str | None = None
         """sha256 of the blob bytes, once `index()` has run with verification on."""
+        self.kept: dict[int, bytes] = {}
+        """Metadata members' bytes by data offset, kept by the index pass (see KEPT_FILE)."""
 
     def index(self) -> Listing:
         """Every member in archive order; ParseError (naming the blob) on a bad stream,
         OverBudget when the image's inflated-bytes budget runs out while this layer reads."""
         if self.raw_name is not None:
             return self._raw_listing()
+        digest = _Digest(self.blob) if self.verify else None
+        if digest is not None:
+            digest.start()
         stream = _IndexStream(self)
         members = Listing()
+        kept_total = 0
         try:
             with tarfile.open(fileobj=stream, mode="r:") as tar:
                 while (i := tar.next()) is not None:
@@ -299,17 +401,26 @@ class LayerReader:
                     # happens here): ~600 bytes each, 170 MB on a layer of 300,000 empty
                     # files. `next()` needs none of the earlier ones.
                     tar.members.clear()  # type: ignore[attr-defined]
+                    if (
+                        i.type in _REGULAR
+                        and 0 < i.size <= KEPT_FILE
+                        and kept_total + i.size <= KEPT_TOTAL
+                        and _kept(i.name)
+                    ):
+                        # The stream is at the member's data; tar.next() seeks past it.
+                        data = stream.read(i.size)
+                        if len(data) == i.size:
+                            self.kept[i.offset_data] = data
+                            kept_total += i.size
         except tarfile.TarError as exc:
             raise ParseError(self.blob.label, f"not a readable tar layer: {exc}") from None
         except OSError as exc:
             raise ParseError(self.blob.label, f"cannot read layer: {exc}") from None
+        finally:
+            stream.close()
         self._outs = [c.out for c in self.checkpoints]
-        if self.verify:
-            if stream.inflate is not None and stream.inflate.hasher is not None:
-                stream.drain()
-                self.digest = f"sha256:{stream.inflate.hasher.hexdigest()}"
-            else:
-                self.digest = self.blob.sha256()
+        if digest is not None:
+            self.digest = digest.result()
         return members
 
     def _raw_listing(self) -> Listing:
@@ -326,6 +437,9 @@ class LayerReader:
 
     def read(self, offset: int, size: int, label: str) -> bytes:
         """`size` bytes of the tar stream at `offset` (one member's data)."""
+        kept = self.kept.get(offset)
+        if kept is not None and len(kept) == size:
+            return kept
         if self.compression is Compression.NONE:
             data = self.blob.pread(offset, size)
         elif self.compression is Compression.ZSTD:
