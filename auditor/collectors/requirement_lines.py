@@ -146,6 +146,12 @@ def parse_line(
         # was a third of a 100-package inventory); the rest still goes through it.
         pinned = [w[len("--hash=") :] for w in words if w.startswith("--hash=")]
         words = [w for w in words if not w.startswith("--hash=")]
+        if not words:  # nothing else to parse: the option parser's defaults are all unset
+            return (
+                _requirement(args, _hashes(pinned, path, number), path, number, editable=False)
+                if args
+                else None
+            )
         opts, _ = parser.parse_args(words, parser.get_default_values())
     except ValueError as exc:
         raise ParseError(path, f"cannot split the options {rest!r}: {exc}", number) from None
@@ -178,6 +184,12 @@ def _requirement(
     text: str, hashes: tuple[str, ...], path: str, number: int, *, editable: bool
 ) -> Req | Diagnostic | None:
     """A requirement in any of pip's forms: PEP 508, URL, VCS URL, archive or directory path."""
+    simple = None if editable else _SIMPLE_PIN.fullmatch(text)
+    if simple is not None:
+        # `name==1.2.3`, most of a pinned file: what packaging's parser answers for it,
+        # without its tokenizer (half of a 1,000-line inventory).
+        name, version = simple.groups()
+        return Req(name, version, f"=={version}", hashes, path, number, None)
     before_at = text.split("@", 1)[0]
     if is_url(text):
         reference, _, marker = text.partition("; ")
@@ -277,6 +289,14 @@ def _from_file(filename: str, name: str | None) -> tuple[str | None, str | None]
     if name is not None and canonicalize_name(name) != found:
         return name, None
     return name or found, str(parsed)
+
+
+_SIMPLE_PIN = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)[ \t]*==[ \t]*"
+    r"([0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?)"
+)
+"""A PEP 508 name pinned to a plain release (`1.2`, `2.0rc1`, `1.0.post2`, `3.1.dev4`): every
+such text is a valid requirement, and packaging would answer exactly the name and version."""
 
 
 def _pinned(req: Requirement) -> str | None:
