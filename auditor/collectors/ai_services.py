@@ -62,10 +62,12 @@ class AiServicesCollector(Collector):
             return Collected()  # library code, not the target's own
         components: list[Component] = []
         diagnostics: list[Diagnostic] = []
-        for path, entry in tree.index().items():
-            if entry.size > MAX_FILE or kind_of(path) is None:
+        index = tree.index()
+        # Paths first: an image lists tens of thousands, and each Entry is built on access.
+        for path in index:
+            if kind_of(path) is None or _FOREIGN.search(path) or is_test_path(path):
                 continue
-            if _FOREIGN.search(path) or is_test_path(path):
+            if index[path].size > MAX_FILE:
                 continue
             try:
                 text = tree.read_text(path)

@@ -68,10 +68,18 @@ _KEPT_PATHS = frozenset(
 )
 
 
+_WEIGHT_FILES = (
+    ".safetensors", ".gguf", ".onnx", ".npy", ".npz", ".keras", ".h5", ".hdf5", ".pkl",
+    ".pickle", ".joblib", ".dill", ".bin", ".pt", ".pth", ".ckpt", ".tflite",
+)  # fmt: skip
+"""auditor.weights.inspect.WEIGHT_SUFFIXES: every such file is sniffed (installed packages'
+test fixtures too, as their distribution's files), so small ones are kept as well."""
+
+
 def _kept(name: str) -> bool:
     """Whether the index pass keeps this member's bytes (see KEPT_FILE)."""
     folder, _, _ = name.rpartition("/")
-    if folder.endswith(_KEPT_FOLDERS):
+    if folder.endswith(_KEPT_FOLDERS) or name.lower().endswith(_WEIGHT_FILES):
         return True
     return name.lstrip("./") in _KEPT_PATHS
 
@@ -212,6 +220,10 @@ class _IndexStream(io.RawIOBase):
             data = self.layer.blob.pread(self.pos, n)
             self.pos += len(data)
             return data
+        rel = self.pos - self.buf_at
+        if rel + n <= len(self.buf):  # a header inside the current piece: one slice
+            self.pos += n
+            return self.buf[rel : rel + n]
         out = bytearray()
         while len(out) < n:
             rel = self.pos - self.buf_at
@@ -501,6 +513,9 @@ class LayerReader:
 
     def stream(self, offset: int, size: int, label: str) -> BinaryIO:
         """A stream of one member's bytes (large files: weights), decoded as it is read."""
+        kept = self.kept.get(offset)
+        if kept is not None and len(kept) == size:
+            return io.BytesIO(kept)
         return io.BufferedReader(_MemberStream(self, offset, size, label), OUT_CHUNK)
 
 
