@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from auditor.errors import ParseError
+from auditor.sources import tar_headers
 from auditor.sources.blobs import (
     OUT_CHUNK,
     Blob,
@@ -165,6 +166,18 @@ class Listing:
 
 
 _REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+Unusual = tar_headers.Unusual
+
+
+def _tarfile_members(stream: _IndexStream) -> Iterator[tuple[str, bytes, int, int, str]]:
+    """What `tar_headers.members` yields, read by tarfile (any form it reads)."""
+    with tarfile.open(fileobj=stream, mode="r:") as tar:
+        while (i := tar.next()) is not None:
+            # TarFile keeps every TarInfo it reads (for extraction, which never happens
+            # here): ~600 bytes each, 170 MB on a layer of 300,000 empty files. `next()`
+            # needs none of the earlier ones.
+            tar.members.clear()  # type: ignore[attr-defined]
+            yield i.name, i.type, i.offset_data, i.size, i.linkname
 
 
 class _IndexStream(io.RawIOBase):
@@ -209,6 +222,7 @@ class _IndexStream(io.RawIOBase):
         else:
             return layer.blob.pread(self.buf_at + len(self.buf), OUT_CHUNK)
         budget = layer.budget
+        layer._inflated += len(piece)
         if budget is not None and not budget.take(len(piece)):
             raise OverBudget(layer.blob.label, budget.limit)
         return piece
@@ -381,7 +395,7 @@ class LayerReader:
         self.verify = verify
         # gzip rarely packs more than ~8:1 outside bombs (refused anyway); spacing by the
         # compressed size keeps the checkpoint count near MAX_CHECKPOINTS at most.
-        self.span = max(SPAN, blob.size * 8 // MAX_CHECKPOINTS)
+        self.span = self._first_span = max(SPAN, blob.size * 8 // MAX_CHECKPOINTS)
         self.checkpoints: list[Checkpoint] = [Checkpoint(0, 0, None)]
         self._outs: list[int] = []
         self._spans = spans if spans is not None else SpanCache()
@@ -389,50 +403,76 @@ class LayerReader:
         self._zstd: ZstdReader | None = None
         self.digest: str | None = None
         """sha256 of the blob bytes, once `index()` has run with verification on."""
+        self._inflated = 0
+        """Bytes this layer took from the inflate budget, and members from the entries
+        budget: given back if the lean walk gives way to tarfile."""
+        self._listed = 0
         self.kept: dict[int, bytes] = {}
         """Metadata members' bytes by data offset, kept by the index pass (see KEPT_FILE)."""
 
-    def index(self) -> Listing:
+    def index(self, lean: bool = True) -> Listing:
         """Every member in archive order; ParseError (naming the blob) on a bad stream,
-        OverBudget when the image's inflated-bytes budget runs out while this layer reads."""
+        OverBudget when the image's inflated-bytes budget runs out while this layer reads.
+        `lean=False` lists with tarfile alone (what the lean walk is checked against)."""
         if self.raw_name is not None:
             return self._raw_listing()
         digest = _Digest(self.blob) if self.verify else None
         if digest is not None:
             digest.start()
+        if lean:
+            try:
+                members = self._list(lean=True)
+            except Unusual:
+                # A form the lean walk does not read: tarfile lists the layer from the
+                # start, with the budgets given back what the first pass took.
+                self._restart()
+                members = self._list(lean=False)
+        else:
+            members = self._list(lean=False)
+        self._outs = [c.out for c in self.checkpoints]
+        if digest is not None:
+            self.digest = digest.result()
+        return members
+
+    def _restart(self) -> None:
+        if self.budget is not None:
+            self.budget.take(-self._inflated)
+        if self.entries is not None:
+            self.entries.take(-self._listed)
+        self._inflated = self._listed = 0
+        self.checkpoints = [Checkpoint(0, 0, None)]
+        self.span = self._first_span
+        self.kept = {}
+
+    def _list(self, lean: bool) -> Listing:
         stream = _IndexStream(self)
         members = Listing()
         kept_total = 0
         try:
-            with tarfile.open(fileobj=stream, mode="r:") as tar:
-                while (i := tar.next()) is not None:
-                    if self.entries is not None and not self.entries.take(1):
-                        raise OverBudget(self.blob.label, self.entries.limit, entries=True)
-                    members.add(i.name, i.type, i.offset_data, i.size, i.linkname)
-                    # TarFile keeps every TarInfo it reads (for extraction, which never
-                    # happens here): ~600 bytes each, 170 MB on a layer of 300,000 empty
-                    # files. `next()` needs none of the earlier ones.
-                    tar.members.clear()  # type: ignore[attr-defined]
-                    if (
-                        i.type in _REGULAR
-                        and 0 < i.size <= KEPT_FILE
-                        and kept_total + i.size <= KEPT_TOTAL
-                        and _kept(i.name)
-                    ):
-                        # The stream is at the member's data; tar.next() seeks past it.
-                        data = stream.read(i.size)
-                        if len(data) == i.size:
-                            self.kept[i.offset_data] = data
-                            kept_total += i.size
+            for name, kind, at, size, link in (
+                tar_headers.members(stream) if lean else _tarfile_members(stream)
+            ):
+                self._listed += 1
+                if self.entries is not None and not self.entries.take(1):
+                    raise OverBudget(self.blob.label, self.entries.limit, entries=True)
+                members.add(name, kind, at, size, link)
+                if (
+                    kind in _REGULAR
+                    and 0 < size <= KEPT_FILE
+                    and kept_total + size <= KEPT_TOTAL
+                    and _kept(name)
+                ):
+                    # The stream is at the member's data; the walk seeks on past it.
+                    data = stream.read(size)
+                    if len(data) == size:
+                        self.kept[at] = data
+                        kept_total += size
         except tarfile.TarError as exc:
             raise ParseError(self.blob.label, f"not a readable tar layer: {exc}") from None
         except OSError as exc:
             raise ParseError(self.blob.label, f"cannot read layer: {exc}") from None
         finally:
             stream.close()
-        self._outs = [c.out for c in self.checkpoints]
-        if digest is not None:
-            self.digest = digest.result()
         return members
 
     def _raw_listing(self) -> Listing:
