@@ -1,7 +1,7 @@
 """Random access to the tar inside one image layer blob, without writing it anywhere.
 
-A layer is read once, start to end, to list its members (tarfile over a forward-only
-reader). For a gzip layer that pass also keeps a *checkpoint* every `SPAN` bytes of output:
+A layer is read once, start to end, to list its members (`tar_headers`' lean walk over a
+forward-only reader; tarfile for any form that walk does not read). For a gzip layer that pass also keeps a *checkpoint* every `SPAN` bytes of output:
 a copy of the inflate state (zlib-ng's `Decompress.copy()`, ~40 KB) and the compressed
 offset it resumes at. Reading a member later costs at most one span of inflation from the
 nearest checkpoint, and spans are kept in a small LRU so the metadata files of one package
