@@ -26,15 +26,16 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from auditor.errors import Diagnostic, ParseError
 from auditor.urls import redact
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 # A `#` at the start or after white space. The lookbehind keeps a search linear: `(^|\s+)#`
 # retried its `\s+` from every space of a long run (n²).
@@ -196,6 +197,9 @@ def _requirement(
         return _direct(reference.strip(), marker, None, hashes, path, number, editable)
     pep508 = "@" in text and not _looks_like_path(before_at)
     if not editable and (pep508 or not (_looks_like_path(text) or _is_archive(text))):
+        # Imported here: a file of plain pins (the shortcut above) never needs the parser.
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             req = Requirement(text)
         except InvalidRequirement as exc:
@@ -218,6 +222,8 @@ def _direct(
     editable: bool,
 ) -> Req | Diagnostic | None:
     """A URL or path reference; the name comes from PEP 508, `#egg=` or the file name."""
+    from packaging.markers import InvalidMarker, Marker
+
     marker = marker.strip()
     try:
         if marker:
