@@ -1,16 +1,17 @@
 """Random access to the tar inside one image layer blob, without writing it anywhere.
 
 A layer is read once, start to end, to list its members (`tar_headers`' lean walk over a
-forward-only reader; tarfile for any form that walk does not read). For a gzip layer that pass also keeps a *checkpoint* every `SPAN` bytes of output:
-a copy of the inflate state (zlib-ng's `Decompress.copy()`, ~40 KB) and the compressed
-offset it resumes at. Reading a member later costs at most one span of inflation from the
-nearest checkpoint, and spans are kept in a small LRU so the metadata files of one package
-(adjacent in the tar) cost one inflation together. The index pass inflates on its own thread
-a few pieces ahead of the tar walk (zlib-ng releases the interpreter lock), hashes the blob on
-another, and keeps the small metadata files every scan reads (dist-info, dpkg's status) as
-it passes them (at most KEPT_TOTAL a layer). An uncompressed layer is read at member offsets
-directly; a zstd layer, whose decoder state cannot be copied, restarts from the front when a
-read goes backwards. Memory stays bounded by the checkpoint count, the LRU and KEPT_TOTAL.
+forward-only reader; tarfile for any form that walk does not read). For a gzip layer that
+pass also keeps a *checkpoint* every `SPAN` bytes of output: a copy of the inflate state
+(zlib-ng's `Decompress.copy()`, ~40 KB) and the compressed offset it resumes at. Reading a
+member later costs at most one span of inflation from the nearest checkpoint, and spans are
+kept in a small LRU so the metadata files of one package (adjacent in the tar) cost one
+inflation together. The index pass inflates on its own thread a few pieces ahead of the tar
+walk (zlib-ng releases the interpreter lock), hashes the blob on another, and keeps the
+small metadata files every scan reads (dist-info, dpkg's status) as it passes them (at most
+KEPT_TOTAL a layer). An uncompressed layer is read at member offsets directly; a zstd layer,
+whose decoder state cannot be copied, restarts from the front when a read goes backwards.
+Memory stays bounded by the checkpoint count, the LRU and KEPT_TOTAL.
 
 The blob itself, its compression and the forward decoders are `auditor.sources.blobs`.
 """
