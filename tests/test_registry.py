@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from types import ModuleType
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from auditor.render.template import TemplateRenderer
 from auditor.resolvers import RESOLVERS, Resolver
 
 
-def _modules(package: object) -> list[object]:
+def _modules(package: object) -> list[ModuleType]:
     path = package.__path__  # type: ignore[attr-defined]
     name = package.__name__  # type: ignore[attr-defined]
     return [
