@@ -77,6 +77,8 @@ class Sample:
     wall_s: float
     maxrss_mib: float
     exit_code: int
+    cpu_s: float
+    """User + system CPU of the process (steadier than wall time on a loaded machine)."""
     count: ComponentCount | None
     stderr_tail: str
 
@@ -101,6 +103,10 @@ class Row:
     @property
     def min_s(self) -> float:
         return min(s.wall_s for s in self.samples)
+
+    @property
+    def cpu_median_s(self) -> float:
+        return statistics.median(s.cpu_s for s in self.samples)
 
     @property
     def peak_mib(self) -> float:
@@ -132,6 +138,7 @@ def measure(command: ToolCommand, out_dir: Path) -> Sample:
         wall_s=wall,
         maxrss_mib=usage.ru_maxrss / 1024,  # Linux reports KiB
         exit_code=process.returncode,
+        cpu_s=usage.ru_utime + usage.ru_stime,
         count=count_components(text),
         stderr_tail="\n".join(tail),
     )
@@ -358,13 +365,15 @@ def _ok_text(row: Row) -> str:
 
 def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
     """Header and cells of the results table."""
-    header = ["tool", "input", "median s", "min s", "peak RSS MiB", "packages (unique)", "ok"]
+    header = ["tool", "input", "median s", "min s", "CPU s (median)", "peak RSS MiB",
+              "packages (unique)", "ok"]  # fmt: skip
     cells = [
         [
             r.tool,
             r.input,
             f"{r.median_s:.3f}",
             f"{r.min_s:.3f}",
+            f"{r.cpu_median_s:.3f}",
             f"{r.peak_mib:.1f}",
             _count_text(r.count),
             _ok_text(r),

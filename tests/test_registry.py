@@ -5,6 +5,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from types import ModuleType
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor import collectors, render, resolvers
 from auditor.collectors import COLLECTORS, Collector
@@ -16,7 +20,7 @@ from auditor.render.template import TemplateRenderer
 from auditor.resolvers import RESOLVERS, Resolver
 
 
-def _modules(package: object) -> list[object]:
+def _modules(package: object) -> list[ModuleType]:
     path = package.__path__  # type: ignore[attr-defined]
     name = package.__name__  # type: ignore[attr-defined]
     return [
@@ -121,3 +125,25 @@ def test_collector_lines_claim_every_file_their_collector_reads() -> None:
 
     assert model_roots([pth, "usr/lib/python3/site-packages/x/model.pt"], "image") == []
     assert [r.path for r in model_roots(["models/bert/model.pt"], "dir")] == ["models/bert"]
+
+
+_PARTS = st.sampled_from(
+    ["usr", "lib", "python3.11", "site-packages", "node_modules", ".github", "workflows",
+     "models--org--m", "blobs", "sha256-ab", "requirements", "var", "dpkg", "status.d", "app",
+     "Dockerfile.gpu", ".gitlab", "x.py", "model.PT", "uv.lock", "dev-requirements.txt",
+     "pylock.a.toml", "status", "METADATA", "README.md", "config.json", ".env", "a.env",
+     "run.SH", "Makefile", "model.sig", "oci-layout", "pyproject.toml", "x.egg-info", "b.txt"]
+)  # fmt: skip
+
+
+@given(st.lists(st.lists(_PARTS, min_size=1, max_size=5).map("/".join), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_collectors_for_is_every_line_that_wants_some_path(paths: list[str]) -> None:
+    """The batched test (sets of names and extensions, joined text, the lockfile patterns
+    compiled) answers as asking `wants` of every path would, chunk boundaries included."""
+    from auditor import collectors as registry
+
+    expected = [line.name for line in COLLECTORS if any(line.wants(p) for p in paths)]
+    assert [c.name for c in registry.collectors_for(paths)] == expected
+    for size in (1, 3):
+        assert [c.name for c in registry.collectors_for(paths, size)] == expected

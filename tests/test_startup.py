@@ -36,11 +36,13 @@ HEAVY = (
     "auditor.signatures.model_signature",
     "auditor.resolvers",
     "auditor.store.engine",
+    "rapidfuzz",
 )
 """Packages a lockfile-only `--no-resolve --no-store` scan must never import."""
 
-MODULE_BUDGET = 340
-"""Modules imported by that scan (313 when this was written; ~650 before issue 36)."""
+MODULE_BUDGET = 290
+"""Modules imported by that scan (265 since typosquat candidates are checked without
+rapidfuzz, 313 before; ~650 before issue 36)."""
 CPU_BUDGET = 0.6
 """Seconds of the child's CPU for that whole scan (≈0.25 s when this was written)."""
 

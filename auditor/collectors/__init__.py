@@ -9,6 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import import_module
 from typing import ClassVar
 
@@ -87,6 +88,8 @@ class Registered:
     """Substrings of `/<path>` where a suffix match does not count (installed packages)."""
     claims: Callable[[str], bool] | None = None
     """A test another registry owns (the lockfile parsers' patterns)."""
+    claims_any: Callable[[list[str], set[str]], bool] | None = None
+    """`claims` over many paths at once (given with their base names), where it is faster."""
 
     def wants(self, path: str) -> bool:
         """Whether the collector could read the file at `path` (a tree-relative path)."""
@@ -112,22 +115,73 @@ class Registered:
         return made
 
 
-def collectors_for(paths: Iterable[str]) -> list[Collector]:
+CHUNK = 8192
+"""Paths tested together by `collectors_for`: bounds its memory on an image of a million
+files and lets it stop early once every collector is found."""
+
+
+class _Chunk:
+    """A run of paths prepared so a registry line tests them all in a few C-speed steps:
+    base names as a set, extensions as a set, and the `/`-prefixed paths joined by newlines
+    (a `within` part, holding no newline, is in the text only inside one path)."""
+
+    __slots__ = ("exts", "names", "paths", "text")
+
+    def __init__(self, paths: list[str]) -> None:
+        self.paths = paths
+        self.names = {p.rpartition("/")[2] for p in paths}
+        self.exts = {n[n.rfind(".") :].lower() for n in self.names if "." in n}
+        self.text = "\n/" + "\n/".join(paths)
+
+
+def _wanted_in(line: Registered, chunk: _Chunk) -> bool:
+    """`any(line.wants(p) for p in chunk.paths)`, without a Python call per path where the
+    sets already answer (an image lists tens of thousands of paths, each tested by every
+    line that has not matched yet)."""
+    if not line.names.isdisjoint(chunk.names):
+        return True
+    if line.within and any(part in chunk.text for part in line.within):
+        return True
+    if line.suffixes:
+        extensions = _extensions(line.suffixes)
+        if (extensions is None or not chunk.exts.isdisjoint(extensions)) and any(
+            line.wants(p) for p in chunk.paths
+        ):
+            return True
+    if line.claims_any is not None:
+        return line.claims_any(chunk.paths, chunk.names)
+    return line.claims is not None and any(line.claims(p) for p in chunk.paths)
+
+
+@cache
+def _extensions(suffixes: tuple[str, ...]) -> frozenset[str] | None:
+    """The suffixes as extensions (`.py`), or None when one is not a single `.ext`: then
+    the per-path test alone decides."""
+    if all(s.startswith(".") and s.count(".") == 1 for s in suffixes):
+        return frozenset(suffixes)
+    return None
+
+
+def collectors_for(paths: Iterable[str], chunk_size: int = CHUNK) -> list[Collector]:
     """The collectors (in registry order) that have a file to read among `paths`.
 
-    One pass over the paths; a line is no longer tested once it has matched.
+    Paths are tested a chunk at a time; a line is no longer tested once it has matched.
     """
     waiting = list(COLLECTORS)
     found: set[str] = set()
+    batch: list[str] = []
     for path in paths:
-        for line in waiting:
-            if line.wants(path):
-                found.add(line.name)
-        if found and len(found) == len(COLLECTORS):
-            break
+        batch.append(path)
+        if len(batch) < chunk_size:
+            continue
+        chunk, batch = _Chunk(batch), []
+        found.update(line.name for line in waiting if _wanted_in(line, chunk))
         waiting = [c for c in waiting if c.name not in found]
         if not waiting:
             break
+    if batch and waiting:
+        chunk = _Chunk(batch)
+        found.update(line.name for line in waiting if _wanted_in(line, chunk))
     return [line.load() for line in COLLECTORS if line.name in found]
 
 
@@ -137,6 +191,12 @@ def _lockfile(path: str) -> bool:
     return registered_for(path) is not None
 
 
+def _lockfiles_among(paths: list[str], names: set[str]) -> bool:
+    from auditor.collectors.parsers import any_registered
+
+    return any_registered(paths, names)
+
+
 # Kept in step with auditor.weights.inspect.WEIGHT_SUFFIXES and model_signatures'.
 _WEIGHTS = (
     ".safetensors", ".gguf", ".onnx", ".npy", ".npz", ".keras", ".h5", ".hdf5", ".pkl",
@@ -144,8 +204,15 @@ _WEIGHTS = (
 )  # fmt: skip
 _HF_REPOS = ("/models--", "/datasets--", "/spaces--")
 # Installed packages' data files (and site-packages' `.pth` path files) are not the
-# target's models; model-files and model-signatures skip them too.
-_INSTALLED = ("/node_modules/", "/site-packages/", "/dist-packages/")
+# target's models; model-files and model-signatures skip them too. The interpreter's own
+# library folder (`lib/python3.11/`: lib2to3's grammar pickles, the test suite) neither.
+_INSTALLED = (
+    "/node_modules/",
+    "/site-packages/",
+    "/dist-packages/",
+    "/lib/python3.",
+    "/lib/python2.",
+)
 
 _NOT_SERVICE_CONFIGS = frozenset(
     {"pyproject.toml", "package.json", "package-lock.json", "npm-shrinkwrap.json",
@@ -153,7 +220,9 @@ _NOT_SERVICE_CONFIGS = frozenset(
 )  # fmt: skip
 
 COLLECTORS: tuple[Registered, ...] = (
-    Registered("lockfiles", "lockfiles:LockfileCollector", claims=_lockfile),
+    Registered(
+        "lockfiles", "lockfiles:LockfileCollector", claims=_lockfile, claims_any=_lockfiles_among
+    ),
     Registered(
         "python-env",
         "python_env:PythonEnvironmentCollector",

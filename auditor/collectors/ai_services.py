@@ -21,7 +21,9 @@ from auditor.services import ServiceUse, is_test_path, kind_of, services_in_text
 from auditor.services.catalogue import RUNTIME_ENDPOINT, RUNTIME_ENDPOINT_TEXT
 from auditor.sources import Tree
 
-_FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.venv|venv|vendor)/")
+_FOREIGN = re.compile(
+    r"(?:^|/)(?:node_modules|site-packages|dist-packages|lib/python[23]\.\d+|\.venv|venv|vendor)/"
+)
 """Installed packages' own sources call services the target does not."""
 SDK_DEFAULT = "(client library default)"
 
@@ -66,10 +68,12 @@ class AiServicesCollector(Collector):
             return Collected()  # library code, not the target's own
         components: list[Component] = []
         diagnostics: list[Diagnostic] = []
-        for path, entry in tree.index().items():
-            if entry.size > MAX_FILE or kind_of(path) is None:
+        index = tree.index()
+        # Paths first: an image lists tens of thousands, and each Entry is built on access.
+        for path in index:
+            if kind_of(path) is None or _FOREIGN.search(path) or is_test_path(path):
                 continue
-            if _FOREIGN.search(path) or is_test_path(path):
+            if index[path].size > MAX_FILE:
                 continue
             try:
                 text = tree.read_text(path)

@@ -47,7 +47,7 @@ from auditor.weights.lineage import (
 
 HF_CACHE_FILE = re.compile(r"(?:^|/)(?:models|datasets|spaces)--[^/]+/(?:blobs|snapshots)/")
 """Files the model-cache collector reads (huggingface_hub's cache layout)."""
-_FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages)/")
+_FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|lib/python[23]\.\d+)/")
 """Installed packages ship test fixtures and sample configs that are not the target's models."""
 _SIDECARS = {
     "config.json": ("_name_or_path", None),

@@ -20,7 +20,9 @@ from auditor.policy.builtin import finding
 from auditor.references import MAX_FILE, ModelReference, kind_of, references_in_text
 from auditor.sources import Tree
 
-_FOREIGN = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|\.venv|venv)/")
+_FOREIGN = re.compile(
+    r"(?:^|/)(?:node_modules|site-packages|dist-packages|lib/python[23]\.\d+|\.venv|venv)/"
+)
 """Installed packages' own sources and fixtures name models the target does not download."""
 _HF_CACHE = re.compile(r"(?:^|/)(?:models|datasets|spaces)--[^/]+/")
 
@@ -88,10 +90,12 @@ class ModelRefsCollector(Collector):
         diagnostics: list[Diagnostic] = []
         if is_site_packages(tree):
             return Collected()  # library code, not the target's own
-        for path, entry in tree.index().items():
-            if entry.size > MAX_FILE or kind_of(path) is None:
+        index = tree.index()
+        # Paths first: an image lists tens of thousands, and each Entry is built on access.
+        for path in index:
+            if kind_of(path) is None or _FOREIGN.search(path) or _HF_CACHE.search(path):
                 continue
-            if _FOREIGN.search(path) or _HF_CACHE.search(path):
+            if index[path].size > MAX_FILE:
                 continue
             try:
                 text = tree.read_text(path)

@@ -45,7 +45,7 @@ WEIGHT_SUFFIXES = frozenset(
 )
 """Files that make a folder a model (model_files decides what each one is)."""
 # huggingface_hub's cache layout: <type>s--<repo id with / as -->/snapshots/<commit>/
-_INSTALLED = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages)/")
+_INSTALLED = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|lib/python[23]\.\d+)/")
 _SNAPSHOT = re.compile(r"^(?:(.*)/)?(models|datasets|spaces)--([^/]+)/snapshots/([^/]+)/")
 
 

@@ -77,8 +77,13 @@ def vendored_components(
     """
     components: list[Component] = []
     edges: list[Dependency] = []
+    # One search per package folder: setuptools carries a dozen copies, and each listing
+    # read is a random read of an image layer.
+    known: dict[str, Component | None] = {}
     for item in found:
-        carrier = _carrier(tree, site, item.package, carriers)
+        if item.package not in known:
+            known[item.package] = _carrier(tree, site, item.package, carriers)
+        carrier = known[item.package]
         if item.path.endswith("/METADATA"):
             read = read_dist(tree, posixpath.dirname(item.path), item.path, diagnostics)
             copies = [read] if read is not None else []
@@ -95,7 +100,11 @@ def _carrier(
     tree: Tree, site: str, package: str, carriers: list[tuple[Component, str]]
 ) -> Component | None:
     """The distribution that installed the package folder `package`."""
-    for component, dist_dir in carriers:
+    wanted = canonicalize_name(package)
+    # The one named like the folder is asked first: it is nearly always the answer, and
+    # asking every other distribution's RECORD first reads them all.
+    named = [pair for pair in carriers if canonicalize_name(pair[0].name) == wanted]
+    for component, dist_dir in named + [p for p in carriers if p not in named]:
         for listing, prefix in (("top_level.txt", ""), ("RECORD", f"{package}/")):
             path = posixpath.join(dist_dir, listing)
             if tree.entry(path) is None:
@@ -107,7 +116,6 @@ def _carrier(
             if any(line.strip() == package if not prefix else line.startswith(prefix)
                    for line in lines):  # fmt: skip
                 return component
-    wanted = canonicalize_name(package)
     return next((c for c, _ in carriers if canonicalize_name(c.name) == wanted), None)
 
 

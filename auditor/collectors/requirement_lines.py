@@ -26,15 +26,16 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from auditor.errors import Diagnostic, ParseError
 from auditor.urls import redact
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 # A `#` at the start or after white space. The lookbehind keeps a search linear: `(^|\s+)#`
 # retried its `\s+` from every space of a long run (n²).
@@ -146,6 +147,12 @@ def parse_line(
         # was a third of a 100-package inventory); the rest still goes through it.
         pinned = [w[len("--hash=") :] for w in words if w.startswith("--hash=")]
         words = [w for w in words if not w.startswith("--hash=")]
+        if not words:  # nothing else to parse: the option parser's defaults are all unset
+            return (
+                _requirement(args, _hashes(pinned, path, number), path, number, editable=False)
+                if args
+                else None
+            )
         opts, _ = parser.parse_args(words, parser.get_default_values())
     except ValueError as exc:
         raise ParseError(path, f"cannot split the options {rest!r}: {exc}", number) from None
@@ -178,12 +185,21 @@ def _requirement(
     text: str, hashes: tuple[str, ...], path: str, number: int, *, editable: bool
 ) -> Req | Diagnostic | None:
     """A requirement in any of pip's forms: PEP 508, URL, VCS URL, archive or directory path."""
+    simple = None if editable else _SIMPLE_PIN.fullmatch(text)
+    if simple is not None:
+        # `name==1.2.3`, most of a pinned file: what packaging's parser answers for it,
+        # without its tokenizer (half of a 1,000-line inventory).
+        name, version = simple.groups()
+        return Req(name, version, f"=={version}", hashes, path, number, None)
     before_at = text.split("@", 1)[0]
     if is_url(text):
         reference, _, marker = text.partition("; ")
         return _direct(reference.strip(), marker, None, hashes, path, number, editable)
     pep508 = "@" in text and not _looks_like_path(before_at)
     if not editable and (pep508 or not (_looks_like_path(text) or _is_archive(text))):
+        # Imported here: a file of plain pins (the shortcut above) never needs the parser.
+        from packaging.requirements import InvalidRequirement, Requirement
+
         try:
             req = Requirement(text)
         except InvalidRequirement as exc:
@@ -206,6 +222,8 @@ def _direct(
     editable: bool,
 ) -> Req | Diagnostic | None:
     """A URL or path reference; the name comes from PEP 508, `#egg=` or the file name."""
+    from packaging.markers import InvalidMarker, Marker
+
     marker = marker.strip()
     try:
         if marker:
@@ -277,6 +295,14 @@ def _from_file(filename: str, name: str | None) -> tuple[str | None, str | None]
     if name is not None and canonicalize_name(name) != found:
         return name, None
     return name or found, str(parsed)
+
+
+_SIMPLE_PIN = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)[ \t]*==[ \t]*"
+    r"([0-9]+(?:\.[0-9]+)*(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?)"
+)
+"""A PEP 508 name pinned to a plain release (`1.2`, `2.0rc1`, `1.0.post2`, `3.1.dev4`): every
+such text is a valid requirement, and packaging would answer exactly the name and version."""
 
 
 def _pinned(req: Requirement) -> str | None:

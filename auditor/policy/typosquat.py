@@ -52,8 +52,6 @@ MAX_INDEXED = 2
 def near_miss(ecosystem: str, name: str, max_distance: int = 1) -> str | None:
     """The most popular name within `max_distance` edits of `name`, unless `name` is
     popular itself (or too short for a distance to mean anything)."""
-    from rapidfuzz.distance import OSA
-
     names, _ = popular(ecosystem)
     wanted = normal(ecosystem, name)
     if not names or wanted in names or len(wanted) < 4 or max_distance < 1:
@@ -68,17 +66,42 @@ def near_miss(ecosystem: str, name: str, max_distance: int = 1) -> str | None:
         if not found:
             return None
         order = ranked(ecosystem)
-        candidates: tuple[str, ...] = tuple(order[i] for i in sorted(found))
-    else:
-        candidates = _near_lengths(ecosystem, len(wanted), max_distance)
-    for candidate in candidates:  # rank order: the most popular near miss wins
+        # A handful of candidates: checked here, without importing rapidfuzz for them.
+        for i in sorted(found):  # rank order: the most popular near miss wins
+            if osa_distance(wanted, order[i]) <= max_distance:
+                return order[i]
+        return None
+    from rapidfuzz.distance import OSA
+
+    for candidate in _near_lengths(ecosystem, len(wanted), max_distance):
         if OSA.distance(wanted, candidate, score_cutoff=max_distance) <= max_distance:
             return candidate
     return None
 
 
+def osa_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (rapidfuzz's `OSA.distance`): inserts, deletes,
+    substitutions and swaps of two neighbours, no substring edited twice."""
+    if a == b:
+        return 0
+    before: list[int] = []
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        above, row = row, [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            best = min(above[j] + 1, row[j - 1] + 1, above[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                best = min(best, before[j - 2] + 1)
+            row[j] = best
+        before = above
+    return row[len(b)]
+
+
 def _deletions(word: str, depth: int) -> set[str]:
     """`word` and every string made from it by deleting up to `depth` characters."""
+    if depth == 1:
+        return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
     out = {word}
     frontier = {word}
     for _ in range(depth):
@@ -113,14 +136,19 @@ def ranked(ecosystem: str) -> tuple[str, ...]:
 
 
 @cache
-def _deletion_index(ecosystem: str, depth: int) -> dict[str, tuple[int, ...]]:
+def _deletion_index(ecosystem: str, depth: int) -> dict[str, list[int]]:
     """Deletion variant -> ranks of the popular names that produce it (symmetric-delete
     search: two strings within d edits share a variant with at most d deletions each)."""
     index: dict[str, list[int]] = {}
+    get = index.get  # built on every scan that checks names: kept to plain dict operations
     for rank, name in enumerate(ranked(ecosystem)):
         for variant in _deletions(name, depth):
-            index.setdefault(variant, []).append(rank)
-    return {k: tuple(v) for k, v in index.items()}
+            ranks = get(variant)
+            if ranks is None:
+                index[variant] = [rank]
+            else:
+                ranks.append(rank)
+    return index
 
 
 @cache

@@ -1,21 +1,25 @@
 """Random access to the tar inside one image layer blob, without writing it anywhere.
 
-A layer is read once, start to end, to list its members (tarfile over a forward-only
-reader). For a gzip layer that pass also keeps a *checkpoint* every `SPAN` bytes of output:
-a copy of the inflate state (zlib-ng's `Decompress.copy()`, ~40 KB) and the compressed
-offset it resumes at. Reading a member later costs at most one span of inflation from the
-nearest checkpoint, and spans are kept in a small LRU so the metadata files of one package
-(adjacent in the tar) cost one inflation together. An uncompressed layer is read at member
-offsets directly; a zstd layer, whose decoder state cannot be copied, restarts from the
-front when a read goes backwards. Memory stays bounded by the checkpoint count and the LRU.
+A layer is read once, start to end, to list its members (`tar_headers`' lean walk over a
+forward-only reader; tarfile for any form that walk does not read). For a gzip layer that
+pass also keeps a *checkpoint* every `SPAN` bytes of output: a copy of the inflate state
+(zlib-ng's `Decompress.copy()`, ~40 KB) and the compressed offset it resumes at. Reading a
+member later costs at most one span of inflation from the nearest checkpoint, and spans are
+kept in a small LRU so the metadata files of one package (adjacent in the tar) cost one
+inflation together. The index pass inflates on its own thread a few pieces ahead of the tar
+walk (zlib-ng releases the interpreter lock), hashes the blob on another, and keeps the
+small metadata files every scan reads (dist-info, dpkg's status) as it passes them (at most
+KEPT_TOTAL a layer). An uncompressed layer is read at member offsets directly; a zstd layer,
+whose decoder state cannot be copied, restarts from the front when a read goes backwards.
+Memory stays bounded by the checkpoint count, the LRU and KEPT_TOTAL.
 
 The blob itself, its compression and the forward decoders are `auditor.sources.blobs`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
+import queue
 import tarfile
 import threading
 from array import array
@@ -26,8 +30,8 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from auditor.errors import ParseError
+from auditor.sources import tar_headers
 from auditor.sources.blobs import (
-    IN_CHUNK,
     OUT_CHUNK,
     Blob,
     Checkpoint,
@@ -53,6 +57,33 @@ MAX_CHECKPOINTS = 512
 SPAN_CACHE = 8
 """Decoded spans kept for the whole image (not per layer), so memory is bounded however
 many layers there are."""
+AHEAD = 8
+"""Pieces (of OUT_CHUNK) the inflating thread may run ahead of the tar walk."""
+KEPT_FILE = 1 << 20
+KEPT_TOTAL = 32 << 20
+"""Metadata files (`*.dist-info/*`, `*.egg-info/*`, dpkg's status) up to KEPT_FILE each and
+KEPT_TOTAL per layer are kept as the index pass goes by them: the collectors read every one,
+and reading them later costs a span of inflation each, scattered over the layer."""
+_KEPT_FOLDERS = (".dist-info", ".egg-info")
+_KEPT_PATHS = frozenset(
+    {"var/lib/dpkg/status", "lib/apk/db/installed", "etc/os-release", "usr/lib/os-release"}
+)
+
+
+_WEIGHT_FILES = (
+    ".safetensors", ".gguf", ".onnx", ".npy", ".npz", ".keras", ".h5", ".hdf5", ".pkl",
+    ".pickle", ".joblib", ".dill", ".bin", ".pt", ".pth", ".ckpt", ".tflite",
+)  # fmt: skip
+"""auditor.weights.inspect.WEIGHT_SUFFIXES: every such file is sniffed (installed packages'
+test fixtures too, as their distribution's files), so small ones are kept as well."""
+
+
+def _kept(name: str) -> bool:
+    """Whether the index pass keeps this member's bytes (see KEPT_FILE)."""
+    folder, _, _ = name.rpartition("/")
+    if folder.endswith(_KEPT_FOLDERS) or name.lower().endswith(_WEIGHT_FILES):
+        return True
+    return name.lstrip("./") in _KEPT_PATHS
 
 
 class InflateBudget:
@@ -135,6 +166,21 @@ class Listing:
             yield Member(name, kind, self._offsets[i], self._sizes[i], links.get(i, ""))
 
 
+_REGULAR = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.CONTTYPE)
+Unusual = tar_headers.Unusual
+
+
+def _tarfile_members(stream: _IndexStream) -> Iterator[tuple[str, bytes, int, int, str]]:
+    """What `tar_headers.members` yields, read by tarfile (any form it reads)."""
+    with tarfile.open(fileobj=stream, mode="r:") as tar:
+        while (i := tar.next()) is not None:
+            # TarFile keeps every TarInfo it reads (for extraction, which never happens
+            # here): ~600 bytes each, 170 MB on a layer of 300,000 empty files. `next()`
+            # needs none of the earlier ones.
+            tar.members.clear()  # type: ignore[attr-defined]
+            yield i.name, i.type, i.offset_data, i.size, i.linkname
+
+
 class _IndexStream(io.RawIOBase):
     """The forward-only file object tarfile reads during the index pass."""
 
@@ -145,12 +191,11 @@ class _IndexStream(io.RawIOBase):
         self.buf_at = 0
         """Uncompressed offset of buf[0]."""
         self.pos = 0
-        self.inflate: Inflate | None = None
+        self.inflater: _Inflater | None = None
         self.zstd: Any = None
         if layer.compression is Compression.GZIP:
-            self.inflate = Inflate(layer.blob, Checkpoint(0, 0, None))
-            if layer.verify:
-                self.inflate.hasher = hashlib.sha256()
+            self.inflater = _Inflater(layer)
+            self.inflater.start()
         elif layer.compression is Compression.ZSTD:
             self.zstd = _zstd_reader(layer.blob)
 
@@ -171,20 +216,14 @@ class _IndexStream(io.RawIOBase):
 
     def _piece(self) -> bytes:
         layer = self.layer
-        if self.inflate is not None:
-            piece = self.inflate.step()
-            if self.inflate.out >= layer.checkpoints[-1].out + layer.span and not self.inflate.done:
-                layer.checkpoints.append(self.inflate.checkpoint())
-                if len(layer.checkpoints) > MAX_CHECKPOINTS:
-                    # A layer inflating far past 8:1 (zero-filled files): thin them out, so
-                    # their memory stays bounded and a read costs one (longer) span.
-                    layer.checkpoints = layer.checkpoints[::2]
-                    layer.span *= 2
+        if self.inflater is not None:
+            piece = self.inflater.next()
         elif self.zstd is not None:
             piece = self.zstd.read(OUT_CHUNK)
         else:
             return layer.blob.pread(self.buf_at + len(self.buf), OUT_CHUNK)
         budget = layer.budget
+        layer._inflated += len(piece)
         if budget is not None and not budget.take(len(piece)):
             raise OverBudget(layer.blob.label, budget.limit)
         return piece
@@ -196,6 +235,10 @@ class _IndexStream(io.RawIOBase):
             data = self.layer.blob.pread(self.pos, n)
             self.pos += len(data)
             return data
+        rel = self.pos - self.buf_at
+        if rel + n <= len(self.buf):  # a header inside the current piece: one slice
+            self.pos += n
+            return self.buf[rel : rel + n]
         out = bytearray()
         while len(out) < n:
             rel = self.pos - self.buf_at
@@ -217,13 +260,93 @@ class _IndexStream(io.RawIOBase):
         b[: len(data)] = data
         return len(data)
 
-    def drain(self) -> None:
-        """Read the compressed rest after the tar's end marker, for the digest."""
-        if self.inflate is not None and self.inflate.hasher is not None:
-            at = self.inflate.next_in
-            while chunk := self.layer.blob.pread(at, IN_CHUNK * 4):
-                self.inflate.hasher.update(chunk)
-                at += len(chunk)
+    def close(self) -> None:
+        """Stop the inflating thread (the tar ended, or the walk failed)."""
+        if self.inflater is not None:
+            self.inflater.close()
+
+
+class _Inflater(threading.Thread):
+    """Inflates a gzip layer on its own thread, a few pieces ahead of the tar walk that
+    reads them: zlib-ng releases the interpreter lock while it inflates, so on two cores
+    the layer inflates while Python parses the headers. Checkpoints are taken here, where
+    the decoder state is; an error travels to the reader as the piece it was waiting for."""
+
+    def __init__(self, layer: LayerReader) -> None:
+        super().__init__(name="layer-inflate", daemon=True)
+        self.layer = layer
+        self.pieces: queue.Queue[bytes | ParseError] = queue.Queue(AHEAD)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        layer = self.layer
+        inflate = Inflate(layer.blob, Checkpoint(0, 0, None))
+        try:
+            while not self.stopped.is_set():
+                piece = inflate.step()
+                if inflate.out >= layer.checkpoints[-1].out + layer.span and not inflate.done:
+                    layer.checkpoints.append(inflate.checkpoint())
+                    if len(layer.checkpoints) > MAX_CHECKPOINTS:
+                        # A layer inflating far past 8:1 (zero-filled files): thin them out,
+                        # so their memory stays bounded and a read costs one (longer) span.
+                        layer.checkpoints = layer.checkpoints[::2]
+                        layer.span *= 2
+                self._put(piece)
+                if not piece:
+                    return
+        except ParseError as exc:
+            self._put(exc)
+        except Exception as exc:  # the reader must hear of any failure
+            self._put(ParseError(layer.blob.label, f"cannot read layer: {exc}"))
+
+    def _put(self, item: bytes | ParseError) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.pieces.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def next(self) -> bytes:
+        """The next piece (b"" at the end of the stream)."""
+        item = self.pieces.get()
+        if isinstance(item, ParseError):
+            raise item
+        if not item:
+            self.pieces.put(item)  # the end stays the end for a later read
+        return item
+
+    def close(self) -> None:
+        self.stopped.set()
+        while True:
+            try:
+                self.pieces.get_nowait()
+            except queue.Empty:
+                break
+        self.join()
+
+
+class _Digest(threading.Thread):
+    """The blob's sha256, computed beside the index pass (hashlib releases the lock too)."""
+
+    def __init__(self, blob: Blob) -> None:
+        super().__init__(name="layer-digest", daemon=True)
+        self.blob = blob
+        self.digest: str | None = None
+        self.error: ParseError | None = None
+
+    def run(self) -> None:
+        try:
+            self.digest = self.blob.sha256()
+        except ParseError as exc:
+            self.error = exc
+
+    def result(self) -> str:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.digest is not None
+        return self.digest
 
 
 def _zstd_reader(blob: Blob) -> ZstdReader:
@@ -273,7 +396,7 @@ class LayerReader:
         self.verify = verify
         # gzip rarely packs more than ~8:1 outside bombs (refused anyway); spacing by the
         # compressed size keeps the checkpoint count near MAX_CHECKPOINTS at most.
-        self.span = max(SPAN, blob.size * 8 // MAX_CHECKPOINTS)
+        self.span = self._first_span = max(SPAN, blob.size * 8 // MAX_CHECKPOINTS)
         self.checkpoints: list[Checkpoint] = [Checkpoint(0, 0, None)]
         self._outs: list[int] = []
         self._spans = spans if spans is not None else SpanCache()
@@ -281,35 +404,76 @@ class LayerReader:
         self._zstd: ZstdReader | None = None
         self.digest: str | None = None
         """sha256 of the blob bytes, once `index()` has run with verification on."""
+        self._inflated = 0
+        """Bytes this layer took from the inflate budget, and members from the entries
+        budget: given back if the lean walk gives way to tarfile."""
+        self._listed = 0
+        self.kept: dict[int, bytes] = {}
+        """Metadata members' bytes by data offset, kept by the index pass (see KEPT_FILE)."""
 
-    def index(self) -> Listing:
+    def index(self, lean: bool = True) -> Listing:
         """Every member in archive order; ParseError (naming the blob) on a bad stream,
-        OverBudget when the image's inflated-bytes budget runs out while this layer reads."""
+        OverBudget when the image's inflated-bytes budget runs out while this layer reads.
+        `lean=False` lists with tarfile alone (what the lean walk is checked against)."""
         if self.raw_name is not None:
             return self._raw_listing()
+        digest = _Digest(self.blob) if self.verify else None
+        if digest is not None:
+            digest.start()
+        if lean:
+            try:
+                members = self._list(lean=True)
+            except Unusual:
+                # A form the lean walk does not read: tarfile lists the layer from the
+                # start, with the budgets given back what the first pass took.
+                self._restart()
+                members = self._list(lean=False)
+        else:
+            members = self._list(lean=False)
+        self._outs = [c.out for c in self.checkpoints]
+        if digest is not None:
+            self.digest = digest.result()
+        return members
+
+    def _restart(self) -> None:
+        if self.budget is not None:
+            self.budget.take(-self._inflated)
+        if self.entries is not None:
+            self.entries.take(-self._listed)
+        self._inflated = self._listed = 0
+        self.checkpoints = [Checkpoint(0, 0, None)]
+        self.span = self._first_span
+        self.kept = {}
+
+    def _list(self, lean: bool) -> Listing:
         stream = _IndexStream(self)
         members = Listing()
+        kept_total = 0
         try:
-            with tarfile.open(fileobj=stream, mode="r:") as tar:
-                while (i := tar.next()) is not None:
-                    if self.entries is not None and not self.entries.take(1):
-                        raise OverBudget(self.blob.label, self.entries.limit, entries=True)
-                    members.add(i.name, i.type, i.offset_data, i.size, i.linkname)
-                    # TarFile keeps every TarInfo it reads (for extraction, which never
-                    # happens here): ~600 bytes each, 170 MB on a layer of 300,000 empty
-                    # files. `next()` needs none of the earlier ones.
-                    tar.members.clear()  # type: ignore[attr-defined]
+            for name, kind, at, size, link in (
+                tar_headers.members(stream) if lean else _tarfile_members(stream)
+            ):
+                self._listed += 1
+                if self.entries is not None and not self.entries.take(1):
+                    raise OverBudget(self.blob.label, self.entries.limit, entries=True)
+                members.add(name, kind, at, size, link)
+                if (
+                    kind in _REGULAR
+                    and 0 < size <= KEPT_FILE
+                    and kept_total + size <= KEPT_TOTAL
+                    and _kept(name)
+                ):
+                    # The stream is at the member's data; the walk seeks on past it.
+                    data = stream.read(size)
+                    if len(data) == size:
+                        self.kept[at] = data
+                        kept_total += size
         except tarfile.TarError as exc:
             raise ParseError(self.blob.label, f"not a readable tar layer: {exc}") from None
         except OSError as exc:
             raise ParseError(self.blob.label, f"cannot read layer: {exc}") from None
-        self._outs = [c.out for c in self.checkpoints]
-        if self.verify:
-            if stream.inflate is not None and stream.inflate.hasher is not None:
-                stream.drain()
-                self.digest = f"sha256:{stream.inflate.hasher.hexdigest()}"
-            else:
-                self.digest = self.blob.sha256()
+        finally:
+            stream.close()
         return members
 
     def _raw_listing(self) -> Listing:
@@ -326,6 +490,9 @@ class LayerReader:
 
     def read(self, offset: int, size: int, label: str) -> bytes:
         """`size` bytes of the tar stream at `offset` (one member's data)."""
+        kept = self.kept.get(offset)
+        if kept is not None and len(kept) == size:
+            return kept
         if self.compression is Compression.NONE:
             data = self.blob.pread(offset, size)
         elif self.compression is Compression.ZSTD:
@@ -387,6 +554,9 @@ class LayerReader:
 
     def stream(self, offset: int, size: int, label: str) -> BinaryIO:
         """A stream of one member's bytes (large files: weights), decoded as it is read."""
+        kept = self.kept.get(offset)
+        if kept is not None and len(kept) == size:
+            return io.BytesIO(kept)
         return io.BufferedReader(_MemberStream(self, offset, size, label), OUT_CHUNK)
 
 

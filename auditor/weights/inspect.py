@@ -54,7 +54,7 @@ def is_weight_path(path: str) -> bool:
     return path.lower().endswith(WEIGHT_SUFFIXES)
 
 
-_INSTALLED = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages)/")
+_INSTALLED = re.compile(r"(?:^|/)(?:node_modules|site-packages|dist-packages|lib/python[23]\.\d+)/")
 
 
 def in_installed_package(path: str) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 from auditor.config import Config
 from auditor.model import ComponentKind
 from auditor.pipeline import run_scan
+from tests.services import filled
 
 
 class _Evil:
@@ -69,3 +70,31 @@ def test_venv_pth_files_and_packaged_fixtures_are_no_models(tmp_path: Path) -> N
     unsafe = [f for f in scan.findings if f.rule == "weights.unsafe-pickle"]
     assert [f.purl for f in unsafe] == [fixpkg.purl]
     assert "system" in unsafe[0].message
+
+
+def test_the_interpreters_own_library_is_not_the_targets_code_or_models(tmp_path: Path) -> None:
+    """A root file system's `usr/local/lib/python3.11/` is CPython's standard library (as an
+    image built FROM python ships it): lib2to3's grammar pickles are no models and its
+    modules call no AI service the target does. The same files in the app are read."""
+    stdlib = Path(sys.base_prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    grammars = sorted((stdlib / "lib2to3").glob("*.pickle"))
+    call = Path(__file__).parents[1] / "data" / "ai_services" / "py" / "deepseek_openai.py"
+    root = tmp_path / "rootfs"
+    lib = root / "usr" / "local" / "lib" / "python3.11"
+    (lib / "lib2to3").mkdir(parents=True)
+    for grammar in grammars:
+        (lib / "lib2to3" / grammar.name).write_bytes(grammar.read_bytes())
+    (lib / "llm.py").write_text(filled(call.read_text(encoding="utf-8")))
+    (root / "app").mkdir()
+    (root / "app" / "llm.py").write_text(filled(call.read_text(encoding="utf-8")))
+
+    scan = run_scan([str(root)], Config(no_resolve=True))
+
+    assert grammars, "this interpreter ships lib2to3's grammar pickles"
+    kinds = {c.kind for c in scan.components}
+    assert ComponentKind.WEIGHTS not in kinds and ComponentKind.MODEL not in kinds
+    services = [c for c in scan.components if c.kind is ComponentKind.SERVICE]
+    assert services, "the app's own call is found"
+    where = {loc.path for c in services for loc in c.locations}
+    assert where == {"app/llm.py"}
+    assert not [f for f in scan.findings if f.rule.startswith("weights.")]

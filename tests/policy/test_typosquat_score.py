@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditor.model import Severity
 from auditor.policy.typosquat_score import score
@@ -100,3 +102,33 @@ def test_recall_on_documented_typosquats() -> None:
     )
     assert typos >= 0.8, found
     assert combos >= 0.7, found
+
+
+@given(st.text("abcde-_.", max_size=9), st.text("abcde-_.", max_size=9))
+@settings(max_examples=500)
+def test_the_candidate_check_is_rapidfuzz_osa(a: str, b: str) -> None:
+    """The few index candidates are checked without rapidfuzz: the same distance."""
+    from rapidfuzz.distance import OSA
+
+    from auditor.policy.typosquat import osa_distance
+
+    assert osa_distance(a, b) == OSA.distance(a, b)
+
+
+def test_near_misses_found_through_the_index_are_the_ones_a_full_comparison_finds() -> None:
+    """Every popular name one edit away from a real near miss, found by the deletion index
+    and checked by `osa_distance`, is the most popular one rapidfuzz finds among all names."""
+    from rapidfuzz.distance import OSA
+
+    from auditor.policy.typosquat import near_miss, ranked
+
+    names = ranked("pypi")
+    probes = [n[:2] + n[3:] for n in names[:300]] + [n[1] + n[0] + n[2:] for n in names[:300]]
+    probes += [n + "s" for n in names[:300]] + [n.replace("e", "a", 1) for n in names[:300]]
+    for probe in probes:
+        found = near_miss("pypi", probe)
+        if probe in names or len(probe) < 4:
+            assert found is None
+            continue
+        expected = next((n for n in names if OSA.distance(probe, n) <= 1), None)
+        assert found == expected, probe

@@ -232,6 +232,39 @@ def test_opaque_folder_and_file_replacing_folder(tmp_path: Path) -> None:
     assert tree.read_text("srv/x") == "now a file"
 
 
+def test_metadata_read_in_the_index_pass_is_what_the_layer_holds(tmp_path: Path) -> None:
+    """The index pass keeps dist-info files and dpkg's status as it inflates past them;
+    reading them later gives the bytes a span read of the layer gives, and other files are
+    still read through the spans."""
+    import os
+
+    noise = os.urandom(3 << 20)  # incompressible: the metadata lands in another span
+    meta = b"Metadata-Version: 2.1\nName: a\nVersion: 1.0\n"
+    layer = layer_tar(
+        [
+            Member("usr/lib/python3/dist-packages/a-1.0.dist-info/METADATA", meta),
+            Member("srv/noise.bin", noise),
+            Member("var/lib/dpkg/status", b"Package: a\nStatus: install ok installed\n"),
+            Member("srv/app.py", b"print(1)\n"),
+            Member("srv/site-packages/x/tests/a.npy", b"\x93NUMPY fixture"),
+        ]
+    )
+    tree = ImageTree("i.tar", docker_save(tmp_path / "i.tar", [layer]), None)
+    [reader] = tree._readers
+    kept = sorted(reader.kept.values(), key=len)
+    assert kept == [b"\x93NUMPY fixture", b"Package: a\nStatus: install ok installed\n", meta]
+    with tree.open("srv/site-packages/x/tests/a.npy") as stream:
+        assert stream.read() == b"\x93NUMPY fixture"
+    assert tree.read_bytes("usr/lib/python3/dist-packages/a-1.0.dist-info/METADATA") == meta
+    assert tree.read_bytes("srv/noise.bin") == noise
+    assert tree.read_text("srv/app.py") == "print(1)\n"
+    for offset, data in reader.kept.items():
+        assert reader._gzip_read(offset, len(data)) == data
+    from auditor.weights.inspect import WEIGHT_SUFFIXES
+
+    assert set(WEIGHT_SUFFIXES) <= set(layers_module._WEIGHT_FILES)
+
+
 def test_platform_picks_one_image_of_a_nested_index(
     tmp_path: Path, auditor: Callable[..., Ran]
 ) -> None:

@@ -8,6 +8,7 @@ A parser is a pure function from a file in a Tree to Collected. It raises ParseE
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -94,6 +95,34 @@ def registered_for(path: str) -> Registered | None:
             found = (index, parser)
             break
     return found[1] if found is not None else None
+
+
+def any_registered(paths: list[str], names: set[str]) -> bool:
+    """`any(registered_for(p) is not None for p in paths)`, `names` being their base names:
+    exact names by one set intersection, wildcard patterns by one compiled expression per
+    pattern over the distinct names (or the last two parts, for a pattern with a folder)."""
+    exact, _ = _lookup()
+    if not names.isdisjoint(exact):
+        return True
+    on_names, on_tails = _wild_expressions()
+    if on_names is not None and any(on_names.match(n) for n in names):
+        return True
+    if on_tails is not None:
+        tails = {"/".join(p.split("/")[-2:]) for p in paths}
+        return any(on_tails.match(t) for t in tails)
+    return False
+
+
+@cache
+def _wild_expressions() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """The wildcard patterns (as fnmatchcase reads them) on names and on `folder/name`."""
+    wild = [p for r in PARSERS for p in r.patterns if any(c in p for c in "*?[/")]
+    names = [fnmatch.translate(p) for p in wild if "/" not in p]
+    tails = [fnmatch.translate(p) for p in wild if "/" in p]
+    return (
+        re.compile("|".join(names)) if names else None,
+        re.compile("|".join(tails)) if tails else None,
+    )
 
 
 @cache

@@ -568,3 +568,32 @@ def test_any_include_graph_terminates(links: dict[str, list[tuple[str, str]]]) -
     assert "pkg-0" in {c.name for c in result.components}
     for diag in result.diagnostics:
         assert any(w in diag.message for w in ("cycle", "leaves", "no such file")), diag
+
+
+_NAME = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,12}[A-Za-z0-9])?", fullmatch=True)
+_VERSION = st.from_regex(
+    r"[0-9]{1,3}(\.[0-9]{1,3}){0,3}((a|b|rc)[0-9]{1,2})?(\.post[0-9])?(\.dev[0-9])?"
+    r"|[0-9]\.[0-9]\.\*|[0-9]!1\.0|1\.0\+local\.1|1\.0-1|v1\.0|1\.0\.|x",
+    fullmatch=True,
+)
+
+
+@given(_NAME, st.sampled_from(["==", " == ", "==="]), _VERSION)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_a_plain_pin_reads_as_packaging_reads_it(name: str, op: str, version: str) -> None:
+    """The shortcut for `name==1.2.3` lines answers what packaging's parser does, and every
+    other form (epochs, locals, wildcards, `===`, invalid versions) still goes through it."""
+    from auditor.collectors.requirement_lines import Req, _pinned, _requirement
+
+    text = f"{name}{op}{version}"
+    try:
+        req = Requirement(text)
+    except Exception:  # packaging refuses it: so must we, with a ParseError
+        with pytest.raises(ParseError):
+            _requirement(text, (), "r.txt", 1, editable=False)
+        return
+    got = _requirement(text, ("sha256:" + "a" * 64,), "r.txt", 1, editable=False)
+    assert isinstance(got, Req)
+    expected = (req.name, _pinned(req), str(req.specifier), None)
+    assert (got.name, got.version, got.spec, got.marker) == expected
+    assert got.hashes == ("sha256:" + "a" * 64,) and (got.path, got.line) == ("r.txt", 1)
