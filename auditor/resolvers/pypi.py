@@ -21,7 +21,8 @@ from auditor.model import Claim, Component, Evidence, Finding, OriginStatus, Str
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
 from auditor.resolvers.local import local_origin
-from auditor.resolvers.pypi_index import index_facts
+from auditor.resolvers.pypi_index import PROJECTION as INDEX_PROJECTION
+from auditor.resolvers.pypi_index import index_facts, simple_path
 
 DECLARED_INFO = ("author", "author_email", "maintainer", "maintainer_email", "home_page",
                  "download_url", "license_expression")  # fmt: skip
@@ -101,8 +102,13 @@ class PyPIResolver(Resolver):
         if not purl.version:
             return (first,)
         # Where the index lacks the per-release route, the project document's projection
-        # is what the cache holds: loaded in the same batch.
-        return first, ("pypi", f"{_path(purl.name, None)}#{PROJECTION}:{purl.version}")
+        # is what the cache holds; the Simple page's projection is read next (index_facts):
+        # all loaded in the same batch, not one query per component.
+        return (
+            first,
+            ("pypi", f"{_path(purl.name, None)}#{PROJECTION}:{purl.version}"),
+            ("pypi", f"{simple_path(purl.name)}#{INDEX_PROJECTION}:{purl.version}"),
+        )
 
     def _release(self, name: str, version: str | None) -> _Release | None:
         if version:

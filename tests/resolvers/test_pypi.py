@@ -230,6 +230,29 @@ def test_registry_down_is_unreachable_not_a_crash(tmp_path: Path) -> None:
     assert scan.status is ScanStatus.PARTIAL
 
 
+@pytest.mark.parametrize("version_route", [True, False])
+def test_warm_offline_rescan_reads_the_cache_in_batches(
+    pypi: tuple[PyPIState, str], tmp_path: Path, store: Store, version_route: bool
+) -> None:
+    """A warm rescan asks the store for every kept answer in a batch before resolving (one
+    query per stage, not one per package): with 680 packages, one SELECT per Simple page
+    was a third of a warm scan."""
+    from sqlalchemy import event
+
+    state, base = pypi
+    state.version_route = version_route
+    requirements = "click==8.5.1\nrequests==2.32.3\nsampleproject==4.0.0\n"
+    online = _scan(tmp_path, base, requirements, store)
+    statements: list[str] = []
+    engine = store._engine  # the store's own connections: what the cache really asks
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    offline = _scan(tmp_path, "http://127.0.0.1:9", requirements, store, offline=True)
+    assert offline.origins == online.origins
+    assert {o.status for o in offline.origins} == {OriginStatus.RESOLVED}
+    reads = [s for s in statements if "FROM http_cache" in s]
+    assert len(reads) == 1  # every registry answer at once (no source host configured)
+
+
 def test_cache_warm_then_revalidated_then_offline(
     pypi: tuple[PyPIState, str], tmp_path: Path, store: Store
 ) -> None:
