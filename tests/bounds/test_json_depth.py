@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.bounded import MAX_DEPTH, TooDeep, check_depth, json_depth
+from auditor.bounded import MAX_DEPTH, TooDeep, check_depth, json_depth, load_json
 
 
 def _walked_depth(text: str) -> int:
@@ -40,7 +41,7 @@ def _walked_depth(text: str) -> int:
 
 _TEXT = st.text(alphabet='ab[]{}"\\\n/é', max_size=12)
 _DOCS: st.SearchStrategy[Any] = st.recursive(
-    st.none() | st.integers() | _TEXT,
+    st.none() | st.integers(-(2**63), 2**63 - 1) | _TEXT,  # past 64 bits: floats (load_json)
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
     max_leaves=40,
 )
@@ -68,3 +69,30 @@ def test_check_depth_refuses_exactly_past_the_limit(depth: int, noise: str) -> N
             return
         raise AssertionError(f"depth {depth} passed")
     check_depth(text)
+
+
+_TOKENS = st.sampled_from(
+    ["{", "}", "[", "]", ",", ":", '"a"', '"\\u00e9"', '"\\ud800"', "1", "-0", "1.5e3", "1e999",
+     "true", "null", "NaN", " ", "\n", '"x', "\\", "0.30000000000000004", "-"]
+)  # fmt: skip
+
+
+@given(doc=_DOCS | st.floats(allow_nan=False) | st.integers(-(2**63), 2**64 - 1))
+def test_load_json_gives_the_standard_librarys_values(doc: Any) -> None:
+    text = json.dumps(doc)
+    assert load_json(text) == json.loads(text)
+    assert load_json(text.encode()) == json.loads(text)
+
+
+@given(text=st.lists(_TOKENS, max_size=12).map("".join))
+def test_load_json_accepts_and_refuses_what_the_standard_library_does(text: str) -> None:
+    try:
+        expected: Any = json.loads(text)
+    except ValueError as exc:
+        expected = exc
+    if isinstance(expected, ValueError) or json_depth(text) > MAX_DEPTH:
+        with pytest.raises(ValueError) as raised:
+            load_json(text)
+        assert isinstance(expected, ValueError) and str(raised.value) == str(expected)
+    else:
+        assert json.dumps(load_json(text)) == json.dumps(expected)  # NaN compares unequal

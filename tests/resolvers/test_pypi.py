@@ -230,6 +230,31 @@ def test_registry_down_is_unreachable_not_a_crash(tmp_path: Path) -> None:
     assert scan.status is ScanStatus.PARTIAL
 
 
+def test_a_deeply_nested_cached_project_document_is_unreachable_not_a_crash(
+    tmp_path: Path, store: Store
+) -> None:
+    """A whole project document kept before projections (an older cache, an imported
+    snapshot) is cut to one release on use: that parse checks the nesting first, so a
+    document deeper than the parser's recursion limit is refused as malformed."""
+    from datetime import UTC, datetime
+
+    from auditor.http import CachedResponse
+
+    deep = b'{"info": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    now = datetime.now(UTC)
+    missing = CachedResponse(404, b'{"message": "Not Found"}', now)  # a mirror's answer
+    store.http_cache().put_many(
+        [
+            ("pypi:/pypi/click/8.1.7/json", missing),
+            ("pypi:/pypi/click/json", CachedResponse(200, deep, now)),
+        ]
+    )
+    scan = _scan(tmp_path, "http://127.0.0.1:9", "click==8.1.7\n", store, offline=True)
+    [origin] = scan.origins
+    assert origin.status is OriginStatus.UNREACHABLE
+    assert origin.reason is not None and "nested deeper than 100 levels" in origin.reason
+
+
 @pytest.mark.parametrize("version_route", [True, False])
 def test_warm_offline_rescan_reads_the_cache_in_batches(
     pypi: tuple[PyPIState, str], tmp_path: Path, store: Store, version_route: bool
