@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "REDACTED"
@@ -212,6 +213,7 @@ def redact_endpoint(url: str) -> str:
     return f"{parts.scheme}://{host}{port}/…" if parts.scheme and host else REDACTED
 
 
+@lru_cache(maxsize=65536)  # asked of every link of every origin, twice (declared, attribution)
 def normalise_repository(url: str) -> str | None:
     """`https://<host>/<owner>/<name>` for a code-host URL, else None.
 
