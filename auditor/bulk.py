@@ -22,3 +22,19 @@ def no_cyclic_gc() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+YOUNG_THRESHOLD = 200_000
+"""Allocations between young collections for a whole scan (the default is 700; mypy, which
+builds similarly large acyclic structures, uses the same value)."""
+
+
+def fewer_collections() -> None:
+    """Let the cyclic collector run rarely for the rest of this process (a CLI command).
+
+    A warm rescan of 680 packages allocates about a million small containers and almost no
+    cycles: with the default thresholds the collector ran ~400 young and 3 full passes over
+    the growing heap, ~0.15 s of the scan's 1.6 s of CPU. Cycles are still collected, only
+    in bigger batches: what waits for collection is bounded by the threshold.
+    """
+    gc.set_threshold(YOUNG_THRESHOLD, 30, 30)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum, unique
+from functools import lru_cache
 
 from packageurl import PackageURL
 from packaging.version import InvalidVersion, Version
@@ -126,6 +127,7 @@ class ScanDiff:
         return tuple(c for c in self.origin_changes if c.takeover)
 
 
+@lru_cache(maxsize=65536)  # every scan's change summary asks it of each component and finding
 def identity(purl: str) -> str:
     """The purl without its version; an unparsable purl is its own identity minus `@…`."""
     try:

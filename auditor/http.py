@@ -133,7 +133,7 @@ def json_projection(tag: str, cut: Callable[[dict[str, Any]], dict[str, Any] | N
 
     def project(body: bytes) -> bytes:
         try:
-            doc = json.loads(body)
+            doc = load_json(body)  # nesting checked first: a deep document is kept as it came
         except (ValueError, UnicodeDecodeError):
             return body
         kept = cut(doc) if isinstance(doc, dict) else None

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 from auditor.model import Component, Evidence, Origin
 
@@ -44,18 +45,27 @@ CLASSIFIERS = {  # only classifiers that name one SPDX licence without doubt
 _NOT_ID = re.compile(r"[^A-Za-z0-9.-]+")
 
 
+@lru_cache(maxsize=1)
+def spdx_licensing() -> Any:
+    """The SPDX licence list as a `license_expression.Licensing`, built once per process.
+
+    `get_spdx_licensing()` reads the licence index and builds a new Licensing (and, on its
+    first parse, its tokenizer) on every call: ~60 ms each, which made a warm scan of 680
+    packages with 30 distinct licence texts spend ~1 s here. Parsing does not change it.
+    """
+    from license_expression import get_spdx_licensing  # type: ignore[import-untyped]
+
+    return get_spdx_licensing()
+
+
 @lru_cache(maxsize=4096)
 def spdx(text: str) -> str:
     """`text` as a valid SPDX expression, else `LicenseRef-<text as an id>`."""
-    from license_expression import (  # type: ignore[import-untyped]
-        ExpressionError,
-        ExpressionParseError,
-        get_spdx_licensing,
-    )
+    from license_expression import ExpressionError, ExpressionParseError
 
     text = text.strip()
     try:
-        parsed = get_spdx_licensing().parse(text, validate=True, strict=True)
+        parsed = spdx_licensing().parse(text, validate=True, strict=True)
     except (ExpressionError, ExpressionParseError):
         parsed = None
     expression = "" if parsed is None else str(parsed)

@@ -98,6 +98,7 @@ def is_link_field(field: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)  # the same links are classified for the declared origin and again
 def classify(field: str, url: str, package: str) -> Link | None:
     """The link's kind, or None when the URL is no code-host repository at all."""
     repository = normalise_repository(url)

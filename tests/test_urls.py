@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.urls import normalise_repository, redact
+from auditor.urls import _HINT_WORDS, _hinted, normalise_repository, prefix_tree, redact
 
 
 @pytest.mark.parametrize(
@@ -52,3 +54,19 @@ def test_normalise_repository_forms_agree(url: str) -> None:
 )
 def test_normalise_repository_rejects_non_repositories(url: str) -> None:
     assert normalise_repository(url) is None
+
+
+_WORDS = st.text(alphabet="abc-_.", max_size=4)
+
+
+@given(words=st.lists(_WORDS, min_size=1, max_size=8), text=st.text(alphabet="abc-_.xy"))
+def test_prefix_tree_matches_exactly_where_a_word_occurs(words: list[str], text: str) -> None:
+    pattern = re.compile(prefix_tree(tuple(words)))
+    assert (pattern.search(text) is not None) == any(w in text for w in words)
+
+
+@given(text=st.text() | st.sampled_from(["GHP_x", "a Bearer b", "x-API-Key", "ok", "p@ss://"]))
+def test_secret_hint_is_the_hint_words_in_any_case(text: str) -> None:
+    low = text.lower()
+    expected = any(w in low for w in _HINT_WORDS) or ("://" in text and "@" in text)
+    assert _hinted(text) == expected

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from auditor.links import LinkKind, label_of, links
+from auditor.links import Link, LinkKind, label_of, links
 from auditor.model import Component, Evidence, Origin, OriginStatus, Strength
 from auditor.urls import normalise_repository, site_of
 
@@ -79,7 +79,8 @@ def candidates(component: Component, origin: Origin) -> Iterator[Candidate]:
             yield Candidate(owner[0], owner[1], origin.repository.strength, "repository")
     pairs = [(e.field, e.value) for e in evidence]
     strengths = {(e.field, e.value): e.strength for e in evidence}
-    for link in links(pairs, component.name):
+    found = links(pairs, component.name)  # classified once: own links here, others in 5.
+    for link in found:
         if link.kind is LinkKind.OWN:
             owner = repository_owner(link.repository)
             if owner is not None:
@@ -95,7 +96,7 @@ def candidates(component: Component, origin: Origin) -> Iterator[Candidate]:
                 names = origin.repository is None
                 yield Candidate("web", site, e.strength, e.field, names=names)
     # 5. corroborating only: other links, e-mail domains, names, the licence
-    yield from _corroborating(component, evidence)
+    yield from _corroborating(component, evidence, found, strengths)
 
 
 def _registry(
@@ -126,10 +127,13 @@ def _registry(
                             e.field)  # fmt: skip
 
 
-def _corroborating(component: Component, evidence: tuple[Evidence, ...]) -> Iterator[Candidate]:
-    pairs = [(e.field, e.value) for e in evidence]
-    strengths = {(e.field, e.value): e.strength for e in evidence}
-    for link in links(pairs, component.name):
+def _corroborating(
+    component: Component,
+    evidence: tuple[Evidence, ...],
+    found: tuple[Link, ...],
+    strengths: dict[tuple[str, str], Strength],
+) -> Iterator[Candidate]:
+    for link in found:
         # An upstream's or an unlabelled repository may corroborate; docs, issues, funding
         # and community `.github` links say nothing about the publisher at all.
         if link.kind in (LinkKind.OTHER_PROJECT, LinkKind.UNLABELLED):

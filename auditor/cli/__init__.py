@@ -103,4 +103,31 @@ def main() -> None:
     """Console-script entry point."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupt)
-    cli(prog_name="auditor")
+    try:
+        cli(prog_name="auditor")
+    except SystemExit as done:
+        _exit_now(done)
+
+
+def _exit_now(done: SystemExit) -> NoReturn:
+    """Exit with `done`'s status without tearing the interpreter down.
+
+    Freeing every object of a large scan one by one at exit is work nobody waits for:
+    ~0.1 s of a warm 680-package rescan (mypy exits the same way). The exit handlers still
+    run (logging, temporary folders' finalizers) and the streams are flushed; while another
+    non-daemon thread runs (a store still opening), the ordinary exit waits for it.
+    """
+    import atexit
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate()
+           if t is not threading.current_thread()):  # fmt: skip
+        raise done
+    code = done.code
+    if code is not None and not isinstance(code, int):
+        sys.stderr.write(f"{code}\n")  # what the interpreter prints for sys.exit("message")
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code or 0)

@@ -140,8 +140,10 @@ def scan(
     (HF_HUB_CACHE, HF_HOME…; MODELSCOPE_CACHE; OLLAMA_MODELS, else ~/.ollama/models;
     ~/.lmstudio/models; LLAMA_CACHE, else ~/.cache/llama.cpp).
     """
+    from auditor.bulk import fewer_collections
     from auditor.pipeline import run_scan
 
+    fewer_collections()
     config = Config(
         db_url=db_url(db, os.environ),
         offline=offline,

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from packageurl import PackageURL
 
 from auditor.graph.trace import Trace
-from auditor.licences import link_of
+from auditor.licences import link_of, spdx_licensing
 from auditor.model import Component, DependencyKind, Origin, Scan, Target
 from auditor.render import Renderer
 
@@ -255,7 +255,6 @@ def _licence(text: str | None, licences: dict[str, Any], link: str | None = None
     from license_expression import (  # type: ignore[import-untyped]
         ExpressionError,
         ExpressionParseError,
-        get_spdx_licensing,
     )
 
     text = (text or "").strip()
@@ -263,7 +262,7 @@ def _licence(text: str | None, licences: dict[str, Any], link: str | None = None
         return NOASSERTION
     try:
         # validate=True refuses keys outside the SPDX list, which SPDX would refuse too.
-        parsed = get_spdx_licensing().parse(text, validate=True, strict=True)
+        parsed = spdx_licensing().parse(text, validate=True, strict=True)
     except (ExpressionError, ExpressionParseError):
         parsed = None
     expression = "" if parsed is None else str(parsed)

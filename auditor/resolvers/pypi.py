@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -21,7 +22,8 @@ from auditor.model import Claim, Component, Evidence, Finding, OriginStatus, Str
 from auditor.policy.builtin import finding
 from auditor.resolvers import Resolution, Resolver
 from auditor.resolvers.local import local_origin
-from auditor.resolvers.pypi_index import index_facts
+from auditor.resolvers.pypi_index import PROJECTION as INDEX_PROJECTION
+from auditor.resolvers.pypi_index import index_facts, simple_path
 
 DECLARED_INFO = ("author", "author_email", "maintainer", "maintainer_email", "home_page",
                  "download_url", "license_expression")  # fmt: skip
@@ -48,7 +50,7 @@ class PyPIResolver(Resolver):
 
     def resolve(self, component: Component) -> Resolution:
         """Ask the index; merge its answer with what the collected files declared."""
-        purl = PackageURL.from_string(component.purl)
+        purl = _purl(component.purl)
         if _is_direct(purl):
             reason = "direct reference: not published through the index"
             return Resolution(local_origin(component, OriginStatus.UNKNOWN, reason))
@@ -94,15 +96,20 @@ class PyPIResolver(Resolver):
 
     def first_requests(self, component: Component) -> tuple[tuple[str, str], ...]:
         """The per-release document for pinned registry components, else the project's."""
-        purl = PackageURL.from_string(component.purl)
+        purl = _purl(component.purl)
         if _is_direct(purl):
             return ()
         first = ("pypi", _path(purl.name, purl.version))
         if not purl.version:
             return (first,)
         # Where the index lacks the per-release route, the project document's projection
-        # is what the cache holds: loaded in the same batch.
-        return first, ("pypi", f"{_path(purl.name, None)}#{PROJECTION}:{purl.version}")
+        # is what the cache holds; the Simple page's projection is read next (index_facts):
+        # all loaded in the same batch, not one query per component.
+        return (
+            first,
+            ("pypi", f"{_path(purl.name, None)}#{PROJECTION}:{purl.version}"),
+            ("pypi", f"{simple_path(purl.name)}#{INDEX_PROJECTION}:{purl.version}"),
+        )
 
     def _release(self, name: str, version: str | None) -> _Release | None:
         if version:
@@ -153,6 +160,13 @@ def _one_release(version: str | None) -> Projection | None:
 
 def _file(entry: Any) -> Any:
     return {k: entry[k] for k in FILE_KEPT if k in entry} if isinstance(entry, dict) else entry
+
+
+@lru_cache(maxsize=65536)
+def _purl(text: str) -> PackageURL:
+    """A component's purl parsed once per scan (`first_requests` and `resolve` both read it;
+    packageurl's parser is most of what a cached answer costs). Only read, never changed."""
+    return PackageURL.from_string(text)
 
 
 def _is_direct(purl: PackageURL) -> bool:

@@ -230,6 +230,54 @@ def test_registry_down_is_unreachable_not_a_crash(tmp_path: Path) -> None:
     assert scan.status is ScanStatus.PARTIAL
 
 
+def test_a_deeply_nested_cached_project_document_is_unreachable_not_a_crash(
+    tmp_path: Path, store: Store
+) -> None:
+    """A whole project document kept before projections (an older cache, an imported
+    snapshot) is cut to one release on use: that parse checks the nesting first, so a
+    document deeper than the parser's recursion limit is refused as malformed."""
+    from datetime import UTC, datetime
+
+    from auditor.http import CachedResponse
+
+    deep = b'{"info": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    now = datetime.now(UTC)
+    missing = CachedResponse(404, b'{"message": "Not Found"}', now)  # a mirror's answer
+    store.http_cache().put_many(
+        [
+            ("pypi:/pypi/click/8.1.7/json", missing),
+            ("pypi:/pypi/click/json", CachedResponse(200, deep, now)),
+        ]
+    )
+    scan = _scan(tmp_path, "http://127.0.0.1:9", "click==8.1.7\n", store, offline=True)
+    [origin] = scan.origins
+    assert origin.status is OriginStatus.UNREACHABLE
+    assert origin.reason is not None and "nested deeper than 100 levels" in origin.reason
+
+
+@pytest.mark.parametrize("version_route", [True, False])
+def test_warm_offline_rescan_reads_the_cache_in_batches(
+    pypi: tuple[PyPIState, str], tmp_path: Path, store: Store, version_route: bool
+) -> None:
+    """A warm rescan asks the store for every kept answer in a batch before resolving (one
+    query per stage, not one per package): with 680 packages, one SELECT per Simple page
+    was a third of a warm scan."""
+    from sqlalchemy import event
+
+    state, base = pypi
+    state.version_route = version_route
+    requirements = "click==8.5.1\nrequests==2.32.3\nsampleproject==4.0.0\n"
+    online = _scan(tmp_path, base, requirements, store)
+    statements: list[str] = []
+    engine = store._engine  # the store's own connections: what the cache really asks
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    offline = _scan(tmp_path, "http://127.0.0.1:9", requirements, store, offline=True)
+    assert offline.origins == online.origins
+    assert {o.status for o in offline.origins} == {OriginStatus.RESOLVED}
+    reads = [s for s in statements if "FROM http_cache" in s]
+    assert len(reads) == 1  # every registry answer at once (no source host configured)
+
+
 def test_cache_warm_then_revalidated_then_offline(
     pypi: tuple[PyPIState, str], tmp_path: Path, store: Store
 ) -> None:
