@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from auditor.model import DECLARED_DISAGREEMENT, MODEL_LAB, Claim, Origin
+from auditor.model import DECLARED_DISAGREEMENT, MODEL_LAB, Claim, Origin, PublisherKind
 from auditor.policy.subject import Fact, Subject
 
 
@@ -99,6 +99,16 @@ def _lab_note(s: Subject) -> str:
     return f"; through the model's lab {', '.join(parts)}" if parts else ""
 
 
+def _own_country(s: Subject) -> Fact:
+    """The component's own country for a message; `self-hosted` for an endpoint on this
+    machine or a private network, whose own origin is the target's operator, not unknown."""
+    origin = s.origin
+    self_hosted = origin is not None and origin.publisher_kind is PublisherKind.SELF_HOSTED
+    if self_hosted and origin is not None and origin.country is None:
+        return "self-hosted"
+    return _claim(origin.country) if origin else None
+
+
 def _previous(facet: str) -> Callable[[Subject], Fact]:
     def read(s: Subject) -> Fact:
         before = s.context.previous.get(s.component.purl)
@@ -139,6 +149,7 @@ FACTS: dict[str, Callable[[Subject], Fact]] = {
     "origin.repository": lambda s: _claim(s.origin.repository) if s.origin else None,
     "origin.organisation": lambda s: _claim(s.origin.organisation) if s.origin else None,
     "origin.country": lambda s: _claim(s.origin.country) if s.origin else None,
+    "origin.own_country": _own_country,
     "origin.conflicts": lambda s: s.origin.conflicts if s.origin else (),
     "origin.conflicts.registry": _stronger_conflicts,
     "origin.conflicts.declared": _declared_conflicts,

@@ -161,6 +161,8 @@ def test_a_us_operator_serving_a_cn_lab_model_gives_one_answer_in_every_view(
     assert set(tripped) == set(expected)  # Qwen served locally: its lab, as its weights would
     for purl in (TOGETHER, BEDROCK):
         assert f"through the model's lab {deepseek} (CN)" in tripped[purl], tripped[purl]
+    # the local endpoint's own origin is said as what it is, not as unknown
+    assert "own origin self-hosted;" in tripped[LOCAL], tripped[LOCAL]
 
 
 def test_the_portfolio_lineage_facet_counts_a_service_under_its_lab(tmp_path: Path) -> None:
@@ -203,3 +205,25 @@ def test_an_endpoint_set_at_run_time_is_not_guessed(tmp_path: Path) -> None:
     assert [(r.relation, r.organisation) for r in origin.roots if r.relation == MODEL_LAB] == [
         (MODEL_LAB, _org("deepseek")[0])
     ]
+
+
+def test_a_lab_the_knowledge_base_links_by_naming_only_is_inferred() -> None:
+    """The model's lab is matched by the model name's prefix: `declared` only when the
+    knowledge base entry is verified, `inferred` when its link rests on naming alone."""
+    from dataclasses import replace
+
+    from auditor.model import Strength
+    from auditor.resolvers.ai_service import _lab_root
+
+    kb = load_publishers()
+    found = _lab_root(kb, "deepseek-chat")
+    assert found is not None and found[0].strength is Strength.DECLARED  # verified entry
+    unverified = replace(kb, organisations=tuple(
+        replace(o, verified=False) if o.key == "deepseek" else o for o in kb.organisations
+    ))  # fmt: skip
+    found = _lab_root(unverified, "deepseek-chat")
+    assert found is not None
+    root, evidence = found
+    assert root.strength is Strength.INFERRED and evidence.strength is Strength.INFERRED
+    assert root.organisation == _org("deepseek")[0] and root.relation == MODEL_LAB
+    assert _lab_root(kb, "no-such-model-family") is None
