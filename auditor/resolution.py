@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from auditor import endpoints as registry
 from auditor.attribution import attribute, attribute_with_findings
+from auditor.attribution.siblings import link_siblings
 from auditor.config import Config
 from auditor.errors import Diagnostic
 from auditor.hashing import KnownFile
@@ -179,6 +180,8 @@ def resolve_components(
         )
     # Attribution last: it weighs every account the registry and the source host named.
     results = [_attributed(r, c, kb) for r, c in zip(results, components, strict=True)]
+    linked = link_siblings(components, [r.origin for r in results])
+    results = [replace(r, origin=o) for r, o in zip(results, linked, strict=True)]
     if cache is not None:
         cache.flush()
     return Resolved(

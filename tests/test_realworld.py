@@ -95,6 +95,50 @@ def test_inherited_metadata_of_a_fork_loses(
     assert "OpenAI" in message and "triton-lang" in message
 
 
+def test_a_satellite_package_known_only_by_its_owner_joins_its_sibling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # llama-index-llms-openai links nothing and its only evidence is its index owner
+    # `jerryjliu`, a person, who also owns llama-index-core, whose own repository is
+    # run-llama's (LlamaIndex). Alone it is `individual`; beside its sibling it is
+    # LlamaIndex's, `inferred`, naming the sibling. (Recorded: regenerate.py EXTRA_PYPI.)
+    from auditor.attribution.siblings import FIELD
+    from auditor.config import Config
+    from auditor.endpoints import GITHUB_ENV
+    from auditor.http import HttpSettings
+    from auditor.model import Strength
+    from auditor.pipeline import run_scan
+    from bench.realworld_bench import servers
+
+    satellite = "llama-index-llms-openai==0.3.14\n"
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "alone" / "requirements.txt").write_text(satellite, encoding="utf-8")
+    (tmp_path / "both").mkdir()
+    (tmp_path / "both" / "requirements.txt").write_text(
+        "llama-index-core==0.12.14\n" + satellite, encoding="utf-8"
+    )
+    with servers() as (pypi, npm, github):
+        monkeypatch.setenv(GITHUB_ENV, github)
+        config = Config(pypi_url=pypi, npm_registry=npm, store=False,
+                        http=HttpSettings(attempts=1))  # fmt: skip
+        alone = run_scan([str(tmp_path / "alone")], config)
+        both = run_scan([str(tmp_path / "both")], config)
+    [lonely] = alone.origins
+    assert lonely.organisation is None and lonely.country is None
+    assert lonely.publisher_kind is PublisherKind.INDIVIDUAL
+    core = origin(both, "pkg:pypi/llama-index-core@")
+    linked = origin(both, "pkg:pypi/llama-index-llms-openai@")
+    assert core.organisation is not None and core.organisation.value.startswith("LlamaIndex")
+    assert linked.organisation is not None
+    assert linked.organisation.value == core.organisation.value
+    assert linked.organisation.strength is Strength.INFERRED
+    assert linked.country is not None and core.country is not None
+    assert linked.country.value == core.country.value
+    assert linked.publisher_kind is PublisherKind.ORGANISATION
+    [note] = [e for e in linked.evidence if e.field == FIELD]
+    assert "llama-index-core" in note.value and "jerryjliu" in note.value
+
+
 def test_an_upstream_link_labelled_as_another_project_is_not_the_repository(
     scanned: tuple[Scan, Score],
 ) -> None:

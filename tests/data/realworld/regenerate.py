@@ -183,9 +183,15 @@ def record_npm(names: dict[str, set[str]]) -> None:
                 print(problem)
 
 
-EXTRA_PYPI = {"triton-windows": {"3.8.0.post29"}}
+EXTRA_PYPI = {
+    "triton-windows": {"3.8.0.post29"},
+    "llama-index-core": {"0.12.14"},
+    "llama-index-llms-openai": {"0.3.14"},
+}
 """Packages no lockfile locks, recorded for the error-class tests (tests/test_realworld.py):
-a re-published fork that keeps its upstream's author e-mail."""
+a re-published fork that keeps its upstream's author e-mail; a project's satellite package
+whose only evidence is its owner account, a person who also owns the project's main package
+(the versions microsoft/autogen's python/uv.lock locks at 027ecf0)."""
 
 
 def main() -> None:
