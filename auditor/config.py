@@ -8,17 +8,20 @@ itself (`auditor.signatures` builds it from flags and environment and re-exports
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from auditor.errors import ConfigError
-from auditor.http import HttpSettings
 from auditor.model import Severity
+
+if TYPE_CHECKING:  # not at run time: a lockfile scan never makes a request (issue 36)
+    from importlib.resources.abc import Traversable
+
+    from auditor.http import HttpSettings
 
 DB_ENV = "AUDITOR_DB"
 
@@ -110,16 +113,31 @@ def data_path(kind: str) -> Traversable:
     """
     if kind not in ("rules", "templates"):
         raise ValueError(kind)
-    packaged = resources.files("auditor") / "_data" / kind
+    package = _package_folder()
+    packaged = package / "_data" / kind
     if packaged.is_dir():
         return packaged
-    checkout = Path(str(resources.files("auditor"))).parent / kind
+    checkout = Path(str(package)).parent / kind
     if checkout.is_dir():
         return checkout
     raise ConfigError(
         f"{kind}/: not found in the installed package",
         hint="reinstall origin-auditor; the wheel ships rules/ and templates/",
     )
+
+
+def _package_folder() -> Traversable:
+    """The `auditor` package's folder: on a file system the folder itself (what
+    importlib.resources answers there too, without its ~5 ms import on every start,
+    issue 36); otherwise (a zip) importlib.resources' view of it."""
+    import auditor
+
+    init = auditor.__file__
+    if init is not None and os.path.isfile(init):
+        return Path(init).parent
+    from importlib import resources
+
+    return resources.files("auditor")
 
 
 POLICY_FILE = "auditor.toml"
