@@ -37,7 +37,10 @@ def _lines(doc: Y) -> list[int]:
     return out
 
 
-def test_the_default_pack_is_parsed_once_then_read_from_its_cached_copy(tmp_path: Path) -> None:
+def test_the_default_pack_is_parsed_once_then_read_from_its_cached_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # empty: earlier tests cached it
     text = DEFAULT.read_text(encoding="utf-8")
     parsed = load_yaml(text, "rules/default.yaml")
     assert parsed is not None
