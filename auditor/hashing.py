@@ -16,7 +16,6 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum, unique
 
@@ -224,6 +223,9 @@ class Hasher:
         todo.sort(key=lambda item: -_size(tree, item[0]))
         fresh: dict[MemoKey, str] = {}
         if todo:
+            # Here, not at start-up: a lockfile scan constructs a Hasher, never hashes.
+            from concurrent.futures import ThreadPoolExecutor
+
             size = sum(_size(tree, path) for path, _ in todo)
             with (
                 self.progress.stage(f"hashing {len(todo)} files", size, "bytes") as stage,

@@ -81,6 +81,8 @@ class PublisherKind(StrEnum):
     """A service endpoint on this machine or a private network: the target's own operator."""
 
 
+SELF_ROOT = "self"
+"""`Root.relation` of a component that traces to itself alone (no lineage)."""
 MODEL_LAB = "model-lab"
 """`Root.relation` of a hosted service's root for the lab whose model it serves, answered
 beside the operator's own (auditor.graph.trace)."""

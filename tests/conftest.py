@@ -29,6 +29,15 @@ loopback server fails fast instead of reaching the internet."""
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The tool's user cache (parsed shipped rule files) in the test run's folder, never the
+    user's own (one per worker: the files are keyed by content, so tests may share them)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+
+
+@pytest.fixture(autouse=True)
 def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in ("AUDITOR_PYPI_URL", "PIP_INDEX_URL", "HF_ENDPOINT", "AUDITOR_OSV_URL",
                      "AUDITOR_NPM_REGISTRY"):  # fmt: skip

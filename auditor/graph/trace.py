@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from auditor.model import (
     MODEL_LAB,
     SELF_HOSTED_ROW,
+    SELF_ROOT,
     Claim,
     Component,
     DependencyKind,
@@ -39,7 +40,7 @@ from auditor.model import (
 
 MAX_HOPS = 32
 """Lineage deeper than this is cut (the Hub walk stops at 8; a loop in declared files)."""
-SELF = "self"
+SELF = SELF_ROOT
 HUB = "pkg:huggingface/"
 COPY = "copy"
 """A file's bytes are another's (auditor.known_files): the hop is as strong as the hash-index

@@ -22,7 +22,7 @@ from auditor.policy.builtin import rule as builtin_rule
 from auditor.policy.rules import Override, Pack, Rule, read_pack, walk
 from auditor.policy.settings import PolicySettings, Waiver, default_names
 from auditor.policy.subject import Context, Subject, versionless
-from auditor.policy.yamlnodes import PolicyError, load_yaml
+from auditor.policy.yamlnodes import PolicyError, load_shipped_yaml
 
 WAIVER_EXPIRED = "policy.waiver-expired"
 LICENCES_FILE = "restrictive-licences.yaml"
@@ -96,7 +96,7 @@ def pack_path(name: str) -> Path:
 def restrictive_licences() -> list[str]:
     """The licence ids of rules/data/restrictive-licences.yaml (each with its source)."""
     source = data_path("rules") / "data" / LICENCES_FILE
-    doc = load_yaml(source.read_text(encoding="utf-8"), f"rules/data/{LICENCES_FILE}")
+    doc = load_shipped_yaml(source.read_text(encoding="utf-8"), f"rules/data/{LICENCES_FILE}")
     plain = doc.plain() if doc is not None else {}
     entries = plain.get("licences", []) if isinstance(plain, dict) else []
     ids = [str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e]
@@ -110,13 +110,14 @@ def load_policy(settings: PolicySettings | None = None) -> Policy:
     names = {**default_names(), "restrictive_licences": restrictive_licences(), **settings.names}
     packs: list[Pack] = []
     errors: list[PolicyError] = []
+    shipped = Path(str(data_path("rules"))).resolve()
     for path in dict.fromkeys(pack_path(name).resolve() for name in settings.packs):
         if not path.is_file():
             errors.append(
                 PolicyError(str(path), None, "no such rule pack (a shipped pack name or YAML file)")
             )
             continue
-        pack, problems = read_pack(path)
+        pack, problems = read_pack(path, shipped=path.parent == shipped)
         errors.extend(problems)
         if pack is not None:
             packs.append(pack)

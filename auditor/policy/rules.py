@@ -20,7 +20,7 @@ from auditor.policy import Predicate
 from auditor.policy.conditions import parse_condition
 from auditor.policy.facts import FACTS
 from auditor.policy.subject import Subject
-from auditor.policy.yamlnodes import PolicyError, Y, load_yaml
+from auditor.policy.yamlnodes import PolicyError, Y, load_shipped_yaml, load_yaml
 
 RULE_ID = re.compile(r"[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+")
 ID_GLOB = re.compile(r"[a-z0-9*?][a-z0-9.*?-]*")
@@ -103,21 +103,24 @@ class Pack:
     overrides: tuple[Override, ...]
 
 
-def read_pack(path: Path) -> tuple[Pack | None, list[PolicyError]]:
-    """The pack in `path` and every problem found (a pack is returned only without any)."""
+def read_pack(path: Path, shipped: bool = False) -> tuple[Pack | None, list[PolicyError]]:
+    """The pack in `path` and every problem found (a pack is returned only without any);
+    `shipped`: one of the tool's own packs (its parse is cached, `load_shipped_yaml`)."""
     label = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [PolicyError(label, None, f"cannot read: {exc}")]
-    return parse_pack(text, label, path.stem)
+    return parse_pack(text, label, path.stem, shipped)
 
 
-def parse_pack(text: str, file: str, default_name: str) -> tuple[Pack | None, list[PolicyError]]:
+def parse_pack(
+    text: str, file: str, default_name: str, shipped: bool = False
+) -> tuple[Pack | None, list[PolicyError]]:
     """Parse a pack's text; (pack or None, problems)."""
     errors: list[PolicyError] = []
     try:
-        doc = load_yaml(text, file)
+        doc = load_shipped_yaml(text, file) if shipped else load_yaml(text, file)
     except PolicyError as exc:
         return None, [exc]
     if doc is None or not isinstance(doc.value, dict):

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from typing import Any
 
 from auditor.config import data_path
 from auditor.model import Origin, PublisherKind, Strength
@@ -57,10 +58,12 @@ def established(ecosystem: str) -> frozenset[str]:
 @cache
 def legitimate_pairs(ecosystem: str) -> Mapping[str, str]:
     """Known legitimate near pairs: candidate -> why (with its source)."""
-    import yaml
+    from auditor.policy.yamlnodes import load_shipped_yaml
 
     path = data_path("rules") / "data" / "typosquat-legitimate.yaml"
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    found = load_shipped_yaml(path.read_text(encoding="utf-8"), f"rules/data/{path.name}")
+    plain = found.plain() if found is not None else None
+    doc: dict[str, Any] = plain if isinstance(plain, dict) else {}
     out: dict[str, str] = {}
     for entry in doc.get("pairs", ()):
         if entry.get("ecosystem") == ecosystem:
