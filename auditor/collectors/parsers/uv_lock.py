@@ -40,6 +40,7 @@ from auditor.urls import redact
 _KINDS = ("registry", "git", "url", "path", "directory", "editable", "virtual")
 _ROOT_SOURCES = ("editable", "virtual")
 _LOCAL_SOURCES = ("path", "directory", "editable", "virtual")
+_HASH = re.compile(r"[a-z0-9]+:[0-9a-f]+")
 
 
 def sniff(head: bytes) -> bool:
@@ -201,7 +202,7 @@ class _Lock:
         if not all(isinstance(f, dict) for f in files):
             raise self.error(index, "`sdist` and `wheels` entries must be inline tables")
         found = {f["hash"].lower() for f in files if isinstance(f.get("hash"), str)}
-        return tuple(sorted(h for h in found if re.fullmatch(r"[a-z0-9]+:[0-9a-f]+", h)))
+        return tuple(sorted(h for h in found if _HASH.fullmatch(h)))
 
 
 PARSER: FileParser = FileParser(name="uv-lock", patterns=("uv.lock",), parse=parse, sniff=sniff)
