@@ -57,9 +57,14 @@ class Locked(Protocol):
 def load_toml(tree: Tree, path: str) -> tuple[str, dict[str, Any]]:
     """The file's text and TOML document; ParseError with the line for bad TOML."""
     text = tree.read_text(path)
+    return text, loads_toml(path, text)
+
+
+def loads_toml(path: str, text: str) -> dict[str, Any]:
+    """`text` (the file at `path`) as a TOML document; ParseError with the line for bad TOML."""
     try:
         check_toml_depth(text)
-        return text, tomli.loads(text)
+        return tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
         raise ParseError(path, f"not valid TOML: {exc.msg}", exc.lineno) from None
     except TooDeep as exc:
