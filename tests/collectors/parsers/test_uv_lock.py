@@ -283,3 +283,12 @@ def test_lifted_wheels_outside_a_package_or_before_bad_toml_are_the_parsers(
     with pytest.raises(ParseError) as caught:
         uv_lock.parse(DirectoryTree("t", tmp_path), "uv.lock")
     assert caught.value.line == 10  # the parser's own line, counted in the whole file
+
+
+@pytest.mark.parametrize("nest", ["[" * 150 + "]" * 150, "{a = " * 150 + "1" + "}" * 150])
+def test_deep_nesting_beside_lifted_wheels_is_refused(tmp_path: Path, nest: str) -> None:
+    wheel = '    { url = "a/b.whl", hash = "sha256:00", size = 1, upload-time = "t" },\n'
+    text = f'version = 1\n\n[[package]]\nname = "a"\nwheels = [\n{wheel}]\nx = {nest}\n'
+    (tmp_path / "uv.lock").write_text(text)
+    with pytest.raises(ParseError, match="deeper than"):
+        uv_lock.parse(DirectoryTree("t", tmp_path), "uv.lock")
