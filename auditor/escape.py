@@ -101,6 +101,10 @@ def map_strings(value: T, fn: Callable[[str], str], visit: Callable[[Any], Any] 
     the ~17,000 evidence items of a 680-package scan)."""
     seen: dict[str, str] = {}
     mapped: dict[int, tuple[Any, Any]] = {}  # id -> (the object, kept alive; its mapping)
+    # Types kept as they are (numbers, booleans, enums, None), learnt per type rather than
+    # asked of each value with isinstance: a scan holds tens of thousands of them.
+    atoms: set[type] = {*_ATOMS, type(None)}
+    fields: dict[type, tuple[str, ...]] = {}
 
     def text(item: str) -> str:
         done = seen.get(item)
@@ -108,25 +112,34 @@ def map_strings(value: T, fn: Callable[[str], str], visit: Callable[[Any], Any] 
             done = seen[item] = fn(item)
         return item if done == item else done  # unchanged: this very object
 
+    def is_atom(kind: type) -> bool:
+        if kind in atoms:
+            return True
+        if issubclass(kind, Enum):
+            atoms.add(kind)
+            return True
+        return False
+
     def walk(item: Any) -> Any:
         # Strings and atoms are handled inline, not by a call each: a scan holds hundreds
         # of thousands of them, and the walk runs on every scan.
         kind: Any = type(item)
         if kind is str:
             return text(item)
-        if item is None or kind in _ATOMS or isinstance(item, Enum):
+        if kind in atoms or is_atom(kind):
             return item
         if kind is tuple:
             items = tuple(
-                text(v) if type(v) is str else v if v is None or type(v) in _ATOMS else walk(v)
-                for v in item
+                text(v) if type(v) is str else v if type(v) in atoms else walk(v) for v in item
             )
             return item if all(a is b for a, b in zip(items, item, strict=True)) else items
         if kind is list:
             return [walk(v) for v in item]
         if kind is dict:
             return {walk(k): walk(v) for k, v in item.items()}
-        names = _field_names(kind)
+        names = fields.get(kind)
+        if names is None:
+            names = fields[kind] = _field_names(kind)
         if not names:
             return item
         known = mapped.get(id(item))
@@ -140,8 +153,12 @@ def map_strings(value: T, fn: Callable[[str], str], visit: Callable[[Any], Any] 
             old = getattr(item, name)
             vkind = type(old)
             if vkind is str:
-                new = text(old)
-            elif old is None or vkind in _ATOMS or isinstance(old, Enum):
+                new = seen.get(old)
+                if new is None:
+                    new = text(old)
+                elif new == old:
+                    continue
+            elif vkind in atoms or is_atom(vkind):
                 continue
             else:
                 new = walk(old)

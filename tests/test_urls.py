@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.urls import _HINT_WORDS, _hinted, normalise_repository, prefix_tree, redact
+from auditor.urls import (
+    _HINT_WORDS,
+    REDACTED,
+    _digest,
+    _hinted,
+    normalise_repository,
+    prefix_tree,
+    redact,
+    redact_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,3 +79,26 @@ def test_secret_hint_is_the_hint_words_in_any_case(text: str) -> None:
     low = text.lower()
     expected = any(w in low for w in _HINT_WORDS) or ("://" in text and "@" in text)
     assert _hinted(text) == expected
+
+
+_ALGORITHMS = st.sampled_from(["", "sha256:", "sha512:", "md5:", "blake2b:"])
+
+
+@given(head=_ALGORITHMS | st.text(max_size=12).map(lambda t: t + ":"), digits=st.text())
+def test_digest_shortcut_only_skips_what_holds_no_hint(head: str, digits: str) -> None:
+    # The shortcut is sound: whatever it lets through unchanged, the full check would too.
+    text = head + digits
+    if _digest(text):
+        assert not _hinted(text)
+        assert redact_text(text) == text
+
+
+@given(head=_ALGORITHMS, digits=st.text(alphabet="0123456789abcdef", min_size=1))
+def test_hex_digests_take_the_shortcut(head: str, digits: str) -> None:
+    assert _digest(head + digits)
+
+
+def test_a_secret_named_like_an_algorithm_is_still_redacted() -> None:
+    assert not _digest("token:0123456789abcdef0123")
+    assert redact_text("token:0123456789abcdef0123") == f"token:{REDACTED}"
+    assert not _digest("SHA256:ABCDEF")  # not lower-case hex: the full check decides

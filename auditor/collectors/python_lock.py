@@ -57,9 +57,14 @@ class Locked(Protocol):
 def load_toml(tree: Tree, path: str) -> tuple[str, dict[str, Any]]:
     """The file's text and TOML document; ParseError with the line for bad TOML."""
     text = tree.read_text(path)
+    return text, loads_toml(path, text)
+
+
+def loads_toml(path: str, text: str) -> dict[str, Any]:
+    """`text` (the file at `path`) as a TOML document; ParseError with the line for bad TOML."""
     try:
         check_toml_depth(text)
-        return text, tomli.loads(text)
+        return tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
         raise ParseError(path, f"not valid TOML: {exc.msg}", exc.lineno) from None
     except TooDeep as exc:
@@ -225,21 +230,36 @@ def pinned_files(
     """The distribution files a lock pins by name (`{file|url|name, hash|hashes, size}`
     tables): file name, sha256 and size, located at the lock entry (`path:line`) that pins
     them, so a digest the index disagrees with names its file and its lockfile."""
+    # A 680-package uv.lock pins ~8,000 files: the loop avoids a call per step it can.
     out: dict[tuple[str, str], ComponentFile] = {}
     for entry in entries:
-        name = next((v for k in name_keys if isinstance(v := entry.get(k), str) and v), None)
         raw = entry.get("hash")
-        hashes = entry.get("hashes")
-        if raw is None and isinstance(hashes, Mapping) and isinstance(hashes.get("sha256"), str):
-            raw = f"sha256:{hashes['sha256']}"
-        if name is None or not isinstance(raw, str):
+        if raw is None:
+            hashes = entry.get("hashes")
+            if isinstance(hashes, Mapping) and isinstance(hashes.get("sha256"), str):
+                raw = f"sha256:{hashes['sha256']}"
+        if not isinstance(raw, str):
+            continue
+        name = None
+        for key in name_keys:
+            value = entry.get(key)
+            if isinstance(value, str) and value:
+                name = value
+                break
+        if name is None:
             continue
         algorithm, _, digest = raw.lower().partition(":")
         if algorithm != "sha256" or not _SHA256.fullmatch(digest):
             continue
         # Not urlsplit: it raises on a malformed host (`[`), and only the last segment counts.
-        file = unquote(posixpath.basename(name.partition("?")[0].partition("#")[0])) or name
+        path = name.partition("?")[0].partition("#")[0]
+        file = path[path.rfind("/") + 1 :]  # posixpath.basename, without its call
+        if "%" in file:
+            file = unquote(file)
+        file = file or name
+        if (file, digest) in out:
+            continue
         size = entry.get("size")
         sized = size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
-        out.setdefault((file, digest), ComponentFile(file, sized, digest, None, where))
+        out[file, digest] = ComponentFile(file, sized, digest, None, where)
     return tuple(out[k] for k in sorted(out))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -228,3 +229,66 @@ def test_only_parse_errors_escape(tmp_path: Path, text: str) -> None:
         uv_lock.parse(DirectoryTree("t", tmp_path), "uv.lock")
     except ParseError as exc:
         assert exc.path == "uv.lock"
+
+
+_ANY = st.text(st.characters(codec="utf-8"), max_size=8)  # no lone surrogates
+_PLAIN = re.compile(r'[^"\\\x00-\x1f\x7f]*')
+_WHEELS = st.lists(st.tuples(_ANY, _ANY, st.integers(0, 2**40), _ANY), max_size=3)
+
+
+def _toml(value: str) -> str:
+    """A TOML basic string (JSON's escapes are TOML's; DEL is left raw, which TOML refuses)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _lock(packages: list[list[tuple[str, str, int, str]]]) -> str:
+    lines = ["version = 1", ""]
+    for i, wheels in enumerate(packages):
+        lines += ["[[package]]", f'name = "p{i}"', 'version = "1.0"', "wheels = ["]
+        lines += [
+            f"    {{ url = {_toml(u)}, hash = {_toml(h)}, size = {n}, upload-time = {_toml(t)} }},"
+            for u, h, n, t in wheels
+        ]
+        lines += ["]", ""]
+    return "\n".join(lines)
+
+
+@given(packages=st.lists(_WHEELS, min_size=1, max_size=4))
+def test_lifted_wheels_read_as_the_toml_parser_reads_them(
+    packages: list[list[tuple[str, str, int, str]]],
+) -> None:
+    text = _lock(packages)
+    lifted = uv_lock._lifted_load(text)
+    try:
+        expected = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        assert lifted is None
+        return
+    assert lifted is None or lifted == expected
+    plain = all(_PLAIN.fullmatch(s) for w in packages for u, h, _, t in w for s in (u, h, t))
+    if plain and any(packages):
+        assert lifted == expected  # uv's own shape: read without the parser
+
+
+def test_lifted_wheels_outside_a_package_or_before_bad_toml_are_the_parsers(
+    tmp_path: Path,
+) -> None:
+    block = (
+        'wheels = [\n    { url = "a/b.whl", hash = "sha256:00", size = 1, upload-time = "t" },\n]\n'
+    )
+    outside = f'version = 1\n\n[[package]]\nname = "a"\nversion = "1"\n\n[package.x]\n{block}'
+    assert uv_lock._lifted_load(outside) is None
+    bad = f'version = 1\n\n[[package]]\nname = "a"\nversion = "1"\n{block}\nnot toml\n'
+    (tmp_path / "uv.lock").write_text(bad)
+    with pytest.raises(ParseError) as caught:
+        uv_lock.parse(DirectoryTree("t", tmp_path), "uv.lock")
+    assert caught.value.line == 10  # the parser's own line, counted in the whole file
+
+
+@pytest.mark.parametrize("nest", ["[" * 150 + "]" * 150, "{a = " * 150 + "1" + "}" * 150])
+def test_deep_nesting_beside_lifted_wheels_is_refused(tmp_path: Path, nest: str) -> None:
+    wheel = '    { url = "a/b.whl", hash = "sha256:00", size = 1, upload-time = "t" },\n'
+    text = f'version = 1\n\n[[package]]\nname = "a"\nwheels = [\n{wheel}]\nx = {nest}\n'
+    (tmp_path / "uv.lock").write_text(text)
+    with pytest.raises(ParseError, match="deeper than"):
+        uv_lock.parse(DirectoryTree("t", tmp_path), "uv.lock")
