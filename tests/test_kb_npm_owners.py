@@ -11,59 +11,25 @@ account may belong to an organisation.
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
-from auditor.resolvers.publishers import KnowledgeBase, lineage, load, registry_hosts
-from tests.conftest import REPO
+from auditor.resolvers.publishers import lineage, load, registry_hosts
+from bench.kb_coverage import (
+    NOT_ORGANISATIONS,
+    Row,
+    disagreement,
+    read_rows,
+    tables,
+)
+from bench.kb_coverage import ranked as ranked_names
 
-TABLE = REPO / "tests" / "data" / "kb" / "popular-npm-owners.csv"
-COLUMNS = ["package", "owner", "organisation", "source"]
-NOT_ORGANISATIONS = frozenset({"community", "individual", "unknown"})
+TABLE = tables()["npm"]
 FULLY_RECORDED = 1000
 """The top this many names all have a row."""
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    package: str
-    owner: str
-    organisation: str
-    source: str
-
-
-def read_rows(path: Path) -> list[Row]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle)
-        assert next(reader) == COLUMNS, f"{path.name}:1: columns must be {','.join(COLUMNS)}"
-        rows = []
-        for line, fields in enumerate(reader, start=2):
-            assert len(fields) == len(COLUMNS), f"{path.name}:{line}: expected 4 fields"
-            rows.append(Row(*fields))
-    return rows
-
-
 def ranked() -> list[str]:
-    text = (REPO / "rules" / "data" / "popular-npm.txt").read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
-
-
-def disagreement(row: Row, kb: KnowledgeBase) -> str | None:
-    """Why the row and the knowledge base disagree, or None when they agree."""
-    platform, _, account = row.owner.partition(":")
-    found = kb.lookup(platform, account) if account else None
-    if row.organisation in NOT_ORGANISATIONS:
-        if found is not None and row.organisation != "unknown":
-            return f"{row.owner} is {found.key}'s in the knowledge base, not {row.organisation}"
-        return None
-    if found is None:
-        return f"{row.owner or '(no owner)'} maps to no organisation, not {row.organisation}"
-    if found.key != row.organisation:
-        return f"{row.owner} maps to {found.key}, not {row.organisation}"
-    return None
+    return ranked_names("npm")
 
 
 @pytest.fixture(scope="module")
