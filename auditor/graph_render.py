@@ -24,7 +24,7 @@ from dataclasses import asdict
 from typing import Any
 
 from auditor.graph import Edge, Node, NodeKind, OriginGroup, ProvenanceGraph, Why
-from auditor.render.table import columns
+from auditor.render.table import cell, columns
 
 EXPORT_FORMATS = ("graphml", "json", "dot")
 LISTED = 10
@@ -56,9 +56,15 @@ def origins_table(
         "PACKAGES",
         "MODELS",
     )
+    # the counts keep their width; a long organisation name is cut (with …) so that a row
+    # fits the terminal (COLUMNS, else 80 when piped): a wrapped row misaligns every column
+    import shutil
+
+    counts = sum(len(h) + 2 for h in header[1:])
+    name_width = max(len(header[0]), shutil.get_terminal_size((80, 24)).columns - counts)
     rows = [
         (
-            g.value if g.value is not None else "unknown",
+            cell(g.value if g.value is not None else "unknown", name_width),
             *(str(n) for n in (g.total, g.direct, g.transitive, g.packages, g.models)),
         )
         for g in groups

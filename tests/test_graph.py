@@ -488,3 +488,29 @@ def test_lineage_only_graph_answers_origins_like_the_full_graph(
     for scan in (lineage_scan(), example_scan):
         full = ProvenanceGraph.from_scan(scan).origins(by)
         assert ProvenanceGraph.from_scan(scan, lineage_only=True).origins(by) == full
+
+
+@given(
+    name=st.text(
+        alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), min_size=1, max_size=120
+    ),
+    width=st.integers(min_value=80, max_value=200),
+)
+def test_the_origins_table_fits_the_terminal_whatever_the_organisation_name(
+    name: str, width: int
+) -> None:
+    """A long legal name is cut with … so that no row of `auditor origins` is wider than the
+    terminal (COLUMNS; 80 when piped): a wrapped row misaligns every column under it."""
+    import os
+    from unittest import mock
+
+    from auditor.graph.queries import OriginGroup, Traced
+    from auditor.graph_render import origins_table
+
+    member = Traced(Component("pkg:pypi/a@1", ComponentKind.LIBRARY, "a", "1"), ("origin",))
+    groups = [OriginGroup(name, (member,)), OriginGroup(None, (member,))]
+    with mock.patch.dict(os.environ, {"COLUMNS": str(width)}):
+        table = origins_table(groups, "organisation", 1, ultimate=True)
+    rows = table.splitlines()[:3]
+    assert all(len(row) <= width for row in rows), rows
+    assert rows[2].startswith("unknown")
