@@ -98,6 +98,15 @@ def disagreement(row: Row, kb: KnowledgeBase) -> str | None:
     return None
 
 
+def problems(rows: list[Row], kb: KnowledgeBase) -> list[str]:
+    """Every row whose organisation id is not in the knowledge base, or which the knowledge
+    base contradicts (`disagreement`); empty when the table and the base agree."""
+    ids = {org.key for org in kb.organisations}
+    unknown = [f"{row.package}: no organisation {row.organisation!r} in the knowledge base"
+               for row in rows if row.organisation not in ids | NOT_ORGANISATIONS]  # fmt: skip
+    return unknown + [f"{row.package}: {why}" for row in rows if (why := disagreement(row, kb))]
+
+
 def tier(ecosystem: str, rows: list[Row], names: list[str], top: int, kb: KnowledgeBase) -> Tier:
     by_name = {row.package: row for row in rows}
     mine = [by_name[name] for name in names[:top] if name in by_name]

@@ -18,6 +18,7 @@ from bench.kb_coverage import (
     NOT_ORGANISATIONS,
     Row,
     disagreement,
+    problems,
     read_rows,
     tables,
 )
@@ -48,11 +49,7 @@ def test_rows_are_popular_packages_once_each_and_the_top_all_recorded(rows: list
 def test_every_organisation_is_in_the_knowledge_base_and_owns_the_listed_owner(
     rows: list[Row],
 ) -> None:
-    kb = load()
-    ids = {org.key for org in kb.organisations}
-    assert {row.organisation for row in rows} - ids <= NOT_ORGANISATIONS
-    problems = [f"{row.package}: {why}" for row in rows if (why := disagreement(row, kb))]
-    assert not problems
+    assert not problems(rows, load())
 
 
 def test_owners_are_scopes_or_code_host_accounts_with_a_public_page(rows: list[Row]) -> None:
