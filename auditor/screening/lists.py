@@ -54,3 +54,57 @@ def default_dir() -> Path:
     from auditor.config import data_path
 
     return Path(str(data_path("rules") / SCREENING_DIR))
+
+
+def load_lists(directory: Path | None = None) -> tuple[ScreeningList, ...]:
+    """Every list in `directory` (the shipped lists by default), sorted by id.
+
+    ConfigError names the file when one cannot be read or is not a list; the full checks
+    (official source, known organisations, dates) are `auditor screening validate`'s.
+    """
+    import yaml
+
+    from auditor.bounded import load_yaml
+    from auditor.errors import ConfigError
+
+    folder = directory or default_dir()
+    found: list[ScreeningList] = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        try:
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the screening list: {exc}") from None
+        except (yaml.YAMLError, ValueError) as exc:  # ValueError: hostile (too deep/large)
+            raise ConfigError(f"{path}: not a usable YAML document: {exc}") from None
+        found.append(_parse(data, path))
+    return tuple(sorted(found, key=lambda s: s.id))
+
+
+def _parse(data: object, path: Path) -> ScreeningList:
+    from auditor.errors import ConfigError
+
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a screening list is a mapping with id, source and entries")
+    try:
+        entries = tuple(
+            ListEntry(
+                name=str(e["name"]),
+                organisations=tuple(str(o) for o in e.get("organisations", ())),
+                aliases=tuple(str(a) for a in e.get("aliases", ())),
+                note=str(e["note"]) if e.get("note") is not None else None,
+            )
+            for e in data.get("entries", ())
+        )
+        return ScreeningList(
+            id=str(data["id"]),
+            title=str(data["title"]),
+            authority=str(data["authority"]),
+            source=str(data["source"]),
+            version=str(data["version"]),
+            published=str(data["published"]),
+            scope=str(data["scope"]),
+            entries=entries,
+            file=path.name,
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"{path}: missing or malformed field {exc}") from None
