@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from auditor.screening.lists import load_lists
 from tests.conftest import Ran, write_files
@@ -144,3 +146,50 @@ def test_ids_are_unique_and_match_the_file(auditor: Auditor, tmp_path: Path) -> 
     assert "b.yaml: id 'a' differs from the file name" in ran.stdout
     missing = auditor("screening", "validate", tmp_path / "nowhere")
     assert missing.code == 2 and "Traceback" not in missing.stderr
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    doc=st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "id",
+                        "title",
+                        "source",
+                        "published",
+                        "entries",
+                        "name",
+                        "organisations",
+                        "aliases",
+                        "listed",
+                        "x",
+                    ]
+                ),
+                inner,
+                max_size=6,
+            )
+        ),
+        max_leaves=12,
+    )
+)
+def test_any_yaml_document_gives_problems_never_a_traceback(tmp_path: Path, doc: object) -> None:
+    import yaml
+
+    from auditor.errors import ConfigError
+    from auditor.resolvers.publishers import load
+    from auditor.screening.validate import validate
+
+    path = tmp_path / "x.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    found = validate(path, load())
+    assert found.files == 1
+    try:
+        load_lists(tmp_path)
+    except ConfigError as exc:
+        assert "x.yaml" in exc.message
