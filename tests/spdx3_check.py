@@ -8,6 +8,7 @@ local copy before parsing."""
 from __future__ import annotations
 
 import json
+import warnings
 from functools import cache
 from typing import Any
 
@@ -77,7 +78,9 @@ def graph_of(doc: dict[str, Any]) -> rdflib.Graph:
     """The document's RDF graph, read with the local context."""
     assert doc["@context"] == CONTEXT_URL
     local = {**doc, "@context": _context()}
-    return rdflib.Graph().parse(data=json.dumps(local), format="json-ld")
+    with warnings.catch_warnings():  # rdflib's own JSON-LD parser uses its deprecated class
+        warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
+        return rdflib.Graph().parse(data=json.dumps(local), format="json-ld")
 
 
 def shacl_errors(doc: dict[str, Any]) -> list[str]:
