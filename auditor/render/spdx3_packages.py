@@ -166,8 +166,11 @@ def _supplier(origin: Origin | None, agents: Agents) -> str | None:
     if origin.organisation:
         return agents.agent(origin.organisation.value, "Organization", country, strength)
     if origin.publisher:
-        kind = {PublisherKind.ORGANISATION: "Organization",
-                PublisherKind.INDIVIDUAL: "Person"}.get(origin.publisher_kind, "Agent")  # type: ignore[arg-type]  # fmt: skip
+        kind = "Agent"  # the publisher's kind unknown: SPDX's plain Agent says no more
+        if origin.publisher_kind is PublisherKind.ORGANISATION:
+            kind = "Organization"
+        elif origin.publisher_kind is PublisherKind.INDIVIDUAL:
+            kind = "Person"
         return agents.agent(origin.publisher.value, kind, country, strength)
     return None
 
