@@ -48,7 +48,7 @@ def _median(run: Callable[[], object]) -> float:
     return statistics.median(times)
 
 
-def _timed(run: Callable[[], object]) -> tuple[float, object]:
+def _timed(run: Callable[[], list[str]]) -> tuple[float, list[str]]:
     start = time.perf_counter()
     result = run()
     return time.perf_counter() - start, result
@@ -65,8 +65,8 @@ def _measure(label: str, scan: Scan) -> list[str]:
     schema_s, errors = _timed(lambda: schema_errors(doc))
     shacl_s, violations = _timed(lambda: shacl_errors(doc))
     rows.append(
-        f"| {label} | spdx3 validation | schema {schema_s:.2f} s ({len(errors)} errors),"  # type: ignore[arg-type]
-        f" SHACL {shacl_s:.1f} s ({len(violations)} violations) | {len(doc['@graph'])}"  # type: ignore[arg-type]
+        f"| {label} | spdx3 validation | schema {schema_s:.2f} s ({len(errors)} errors),"
+        f" SHACL {shacl_s:.1f} s ({len(violations)} violations) | {len(doc['@graph'])}"
         " elements |"
     )
     return rows
