@@ -426,6 +426,9 @@ def test_a_hub_cache_with_a_quantised_lineage(
     models = {e["name"]: e for e in by_type(doc, "ai_AIPackage")}
     quant, instruct = models[QUANT], models[INSTRUCT]
     assert quant["software_packageUrl"].startswith(f"pkg:huggingface/{QUANT}@")
+    # the AI profile from what was read: the GGUF header's architecture, the Hub's task
+    assert quant["ai_typeOfModel"] == ["qwen2"]
+    assert quant["ai_domain"] == instruct["ai_domain"] == ["text-generation"]
     # quantisation -> instruct (cached) -> base (named by the Hub only): descendantOf, the
     # Hub's relation words and support kept
     rel = {
