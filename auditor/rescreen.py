@@ -24,7 +24,7 @@ knowledge base and the policy can be decided again from it, offline:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +41,9 @@ from auditor.model import (
 )
 
 if TYPE_CHECKING:
+    from auditor.portfolio.db import StoreAccess
     from auditor.resolvers.publishers import KnowledgeBase
+    from auditor.store import ScanSummary
 
 JUDGED = frozenset({"policy.waiver-expired", "signature.required", "origin.listed-entity"})
 """Built-in findings the policy stage itself makes (`judge`): made again, never kept."""
@@ -69,6 +71,20 @@ class Outcome:
     new: tuple[Finding, ...]
     """In `after`, not in `before` (matched by rule, component and waiver state)."""
     cleared: tuple[Finding, ...]
+    stored: bool = False
+    """False when nothing differed from the newest evaluation, judged against the same
+    knowledge base, lists and policy (no evaluation is added then)."""
+
+    @property
+    def unchanged(self) -> bool:
+        """The same findings and origins as the evaluation before, on the same basis."""
+        b, a = self.before, self.after
+        assert a.evaluation is not None
+        same_basis = b.evaluation is not None and (
+            (b.evaluation.knowledge_base, b.evaluation.lists, b.evaluation.policy_version)
+            == (a.evaluation.knowledge_base, a.evaluation.lists, a.evaluation.policy_version)
+        )
+        return same_basis and set(b.findings) == set(a.findings) and b.origins == a.origins
 
 
 def knowledge_base_version(path: Path | None = None) -> str:
@@ -196,18 +212,73 @@ def _key(finding: Finding) -> tuple[str, str, bool]:
     return finding.rule, finding.purl, finding.waiver is None
 
 
-def select_previous(
-    scan: Scan, older: Sequence[Scan]
-) -> Scan | None:  # pragma: no cover - thin wrapper
-    """What `scan` compares with: each target's newest of `older` (all started before it)."""
-    from auditor.target_history import previous_scan
-
-    by_identity = {}
-    for candidate in older:
-        for t in candidate.targets:
-            by_identity.setdefault(t.identity, candidate)
-    return previous_scan(scan.targets, by_identity.get)
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def choose(summaries: Sequence[ScanSummary], since: datetime | None) -> list[ScanSummary]:
+    """Which stored scans (`summaries` newest first) a rescreen judges again: those started
+    at or after `since`; without it, the newest scan of each target."""
+    from auditor.store.codec import parse_time
+
+    if since is not None:
+        return [s for s in summaries if (t := parse_time(s.started_at)) is not None and t >= since]
+    chosen: dict[str, ScanSummary] = {}
+    seen: set[str] = set()
+    for summary in summaries:
+        fresh = [t for t in summary.targets if t not in seen]
+        seen.update(summary.targets)
+        if fresh:
+            chosen.setdefault(summary.id, summary)
+    return list(chosen.values())
+
+
+def rescreen_stored(
+    access: StoreAccess,
+    config: Config,
+    since: datetime | None = None,
+    notice: Callable[[Outcome], None] | None = None,
+    now: str | None = None,
+) -> list[Outcome]:
+    """Judge again the stored scans `choose` picks, store each changed result as the scan's
+    next evaluation (portfolio roll-ups rewritten), and hand each outcome to `notice`."""
+    from auditor.portfolio.index import rollup_rows, unindexed, write_rollup
+    from auditor.resolvers.publishers import load
+    from auditor.target_history import previous_scan
+
+    store = access.store
+    summaries = store.list_scans()
+    basis = current_basis(config.screening_lists)
+    kb = load()
+    loaded: dict[str, Scan] = {}
+
+    def scan_of(scan_id: str) -> Scan:
+        if scan_id not in loaded:
+            loaded[scan_id] = store.load_scan(scan_id)
+        return loaded[scan_id]
+
+    outcomes = []
+    for summary in choose(summaries, since):
+        older = summaries[summaries.index(summary) + 1 :]
+
+        def earlier(identity: str, older: Sequence[ScanSummary] = older) -> Scan | None:
+            found = next((s for s in older if identity in s.targets), None)
+            return scan_of(found.id) if found is not None else None
+
+        scan = scan_of(summary.id)
+        previous = previous_scan(scan.targets, earlier)  # what the scan was compared with
+        outcome = reevaluate(scan, config, basis, previous, kb, now)
+        if not outcome.unchanged:
+            store.save_evaluation(outcome.after)
+            outcome = replace(outcome, stored=True)
+            loaded[summary.id] = outcome.after
+            with access.begin() as conn:
+                indexed = not unindexed(conn, [summary.id])
+            if indexed:  # else the portfolio indexes it, at this evaluation, when asked
+                rows = rollup_rows(outcome.after)
+                with access.begin() as conn:
+                    write_rollup(conn, rows, summary.id)
+        outcomes.append(outcome)
+        if notice is not None:
+            notice(outcome)
+    return outcomes
