@@ -60,6 +60,10 @@ class ScreeningList:
     entries: tuple[ListEntry, ...] = ()
     file: str = ""
     """The file it was read from (for messages)."""
+    checked: str = ""
+    """ISO date the entries were last compared with the official source."""
+    notes: str = ""
+    """What could not be confirmed on an official page and was left out, and similar."""
 
 
 def default_dir() -> Path:
@@ -131,6 +135,8 @@ def _parse(data: object, path: Path) -> ScreeningList:
             scope=str(data["scope"]),
             entries=entries,
             file=path.name,
+            checked=str(data.get("checked", "")),
+            notes=str(data.get("notes", "")),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{path}: missing or malformed field {exc}") from None
