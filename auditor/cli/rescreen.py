@@ -127,14 +127,14 @@ def _table(outcomes: list[Outcome]) -> str:
     """One line per scan judged again."""
     if not outcomes:
         return "no stored scans to re-screen\n"
-    head = f"{'SCAN':<10} {'EVAL':>4} {'NEW':>4} {'CLEARED':>7} {'FINDINGS':>8}  TARGETS"
+    head = f"{'SCAN':<8} {'EVAL':>4} {'NEW':>4} {'CLEARED':>7} {'FINDINGS':>8}  TARGETS"
     lines = [head]
     for o in outcomes:
         e = o.after.evaluation
         number = str(e.number) if o.stored and e is not None else "same"
         targets = ", ".join(t.identity for t in o.after.targets)
         lines.append(
-            f"{o.after.id[:10]:<10} {number:>4} {len(o.new):>4} {len(o.cleared):>7} "
+            f"{o.after.id[:8]:<8} {number:>4} {len(o.new):>4} {len(o.cleared):>7} "
             f"{len(o.after.findings):>8}  {terminal(targets)}"
         )
     stored = sum(o.stored for o in outcomes)
