@@ -93,12 +93,16 @@ def _evaluations(old: Scan, new: Scan, fmt: str) -> str:
     table and Markdown say it below the diff (the JSON diff compares findings only)."""
     from auditor.escape import markdown
 
-    said = [s.evaluation.describe(s.id) for s in (old, new) if s.evaluation is not None]
+    said = [f"{side}: {s.evaluation.describe(s.id)}" for side, s in (("from", old), ("to", new))
+            if s.evaluation is not None]  # fmt: skip
     if not said or fmt == "json":
         return ""
     if fmt == "markdown":
         return "\n" + "".join(f"_{markdown(line)}_\n" for line in said)
-    return "\n" + "".join(f"{terminal(line)}\n" for line in said)
+    from auditor.cli.terminal import fit_lines, screen
+
+    width = screen(to_file=True).width
+    return "\n" + "".join(f"{fit_lines(terminal(line), width)}\n" for line in said)
 
 
 def _last_two(store: Store, identity: str) -> tuple[Scan, Scan]:

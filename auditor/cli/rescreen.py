@@ -90,7 +90,9 @@ def rescreen(
             outcomes = rescreen_stored(access, config, cutoff, notice)
     except AuditorError as exc:
         fail(exc, debug)
-    echo(_table(outcomes), nl=False)
+    from auditor.cli.terminal import fit_lines, screen
+
+    echo(fit_lines(_table(outcomes), screen().width), nl=False)
     for warning in warnings:
         echo(warning, err=True)
     threshold = Severity(fail_on) if fail_on else None
