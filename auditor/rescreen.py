@@ -11,8 +11,9 @@ knowledge base and the policy can be decided again from it, offline:
    base's own earlier conclusions taken off: an organisation the knowledge base had named
    (and its country, `parent[...]` chain and publisher kind) is decided afresh, so a new
    organisation, a new parent or a removed entry shows. An organisation no knowledge-base
-   evidence supports (an AI service's operator from rules/data) is kept, and only its
-   parent chain is refreshed. Sibling links and the traced lineage roots follow, as in a scan;
+   evidence supports (an AI service's operator from rules/data) is kept as the scan named
+   it, as a scan would name it again (the screening check follows its chain in the current
+   knowledge base). Sibling links and the traced lineage roots follow, as in a scan;
 2. the findings the policy stage made (data rules, waivers, `signature.required`, screening
    matches) are taken off and `auditor.pipeline.judge` runs again, with the current rules,
    settings and screening lists, on the findings collection and resolution made. Registry
@@ -180,7 +181,7 @@ def _unattributed(origin: Origin) -> Origin:
         for e in own
     )
     if origin.organisation is not None and not named:
-        # Named by something else (an AI service's operator): kept; its chain is refreshed.
+        # Named by something else (an AI service's operator): kept, as a scan names it.
         return replace(origin, evidence=evidence)
     return replace(origin, organisation=None, country=None, publisher_kind=None,
                    evidence=evidence)  # fmt: skip

@@ -26,6 +26,7 @@ from auditor.resolvers.publishers import load
 from auditor.screening.lists import default_dir
 from auditor.store import open_store
 from tests.conftest import Ran
+from tests.servers.pypi import PyPIState, load_project
 from tests.servers.webhook import WebhookState, serve
 
 DATA = Path(__file__).parents[1] / "data" / "ai_services" / "py"
@@ -198,3 +199,66 @@ def test_cli_rescreen_since_and_bad_dates(
     assert none.code == 0 and "no stored scans to re-screen" in none.stdout
     bad = auditor("rescreen", "--since", "yesterday")
     assert bad.code == 2 and "--since yesterday: not a date" in bad.stderr
+
+
+def test_pruning_a_scan_deletes_its_evaluations(db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    stored_scan(db_url, tmp_path)
+    config = Config(no_resolve=True, screening_lists=updated_lists(tmp_path))
+    with StoreAccess.open(db_url) as access:
+        rescreen_stored(access, config)
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM evaluations")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM evaluation_origins")).scalar() == 0
+        with open_store(db_url) as store:
+            assert len(store.prune(keep_last=0)) == 1
+        with engine.connect() as conn:
+            for table in ("evaluations", "evaluation_origins", "findings"):
+                assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
+def test_origins_an_evaluation_changed_are_stored_and_read_back(
+    db_url: str, tmp_path: Path, pypi: tuple[PyPIState, str]
+) -> None:
+    # A knowledge-base update (the organisation behind `requests` given a parent) changes
+    # that origin: only it is stored with the evaluation, and read back in its place.
+    from dataclasses import replace
+
+    from auditor.model import PARENT_FIELD
+    from auditor.rescreen import current_basis, reevaluate
+    from auditor.resolvers.publishers import KnowledgeBase, Parent
+
+    _, url = pypi
+    version = load_project("requests")["info"]["version"]
+    (tmp_path / "requirements.txt").write_text(f"requests=={version}\nclick\n")
+    scan = run_scan([str(tmp_path / "requirements.txt")], Config(pypi_url=url, store=False))
+    [named] = [o for o in scan.origins if o.purl.startswith("pkg:pypi/requests@")]
+    assert named.organisation is not None and not named.parents
+    kb = load()
+    child = next(o for o in kb.organisations if o.name == named.organisation.value)
+    parent = next(o for o in kb.organisations if o.key != child.key and o.parent is None)
+    page = "https://www.example.invalid/annual-report"
+    adopted = replace(child, parent=Parent(parent.key, page, "2026-12-08"))
+    updated = KnowledgeBase(
+        tuple(adopted if o is child else o for o in kb.organisations),
+        {k: adopted if v is child else v for k, v in kb.index.items()},
+    )
+    with open_store(db_url) as store:
+        store.save_scan(scan)
+        outcome = reevaluate(store.load_scan(scan.id), Config(no_resolve=True), current_basis(),
+                             kb=updated)  # fmt: skip
+        store.save_evaluation(outcome.after)
+        after = store.load_scan(scan.id)
+        first = store.load_scan(scan.id, evaluation=1)
+    changed = [n for o, n in zip(scan.origins, after.origins, strict=True) if o != n]
+    assert [o.purl for o in changed] == [named.purl]
+    assert [(p.field, p.value, p.where) for p in changed[0].parents] == [
+        (f"{PARENT_FIELD}{child.key}]", parent.name, page)
+    ]
+    assert after.origins == outcome.after.origins
+    assert first == scan
