@@ -187,6 +187,12 @@ def test_cli_rescreen_notifies_only_new_findings_and_fails_on_new_blocking(
 
     report = auditor("report", scan_id, "--format", "table")
     assert f"evaluation 2 of scan {scan_id}" in report.stdout
+    markdown = auditor("report", scan_id, "--format", "markdown")
+    assert "| Evaluation | evaluation 2 of scan" in markdown.stdout
+    diffed = auditor("diff", scan_id, scan_id)
+    assert f"to: evaluation 2 of scan {scan_id}" in diffed.stdout
+    original = auditor("report", scan_id, "--format", "json")
+    assert json.loads(original.stdout)["scan"]["evaluation"]["number"] == 2
     first = auditor("history")
     assert scan_id in first.stdout
 
