@@ -259,7 +259,8 @@ def rescreen_stored(
         return loaded[scan_id]
 
     outcomes = []
-    for summary in choose(summaries, since):
+    # Oldest first: a scan is compared with its target's previous scan as just re-evaluated.
+    for summary in reversed(choose(summaries, since)):
         older = summaries[summaries.index(summary) + 1 :]
 
         def earlier(identity: str, older: Sequence[ScanSummary] = older) -> Scan | None:
@@ -282,4 +283,4 @@ def rescreen_stored(
         outcomes.append(outcome)
         if notice is not None:
             notice(outcome)
-    return outcomes
+    return outcomes[::-1]  # newest first, as `history` lists them

@@ -25,6 +25,7 @@ from auditor.rescreen import reattribute, rescreen_stored
 from auditor.resolvers.publishers import load
 from auditor.screening.lists import default_dir
 from auditor.store import open_store
+from auditor.store.codec import parse_time
 from tests.conftest import Ran
 from tests.servers.pypi import PyPIState, load_project
 from tests.servers.webhook import WebhookState, serve
@@ -268,3 +269,18 @@ def test_origins_an_evaluation_changed_are_stored_and_read_back(
     ]
     assert after.origins == outcome.after.origins
     assert first == scan
+
+
+def test_since_rescreens_every_scan_from_a_date(db_url: str, tmp_path: Path) -> None:
+    first = stored_scan(db_url, tmp_path)
+    second = stored_scan(db_url, tmp_path)  # the same folder again: the same target
+    config = Config(no_resolve=True, screening_lists=updated_lists(tmp_path))
+    with StoreAccess.open(db_url) as access:
+        # without --since: the newest scan of each target only
+        assert [o.after.id for o in rescreen_stored(access, config)] == [second]
+        everything = rescreen_stored(access, config, since=parse_time("2000-01-01"))
+    assert [o.after.id for o in everything] == [second, first]  # newest first
+    assert [o.stored for o in everything] == [False, True]  # the newest was up to date
+    with open_store(db_url) as store:
+        numbers = [store.load_scan(i).evaluation for i in (first, second)]
+    assert [n.number if n else None for n in numbers] == [2, 2]
