@@ -240,7 +240,7 @@ def test_origins_an_evaluation_changed_are_stored_and_read_back(
     from auditor.rescreen import current_basis, reevaluate
     from auditor.resolvers.publishers import KnowledgeBase, Parent
 
-    _, url = pypi
+    state, url = pypi
     version = load_project("requests")["info"]["version"]
     (tmp_path / "requirements.txt").write_text(f"requests=={version}\nclick\n")
     scan = run_scan([str(tmp_path / "requirements.txt")], Config(pypi_url=url, store=False))
@@ -269,6 +269,12 @@ def test_origins_an_evaluation_changed_are_stored_and_read_back(
     ]
     assert after.origins == outcome.after.origins
     assert first == scan
+    asked = len(state.log)
+    assert asked  # the scan asked the loopback index
+    with StoreAccess.open(db_url) as access:
+        [rescreened] = rescreen_stored(access, Config(no_resolve=True))
+    assert rescreened.after.id == scan.id
+    assert len(state.log) == asked  # the rescreen asked nothing
 
 
 def test_since_rescreens_every_scan_from_a_date(db_url: str, tmp_path: Path) -> None:
