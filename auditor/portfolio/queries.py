@@ -31,6 +31,8 @@ class Latest:
     ref: str
     scan_id: str
     started_at: str
+    evaluation: int = 1
+    """The scan's newest evaluation, which answers (`auditor rescreen`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,7 @@ def latest(conn: Connection, as_of: datetime | None) -> list[Latest]:
 
     lt = latest_subquery(as_of)
     query = (
-        select(targets.c.identity, lt.c.ref, lt.c.scan_id, scans.c.started_at)
+        select(targets.c.identity, lt.c.ref, lt.c.scan_id, scans.c.started_at, scans.c.evaluation)
         .join(lt, lt.c.target_id == targets.c.id)
         .join(scans, scans.c.id == lt.c.scan_id)
         .order_by(targets.c.identity)

@@ -196,6 +196,11 @@ def test_cli_rescreen_notifies_only_new_findings_and_fails_on_new_blocking(
     assert json.loads(original.stdout)["scan"]["evaluation"]["number"] == 2
     first = auditor("history")
     assert scan_id in first.stdout
+    page = tmp_path / "portfolio.html"
+    assert auditor("portfolio", "report", "-o", page).code == 0
+    assert "<small>evaluation 2</small>" in page.read_text(encoding="utf-8")
+    findings = auditor("portfolio", "findings", "--rule", LISTED)
+    assert "(evaluation 2)" in findings.stdout
 
 
 def test_cli_rescreen_since_and_bad_dates(
