@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from auditor.model import MODEL_LAB, PARENT_FIELD, DependencyKind, Evidence, Finding, Scan, Strength
+from auditor.model import MODEL_LAB, DependencyKind, Evidence, Finding, Scan, Strength
 from auditor.resolvers.publishers import KnowledgeBase, Organisation, lineage
 from auditor.screening.lists import LIST_FIELD, SOURCE, ListEntry, ScreeningList
 
@@ -51,16 +51,17 @@ class Listed:
     screening: ScreeningList
     entry: ListEntry
     claimed: Claimed
-    chain: tuple[Organisation, ...]
-    """The organisation and its parents up to the one the entry names (nearest first)."""
+    parents: tuple[Organisation, ...]
+    """The parents from the claimed organisation up to the one the entry names, nearest
+    first; () when the entry names the organisation itself."""
     steps: tuple[Evidence, ...]
-    """The `parent[...]` evidence of each step up the chain, when the origin recorded it."""
+    """The `parent[...]` evidence of those steps, when the origin recorded it."""
 
     @property
     def path(self) -> str:
         """component → publisher … → organisation … → parent …"""
-        parts = [*self.claimed.via, f"organisation {self.chain[0].name}"]
-        parts += [f"parent {o.name}" for o in self.chain[1:]]
+        parts = [*self.claimed.via, f"organisation {self.claimed.name}"]
+        parts += [f"parent {o.name}" for o in self.parents]
         return ARROW.join(parts)
 
 
@@ -148,24 +149,19 @@ def _matches(
 ) -> Iterable[Listed]:
     """The entries the organisation, or one up its chain, is matched to."""
     org = by_name.get(claimed.name)
-    if org is None:  # renamed or removed since: only the recorded chain is left
-        return
-    chain = [by_key[k] for k in lineage(kb, org)]
-    # The recorded steps, in case the knowledge base no longer names a parent it once did.
+    # The knowledge base's chain as it is now (an update counts on re-screening) …
+    chain = [by_key[k] for k in lineage(kb, org)] if org is not None else []
+    # … and the steps recorded when the origin was attributed, in case the knowledge base
+    # no longer names a parent it once did (or no longer knows the organisation).
     for step in claimed.recorded:
         parent = by_name.get(step.value)
         if parent is not None and parent not in chain:
             chain.append(parent)
-    steps = {e.field: e for e in claimed.recorded}
     for depth, step_org in enumerate(chain):
         for screening, entry in index.get(step_org.key, ()):
-            taken = chain[: depth + 1]
-            cited = tuple(
-                steps[f"{PARENT_FIELD}{child.key}]"]
-                for child in taken[:-1]
-                if f"{PARENT_FIELD}{child.key}]" in steps
-            )
-            yield Listed(screening, entry, claimed, tuple(taken), cited)
+            parents = tuple(chain[1 : depth + 1] if org is not None else chain[: depth + 1])
+            cited = tuple(e for e in claimed.recorded if by_name.get(e.value) in parents)
+            yield Listed(screening, entry, claimed, parents, cited)
 
 
 def _finding(purl: str, listed: Listed) -> Finding:

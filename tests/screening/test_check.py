@@ -71,6 +71,14 @@ def test_the_current_chain_counts_and_so_does_the_recorded_one(tmp_path: Path) -
     assert not problems
     assert len(screen(make_scan([component], [], (origin,)), [listed], older)) == 1
     assert screen(make_scan([component], [], (bare,)), [listed], older) == ()
+    # A knowledge base that renamed the organisation: the recorded chain still leads there.
+    renamed, problems = parse(text.replace(f"name: {VOLCENGINE.name}", "name: Volcengine 2", 1))
+    assert not problems
+    [found] = screen(make_scan([component], [], (origin,)), [listed], renamed)
+    assert found.evidence[1].value.endswith(
+        f"organisation {VOLCENGINE.name} → parent {BYTEDANCE.name}"
+    )
+    assert found.evidence[2:] == origin.parents
 
 
 def test_a_model_whose_lineage_root_is_a_listed_lab(tmp_path: Path) -> None:
