@@ -286,22 +286,23 @@ def judge(
             diagnostics=scan.diagnostics + problems,
             status=status,
         )
-    scan = _signatures_required(_screened(scan, policy), policy)
+    scan = _signatures_required(_screened(scan, policy, config.screening_lists), policy)
     return evaluate(scan, policy, previous, config.today)
 
 
 LISTED = "origin.listed-entity"
 
 
-def _screened(scan: Scan, policy: Policy) -> Scan:
-    """`origin.listed-entity`: the scan screened against the shipped lists (read, with the
-    knowledge base, only when some origin names an organisation or a lineage root, or the
-    policy blocks a list: its ids are checked)."""
+def _screened(scan: Scan, policy: Policy, lists: Path | None = None) -> Scan:
+    """`origin.listed-entity`: the scan screened against the shipped lists, or those in the
+    folder `lists` (`Config.screening_lists`) (read, with the knowledge base, only when some
+    origin names an organisation or a lineage root, or the policy blocks a list: its ids are
+    checked)."""
     block = policy.settings.screening_block
     if block:
         from auditor.screening.lists import load_lists
 
-        known = {s.id for s in load_lists()}
+        known = {s.id for s in load_lists(lists)}
         if unknown := [b for b in block if b not in known]:
             raise ConfigError(
                 f"[screening] block: no screening list {', '.join(map(repr, unknown))}",
@@ -313,7 +314,7 @@ def _screened(scan: Scan, policy: Policy) -> Scan:
     from auditor.screening.check import rescreened
     from auditor.screening.lists import load_lists
 
-    return rescreened(scan, load_lists(), load())
+    return rescreened(scan, load_lists(lists), load())
 
 
 def _signatures_required(scan: Scan, policy: Policy) -> Scan:
