@@ -70,6 +70,7 @@ RENDERERS: tuple[Registered, ...] = (
     Registered("sarif", "sarif:SarifRenderer"),
     Registered("spdx", "spdx:SpdxRenderer"),
     Registered("html", "template:TemplateRenderer", "report.html.j2"),
+    Registered("attestation", "attestation:AttestationRenderer", "attestation.html.j2"),
 )
 """Every output format; the first is the default."""
 

@@ -1,0 +1,300 @@
+"""What the compliance attestation (`templates/attestation.html.j2`) states about one release
+(one scan): the screening statement, every listed-entity match with its evidence, the
+residual risk (origins not known), the models' lineage roots and the AI services' operators,
+the waivers, and the fields a person signs.
+
+Everything is a pure function of the scan and the screening lists, so the page a scan
+renders to is the same at scan time and from the store later. The values are text as the
+data holds it; the template escapes them (autoescape), nothing here makes markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from auditor.graph.trace import HUB, Tracer, unversioned
+from auditor.model import Action, ComponentKind, Evidence, Finding, Scan, Severity
+from auditor.render.services_view import ServiceRow, service_rows
+from auditor.screening.lists import ScreeningList
+from auditor.unresolved import unresolved_groups
+
+LISTED_ENTITY = "origin.listed-entity"
+"""The screening check's rule (auditor/screening, rules/builtin.toml)."""
+SCREENING_SOURCE = "screening"
+LIST_FIELD = "list:"
+"""A match's evidence: `Evidence(source="screening", field="list:<list id>", value=<the
+entry as published>, where=<the list's official URL>, strength=…)`."""
+WAIVER_EXPIRED = "policy.waiver-expired"
+
+_WAIVER = re.compile(
+    r"^(?P<reason>.*) \(approved by (?P<approver>.*), until (?P<expires>[^)]*)\)$", re.S
+)
+"""`Waiver.describe()` (auditor/policy/settings.py): what a waived finding holds."""
+VERSION_KEEP = 12
+"""A version longer than this (a commit) is cut to it, marked with …, in compact lists."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One screening list as the statement names it, with how many matches it gave."""
+
+    id: str
+    title: str
+    authority: str
+    version: str
+    published: str
+    scope: str
+    source: str
+    entries: int
+    matches: int
+    after_scan: bool
+    """The version was published after the screening date: this scan was not screened
+    against it (re-screen to attest against it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One listed-entity match: the component, the list entry as published, the official
+    source, the evidence strength, the match path, and the rest of the evidence chain."""
+
+    purl: str
+    list_id: str
+    list_title: str
+    entry: str
+    source: str
+    strength: str
+    message: str
+    """The check's message: names the list, the entry and the match path."""
+    chain: tuple[str, ...]
+    """The finding's other evidence, one line each (`source field: value (strength, where)`)."""
+    severity: str
+    action: str
+    waiver: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Residual:
+    """Components whose origin is not known for one reason (auditor.unresolved's groups)."""
+
+    text: str
+    count: int
+    items: tuple[str, ...]
+    """Compact names (`pypi/name@1.0`), in inventory order."""
+
+
+@dataclass(frozen=True, slots=True)
+class RootGroup:
+    """Models that trace to one organisation and country, and the lineage roots there."""
+
+    organisation: str
+    country: str
+    strength: str
+    roots: tuple[str, ...]
+    """The roots (`org/model@rev`); a model without lineage is its own root."""
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverRow:
+    """One waiver as applied: rule, reason, approver, expiry, and the findings it covers."""
+
+    rule: str
+    reason: str
+    approver: str
+    expires: str
+    components: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """When and by what the matches were found."""
+
+    date: str
+    """ISO date of the screening: the scan's, or its latest evaluation's."""
+    evaluation: str | None = None
+    """Which evaluation of the scan the findings are (a re-screen); None: the scan's own."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attestation:
+    """Everything the attestation states (see the module docstring)."""
+
+    scan_id: str
+    targets: tuple[tuple[str, str, str], ...]
+    """(ref, kind, digest) of each target."""
+    started_at: str
+    tool_version: str
+    policy_version: str | None
+    screened: Screened
+    components: int
+    kinds: tuple[tuple[str, int], ...]
+    direct: int
+    lists: tuple[ListRow, ...]
+    matches: tuple[Match, ...]
+    unlisted_matches: int
+    """Matches naming a list id the installed lists do not hold (an older or custom list)."""
+    residual: tuple[Residual, ...]
+    models: int
+    roots: tuple[RootGroup, ...]
+    services: tuple[ServiceRow, ...]
+    waivers: tuple[WaiverRow, ...]
+    expired: tuple[Finding, ...]
+    """`policy.waiver-expired` findings: waivers that no longer apply."""
+    blocked: int
+    """Findings that block the release (not waived)."""
+    severities: tuple[tuple[str, int], ...]
+
+    @property
+    def unknown(self) -> int:
+        """Components whose origin is not known."""
+        return sum(r.count for r in self.residual)
+
+
+def screened(scan: Scan) -> Screened:
+    """When the scan's findings were judged. Hook: when the store keeps re-screenings as
+    evaluations of a scan (`auditor rescreen`), the latest evaluation's date and number
+    belong here; until then the scan's own start is the screening date."""
+    return Screened(scan.started_at[:10])
+
+
+def attestation(scan: Scan, lists: tuple[ScreeningList, ...]) -> Attestation:
+    """The attestation of `scan` against the screening lists `lists`."""
+    when = screened(scan)
+    matches = _matches(scan, {s.id: s for s in lists})
+    per_list = Counter(m.list_id for m in matches)
+    tracer = Tracer(scan)
+    models = [c for c in scan.components if c.kind is ComponentKind.MODEL]
+    return Attestation(
+        scan_id=scan.id,
+        targets=tuple((t.ref, t.kind.value, t.digest) for t in scan.targets),
+        started_at=scan.started_at,
+        tool_version=scan.tool_version,
+        policy_version=scan.policy_version,
+        screened=when,
+        components=len(scan.components),
+        kinds=tuple(Counter(c.kind.value for c in scan.components).most_common()),
+        direct=sum(1 for c in scan.components if c.direct),
+        lists=tuple(
+            ListRow(
+                s.id,
+                s.title,
+                s.authority,
+                s.version,
+                s.published,
+                s.scope,
+                s.source,
+                len(s.entries),
+                per_list[s.id],
+                s.published[:10] > when.date,
+            )
+            for s in lists
+        ),
+        matches=matches,
+        unlisted_matches=sum(1 for m in matches if m.list_id not in {s.id for s in lists}),
+        residual=tuple(
+            Residual(g.text(), g.count, tuple(compact(p) for p in g.purls))
+            for g in unresolved_groups(scan)
+        ),
+        models=len(models),
+        roots=_roots(tracer, [c.purl for c in models]),
+        services=service_rows(scan, tracer),
+        waivers=_waivers(scan.findings),
+        expired=tuple(f for f in scan.findings if f.rule == WAIVER_EXPIRED),
+        blocked=sum(1 for f in scan.findings if f.action is Action.BLOCK and not f.waived),
+        severities=tuple(
+            (s.value, n)
+            for s in reversed(Severity)
+            if (n := sum(1 for f in scan.findings if f.severity is s))
+        ),
+    )
+
+
+def compact(purl: str) -> str:
+    """A purl as a compact list shows it: `pkg:` dropped, a Hub model as `org/name@rev`, a
+    commit-long version cut to VERSION_KEEP characters (marked …), qualifiers dropped (the
+    scan's JSON holds the whole purl)."""
+    if purl.startswith(HUB):
+        base = unversioned(purl)[len(HUB) :].partition("?")[0]
+        version = purl.partition("@")[2].partition("?")[0]
+    else:
+        text = purl.removeprefix("pkg:").partition("?")[0].partition("#")[0]
+        base, _, version = text.rpartition("@") if "@" in text else (text, "", "")
+    if len(version) > VERSION_KEEP:
+        version = version[:VERSION_KEEP] + "…"
+    return f"{base}@{version}" if version else base
+
+
+def _matches(scan: Scan, lists: dict[str, ScreeningList]) -> tuple[Match, ...]:
+    """One Match per list evidence of each listed-entity finding, by list then component."""
+    out: list[Match] = []
+    for f in scan.findings:
+        if f.rule != LISTED_ENTITY:
+            continue
+        named: list[Evidence | None] = [e for e in f.evidence if _is_list(e.source, e.field)]
+        chain = tuple(
+            f"{e.source} {e.field}: {e.value} ({e.strength.value}, {e.where})"
+            for e in f.evidence
+            if not _is_list(e.source, e.field)
+        )
+        for e in named or [None]:
+            list_id = e.field[len(LIST_FIELD) :] if e is not None else "unknown"
+            known = lists.get(list_id)
+            out.append(
+                Match(
+                    purl=f.purl,
+                    list_id=list_id,
+                    list_title=known.title if known else list_id,
+                    entry=e.value if e is not None else "(not recorded)",
+                    source=e.where if e is not None else "",
+                    strength=e.strength.value if e is not None else "unknown",
+                    message=f.message,
+                    chain=chain,
+                    severity=f.severity.value,
+                    action=f.action.value,
+                    waiver=f.waiver,
+                )
+            )
+    return tuple(sorted(out, key=lambda m: (m.list_id, m.purl, m.entry)))
+
+
+def _is_list(source: str, field: str) -> bool:
+    return source == SCREENING_SOURCE and field.startswith(LIST_FIELD)
+
+
+def _roots(tracer: Tracer, models: list[str]) -> tuple[RootGroup, ...]:
+    """Models grouped by the organisation and country of their lineage roots (a model with
+    several roots counts under each); unknown last, then the largest group first."""
+    groups: dict[tuple[str, str], tuple[dict[str, None], dict[str, None], Counter[str]]] = {}
+    for purl in models:
+        for s in tracer.trace(purl).sources:
+            key = (s.organisation or "unknown", s.country or "unknown")
+            roots, members, strengths = groups.setdefault(key, ({}, {}, Counter()))
+            roots[compact(s.root)] = None
+            members[compact(purl)] = None
+            strengths[s.strength.value if s.strength else "unknown"] += 1
+    out = [
+        RootGroup(org, country, strengths.most_common(1)[0][0], tuple(roots), tuple(members))
+        for (org, country), (roots, members, strengths) in groups.items()
+    ]
+    out.sort(key=lambda g: (g.organisation == "unknown", -len(g.models), g.organisation))
+    return tuple(out)
+
+
+def _waivers(findings: tuple[Finding, ...]) -> tuple[WaiverRow, ...]:
+    """Waived findings by rule and waiver, in the order first met."""
+    groups: dict[tuple[str, str], dict[str, None]] = {}
+    for f in findings:
+        if f.waiver is not None:
+            groups.setdefault((f.rule, f.waiver), {})[compact(f.purl)] = None
+    out = []
+    for (rule, text), purls in groups.items():
+        said = _WAIVER.match(text)
+        reason, approver, expires = (
+            (said["reason"], said["approver"], said["expires"])
+            if said
+            else (text, "not recorded", "not recorded")
+        )
+        out.append(WaiverRow(rule, reason, approver, expires, tuple(purls)))
+    return tuple(sorted(out, key=lambda w: (w.expires, w.rule)))
