@@ -279,8 +279,23 @@ def judge(
             diagnostics=scan.diagnostics + problems,
             status=status,
         )
-    scan = _signatures_required(scan, policy)
+    scan = _signatures_required(_screened(scan), policy)
     return evaluate(scan, policy, previous, config.today)
+
+
+LISTED = "origin.listed-entity"
+
+
+def _screened(scan: Scan) -> Scan:
+    """`origin.listed-entity`: the scan screened against the shipped lists (read, with the
+    knowledge base, only when some origin names an organisation or a lineage root)."""
+    if not any(o.organisation is not None or o.roots for o in scan.origins):
+        return replace(scan, findings=tuple(f for f in scan.findings if f.rule != LISTED))
+    from auditor.resolvers.publishers import load
+    from auditor.screening.check import rescreened
+    from auditor.screening.lists import load_lists
+
+    return rescreened(scan, load_lists(), load())
 
 
 def _signatures_required(scan: Scan, policy: Policy) -> Scan:
