@@ -15,17 +15,28 @@ from collections import Counter
 from dataclasses import dataclass
 
 from auditor.graph.trace import HUB, Tracer, unversioned
-from auditor.model import Action, ComponentKind, Evidence, Finding, Scan, Severity
+from auditor.model import (
+    LIST_FIELD,
+    SCREENING_SOURCE,
+    Action,
+    ComponentKind,
+    Evidence,
+    Finding,
+    OriginStatus,
+    PublisherKind,
+    Scan,
+    Severity,
+)
 from auditor.render.services_view import ServiceRow, service_rows
 from auditor.screening.lists import ScreeningList
-from auditor.unresolved import unresolved_groups
+from auditor.unresolved import noun, registry_of, unresolved_groups
 
 LISTED_ENTITY = "origin.listed-entity"
-"""The screening check's rule (auditor/screening, rules/builtin.toml)."""
-SCREENING_SOURCE = "screening"
-LIST_FIELD = "list:"
-"""A match's evidence: `Evidence(source="screening", field="list:<list id>", value=<the
-entry as published>, where=<the list's official URL>, strength=…)`."""
+"""The screening check's rule (auditor/screening/check.py, rules/builtin.toml). A match's
+evidence is `Evidence(source="screening", field="list:<list id>", value=<the entry as
+published>, where=<the list's official URL>, strength=…)`, then the match path
+(`match-path`) and the recorded `parent[...]` steps."""
+MATCH_PATH = "match-path"
 WAIVER_EXPIRED = "policy.waiver-expired"
 
 _WAIVER = re.compile(
@@ -136,6 +147,10 @@ class Attestation:
     unlisted_matches: int
     """Matches naming a list id the installed lists do not hold (an older or custom list)."""
     residual: tuple[Residual, ...]
+    """Origin not known (`auditor.unresolved`'s groups)."""
+    unattributed: tuple[Residual, ...]
+    """Origin found, but no organisation anywhere in the component's trace: a list names
+    organisations, so these could not be matched either."""
     models: int
     roots: tuple[RootGroup, ...]
     services: tuple[ServiceRow, ...]
@@ -150,6 +165,11 @@ class Attestation:
     def unknown(self) -> int:
         """Components whose origin is not known."""
         return sum(r.count for r in self.residual)
+
+    @property
+    def unscreened(self) -> int:
+        """Components no list could match: origin or organisation not known."""
+        return self.unknown + sum(r.count for r in self.unattributed)
 
 
 def screened(scan: Scan) -> Screened:
@@ -197,6 +217,7 @@ def attestation(scan: Scan, lists: tuple[ScreeningList, ...]) -> Attestation:
             Residual(g.text(), g.count, tuple(compact(p) for p in g.purls))
             for g in unresolved_groups(scan)
         ),
+        unattributed=_unattributed(scan, tracer),
         models=len(models),
         roots=_roots(tracer, [c.purl for c in models]),
         services=service_rows(scan, tracer),
@@ -226,6 +247,34 @@ def compact(purl: str) -> str:
     return f"{base}@{version}" if version else base
 
 
+def _unattributed(scan: Scan, tracer: Tracer) -> tuple[Residual, ...]:
+    """Resolved components with no organisation in their trace, by registry and why (people
+    publishing in their own name, or none found); a self-hosted service is its operator's."""
+    origins = scan.origins_by_purl()
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for c in scan.components:
+        o = origins.get(c.purl)
+        if o is None or o.status is not OriginStatus.RESOLVED:
+            continue  # counted by auditor.unresolved
+        if o.publisher_kind is PublisherKind.SELF_HOSTED:
+            continue
+        if any(s.organisation for s in tracer.trace(c.purl).sources):
+            continue
+        why = (
+            "published by individual maintainers"
+            if o.publisher_kind is PublisherKind.INDIVIDUAL
+            else "no organisation found"
+        )
+        groups.setdefault((registry_of(c.purl), why), []).append((c.kind.value, c.purl))
+    out = []
+    for (registry, why), members in groups.items():
+        kinds = Counter(kind for kind, _ in members).most_common()
+        what = ", ".join(f"{n} {noun(kind, n)}" for kind, n in kinds)
+        items = tuple(compact(p) for _, p in members)
+        out.append(Residual(f"{what}: {registry}, {why}", len(members), items))
+    return tuple(sorted(out, key=lambda r: (-r.count, r.text)))
+
+
 def _matches(scan: Scan, lists: dict[str, ScreeningList]) -> tuple[Match, ...]:
     """One Match per list evidence of each listed-entity finding, by list then component."""
     out: list[Match] = []
@@ -233,11 +282,7 @@ def _matches(scan: Scan, lists: dict[str, ScreeningList]) -> tuple[Match, ...]:
         if f.rule != LISTED_ENTITY:
             continue
         named: list[Evidence | None] = [e for e in f.evidence if _is_list(e.source, e.field)]
-        chain = tuple(
-            f"{e.source} {e.field}: {e.value} ({e.strength.value}, {e.where})"
-            for e in f.evidence
-            if not _is_list(e.source, e.field)
-        )
+        chain = tuple(_said(e) for e in f.evidence if not _is_list(e.source, e.field))
         for e in named or [None]:
             list_id = e.field[len(LIST_FIELD) :] if e is not None else "unknown"
             known = lists.get(list_id)
@@ -257,6 +302,13 @@ def _matches(scan: Scan, lists: dict[str, ScreeningList]) -> tuple[Match, ...]:
                 )
             )
     return tuple(sorted(out, key=lambda m: (m.list_id, m.purl, m.entry)))
+
+
+def _said(e: Evidence) -> str:
+    """One line of a match's evidence chain."""
+    if e.source == SCREENING_SOURCE and e.field == MATCH_PATH:
+        return f"match path: {e.value} ({e.strength.value})"
+    return f"{e.source} {e.field}: {e.value} ({e.strength.value}, {e.where})"
 
 
 def _is_list(source: str, field: str) -> bool:

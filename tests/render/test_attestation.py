@@ -208,6 +208,10 @@ def test_every_section_states_the_release(scan: Scan, lists_dir: Path) -> None:
     # the residual risk is the one count of unresolved origins every view gives
     assert said.unknown == sum(g.count for g in unresolved_groups(scan)) > 250
     assert sum(len(g.items) for g in said.residual) == said.unknown
+    # resolved, but no organisation anywhere in the trace: no list could match them either
+    unattributed = {i for g in said.unattributed for i in g.items}
+    assert len(unattributed) == said.unscreened - said.unknown > 0
+    assert compact(scan.components[0].purl) not in unattributed  # lib-0: Org 0
     assert said.models == sum(1 for c in scan.components if c.kind is ComponentKind.MODEL)
     assert {m for g in said.roots for m in g.models} == {
         compact(c.purl) for c in scan.components if c.kind is ComponentKind.MODEL
@@ -229,7 +233,8 @@ def test_every_section_states_the_release(scan: Scan, lists_dir: Path) -> None:
     for row in said.lists:
         assert row.version in html and row.source in html
     assert "Reviewed and approved by" in html and "Signature" in html
-    assert f"3. Residual risk: origin unknown ({said.unknown} of 1000)" in html
+    assert f"3. Residual risk: {said.unscreened} of 1000 components not screenable" in html
+    assert f"Origin unknown ({said.unknown} of 1000)" in html
 
 
 def test_no_lists_installed_says_not_screened(scan: Scan, tmp_path: Path) -> None:
@@ -316,7 +321,7 @@ def test_prints_on_five_pages_with_every_match(
         assert re.sub(r"\s+", "", m.entry) in flat, m.entry
         assert re.sub(r"\s+", "", m.purl.replace("\x1b", "\u241b")) in flat, m.purl
     assert f"Page 1 of {pages}" in text and f"Page {pages} of {pages}" in text
-    assert re.search(r"Residual risk: origin unknown \(\d{3} of 1000\)", text)
+    assert re.search(r"Residual risk: \d{3} of 1000 components not screenable", text)
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -403,3 +408,46 @@ def test_pdf_refused_before_scanning(
     assert ran.code == 2 and said in ran.stderr and "Traceback" not in ran.stderr
     assert not out.exists()
     assert auditor("history").stdout.count("python-app") == 0  # refused before scanning
+
+
+# --- with the real check and the shipped lists ----------------------------------------------
+
+
+def test_the_checks_matches_on_the_shipped_lists(tmp_path: Path) -> None:
+    """A Huawei package (attributed by the knowledge base from its source repository) and a
+    healthy one, judged by the screening check against the shipped lists: the attestation
+    names each list the package is on, the entry as published, the official source and the
+    match path the check recorded."""
+    from auditor.attribution import attribute
+    from auditor.render.attestation_view import LISTED_ENTITY
+    from auditor.resolvers.local import local_origin
+    from auditor.resolvers.publishers import load
+    from auditor.screening.check import RULE, rescreened
+    from tests.test_graph import lib, make_scan
+
+    assert LISTED_ENTITY == RULE
+    attributed = []
+    for name, repo in (
+        ("mindspore", "https://github.com/mindspore-ai/mindspore"),
+        ("requests", "https://github.com/psf/requests"),
+    ):
+        c = lib(name, direct=True)
+        source = Evidence("pypi", "info.project_urls.Source", repo, "pypi:/pypi/x/json",
+                          Strength.DECLARED)  # fmt: skip
+        c = replace(c, evidence=(source,))
+        attributed.append((c, attribute(c, local_origin(c, OriginStatus.RESOLVED, None), load())))
+    scan = make_scan([c for c, _ in attributed], [], tuple(o for _, o in attributed))
+    lists = load_lists()
+    judged = rescreened(scan, lists, load())
+    said = attestation(judged, lists)
+    huawei = {
+        (s.id, e.name, s.source) for s in lists for e in s.entries if "huawei" in e.organisations
+    }
+    assert huawei, "the shipped lists name Huawei"
+    assert {(m.list_id, m.entry, m.source) for m in said.matches} == huawei
+    assert {m.purl for m in said.matches} == {attributed[0][0].purl}
+    assert all(any(line.startswith("match path: ") for line in m.chain) for m in said.matches)
+    html = AttestationRenderer().render(judged)
+    for list_id, entry, source in huawei:
+        assert f'data-list="{list_id}"' in html and source in html and entry in html
+    assert "No match found" not in html
