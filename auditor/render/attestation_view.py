@@ -43,8 +43,10 @@ _WAIVER = re.compile(
     r"^(?P<reason>.*) \(approved by (?P<approver>.*), until (?P<expires>[^)]*)\)$", re.S
 )
 """`Waiver.describe()` (auditor/policy/settings.py): what a waived finding holds."""
-VERSION_KEEP = 12
-"""A version longer than this (a commit) is cut to it, marked with …, in compact lists."""
+COMMIT = re.compile(r"^[0-9a-f]{20,}$")
+COMMIT_KEEP = 7
+"""A version that is a commit id is cut to 7 characters (as git shortens), marked with …, in
+compact lists; other versions are kept whole."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,9 @@ class Match:
     list_title: str
     entry: str
     source: str
+    """The official URL the evidence names; the list table shows the list's own, so a row
+    repeats it only when it differs (`source_differs`)."""
+    source_differs: bool
     strength: str
     message: str
     """The check's message: names the list, the entry and the match path."""
@@ -234,16 +239,16 @@ def attestation(scan: Scan, lists: tuple[ScreeningList, ...]) -> Attestation:
 
 def compact(purl: str) -> str:
     """A purl as a compact list shows it: `pkg:` dropped, a Hub model as `org/name@rev`, a
-    commit-long version cut to VERSION_KEEP characters (marked …), qualifiers dropped (the
-    scan's JSON holds the whole purl)."""
+    commit id cut to COMMIT_KEEP characters (marked …), qualifiers dropped (the scan's JSON
+    holds the whole purl)."""
     if purl.startswith(HUB):
         base = unversioned(purl)[len(HUB) :].partition("?")[0]
         version = purl.partition("@")[2].partition("?")[0]
     else:
         text = purl.removeprefix("pkg:").partition("?")[0].partition("#")[0]
         base, _, version = text.rpartition("@") if "@" in text else (text, "", "")
-    if len(version) > VERSION_KEEP:
-        version = version[:VERSION_KEEP] + "…"
+    if COMMIT.match(version):
+        version = version[:COMMIT_KEEP] + "…"
     return f"{base}@{version}" if version else base
 
 
@@ -282,7 +287,13 @@ def _matches(scan: Scan, lists: dict[str, ScreeningList]) -> tuple[Match, ...]:
         if f.rule != LISTED_ENTITY:
             continue
         named: list[Evidence | None] = [e for e in f.evidence if _is_list(e.source, e.field)]
-        chain = tuple(_said(e) for e in f.evidence if not _is_list(e.source, e.field))
+        # the match path is in the message as the check words it: not said twice
+        chain = tuple(
+            _said(e)
+            for e in f.evidence
+            if not _is_list(e.source, e.field)
+            and not (e.field == MATCH_PATH and e.value in f.message)
+        )
         for e in named or [None]:
             list_id = e.field[len(LIST_FIELD) :] if e is not None else "unknown"
             known = lists.get(list_id)
@@ -293,6 +304,7 @@ def _matches(scan: Scan, lists: dict[str, ScreeningList]) -> tuple[Match, ...]:
                     list_title=known.title if known else list_id,
                     entry=e.value if e is not None else "(not recorded)",
                     source=e.where if e is not None else "",
+                    source_differs=e is not None and (known is None or e.where != known.source),
                     strength=e.strength.value if e is not None else "unknown",
                     message=f.message,
                     chain=chain,
