@@ -6,7 +6,8 @@ at most 5 pages (A4 and Letter).
 The releases are the attestation test's (tests/render/test_attestation.py `release`:
 big_scan's libraries and models, 30% origins unknown, two AI services, listed-entity matches
 shaped as the screening check writes them, waivers), with test screening lists; one with 12
-matches, one with 100, and a 10,000-component one for scale. Each is rendered
+matches over 6 publisher chains, one with 100 over 6, one with 100 over 100 (every match its
+own path: the worst case), and a 10,000-component one for scale. Each is rendered
 (`AttestationRenderer`) and printed through the same path as `--pdf` (headless Chromium,
 `auditor.render.pdf.print_pdf`) on A4 and Letter; pypdf counts the pages and checks that
 every match's entry and component are in the PDF's text. Limit: <= 5 pages at 1,000
@@ -36,12 +37,15 @@ from auditor.screening.lists import load_lists  # noqa: E402
 from tests.render.test_attestation import release, write_lists  # noqa: E402
 
 PAGE_LIMIT = 5
-CASES = ((1000, 12), (1000, 100), (10_000, 12))
+CASES = ((1000, 12, 6), (1000, 100, 6), (1000, 100, 100), (10_000, 12, 6))
+"""(components, matches, distinct publisher → organisation → parent chains among them)."""
 
 
-def measure(n: int, matches: int, paper: str, lists: Path, tmp: Path) -> dict[str, object]:
+def measure(
+    n: int, matches: int, chains: int, paper: str, lists: Path, tmp: Path
+) -> dict[str, object]:
     """Render and print one release; its figures."""
-    scan = release(n, matches)
+    scan = release(n, matches, chains)
     started = time.perf_counter()
     html = AttestationRenderer(paper=paper, lists=lists).render(scan)
     rendered = time.perf_counter() - started
@@ -53,13 +57,15 @@ def measure(n: int, matches: int, paper: str, lists: Path, tmp: Path) -> dict[st
     text = re.sub(r"\s+", "", "".join(p.extract_text() for p in reader.pages))
     said = attestation(scan, load_lists(lists))
     missing = [
-        m.purl
+        p
         for m in said.matches
+        for p in m.purls
         if re.sub(r"\s+", "", m.entry) not in text
-        or re.sub(r"\s+", "", m.purl.replace("\x1b", "\u241b")) not in text
+        or re.sub(r"\s+", "", p.replace("\x1b", "\u241b")) not in text
     ]
     return {
-        "n": n, "matches": len(said.matches), "paper": paper, "pages": len(reader.pages),
+        "n": n, "matches": said.matched, "chains": chains, "paper": paper,
+        "pages": len(reader.pages),
         "render_s": rendered, "print_s": printed, "html_kb": len(html.encode()) / 1000,
         "missing": len(missing), "unscreened": said.unscreened,
     }  # fmt: skip
@@ -72,8 +78,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         lists = write_lists(Path(tmp) / "screening")
         rows = [
-            measure(n, matches, paper, lists, Path(tmp))
-            for n, matches in CASES
+            measure(n, matches, chains, paper, lists, Path(tmp))
+            for n, matches, chains in CASES
             for paper in ("a4", "letter")
         ]
     lines = [
@@ -86,15 +92,16 @@ def main() -> int:
         "- printed by the `--pdf` path: headless Debian Chromium `--print-to-pdf`; pages "
         "counted by pypdf; every match's entry and component searched in the PDF's text",
         "",
-        "| release | matches | not screenable | paper | pages | limit | render | print | HTML "
-        "| matches missing from the PDF | verdict |",
+        "| release | matches (distinct paths) | not screenable | paper | pages | limit | render "
+        "| print | HTML | matches missing from the PDF | verdict |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         limited = r["n"] == 1000
         ok = r["missing"] == 0 and (not limited or int(str(r["pages"])) <= PAGE_LIMIT)
         lines.append(
-            f"| {r['n']:,} components | {r['matches']} | {r['unscreened']} | {r['paper']} "
+            f"| {r['n']:,} components | {r['matches']} ({r['chains']}) | {r['unscreened']} "
+            f"| {r['paper']} "
             f"| {r['pages']} | {'<= 5' if limited else '—'} | {float(str(r['render_s'])):.2f} s "
             f"| {float(str(r['print_s'])):.2f} s | {float(str(r['html_kb'])):.0f} kB "
             f"| {r['missing']} | {'PASS' if ok else 'MISS'} |"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from auditor.graph.trace import HUB, Tracer, unversioned
 from auditor.model import (
@@ -69,10 +69,11 @@ class ListRow:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One listed-entity match: the component, the list entry as published, the official
-    source, the evidence strength, the match path, and the rest of the evidence chain."""
+    """Components matching one list entry through the same path: the entry as published, the
+    official source, the evidence strength, the path, and the rest of the evidence chain.
+    Components of one publisher and organisation match alike: one row names them all."""
 
-    purl: str
+    purls: tuple[str, ...]
     list_id: str
     list_title: str
     entry: str
@@ -81,8 +82,9 @@ class Match:
     repeats it only when it differs (`source_differs`)."""
     source_differs: bool
     strength: str
-    message: str
-    """The check's message: names the list, the entry and the match path."""
+    path: str
+    """The recorded match path after the component (`→ publisher … → organisation … → parent
+    …`), or the check's whole message when no path was recorded."""
     chain: tuple[str, ...]
     """The finding's other evidence, one line each (`source field: value (strength, where)`)."""
     severity: str
@@ -167,6 +169,11 @@ class Attestation:
     severities: tuple[tuple[str, int], ...]
 
     @property
+    def matched(self) -> int:
+        """Matches: (component, list entry) pairs."""
+        return sum(len(m.purls) for m in self.matches)
+
+    @property
     def unknown(self) -> int:
         """Components whose origin is not known."""
         return sum(r.count for r in self.residual)
@@ -188,7 +195,9 @@ def attestation(scan: Scan, lists: tuple[ScreeningList, ...]) -> Attestation:
     """The attestation of `scan` against the screening lists `lists`."""
     when = screened(scan)
     matches = _matches(scan, {s.id: s for s in lists})
-    per_list = Counter(m.list_id for m in matches)
+    per_list: Counter[str] = Counter()
+    for m in matches:
+        per_list[m.list_id] += len(m.purls)
     tracer = Tracer(scan)
     models = [c for c in scan.components if c.kind is ComponentKind.MODEL]
     return Attestation(
@@ -217,7 +226,9 @@ def attestation(scan: Scan, lists: tuple[ScreeningList, ...]) -> Attestation:
             for s in lists
         ),
         matches=matches,
-        unlisted_matches=sum(1 for m in matches if m.list_id not in {s.id for s in lists}),
+        unlisted_matches=sum(
+            len(m.purls) for m in matches if m.list_id not in {s.id for s in lists}
+        ),
         residual=tuple(
             Residual(g.text(), g.count, tuple(compact(p) for p in g.purls))
             for g in unresolved_groups(scan)
@@ -281,46 +292,51 @@ def _unattributed(scan: Scan, tracer: Tracer) -> tuple[Residual, ...]:
 
 
 def _matches(scan: Scan, lists: dict[str, ScreeningList]) -> tuple[Match, ...]:
-    """One Match per list evidence of each listed-entity finding, by list then component."""
-    out: list[Match] = []
+    """One Match per list evidence and path, naming every component matched that way; by
+    list, then entry, then first component."""
+    rows: dict[Match, list[str]] = {}  # the row without its components -> them
     for f in scan.findings:
         if f.rule != LISTED_ENTITY:
             continue
         named: list[Evidence | None] = [e for e in f.evidence if _is_list(e.source, e.field)]
-        # the match path is in the message as the check words it: not said twice
+        recorded = next((e.value for e in f.evidence if _is_path(e.source, e.field)), None)
+        path = f.message
+        if recorded is not None:  # the component is the row's own: the path goes on from it
+            path = recorded.removeprefix(f.purl).strip()
         chain = tuple(
             _said(e)
             for e in f.evidence
-            if not _is_list(e.source, e.field)
-            and not (e.field == MATCH_PATH and e.value in f.message)
+            if not _is_path(e.source, e.field) and not _is_list(e.source, e.field)
         )
         for e in named or [None]:
             list_id = e.field[len(LIST_FIELD) :] if e is not None else "unknown"
             known = lists.get(list_id)
-            out.append(
-                Match(
-                    purl=f.purl,
-                    list_id=list_id,
-                    list_title=known.title if known else list_id,
-                    entry=e.value if e is not None else "(not recorded)",
-                    source=e.where if e is not None else "",
-                    source_differs=e is not None and (known is None or e.where != known.source),
-                    strength=e.strength.value if e is not None else "unknown",
-                    message=f.message,
-                    chain=chain,
-                    severity=f.severity.value,
-                    action=f.action.value,
-                    waiver=f.waiver,
-                )
+            key = Match(
+                purls=(),
+                list_id=list_id,
+                list_title=known.title if known else list_id,
+                entry=e.value if e is not None else "(not recorded)",
+                source=e.where if e is not None else "",
+                source_differs=e is not None and (known is None or e.where != known.source),
+                strength=e.strength.value if e is not None else "unknown",
+                path=path,
+                chain=chain,
+                severity=f.severity.value,
+                action=f.action.value,
+                waiver=f.waiver,
             )
-    return tuple(sorted(out, key=lambda m: (m.list_id, m.purl, m.entry)))
+            rows.setdefault(key, []).append(f.purl)
+    out = [replace(key, purls=tuple(dict.fromkeys(purls))) for key, purls in rows.items()]
+    return tuple(sorted(out, key=lambda m: (m.list_id, m.entry, m.purls[0])))
 
 
 def _said(e: Evidence) -> str:
     """One line of a match's evidence chain."""
-    if e.source == SCREENING_SOURCE and e.field == MATCH_PATH:
-        return f"match path: {e.value} ({e.strength.value})"
     return f"{e.source} {e.field}: {e.value} ({e.strength.value}, {e.where})"
+
+
+def _is_path(source: str, field: str) -> bool:
+    return source == SCREENING_SOURCE and field == MATCH_PATH
 
 
 def _is_list(source: str, field: str) -> bool:
