@@ -24,7 +24,7 @@ from auditor.cli.options import (
     signature_options,
 )
 from auditor.cli.terminal import for_stderr, progress_display
-from auditor.config import Config, db_url, target_folder
+from auditor.config import Config, db_url, screening_lists, target_folder
 from auditor.errors import AuditorError, OutputError
 from auditor.escape import terminal
 from auditor.model import Action, Scan, ScanStatus, Severity
@@ -164,6 +164,7 @@ def scan(
         platform=platform,
         max_inflated_bytes=max_inflated_bytes,
         max_image_entries=max_image_entries,
+        screening_lists=screening_lists(None, os.environ),
     )
     try:
         pdf_ready(fmt, pdf)  # before the scan: a missing Chromium is found out at once

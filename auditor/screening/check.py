@@ -172,11 +172,9 @@ def _finding(purl: str, listed: Listed) -> Finding:
     from auditor.policy.builtin import finding
 
     screening, entry, claimed = listed.screening, listed.entry, listed.claimed
-    top = listed.chain[-1].name
-    named = repr(entry.name) + (f" (matched to {top})" if entry.name != top else "")
     message = (
-        f"listed on {screening.title} ({screening.id}, version {screening.version}) as"
-        f" {named}: {listed.path}; the organisation claim is {claimed.strength.value}"
+        f"listed on {screening.title} ({screening.id}, {screening.version}) as"
+        f" {entry.name!r}: {listed.path}; the organisation claim is {claimed.strength.value}"
     )
     evidence = (
         Evidence(
