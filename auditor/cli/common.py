@@ -209,11 +209,14 @@ def emit(
         put(table.render(result), output, coloured=shown.colour)
     else:
         if fmt == "attestation":
+            from auditor.config import screening_lists
             from auditor.render.attestation import AttestationRenderer
 
             # a PDF has a page size of its own: A4 unless --paper says otherwise
             paper = paper or ("a4" if pdf is not None else None)
-            text = AttestationRenderer(paper=paper).render(result)
+            # the lists the scan and `rescreen` screen against (AUDITOR_SCREENING_LISTS)
+            lists = screening_lists(None, os.environ)
+            text = AttestationRenderer(paper=paper, lists=lists).render(result)
         else:
             text = renderer(fmt, Severity(min_severity)).render(result)
         if output is not None or pdf is None:

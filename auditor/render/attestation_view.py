@@ -62,9 +62,13 @@ class ListRow:
     source: str
     entries: int
     matches: int
-    after_scan: bool
-    """The version was published after the screening date: this scan was not screened
-    against it (re-screen to attest against it)."""
+    screened_version: str | None
+    """The version the evaluation recorded screening against; None when it recorded none
+    (the scan's own evaluation) or did not hold this list."""
+    not_screened: str | None
+    """Why this version cannot be what the findings were screened against, or None: the
+    evaluation recorded another version or no such list, or (nothing recorded) the version
+    was published after the screening date. Re-screen to attest against it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +134,12 @@ class Screened:
     """When and by what the matches were found."""
 
     date: str
-    """ISO date of the screening: the scan's, or its latest evaluation's."""
+    """ISO date of the screening: the scan's, or its re-evaluation's."""
     evaluation: str | None = None
-    """Which evaluation of the scan the findings are (a re-screen); None: the scan's own."""
+    """Which evaluation of the scan the findings are (`Evaluation.describe`); None: the
+    scan's own, made when it ran."""
+    versions: dict[str, str] | None = None
+    """List id -> the version that evaluation screened against; None: not recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,10 +192,27 @@ class Attestation:
 
 
 def screened(scan: Scan) -> Screened:
-    """When the scan's findings were judged. Hook: when the store keeps re-screenings as
-    evaluations of a scan (`auditor rescreen`), the latest evaluation's date and number
-    belong here; until then the scan's own start is the screening date."""
-    return Screened(scan.started_at[:10])
+    """When, and against which list versions, the scan's findings were judged: its
+    re-evaluation's (`auditor rescreen`, `Scan.evaluation`) when it has one, else the scan's
+    own start (list versions not recorded)."""
+    e = scan.evaluation
+    if e is None:
+        return Screened(scan.started_at[:10])
+    versions = {v.id: v.version for v in e.lists}
+    return Screened(e.evaluated_at[:10], e.describe(scan.id), versions)
+
+
+def _not_screened(s: ScreeningList, when: Screened) -> str | None:
+    if when.versions is None:
+        if s.published[:10] > when.date:
+            return "published after the screening date: not screened against this version"
+        return None
+    recorded = when.versions.get(s.id)
+    if recorded is None:
+        return "not in force when screened: not screened against this list"
+    if recorded != s.version:
+        return f"screened against version {recorded}, not this one"
+    return None
 
 
 def attestation(scan: Scan, lists: tuple[ScreeningList, ...]) -> Attestation:
@@ -221,7 +245,8 @@ def attestation(scan: Scan, lists: tuple[ScreeningList, ...]) -> Attestation:
                 s.source,
                 len(s.entries),
                 per_list[s.id],
-                s.published[:10] > when.date,
+                when.versions.get(s.id) if when.versions is not None else None,
+                _not_screened(s, when),
             )
             for s in lists
         ),

@@ -222,7 +222,7 @@ def test_every_section_states_the_release(scan: Scan, lists_dir: Path) -> None:
     assert by_rule["package.unpinned"].expires == "2027-01-31"
     assert by_rule["origin.listed-entity"].approver == "Compliance board"
     # a list published after the screening date is flagged, not claimed
-    assert [row.after_scan for row in said.lists] == [False, False, True]
+    assert [row.not_screened is not None for row in said.lists] == [False, False, True]
 
     html = render(scan, lists_dir)
     for m in said.matches:
@@ -232,6 +232,29 @@ def test_every_section_states_the_release(scan: Scan, lists_dir: Path) -> None:
     assert "Reviewed and approved by" in html and "Signature" in html
     assert f"3. Residual risk: {said.unscreened} of 1000 components not screenable" in html
     assert f"Origin unknown ({said.unknown} of 1000)" in html
+
+
+def test_a_re_evaluation_says_which_and_against_which_versions(scan: Scan, lists_dir: Path) -> None:
+    """A re-screened scan (`auditor rescreen`): the statement is that evaluation's, dated
+    then, and a list whose version (or presence) differs from what it recorded is flagged."""
+    from auditor.model import Evaluation, ListVersion
+
+    recorded = (
+        ListVersion("covered-equipment", "rev 2025-03-01"),  # the version installed
+        ListVersion("named-companies", "rev 2023-01-01"),  # an older one
+    )  # restricted-labs: not in force then
+    evaluation = Evaluation(2, "2026-12-05T10:00:00Z", "sha256:0123456789abcdef", recorded)
+    said = attestation(replace(scan, evaluation=evaluation), load_lists(lists_dir))
+    assert said.screened.date == "2026-12-05"
+    assert said.screened.evaluation == evaluation.describe(scan.id)
+    assert [(r.screened_version, r.not_screened) for r in said.lists] == [
+        ("rev 2025-03-01", None),
+        ("rev 2023-01-01", "screened against version rev 2023-01-01, not this one"),
+        (None, "not in force when screened: not screened against this list"),
+    ]
+    html = render(replace(scan, evaluation=evaluation), lists_dir)
+    assert f"These are the findings of evaluation 2 of scan {scan.id}" in html
+    assert 'On <b data-field="screened">2026-12-05</b>' in html
 
 
 def test_no_lists_installed_says_not_screened(scan: Scan, tmp_path: Path) -> None:
