@@ -399,6 +399,27 @@ def test_report_prints_a_stored_scan_to_pdf_and_html(
     assert ran.code == 0, ran.stderr
     assert "size: A4" in html.read_text()  # --pdf prints on A4 unless --paper says otherwise
     assert float(PdfReader(pdf).pages[0].mediabox.width) == pytest.approx(595, abs=1)
+    # the HTML audit prints too (its own A4 stylesheet); nothing on stdout but the PDF's path
+    audit = tmp_path / "audit.pdf"
+    ran = auditor("report", scan_id, "--format", "html", "--pdf", audit)
+    assert (ran.code, ran.stdout) == (0, "") and f"html printed to {audit}" in ran.stderr
+    assert "Origin audit of" in PdfReader(audit).pages[0].extract_text()
+
+
+def test_a_match_on_a_list_no_longer_installed(scan: Scan, lists_dir: Path) -> None:
+    """A stored match naming a list this installation does not hold (an older or custom
+    one) is shown as recorded, with its own source, and counted apart."""
+    gone = Finding(
+        "origin.listed-entity", Severity.HIGH, Action.REPORT, scan.components[1].purl,
+        "listed on Old list (old-list, version 1) as 'Zeta': …",
+        (Evidence("screening", "list:old-list", "Zeta", "https://old.example.invalid/list",
+                  Strength.DECLARED),),
+    )  # fmt: skip
+    said = attestation(replace(scan, findings=(*scan.findings, gone)), load_lists(lists_dir))
+    [row] = [m for m in said.matches if m.list_id == "old-list"]
+    assert (row.list_title, row.entry, row.source_differs) == ("old-list", "Zeta", True)
+    assert row.path == gone.message  # no path recorded: the check's message
+    assert said.unlisted_matches == 1 and said.matched == MATCHES + 1
 
 
 @pytest.mark.parametrize(
