@@ -71,6 +71,7 @@ RENDERERS: tuple[Registered, ...] = (
     Registered("spdx", "spdx:SpdxRenderer"),
     Registered("spdx3", "spdx3:Spdx3Renderer"),
     Registered("html", "template:TemplateRenderer", "report.html.j2"),
+    Registered("attestation", "attestation:AttestationRenderer", "attestation.html.j2"),
 )
 """Every output format; the first is the default."""
 
