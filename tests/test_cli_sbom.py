@@ -83,3 +83,20 @@ def test_a_bad_sbom_met_while_walking_is_a_diagnostic(
     doc = validate(ran.stdout)
     assert ran.code == 0
     assert any("specVersion '9.9'" in d["message"] for d in doc["diagnostics"])
+
+
+def test_ml_bom_findings_leave_sbom_only_models_alone(auditor: Auditor, validate: Validate) -> None:
+    """model.unpinned-revision asks for a hub commit; a dataset the SBOM names without a purl
+    has no hub revision to pin to. The Hub model at `main` is still unpinned."""
+    doc = validate(
+        auditor("scan", "--no-resolve", "--no-store", "--format", "json",
+                DATA / "quantised-llama.mlbom.cdx.json").stdout
+    )  # fmt: skip
+    unpinned = {f["purl"] for f in doc["findings"] if f["rule"] == "model.unpinned-revision"}
+    assert unpinned == {"pkg:huggingface/TheBloke/Llama-2-7B-GGUF"}
+    edges = {(d["from"], d["to"], d["kind"]) for d in doc["dependencies"]}
+    assert (
+        "pkg:huggingface/TheBloke/Llama-2-7B-GGUF",
+        "pkg:huggingface/meta-llama/Llama-2-7b-hf",
+        "derived_from",
+    ) in edges
