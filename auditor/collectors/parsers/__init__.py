@@ -154,5 +154,8 @@ PARSERS: tuple[Registered, ...] = (
     Registered("pipfile-lock", ("Pipfile.lock",), "pipfile_lock"),
     Registered("pdm-lock", ("pdm.lock",), "pdm_lock"),
     Registered("pylock-toml", ("pylock.toml", "pylock.*.toml"), "pylock_toml"),
+    Registered("spdx-json", ("*.spdx.json",), "spdx_json"),
+    Registered("spdx-tag-value", ("*.spdx",), "spdx_tag_value"),
+    Registered("spdx3-jsonld", ("*.spdx3.json", "*.spdx.jsonld"), "spdx3_jsonld"),
 )
 """Every lockfile parser; the first whose patterns match a file's name wins."""
