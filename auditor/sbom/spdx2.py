@@ -26,6 +26,7 @@ Decisions:
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import Diagnostic, ParseError
@@ -117,6 +118,12 @@ def read_tag_value(text: str, path: str) -> tuple[SbomDocument, tuple[Diagnostic
 
 
 def _tag_value_parser() -> Any:
+    """A fresh parser (it keeps the document's state) of the one class built once."""
+    return _tag_value_class()(debug=False, write_tables=False)
+
+
+@cache
+def _tag_value_class() -> Any:
     """spdx-tools' tag-value parser, reading licence expressions with the one shared
     `Licensing`: its own builds a new one (~0.3 s) for every licence line."""
     from license_expression import ExpressionError
@@ -134,11 +141,21 @@ def _tag_value_parser() -> Any:
                 message += f": {err.args[0]}" if err.args else ""
                 self.current_element["logger"].append(message)
 
-    return _Parser(debug=False, write_tables=False)
+    return _Parser
+
+
+_SETTER = re.compile(
+    r"SetterError (\w+): Method \S+ parameter (\w+)=(.*?) violates type hint.*?\.: "
+)
+
+
+def _tidy(message: str) -> str:
+    """spdx-tools' type-check failures as `Package.spdx_id: 3 is of the wrong type`."""
+    return _short(_SETTER.sub(lambda m: f"{m[1]}.{m[2]}: {m[3]} is of the wrong type; ", message))
 
 
 def _messages(messages: list[str]) -> str:
-    shown = "; ".join(str(m) for m in messages[:SHOWN])
+    shown = "; ".join(_tidy(str(m)) for m in messages[:SHOWN])
     more = len(messages) - SHOWN
     return f"{shown} (and {more} more)" if more > 0 else shown or "not an SPDX 2 document"
 
@@ -209,10 +226,10 @@ def _from_dict(data: dict[str, Any], path: str, lines: dict[str, int]) -> SbomDo
     )
 
 
-def _objects(data: dict[str, Any], key: str, path: str) -> list[dict[str, Any]]:
+def _objects(data: dict[str, Any], key: str, path: str, where: str = "") -> list[dict[str, Any]]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ParseError(path, f"{key}: expected an array of objects")
+        raise ParseError(path, f"{where + '.' if where else ''}{key}: expected an array of objects")
     return value
 
 
@@ -229,7 +246,7 @@ def _text(data: dict[str, Any], key: str, path: str, where: str = "") -> str | N
 def _refs(package: dict[str, Any], path: str, where: str) -> list[tuple[str, str, str]]:
     """(category as PACKAGE-MANAGER/SECURITY…, type, locator) of each external reference."""
     found = []
-    for index, ref in enumerate(_objects(package, "externalRefs", path)):
+    for index, ref in enumerate(_objects(package, "externalRefs", path, where)):
         at = f"{where}.externalRefs[{index}]"
         category = (_text(ref, "referenceCategory", path, at) or "").upper().replace("_", "-")
         kind = _text(ref, "referenceType", path, at) or ""
@@ -259,7 +276,7 @@ def _entry(
     ref = _text(package, "SPDXID", path, where) or f"{where}"
     refs = _refs(package, path, where)
     hashes = []
-    for n, checksum in enumerate(_objects(package, "checksums", path)):
+    for n, checksum in enumerate(_objects(package, "checksums", path, where)):
         at = f"{where}.checksums[{n}]"
         algorithm = (_text(checksum, "algorithm", path, at) or "").lower().replace("_", "-")
         value = (_text(checksum, "checksumValue", path, at) or "").strip().lower()
