@@ -27,6 +27,11 @@ SEEDS = {
     "pipfile-lock": (REPO / "tests/data/python/pipenv/project/Pipfile.lock").read_bytes(),
     "pdm-lock": (REPO / "tests/data/python/pdm/sources/pdm.lock").read_bytes(),
     "pylock-toml": (REPO / "tests/data/python/pylock/uv/pylock.toml").read_bytes(),
+    "spdx-json": (REPO / "tests/data/sbom/spdx/python-uv.trivy.spdx.json").read_bytes()[:9000],
+    "spdx-tag-value": (REPO / "tests/data/sbom/spdx/published/example6-lib.spdx").read_bytes(),
+    "spdx3-jsonld": (
+        REPO / "tests/data/sbom/spdx/published/owid-co2-dataset.spdx3.json"
+    ).read_bytes(),
 }
 FILE_NAMES = {
     "requirements-txt": "requirements.txt",
@@ -39,6 +44,9 @@ FILE_NAMES = {
     "pipfile-lock": "Pipfile.lock",
     "pdm-lock": "pdm.lock",
     "pylock-toml": "pylock.toml",
+    "spdx-json": "vendor.spdx.json",
+    "spdx-tag-value": "vendor.spdx",
+    "spdx3-jsonld": "vendor.spdx3.json",
 }
 
 
