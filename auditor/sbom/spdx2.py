@@ -324,8 +324,15 @@ def _validate(document: Document) -> list[str]:
     return [_short(m.validation_message) for m in validate_full_spdx_document(document)]
 
 
+_RELATIONSHIP = re.compile(
+    r"Relationship\(spdx_element_id='([^']*)', relationship_type=<RelationshipType\.(\w+): \d+>,"
+    r" related_spdx_element_id='([^']*)'(?:, comment=(?:None|'[^']*'))?\)"
+)
+
+
 def _short(message: str, limit: int = 200) -> str:
-    one = " ".join(message.split())
+    """One line of at most `limit` characters, spdx-tools' relationship reprs as `A TYPE B`."""
+    one = _RELATIONSHIP.sub(r"\1 \2 \3", " ".join(message.split()))
     return one if len(one) <= limit else one[: limit - 1] + "…"
 
 
