@@ -126,7 +126,7 @@ def _tag_value_parser() -> Any:
 def _tag_value_class() -> Any:
     """spdx-tools' tag-value parser, reading licence expressions with the one shared
     `Licensing`: its own builds a new one (~0.3 s) for every licence line."""
-    from license_expression import ExpressionError
+    from license_expression import ExpressionError  # type: ignore[import-untyped]
     from spdx_tools.common.spdx_licensing import spdx_licensing
     from spdx_tools.spdx.parser.tagvalue.helper_methods import grammar_rule
     from spdx_tools.spdx.parser.tagvalue.parser import Parser
