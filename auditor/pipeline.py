@@ -279,8 +279,23 @@ def judge(
             diagnostics=scan.diagnostics + problems,
             status=status,
         )
-    scan = _signatures_required(scan, policy)
+    scan = _signatures_required(_vendor_claims(scan), policy)
     return evaluate(scan, policy, previous, config.today)
+
+
+def _vendor_claims(scan: Scan) -> Scan:
+    """`sbom.supplier-conflict`: what a vendor's SBOM says of a component against what the
+    registry or an attestation says (auditor/attribution/vendor_claims.py). Made anew each
+    time a scan is judged, so re-judging a stored scan answers with the current knowledge
+    base; nothing is imported for a scan no SBOM contributed to."""
+    if not any(e.source == "sbom" for c in scan.components for e in c.evidence):
+        return scan
+    from auditor.attribution.vendor_claims import RULE, supplier_conflicts
+    from auditor.resolvers.publishers import load
+
+    kept = tuple(f for f in scan.findings if f.rule != RULE)
+    found = supplier_conflicts(scan.components, scan.origins, load())
+    return replace(scan, findings=kept + found)
 
 
 def _signatures_required(scan: Scan, policy: Policy) -> Scan:
