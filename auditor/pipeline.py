@@ -678,8 +678,16 @@ def _resolve(
     """Origins, findings, lineage edges, unreachable endpoints and the file digests the
     registries listed (for the hash index)."""
     if config.no_resolve:  # no HTTP machinery to import for an inventory
-        reason = "--no-resolve"
-        skipped = tuple(local_origin(c, OriginStatus.SKIPPED, reason) for c in components)
+        from auditor.purls import SBOM_ONLY_REASON, is_sbom_only
+
+        skipped = tuple(
+            local_origin(
+                c,
+                OriginStatus.SKIPPED,
+                SBOM_ONLY_REASON if is_sbom_only(c.purl) else "--no-resolve",
+            )
+            for c in components
+        )
         return skipped, (), (), (), ()
     from auditor.resolution import resolve_components
 

@@ -193,3 +193,22 @@ def ai_lab(lab: str) -> str:
     """`pkg:generic/ai-lab/<organisation id>`: the lab whose model a hosted service serves,
     named by its rules/publishers.yaml id (the root a service's model traces to)."""
     return str(_build(type="generic", namespace="ai-lab", name=lab))
+
+
+SBOM_ONLY = "auditor_source=sbom"
+"""The qualifier marking a component an SBOM lists without a package URL (`sbom_only`)."""
+SBOM_ONLY_REASON = "the SBOM gives no package URL; kept as the SBOM states it"
+"""The origin reason of such a component: there is nothing to look up."""
+
+
+def sbom_only(name: str, version: str | None) -> str:
+    """`pkg:generic/<name>@<version>?auditor_source=sbom`: a component an SBOM lists without a
+    package URL, kept under the name and version it states (stable across scans of the same
+    document); resolution skips it (`is_sbom_only`)."""
+    return _build(type="generic", name=name, version=version or None,
+                  qualifiers={"auditor_source": "sbom"})  # fmt: skip
+
+
+def is_sbom_only(purl: str) -> bool:
+    """Whether `purl` is one `sbom_only` made."""
+    return purl.startswith("pkg:generic/") and SBOM_ONLY in purl.partition("?")[2].split("&")

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from auditor import endpoints as registry
+from auditor import purls
 from auditor.attribution import attribute, attribute_with_findings
 from auditor.attribution.siblings import link_siblings
 from auditor.config import Config
@@ -38,6 +39,11 @@ def ecosystem(component: Component) -> str:
     if component.kind is ComponentKind.SERVICE:
         return "ai-service"
     return component.purl[4:].partition("/")[0]
+
+
+def _unresolved(component: Component) -> str:
+    """Why a component is not resolved with `--no-resolve`: an SBOM-only one never is."""
+    return purls.SBOM_ONLY_REASON if purls.is_sbom_only(component.purl) else "--no-resolve"
 
 
 def endpoints(config: Config, needed: set[str]) -> dict[str, registry.Endpoint]:
@@ -107,7 +113,7 @@ def resolve_components(
     """Origins in component order, the findings resolvers made, and the edges they found."""
     kb = load_publishers()
     if config.no_resolve:
-        skipped = (local_origin(c, OriginStatus.SKIPPED, "--no-resolve") for c in components)
+        skipped = (local_origin(c, OriginStatus.SKIPPED, _unresolved(c)) for c in components)
         return Resolved(
             tuple(attribute(c, o, kb) for c, o in zip(components, skipped, strict=True)), ()
         )
@@ -144,6 +150,8 @@ def resolve_components(
     done = 0
 
     def _resolve(component: Component) -> Resolution:
+        if purls.is_sbom_only(component.purl):  # nothing to look up: kept as the SBOM says
+            return Resolution(local_origin(component, OriginStatus.SKIPPED, purls.SBOM_ONLY_REASON))
         resolver = resolvers.get(ecosystem(component))
         if resolver is None:
             reason = f"no registry resolver for {ecosystem(component)} components in this version"
