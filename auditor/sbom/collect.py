@@ -43,6 +43,9 @@ SOURCE = "sbom"
 REF_FIELD = "sbom.ref"
 """`Evidence.field` holding the document's own id of a component (bom-ref, SPDXID, syft id)."""
 ANCESTOR_FIELD = "pedigree.ancestors"
+SUBJECT_FIELD = "sbom.subject"
+"""`Evidence.field` marking the entry the document describes (CycloneDX `metadata.component`,
+SPDX DESCRIBES): the vendor's own product."""
 ROLES = ("supplier", "manufacturer", "authors", "publisher", "originator")
 """`Party.role` values, kept as the evidence field."""
 
@@ -191,6 +194,8 @@ def _component(
 ) -> Component:
     where = _where(doc, entry.ref)
     evidence = [Evidence(SOURCE, REF_FIELD, entry.ref, where, Strength.DECLARED)]
+    if entry.ref == doc.subject:  # the vendor's own product (auditor/attribution/vendor_claims)
+        evidence.append(Evidence(SOURCE, SUBJECT_FIELD, entry.ref, where, Strength.DECLARED))
     evidence.extend(
         Evidence(SOURCE, party.role, party.name, where, Strength.DECLARED)
         for party in entry.parties
