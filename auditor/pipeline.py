@@ -279,8 +279,22 @@ def judge(
             diagnostics=scan.diagnostics + problems,
             status=status,
         )
-    scan = _signatures_required(_vendor_claims(scan), policy)
+    scan = _signatures_required(_vendor_claims(_sbom_profiles(scan, config, policy)), policy)
     return evaluate(scan, policy, previous, config.today)
+
+
+def _sbom_profiles(scan: Scan, config: Config, policy: Policy) -> Scan:
+    """The `sbom.missing-field` findings of the minimum-elements profiles asked for (by
+    `--sbom-profile` or the configuration's `sbom_profiles`); the SBOM readers make every
+    profile's (auditor/sbom/profiles.py)."""
+    if not any(f.rule == "sbom.missing-field" for f in scan.findings):
+        return scan
+    from auditor.sbom.profiles import asked_for
+
+    listed = policy.names.get("sbom_profiles")
+    configured = [str(p) for p in listed] if isinstance(listed, list) else []
+    kept = asked_for(scan.findings, (*config.sbom_profiles, *configured))
+    return scan if len(kept) == len(scan.findings) else replace(scan, findings=kept)
 
 
 def _vendor_claims(scan: Scan) -> Scan:

@@ -132,9 +132,13 @@ def to_collected(doc: SbomDocument, found_by: str, target: str | None = None) ->
             for ancestor in _ancestor_purls(entry)
             if ancestor != by_ref[entry.ref]
         )
+    from auditor.sbom.profiles import missing_fields
+
     return Collected(
         components=tuple(components),
         dependencies=tuple(dict.fromkeys(edges)),
+        # every profile's; the policy stage keeps those of the profiles asked for
+        findings=missing_fields(doc),
         diagnostics=tuple(diagnostics),
     )
 
