@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from auditor.config import SBOM_PROFILES
 from auditor.model import Evidence, Finding, Strength
@@ -54,19 +55,50 @@ BSI_STRUCTURED = "bsi:component:structured"
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """One field a profile requires, of each component (`of_entry`) or of the document."""
+    """One field a profile requires, of each component (`fact`) or of the document."""
 
     profile: str
     field: str
     """How the finding names it."""
     section: str
-    of_entry: Callable[[SbomEntry], bool] | None = None
-    """True when the component states the field."""
+    fact: int | None = None
+    """Index into `entry_facts`: the component states the field."""
     of_document: Callable[[SbomDocument], bool] | None = None
     """True when the document states the field."""
 
 
+# What `entry_facts` answers, in its order.
+(SUPPLIER, CONTACT, NAME, VERSION, IDS, FILENAME, LICENCES, SHA512, EXECUTABLE, ARCHIVE,
+ STRUCTURED) = range(11)  # fmt: skip
+_FILENAMES = (BSI_FILENAME, "spdx:packageFileName")
+_SUPPLIERS = ("supplier", "manufacturer", "originator", "publisher")
+
+
+def entry_facts(entry: SbomEntry) -> tuple[bool, ...]:
+    """Which fields one component states, in one pass (a document may list 20,000)."""
+    supplier = contact = False
+    for p in entry.parties:
+        supplier = supplier or (p.role in _SUPPLIERS and bool(p.name.strip()))
+        contact = contact or bool(p.email or p.url or _contact(p.name))
+    stated = {k for k, v in entry.properties if v.strip()} if entry.properties else set()
+    return (
+        supplier,
+        contact,
+        bool(entry.name.strip()),
+        bool(entry.version and entry.version.strip()),
+        bool(entry.purl or entry.cpes),
+        not stated.isdisjoint(_FILENAMES),
+        any(x.strip() for x in entry.licences),
+        any(h.startswith(("sha512:", "sha-512:")) for h in entry.hashes),
+        BSI_EXECUTABLE in stated,
+        BSI_ARCHIVE in stated,
+        BSI_STRUCTURED in stated,
+    )
+
+
 def _contact(text: str) -> bool:
+    if "@" not in text and "://" not in text:  # most names: no pattern to try
+        return False
     return bool(_EMAIL.search(text) or _URL.search(text))
 
 
@@ -90,39 +122,12 @@ def _dependencies(doc: SbomDocument) -> bool:
     return bool(doc.dependencies)
 
 
-def _supplier(entry: SbomEntry) -> bool:
-    roles = ("supplier", "manufacturer", "originator", "publisher")
-    return any(p.role in roles and p.name.strip() for p in entry.parties)
-
-
-def _creator_contact(entry: SbomEntry) -> bool:
-    return any(p.email or p.url or _contact(p.name) for p in entry.parties)
-
-
-def _property(name: str) -> Callable[[SbomEntry], bool]:
-    def stated(entry: SbomEntry) -> bool:
-        return any(key == name and value.strip() for key, value in entry.properties)
-
-    return stated
-
-
-def _filename(entry: SbomEntry) -> bool:
-    return _property(BSI_FILENAME)(entry) or _property("spdx:packageFileName")(entry)
-
-
-def _sha512(entry: SbomEntry) -> bool:
-    return any(h.partition(":")[0] in ("sha512", "sha-512") for h in entry.hashes)
-
-
 REQUIREMENTS: tuple[Requirement, ...] = (
     # NTIA 2021, §IV "Data Fields" (the table's rows, in its order)
-    Requirement(NTIA, "supplier name", f"{_NTIA_DOC}: Supplier Name", of_entry=_supplier),
-    Requirement(NTIA, "component name", f"{_NTIA_DOC}: Component Name",
-                of_entry=lambda e: bool(e.name.strip())),
-    Requirement(NTIA, "version", f"{_NTIA_DOC}: Version of the Component",
-                of_entry=lambda e: bool((e.version or "").strip())),
-    Requirement(NTIA, "other unique identifiers", f"{_NTIA_DOC}: Other Unique Identifiers",
-                of_entry=lambda e: bool(e.purl or e.cpes)),
+    Requirement(NTIA, "supplier name", f"{_NTIA_DOC}: Supplier Name", SUPPLIER),
+    Requirement(NTIA, "component name", f"{_NTIA_DOC}: Component Name", NAME),
+    Requirement(NTIA, "version", f"{_NTIA_DOC}: Version of the Component", VERSION),
+    Requirement(NTIA, "other unique identifiers", f"{_NTIA_DOC}: Other Unique Identifiers", IDS),
     Requirement(NTIA, "dependency relationship", f"{_NTIA_DOC}: Dependency Relationship",
                 of_document=_dependencies),
     Requirement(NTIA, "author of SBOM data", f"{_NTIA_DOC}: Author of SBOM Data",
@@ -132,23 +137,16 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     Requirement(BSI, "creator of the SBOM (e-mail or URL)", f"{_BSI_DOC} §5.2.1",
                 of_document=lambda d: any(_contact(c) for c in d.creators)),
     Requirement(BSI, "timestamp", f"{_BSI_DOC} §5.2.1", of_document=_timestamp),
-    Requirement(BSI, "component creator (e-mail or URL)", f"{_BSI_DOC} §5.2.2",
-                of_entry=_creator_contact),
-    Requirement(BSI, "component name", f"{_BSI_DOC} §5.2.2",
-                of_entry=lambda e: bool(e.name.strip())),
-    Requirement(BSI, "component version", f"{_BSI_DOC} §5.2.2",
-                of_entry=lambda e: bool((e.version or "").strip())),
-    Requirement(BSI, "filename", f"{_BSI_DOC} §5.2.2", of_entry=_filename),
+    Requirement(BSI, "component creator (e-mail or URL)", f"{_BSI_DOC} §5.2.2", CONTACT),
+    Requirement(BSI, "component name", f"{_BSI_DOC} §5.2.2", NAME),
+    Requirement(BSI, "component version", f"{_BSI_DOC} §5.2.2", VERSION),
+    Requirement(BSI, "filename", f"{_BSI_DOC} §5.2.2", FILENAME),
     Requirement(BSI, "dependencies", f"{_BSI_DOC} §5.2.2", of_document=_dependencies),
-    Requirement(BSI, "distribution licences", f"{_BSI_DOC} §5.2.2",
-                of_entry=lambda e: any(x.strip() for x in e.licences)),
-    Requirement(BSI, "SHA-512 hash of the deployable component", f"{_BSI_DOC} §5.2.2",
-                of_entry=_sha512),
-    Requirement(BSI, "executable property", f"{_BSI_DOC} §5.2.2",
-                of_entry=_property(BSI_EXECUTABLE)),
-    Requirement(BSI, "archive property", f"{_BSI_DOC} §5.2.2", of_entry=_property(BSI_ARCHIVE)),
-    Requirement(BSI, "structured property", f"{_BSI_DOC} §5.2.2",
-                of_entry=_property(BSI_STRUCTURED)),
+    Requirement(BSI, "distribution licences", f"{_BSI_DOC} §5.2.2", LICENCES),
+    Requirement(BSI, "SHA-512 hash of the deployable component", f"{_BSI_DOC} §5.2.2", SHA512),
+    Requirement(BSI, "executable property", f"{_BSI_DOC} §5.2.2", EXECUTABLE),
+    Requirement(BSI, "archive property", f"{_BSI_DOC} §5.2.2", ARCHIVE),
+    Requirement(BSI, "structured property", f"{_BSI_DOC} §5.2.2", STRUCTURED),
 )  # fmt: skip
 
 
@@ -167,27 +165,31 @@ def missing_fields(doc: SbomDocument, profiles: Iterable[str] = PROFILES) -> tup
     """One `sbom.missing-field` finding per required field the document lacks, per profile."""
     from auditor.policy.builtin import finding
 
-    wanted = frozenset(profiles)
+    wanted = [r for r in REQUIREMENTS if r.profile in frozenset(profiles)]
+    facts = [entry_facts(e) for e in doc.entries]
+    # Counted column by column at C speed; only the first few refs of a column are sought.
+    counts = [len(facts) - sum(column) for column in zip(*facts, strict=True)] if facts else []
+    lacking = [
+        list(islice((e.ref for e, f in zip(doc.entries, facts, strict=True) if not f[i]), SHOWN))
+        if counts[i] else []
+        for i in range(len(counts))
+    ]  # fmt: skip
     subject = document_purl(doc)
     found: list[Finding] = []
-    for req in REQUIREMENTS:
-        if req.profile not in wanted:
-            continue
+    for req in wanted:
         note = Evidence(PROFILE_SOURCE, req.field, req.profile, req.section, Strength.DECLARED)
         if req.of_document is not None and not req.of_document(doc):
             message = f"{doc.path} lacks the {req.field} that {req.section} requires"
             found.append(finding(RULE, subject, message, (note,)))
-        if req.of_entry is None:
+        if req.fact is None or not counts or not counts[req.fact]:
             continue
-        lacking = [e for e in doc.entries if not req.of_entry(e)]
-        if lacking:
-            first = ", ".join(e.ref for e in lacking[:SHOWN])
-            more = f" and {len(lacking) - SHOWN} more" if len(lacking) > SHOWN else ""
-            message = (
-                f"{len(lacking)} of {len(doc.entries)} components in {doc.path} lack the"
-                f" {req.field} that {req.section} requires: {first}{more}"
-            )
-            found.append(finding(RULE, subject, message, (note,)))
+        count = counts[req.fact]
+        more = f" and {count - SHOWN} more" if count > SHOWN else ""
+        message = (
+            f"{count} of {len(doc.entries)} components in {doc.path} lack the {req.field}"
+            f" that {req.section} requires: {', '.join(lacking[req.fact])}{more}"
+        )
+        found.append(finding(RULE, subject, message, (note,)))
     return tuple(found)
 
 
