@@ -176,8 +176,14 @@ def supplier_conflicts(
     return tuple(found)
 
 
+_NO_CLAIM = frozenset({"", "noassertion", "none", "unknown", "n/a"})
+"""Values that state nothing (SPDX's NOASSERTION and NONE)."""
+
+
 def _claim_evidence(e: Evidence) -> bool:
-    return e.source == SOURCE and e.field in CLAIM_FIELDS and bool(e.value.strip())
+    return (
+        e.source == SOURCE and e.field in CLAIM_FIELDS and e.value.strip().lower() not in _NO_CLAIM
+    )
 
 
 def _is_subject(component: Component) -> bool:

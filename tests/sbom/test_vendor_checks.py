@@ -112,8 +112,9 @@ def test_a_vendor_claiming_a_registry_package_as_its_own_is_a_conflict(
         Party("Python Packaging Authority", "manufacturer"),  # a knowledge-base alias
         Party("Jane Doe", "authors"),  # a person: says nothing of the organisation
         Party("Acme Widgets Inc.", "supplier"),  # the vendor distributing it
+        Party("NOASSERTION", "originator"),  # SPDX: nothing stated
     ],
-    ids=["same", "form", "alias", "person", "distributor"],
+    ids=["same", "form", "alias", "person", "distributor", "noassertion"],
 )
 def test_no_conflict_when_the_claims_agree_or_say_nothing(
     pypi_config: Config, party: Party
