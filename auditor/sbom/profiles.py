@@ -113,13 +113,16 @@ def _timestamp(doc: SbomDocument) -> bool:
 
 
 def _dependencies(doc: SbomDocument) -> bool:
-    """Relationships are stated: the described subject's, when the document has one; any,
-    else; a document of one component has nothing to relate."""
+    """Relationships are stated: the described subject's (what it depends on, or what is
+    nested in it: SPDX CONTAINS, CycloneDX sub-components — "included in", NTIA's words),
+    when the document has one; any, else; one component has nothing to relate."""
     if len(doc.entries) <= 1:
         return True
     if doc.subject is not None and any(e.ref == doc.subject for e in doc.entries):
-        return any(source == doc.subject for source, _ in doc.dependencies)
-    return bool(doc.dependencies)
+        return any(source == doc.subject for source, _ in doc.dependencies) or any(
+            e.parent_ref == doc.subject for e in doc.entries
+        )
+    return bool(doc.dependencies) or any(e.parent_ref for e in doc.entries)
 
 
 REQUIREMENTS: tuple[Requirement, ...] = (
@@ -179,7 +182,7 @@ def missing_fields(doc: SbomDocument, profiles: Iterable[str] = PROFILES) -> tup
     for req in wanted:
         note = Evidence(PROFILE_SOURCE, req.field, req.profile, req.section, Strength.DECLARED)
         if req.of_document is not None and not req.of_document(doc):
-            message = f"{doc.path} lacks the {req.field} that {req.section} requires"
+            message = f"{doc.path} lacks the {req.field} ({req.section})"
             found.append(finding(RULE, subject, message, (note,)))
         if req.fact is None or not counts or not counts[req.fact]:
             continue
@@ -187,7 +190,7 @@ def missing_fields(doc: SbomDocument, profiles: Iterable[str] = PROFILES) -> tup
         more = f" and {count - SHOWN} more" if count > SHOWN else ""
         message = (
             f"{count} of {len(doc.entries)} components in {doc.path} lack the {req.field}"
-            f" that {req.section} requires: {', '.join(lacking[req.fact])}{more}"
+            f" ({req.section}): {', '.join(lacking[req.fact])}{more}"
         )
         found.append(finding(RULE, subject, message, (note,)))
     return tuple(found)
