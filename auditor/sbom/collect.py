@@ -128,7 +128,7 @@ def to_collected(doc: SbomDocument, found_by: str, target: str | None = None) ->
         if parent is not None and parent != by_ref[entry.ref]:
             edges.append(Dependency(parent, by_ref[entry.ref], DependencyKind.CONTAINS))
         edges.extend(
-            Dependency(by_ref[entry.ref], ancestor, DependencyKind.DERIVED_FROM, "declared")
+            Dependency(by_ref[entry.ref], ancestor, DependencyKind.DERIVED_FROM)
             for ancestor in _ancestor_purls(entry)
             if ancestor != by_ref[entry.ref]
         )
