@@ -203,3 +203,21 @@ def test_npm_integrity_and_shasum_check_the_sbom_hashes(npm_config: Config) -> N
     scan = _judged(_doc(tampered), npm_config)
     (found,) = _rules(scan, "sbom.hash-mismatch")
     assert "sha512" in found.message
+
+
+def test_a_vendor_cyclonedx_file_scanned_end_to_end(pypi_config: Config) -> None:
+    """tests/data/sbom-checks/vendor-claims.cdx.json (README there) scanned as a target."""
+    from auditor.pipeline import run_scan
+
+    path = DATA / "sbom-checks" / "vendor-claims.cdx.json"
+    scan = run_scan([str(path)], replace(pypi_config, sbom_profiles=("ntia-2021",)))
+    (conflict,) = _rules(scan, "sbom.supplier-conflict")
+    assert conflict.purl == SAMPLE  # requests: the vendor names itself its distributor
+    assert "Acme Widgets Inc." in conflict.message and "manufacturer" in conflict.message
+    (mismatch,) = _rules(scan, "sbom.hash-mismatch")
+    assert mismatch.purl == SAMPLE and "0" * 64 in mismatch.message
+    missing = {f.evidence[0].field for f in _rules(scan, "sbom.missing-field")}
+    # acme-internal has no purl and no supplier; requests has no hash (not asked by NTIA)
+    assert missing == {"other unique identifiers", "supplier name"}
+    assert all(e.value == "ntia-2021" for f in _rules(scan, "sbom.missing-field")
+               for e in f.evidence)  # fmt: skip
