@@ -18,7 +18,7 @@ a URL is an `attestation` external reference; every piece of origin evidence is 
 a `modelCard` (`model_cards`; the document adds it to the serialised JSON because
 cyclonedx-python-lib has no model for it). Every other component whose publisher the
 registry named has that account as its `supplier` (no country: a registry account says
-nothing of where it is).
+nothing of where it is), with the project's repository as its `url`.
 
 The library is slow to import (~0.2 s), so it is imported only when this format is used.
 """
@@ -120,8 +120,14 @@ def bom_components(scan: Scan) -> list[CdxComponent]:
             _add_ml_facts(component, c, origin, trace, listed)
         elif origin is not None and origin.publisher is not None:
             # The account the registry says published it: the supplier NTIA's minimum
-            # elements ask for (auditor/sbom/profiles.py), never a guess.
+            # elements ask for (auditor/sbom/profiles.py), never a guess; the project's own
+            # repository is where its maintainers are reached (BSI TR-03183-2's contact).
             component.supplier = _entity(origin.publisher.value, None)
+            repository = origin.repository.value if origin.repository else ""
+            if _is_web(repository):
+                from cyclonedx.model import XsUri
+
+                component.supplier.urls.add(XsUri(repository))
         out.append(component)
     return out
 

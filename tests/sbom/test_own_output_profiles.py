@@ -61,3 +61,5 @@ def test_our_cyclonedx_output_passes_ntia(pypi: tuple[PyPIState, str], tmp_path:
     assert missing_fields(doc, (NTIA,)) == ()
     bsi = {f.evidence[0].field for f in missing_fields(doc, (BSI,))}
     assert {"timestamp", "dependencies", "component name", "component version"}.isdisjoint(bsi)
+    # the supplier's url: the project's repository
+    assert "component creator (e-mail or URL)" not in bsi
