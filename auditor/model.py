@@ -266,6 +266,12 @@ PARENT_FIELD = "parent["
 """How the evidence field of one step of an organisation's `parent` chain starts
 (`parent[volcengine]`: the organisation volcengine belongs to)."""
 
+SCREENING_SOURCE = "screening"
+"""`Evidence.source` of a screening-list match (`origin.listed-entity`)."""
+LIST_FIELD = "list:"
+"""How a screening-list match's `Evidence.field` starts: `list:<list id>`; its value is the
+entry's name as published, `where` the list's official source."""
+
 DECLARED_DISAGREEMENT = "declared repositories disagree: "
 """How an `Origin.conflicts` entry among the uploader's own declared links starts (no registry
 fact takes part): rules tell it apart from a declared claim a registry or attestation

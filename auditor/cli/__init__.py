@@ -6,7 +6,7 @@ The only package that prints or exits. One module per command family:
 - `views`: questions on a stored scan (`report`, `show`, `why`, `origins`, `graph`);
 - `history`: many scans of one target (`history`, `diff`, `prune`);
 - `admin`: the machinery (`db`, `cache`, `doctor`);
-- `knowledge`: what findings are judged by (`rules`, `publishers`);
+- `knowledge`: what findings are judged by (`rules`, `publishers`, `screening`);
 - `fleet`: many targets on Celery workers (`fleet submit`, `status`, `requeue`; `worker`);
 - `portfolio`: questions across every target's latest scan;
 - `options` and `common`: what the families share.
@@ -73,6 +73,7 @@ COMMANDS: tuple[click.Command, ...] = (
     admin.doctor,
     knowledge.rules,
     knowledge.publishers,
+    knowledge.screening,
     fleet.fleet,
     fleet.worker,
     portfolio.portfolio,
