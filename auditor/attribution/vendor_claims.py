@@ -17,7 +17,8 @@ domains). No conflict, by design:
   are all in the other (`Google` and `Google DeepMind`: too close to tell apart here);
 - for the SBOM's own subject (`metadata.component`, SPDX DESCRIBES): the vendor's product;
 - when the claim is a `supplier` naming the vendor itself (the subject's own supplier or
-  manufacturer): the vendor then says it distributes the component, not that it made it.
+  manufacturer, or the organisation that made the document): the vendor then says it
+  distributes the component, not that it made it.
 
 The pass is a pure function of the scan and the knowledge base, so re-judging a stored scan
 runs it again (`auditor.pipeline.judge`) and a knowledge-base update changes its answer.
@@ -42,6 +43,8 @@ CLAIM_FIELDS = ("supplier", "manufacturer", "authors", "publisher", "originator"
 components, not organisations: lineage, not compared here)."""
 SUBJECT_FIELDS = ("subject", "sbom.subject")
 """Evidence fields marking the component an SBOM describes (its reader's choice of name)."""
+VENDOR_FIELD = "sbom.vendor-supplied"
+"""A supplier the reader found to be the document's own organisation (sbom/collect.py)."""
 DISTRIBUTOR_FIELDS = ("supplier",)
 """Claims that may name a distributor rather than the maker (CycloneDX: "may often be the
 manufacturer, but may also be a distributor or repackager")."""
@@ -168,7 +171,9 @@ def supplier_conflicts(
             claim = parse_claim(evidence)
             mine = names.organisation(claim)
             if claim.field in DISTRIBUTOR_FIELDS and (
-                (mine is not None and mine.key in vendors) or form(claim.name) in vendor_names
+                (mine is not None and mine.key in vendors)
+                or form(claim.name) in vendor_names
+                or form(claim.name) in _vendor_supplied(component)
             ):
                 continue  # the vendor names itself as the distributor
             if _conflicts(claim, mine, theirs, names):
@@ -184,6 +189,12 @@ def _claim_evidence(e: Evidence) -> bool:
     return (
         e.source == SOURCE and e.field in CLAIM_FIELDS and e.value.strip().lower() not in _NO_CLAIM
     )
+
+
+def _vendor_supplied(component: Component) -> set[str]:
+    """Suppliers the reader found to be the document's own organisation (sbom/collect.py)."""
+    return {form(e.value) for e in component.evidence
+            if e.source == SOURCE and e.field == VENDOR_FIELD}  # fmt: skip
 
 
 def _is_subject(component: Component) -> bool:

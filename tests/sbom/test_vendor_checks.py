@@ -221,3 +221,15 @@ def test_a_vendor_cyclonedx_file_scanned_end_to_end(pypi_config: Config) -> None
     assert missing == {"other unique identifiers", "supplier name"}
     assert all(e.value == "ntia-2021" for f in _rules(scan, "sbom.missing-field")
                for e in f.evidence)  # fmt: skip
+
+
+def test_the_organisation_that_made_the_document_may_distribute(pypi_config: Config) -> None:
+    # No subject among the entries (a metadata.component without a purl): the document's
+    # own organisation, named as a creator, is the vendor.
+    made = replace(
+        _doc(subject=None), creators=("Organization: Acme Widgets Inc. (https://acme.invalid)",)
+    )
+    supplied = replace(made, entries=(_sample(Party("Acme Widgets Inc.", "supplier")),))
+    assert not _rules(_judged(supplied, pypi_config), "sbom.supplier-conflict")
+    claimed = replace(made, entries=(_sample(Party("Acme Widgets Inc.", "manufacturer")),))
+    assert len(_rules(_judged(claimed, pypi_config), "sbom.supplier-conflict")) == 1
