@@ -239,11 +239,11 @@ def _metadata(scan: Scan, roots: list[CdxComponent]) -> BomMetaData:
 
 
 def _target_component(target: Target) -> CdxComponent:
-    """A scanned target: a file for a lockfile or weight file, else an application."""
+    """A scanned target: a file for a lockfile, SBOM or weight file, else an application."""
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType
 
-    is_file = target.kind in (TargetKind.LOCKFILE, TargetKind.FILE)
+    is_file = target.kind in (TargetKind.LOCKFILE, TargetKind.FILE, TargetKind.SBOM)
     kind = {TargetKind.IMAGE: ComponentType.CONTAINER}.get(target.kind, ComponentType.APPLICATION)
     # A file target's digest is that file's sha256, a real hash; a directory's is ours.
     hashes, _ = cdx_hashes([target.digest] if is_file else [])

@@ -41,7 +41,7 @@ SECURITY_SEVERITY = {
     Severity.LOW: "3.0",
     Severity.INFO: "0.0",
 }
-_FILE_TARGETS = (TargetKind.LOCKFILE, TargetKind.FILE)
+_FILE_TARGETS = (TargetKind.LOCKFILE, TargetKind.FILE, TargetKind.SBOM)
 
 
 class SarifRenderer(Renderer):

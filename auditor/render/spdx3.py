@@ -235,7 +235,11 @@ def _target_package(iri: str, target: Target) -> dict[str, Any]:
     found = _element("software_Package", iri, target.ref)
     found["software_primaryPurpose"] = TARGET_PURPOSE.get(target.kind, "other")
     algorithm, _, digest = target.digest.partition(":")
-    if algorithm == "sha256" and target.kind in (TargetKind.LOCKFILE, TargetKind.FILE):
+    if algorithm == "sha256" and target.kind in (
+        TargetKind.LOCKFILE,
+        TargetKind.FILE,
+        TargetKind.SBOM,
+    ):
         # A file target's digest is that file's sha256; a directory's is ours, not a file's.
         found["verifiedUsing"] = [{"type": "Hash", "algorithm": "sha256", "hashValue": digest}]
     found["comment"] = f"scanned target ({target.kind.value}): {target.identity}"

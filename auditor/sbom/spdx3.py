@@ -51,8 +51,15 @@ _ID = re.compile(r'^\s*"(?:spdxId|@id)"\s*:\s*"((?:[^"\\]|\\.)*)"', re.MULTILINE
 
 
 def sniff(head: bytes) -> bool:
-    """A JSON object whose `@context` is an SPDX 3 one."""
-    return head.lstrip().startswith(b"{") and b"spdx.org/rdf/3." in head and b"@context" in head
+    """A JSON object whose `@context` names an SPDX 3 one (a URL, or a list of them): the
+    context file itself (`"@context": {…}` defining the terms) is no document."""
+    import re
+
+    return (
+        head.lstrip().startswith(b"{")
+        and b"spdx.org/rdf/3." in head
+        and re.search(rb'"@context"\s*:\s*[\["]', head) is not None
+    )
 
 
 def read(text: str, path: str) -> SbomDocument:
