@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from hypothesis import given
 from hypothesis import strategies as st
+from packageurl import PackageURL
 
 from auditor.diff import Change, diff_scans, direction, identity
 from auditor.diff_render import render_diff
@@ -190,3 +191,29 @@ def test_swapping_the_scans_mirrors_the_diff(
     assert olds - news == {c.purl for c in forward.removed} | {c.old_purl for c in forward.changed}
     assert news - olds == {c.purl for c in forward.added} | {c.new_purl for c in forward.changed}
     assert diff_scans(make("a", a), make("a", a)).empty
+
+
+_SEGMENT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.~-", min_size=1, max_size=12)
+
+
+@given(
+    st.sampled_from(["pypi", "npm", "deb", "generic", "huggingface", "github", "maven", "oci"]),
+    st.lists(_SEGMENT, min_size=1, max_size=3),
+    st.none() | st.text(max_size=12).filter(lambda v: "?" not in v and "#" not in v),
+)
+def test_identity_shortcut_agrees_with_packageurl(
+    kind: str, path: list[str], version: str | None
+) -> None:
+    purl = f"pkg:{kind}/{'/'.join(path)}" + (f"@{version}" if version is not None else "")
+    try:
+        parsed = PackageURL.from_string(purl)
+    except ValueError:
+        return  # not a purl packageurl reads: the shortcut's answer is the plain cut
+    expected = PackageURL(
+        type=parsed.type,
+        namespace=parsed.namespace,
+        name=parsed.name,
+        qualifiers=parsed.qualifiers,
+        subpath=parsed.subpath,
+    ).to_string()
+    assert identity(purl) == expected
