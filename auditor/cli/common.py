@@ -184,7 +184,12 @@ def emit(
         table = TableRenderer(Severity(min_severity), shown.width, shown.colour, verdict)
         put(table.render(result), output, coloured=shown.colour)
     else:
-        put(renderer(fmt, Severity(min_severity)).render(result), output)
+        chosen = renderer(fmt, Severity(min_severity))
+        put(chosen.render(result), output)
+        for note in chosen.notices(result):  # e.g. why an SBOM was not written back
+            from auditor.escape import terminal
+
+            click.echo(f"note: {terminal(note)}", err=True)
     if output is not None:
         click.echo(
             f"scan {result.id}: {result.status.value}, {len(result.components)} components, "
