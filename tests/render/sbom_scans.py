@@ -49,11 +49,19 @@ def cdx_document(data: dict[str, Any], path: str) -> SbomDocument:
         for n, c in enumerate(items):
             ref = c.get("bom-ref") or f"{parent or 'component'}-{n}"
             parties = [Party(c["supplier"]["name"], "supplier")] if "supplier" in c else []
-            ancestors = [a.get("purl") or a["name"] for a in c.get("pedigree", {}).get("ancestors", [])]
+            ancestors = [
+                a.get("purl") or a["name"] for a in c.get("pedigree", {}).get("ancestors", [])
+            ]
             entries.append(
                 SbomEntry(
-                    ref, c["name"], c.get("version"), c.get("purl"), c["type"],
-                    parties=tuple(parties), ancestors=tuple(ancestors), parent_ref=parent,
+                    ref,
+                    c["name"],
+                    c.get("version"),
+                    c.get("purl"),
+                    c["type"],
+                    parties=tuple(parties),
+                    ancestors=tuple(ancestors),
+                    parent_ref=parent,
                 )
             )
             walk(c.get("components", []), ref)
@@ -63,11 +71,20 @@ def cdx_document(data: dict[str, Any], path: str) -> SbomDocument:
         SbomService(s["bom-ref"], s["name"], s.get("version"), tuple(s.get("endpoints", ())))
         for s in data.get("services", [])
     ]
-    deps = tuple((d["ref"], t) for d in data.get("dependencies", []) for t in d.get("dependsOn", []))
+    deps = tuple(
+        (d["ref"], t) for d in data.get("dependencies", []) for t in d.get("dependsOn", [])
+    )
     subject = data.get("metadata", {}).get("component", {}).get("bom-ref")
     return SbomDocument(
-        path, "cyclonedx", data["specVersion"], data.get("serialNumber"), None,
-        subject=subject, entries=tuple(entries), services=tuple(services), dependencies=deps,
+        path,
+        "cyclonedx",
+        data["specVersion"],
+        data.get("serialNumber"),
+        None,
+        subject=subject,
+        entries=tuple(entries),
+        services=tuple(services),
+        dependencies=deps,
     )
 
 
@@ -76,12 +93,22 @@ def spdx_document(data: dict[str, Any], path: str) -> SbomDocument:
     entries = []
     for p in data.get("packages", []):
         purl = next(
-            (r["referenceLocator"] for r in p.get("externalRefs", []) if r.get("referenceType") == "purl"),
+            (
+                r["referenceLocator"]
+                for r in p.get("externalRefs", [])
+                if r.get("referenceType") == "purl"
+            ),
             None,
         )
         entries.append(SbomEntry(p["SPDXID"], p["name"], p.get("versionInfo"), purl, "library"))
-    return SbomDocument(path, "spdx", data["spdxVersion"], data.get("documentNamespace"), None,
-                        entries=tuple(entries))
+    return SbomDocument(
+        path,
+        "spdx",
+        data["spdxVersion"],
+        data.get("documentNamespace"),
+        None,
+        entries=tuple(entries),
+    )
 
 
 def original(path: Path, family: str, syntax: str = "json") -> Original:

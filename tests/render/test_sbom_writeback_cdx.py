@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from auditor.render.sbom_enrich_cdx import enrich, spec_version, writeback_serial
-from tests.render.sbom_scans import BASE, GGUF, SCAN_ID, TUNED, WRITEBACK, original, scan_of
+from tests.render.sbom_scans import BASE, SCAN_ID, TUNED, WRITEBACK, original, scan_of
 
 DOCUMENTS = sorted(p.name for p in WRITEBACK.glob("*.cdx.json"))
 SCHEMAS = {
@@ -73,7 +73,7 @@ def kept(source: Any, out: Any, where: str = "$") -> None:
         theirs = [i for i in source if not _ours(i)]
         mine = [i for i in out if not _ours(i)]
         assert len(mine) >= len(theirs), f"{where}: items lost"
-        for n, (a, b) in enumerate(zip(theirs, mine)):
+        for n, (a, b) in enumerate(zip(theirs, mine, strict=False)):
             kept(a, b, f"{where}[{n}]")
     else:
         assert source == out and type(source) is type(out), f"{where}: {source!r} -> {out!r}"
@@ -200,7 +200,7 @@ def test_mlbom_pedigree_and_vendor_claims() -> None:
 
 
 def test_unresolved_scan_adds_properties_only() -> None:
-    source, out = enriched("syft-poetry-1.6.cdx.json", resolved=False)
+    _, out = enriched("syft-poetry-1.6.cdx.json", resolved=False)
     for ref, c in components(out).items():
         if "purl" in c:
             assert props(c)["auditor:origin:status"] == ["skipped"], ref
