@@ -118,7 +118,14 @@ def original(path: Path, family: str, syntax: str = "json") -> Original:
 def scan_of(path: Path, family: str, *, resolved: bool = True) -> Scan:
     """A scan of the document at `path`: its components, and origins for each (an
     organisation and country by purl type), the Acme models' lineage to a Meta root."""
-    data = json.loads(path.read_text())
+    if path.suffix == ".spdx":  # tag-value: as the write-back reads it
+        from auditor.render.sbom_enrich_spdx import load_document
+
+        loaded = load_document(original(path, "spdx", "tag-value"))
+        assert loaded is not None
+        data = loaded
+    else:
+        data = json.loads(path.read_text())
     name = path.name
     doc = cdx_document(data, name) if family == "cyclonedx" else spdx_document(data, name)
     collected = to_collected(doc, f"{family}-test", name)
