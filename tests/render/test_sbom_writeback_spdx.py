@@ -137,7 +137,7 @@ def test_vendor_supplier_stays(tmp_path: Path) -> None:
     mine = next(p for p in out["packages"] if p["SPDXID"] == package["SPDXID"])
     assert mine["supplier"] == "Organization: Acme Corp (sbom@acme.example)"
     assert mine["comment"] == "vendor's own words"
-    theirs = [a for a in package.get("annotations", [])]
+    theirs = package.get("annotations", [])
     assert mine["annotations"][: len(theirs)] == theirs
     (note,) = mine["annotations"][len(theirs) :]
     assert "auditor:origin:organisation=Python Packaging Authority" in note["comment"]
