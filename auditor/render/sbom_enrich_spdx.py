@@ -60,7 +60,8 @@ def notice(scan: Scan) -> str | None:
     found = original_for(scan, "spdx", SYNTAXES)
     if isinstance(found, Original) and load_document(found) is None:
         return (
-            f"{found.path.name}: spdx-tools cannot read this tag-value document again; "
+            f"{found.path.name}: spdx-tools is missing or cannot read this tag-value document "
+            "again; "
             "wrote origin-auditor's own SPDX document instead of the enriched one"
         )
     return None
@@ -78,9 +79,12 @@ def load_document(original: Original) -> dict[str, Any] | None:
 def _tag_value_json(data: bytes) -> str | None:
     """A tag-value document as SPDX JSON text (spdx-tools reads and converts it); None when
     it cannot. Cached: the renderer and its notice ask for the same bytes."""
-    from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
-    from spdx_tools.spdx.parser.error import SPDXParsingError
-    from spdx_tools.spdx.parser.tagvalue.parser import Parser
+    try:  # a test dependency; the SPDX readers need it at run time too
+        from spdx_tools.spdx.jsonschema.document_converter import DocumentConverter
+        from spdx_tools.spdx.parser.error import SPDXParsingError
+        from spdx_tools.spdx.parser.tagvalue.parser import Parser
+    except ImportError:
+        return None
 
     try:
         document = Parser().parse(data.decode("utf-8-sig"))  # type: ignore[no-untyped-call]
