@@ -43,19 +43,37 @@ _ML_TYPES = {ComponentKind.MODEL: "machine-learning-model", ComponentKind.DATASE
 _ML = frozenset(_ML_TYPES)
 
 
-SYNTAXES = ("json",)
-"""What is written back: CycloneDX JSON (XML keeps our own document, with a notice)."""
+SYNTAXES = ("json", "xml")
+"""What is written back, each in its own syntax (XML: `sbom_enrich_cdx_xml`)."""
 
 
 def write_back(scan: Scan) -> str | None:
-    """The enriched document when `scan` is of one unchanged CycloneDX JSON SBOM."""
+    """The enriched document when `scan` is of one unchanged CycloneDX SBOM."""
     found = original_for(scan, "cyclonedx", SYNTAXES)
-    return render_enriched(scan, found) if isinstance(found, Original) else None
+    if not isinstance(found, Original):
+        return None
+    if found.syntax == "json":
+        return render_enriched(scan, found)
+    from auditor.render.sbom_enrich_cdx_xml import has_dtd, render_enriched_xml
+
+    return None if has_dtd(found.data) else render_enriched_xml(scan, found)
 
 
 def notice(scan: Scan) -> str | None:
     """Why a scan of one SBOM gets our own BOM instead, if it does."""
-    return writeback_notice(scan, "cyclonedx", SYNTAXES)
+    said = writeback_notice(scan, "cyclonedx", SYNTAXES)
+    if said is not None:
+        return said
+    found = original_for(scan, "cyclonedx", SYNTAXES)
+    if isinstance(found, Original) and found.syntax == "xml":
+        from auditor.render.sbom_enrich_cdx_xml import has_dtd
+
+        if has_dtd(found.data):
+            return (
+                f"{found.path.name}: the XML SBOM carries a DTD, which is not written back; "
+                "wrote origin-auditor's own CycloneDX document instead of the enriched one"
+            )
+    return None
 
 
 def render_enriched(scan: Scan, original: Original) -> str:

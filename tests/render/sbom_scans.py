@@ -88,6 +88,54 @@ def cdx_document(data: dict[str, Any], path: str) -> SbomDocument:
     )
 
 
+def cdx_xml_document(text: bytes, path: str) -> SbomDocument:
+    """The entries of a CycloneDX XML document in the shared model (nested ones flattened)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(text)
+    ns = root.tag[1:].partition("}")[0]
+
+    def q(name: str) -> str:
+        return f"{{{ns}}}{name}"
+
+    entries: list[SbomEntry] = []
+
+    def walk(parent_element: ET.Element | None, parent: str | None) -> None:
+        for n, c in enumerate(
+            [] if parent_element is None else parent_element.findall(q("component"))
+        ):
+            ref = c.get("bom-ref") or f"{parent or 'component'}-{n}"
+            supplier = c.findtext(f"{q('supplier')}/{q('name')}")
+            entries.append(
+                SbomEntry(
+                    ref,
+                    c.findtext(q("name")) or "",
+                    c.findtext(q("version")),
+                    c.findtext(q("purl")),
+                    c.get("type") or "library",
+                    parties=(Party(supplier, "supplier"),) if supplier else (),
+                    parent_ref=parent,
+                )
+            )
+            walk(c.find(q("components")), ref)
+
+    walk(root.find(q("components")), None)
+    found = root.find(q("services"))
+    services = [
+        SbomService(s.get("bom-ref") or "", s.findtext(q("name")) or "", None)
+        for s in ([] if found is None else found.findall(q("service")))
+    ]
+    return SbomDocument(
+        path,
+        "cyclonedx",
+        ns.rpartition("/")[2],
+        root.get("serialNumber"),
+        None,
+        entries=tuple(entries),
+        services=tuple(services),
+    )
+
+
 def spdx_document(data: dict[str, Any], path: str) -> SbomDocument:
     """The packages of an SPDX 2 JSON document in the shared model."""
     entries = []
@@ -118,6 +166,9 @@ def original(path: Path, family: str, syntax: str = "json") -> Original:
 def scan_of(path: Path, family: str, *, resolved: bool = True) -> Scan:
     """A scan of the document at `path`: its components, and origins for each (an
     organisation and country by purl type), the Acme models' lineage to a Meta root."""
+    if path.suffix == ".xml":
+        doc = cdx_xml_document(path.read_bytes(), path.name)
+        return _scan(path, doc, family)
     if path.suffix == ".spdx":  # tag-value: as the write-back reads it
         from auditor.render.sbom_enrich_spdx import load_document
 
@@ -128,6 +179,11 @@ def scan_of(path: Path, family: str, *, resolved: bool = True) -> Scan:
         data = json.loads(path.read_text())
     name = path.name
     doc = cdx_document(data, name) if family == "cyclonedx" else spdx_document(data, name)
+    return _scan(path, doc, family, resolved=resolved)
+
+
+def _scan(path: Path, doc: SbomDocument, family: str, *, resolved: bool = True) -> Scan:
+    name = path.name
     collected = to_collected(doc, f"{family}-test", name)
     origins = []
     deps = list(collected.dependencies)
