@@ -73,23 +73,33 @@ class Index:
             for e in c.evidence:
                 if e.field == REF_FIELD:
                     self._by_ref.setdefault(e.value, c)
-            self._by_purl.setdefault(purl_key(c.purl), c)
+            self._by_purl.setdefault(c.purl, c)
         self._findings: dict[str, list[Finding]] = {}
         for f in scan.findings:
             self._findings.setdefault(f.purl, []).append(f)
         self._memo: dict[str, Facts] = {}
+        self._keys: dict[str, Component] | None = None
 
     def find(self, ref: object, purl: object) -> Facts | None:
         """The facts of the entry with document id `ref` (else purl `purl`); None when the
         scan has no component for it."""
         found = self._by_ref.get(ref) if isinstance(ref, str) else None
         if found is None and isinstance(purl, str):
-            found = self._by_purl.get(purl_key(purl))
+            found = self._by_purl.get(purl) or self._by_key().get(purl_key(purl))
         if found is None:
             return None
         if found.purl not in self._memo:
             self._memo[found.purl] = self._facts(found)
         return self._memo[found.purl]
+
+    def _by_key(self) -> dict[str, Component]:
+        """The components by normalised purl, made on the first lookup that needs it
+        (parsing every purl is most of the cost on a large SBOM, and ids usually match)."""
+        if self._keys is None:
+            self._keys = {}
+            for c in self._scan.components:
+                self._keys.setdefault(purl_key(c.purl), c)
+        return self._keys
 
     def _facts(self, c: Component) -> Facts:
         origin = self._origins.get(c.purl)

@@ -33,6 +33,7 @@ from urllib.parse import quote
 
 from auditor.model import Scan
 from auditor.render.sbom_enrich import Index
+from auditor.render.sbom_enrich_cdx import dump
 from auditor.render.sbom_source import Original, original_for, writeback_notice
 from auditor.render.spdx import NAMESPACE_BASE, NOASSERTION, _actor, _timestamp
 
@@ -49,7 +50,7 @@ def write_back(scan: Scan) -> str | None:
     document = load_document(found)
     if document is None:
         return None
-    return json.dumps(enrich(document, scan, found), indent=2, ensure_ascii=False) + "\n"
+    return dump(enrich(document, scan, found))
 
 
 def notice(scan: Scan) -> str | None:
