@@ -36,6 +36,8 @@ class TargetKind(StrEnum):
     IMAGE = "image"
     HF_CACHE = "hf-cache"
     FILE = "file"
+    SBOM = "sbom"
+    """A software bill of materials (CycloneDX, SPDX, syft JSON) read as the inventory."""
 
 
 @unique

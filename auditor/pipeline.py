@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from auditor import __version__
 from auditor.collectors import CollectContext, Collected, collectors_for
-from auditor.collectors.parsers import parser_for
+from auditor.collectors.parsers import FileParser, parser_for, sbom_parser_for
 from auditor.config import Config
 from auditor.declared import local_origin
 from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError, UsageError
@@ -54,6 +54,8 @@ PREFIXES: dict[str, TargetKind | None] = {
     "env": TargetKind.ENVIRONMENT,
     "image": TargetKind.IMAGE,
     "hf-cache": TargetKind.HF_CACHE,
+    # A vendor's SBOM (CycloneDX, SPDX, syft JSON): its components are the inventory.
+    "sbom": TargetKind.SBOM,
     # ModelScope's cache is a plain folder of files plus pickled indexes: a directory target.
     "modelscope": TargetKind.DIRECTORY,
     # Ollama's store is a folder (manifests/, blobs/) its collector finds by layout.
@@ -377,6 +379,8 @@ def open_target(
 
         tree = ImageTree(ref, path, platform, verify, max_inflated, max_entries, progress)
         return OpenTarget(ref, TargetKind.IMAGE, path, tree, None)
+    if forced is TargetKind.SBOM:
+        return _open_sbom(ref, path)
     if path.is_file() or forced is TargetKind.LOCKFILE:
         return _open_file(ref, path)
     if not os.access(path, os.R_OK | os.X_OK):
@@ -404,14 +408,35 @@ def _repo_folder_tree(ref: str, path: Path, excludes: tuple[str, ...]) -> Direct
     return DirectoryTree(ref, path.parent, excludes, only=tuple(files))
 
 
-def _open_file(ref: str, path: Path) -> OpenTarget:
+def _head(ref: str, path: Path) -> bytes:
     if not path.is_file():
         raise TargetError(f"{ref}: not a file")
     try:
         with path.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
+            return fh.read(SNIFF_BYTES)
     except OSError as exc:
         raise TargetError(f"{ref}: cannot read: {exc.strerror}") from None
+
+
+def _open_sbom(ref: str, path: Path) -> OpenTarget:
+    """`sbom:FILE`: a document one of the SBOM formats reads, by name or by content."""
+    if sbom_parser_for(path.name, _head(ref, path)) is None:
+        raise TargetError(
+            f"{ref}: not an SBOM this version reads",
+            hint="CycloneDX JSON or XML (1.4-1.7), SPDX, or syft's JSON",
+        )
+    tree = DirectoryTree(ref, path.parent, only=(path.name,))
+    return OpenTarget(ref, TargetKind.SBOM, path, tree, path.name)
+
+
+def _file_parser(target: OpenTarget, head: bytes) -> FileParser | None:
+    if target.kind is TargetKind.SBOM and target.file is not None:
+        return sbom_parser_for(target.file, head)
+    return parser_for(target.file or target.path.name, head)
+
+
+def _open_file(ref: str, path: Path) -> OpenTarget:
+    head = _head(ref, path)
     if parser_for(path.name, head) is None and _is_weight_path(path.name):
         # A named weight file: the collectors see a tree holding only it (kind `file`).
         tree = DirectoryTree(ref, path.parent, only=(path.name,))
@@ -423,7 +448,9 @@ def _open_file(ref: str, path: Path) -> OpenTarget:
             "'lockfile:' to force it",
         )
     tree = DirectoryTree(ref, path.parent, only=(path.name,))
-    return OpenTarget(ref, TargetKind.LOCKFILE, path, tree, path.name)
+    parser = parser_for(path.name, head)
+    kind = TargetKind.SBOM if parser is not None and parser.sbom else TargetKind.LOCKFILE
+    return OpenTarget(ref, kind, path, tree, path.name)
 
 
 def _is_image(path: Path) -> bool:
@@ -531,8 +558,9 @@ def _collect(target: OpenTarget, context: CollectContext, progress: Progress) ->
             target.tree.index(stage)
         found = _collect_all(target.tree, context, progress)
         return replace(found, diagnostics=found.diagnostics + _skipped(target.tree))
-    head = target.path.read_bytes()[:SNIFF_BYTES]
-    parser = parser_for(target.file, head)
+    with target.path.open("rb") as fh:  # not the whole of a large SBOM: its start
+        head = fh.read(SNIFF_BYTES)
+    parser = _file_parser(target, head)
     assert parser is not None  # checked when the target was opened
     return parser.parse(target.tree, target.file)
 

@@ -29,6 +29,8 @@ class FileParser:
     parse: Callable[[Tree, str], Collected]
     sniff: Callable[[bytes], bool] | None = None
     """For a named file whose name matches no pattern: does its start look like ours?"""
+    sbom: bool = False
+    """An SBOM format: a file it reads, named as a target, is of kind `sbom`."""
 
     def matches(self, path: str) -> bool:
         """Whether a discovered file at `path` is for this parser."""
@@ -77,6 +79,19 @@ def parser_for(path: str, head: bytes | None = None) -> FileParser | None:
             parser = registered.load()
             if parser.sniff is not None and parser.sniff(head):
                 return parser
+    return None
+
+
+def sbom_parser_for(path: str, head: bytes) -> FileParser | None:
+    """The SBOM parser for a file named with the `sbom:` prefix: by name, else by its first
+    bytes (every parser is imported to ask); None when no SBOM format claims it."""
+    entry = registered_for(path)
+    if entry is not None and entry.load().sbom:
+        return entry.load()
+    for registered in PARSERS:
+        parser = registered.load()
+        if parser.sbom and parser.sniff is not None and parser.sniff(head):
+            return parser
     return None
 
 
@@ -154,5 +169,8 @@ PARSERS: tuple[Registered, ...] = (
     Registered("pipfile-lock", ("Pipfile.lock",), "pipfile_lock"),
     Registered("pdm-lock", ("pdm.lock",), "pdm_lock"),
     Registered("pylock-toml", ("pylock.toml", "pylock.*.toml"), "pylock_toml"),
+    Registered("cyclonedx-json", ("*.cdx.json", "bom.json"), "cyclonedx_json"),
+    Registered("cyclonedx-xml", ("*.cdx.xml", "bom.xml"), "cyclonedx_xml"),
+    Registered("syft-json", ("*.syft.json",), "syft_json"),
 )
 """Every lockfile parser; the first whose patterns match a file's name wins."""
