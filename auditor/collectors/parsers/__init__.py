@@ -172,5 +172,8 @@ PARSERS: tuple[Registered, ...] = (
     Registered("cyclonedx-json", ("*.cdx.json", "bom.json"), "cyclonedx_json"),
     Registered("cyclonedx-xml", ("*.cdx.xml", "bom.xml"), "cyclonedx_xml"),
     Registered("syft-json", ("*.syft.json",), "syft_json"),
+    Registered("spdx-json", ("*.spdx.json",), "spdx_json"),
+    Registered("spdx-tag-value", ("*.spdx",), "spdx_tag_value"),
+    Registered("spdx3-jsonld", ("*.spdx3.json", "*.spdx.jsonld"), "spdx3_jsonld"),
 )
 """Every lockfile parser; the first whose patterns match a file's name wins."""
