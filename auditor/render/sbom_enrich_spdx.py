@@ -88,8 +88,8 @@ def _tag_value_json(data: bytes) -> str | None:
         return None
 
     try:
-        document = Parser().parse(data.decode("utf-8-sig"))  # type: ignore[no-untyped-call]
-        converter = DocumentConverter()  # type: ignore[no-untyped-call]
+        document = Parser().parse(data.decode("utf-8-sig"))
+        converter = DocumentConverter()
         return json.dumps(converter.convert(document))
     except (SPDXParsingError, UnicodeDecodeError, ValueError, TypeError):
         return None
