@@ -26,5 +26,9 @@ def parse(tree: Tree, path: str) -> Collected:
 
 
 PARSER: FileParser = FileParser(
-    name="spdx3-jsonld", patterns=("*.spdx3.json", "*.spdx.jsonld"), parse=parse, sniff=sniff
+    name="spdx3-jsonld",
+    patterns=("*.spdx3.json", "*.spdx.jsonld"),
+    parse=parse,
+    sniff=sniff,
+    sbom=True,
 )

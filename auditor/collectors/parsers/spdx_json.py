@@ -29,5 +29,5 @@ def parse(tree: Tree, path: str) -> Collected:
 
 
 PARSER: FileParser = FileParser(
-    name="spdx-json", patterns=("*.spdx.json",), parse=parse, sniff=sniff
+    name="spdx-json", patterns=("*.spdx.json",), parse=parse, sniff=sniff, sbom=True
 )

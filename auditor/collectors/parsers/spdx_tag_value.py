@@ -31,5 +31,5 @@ def parse(tree: Tree, path: str) -> Collected:
 
 
 PARSER: FileParser = FileParser(
-    name="spdx-tag-value", patterns=("*.spdx",), parse=parse, sniff=sniff
+    name="spdx-tag-value", patterns=("*.spdx",), parse=parse, sniff=sniff, sbom=True
 )
