@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.model import Scan, Target
+from auditor.model import Scan, Target, TargetKind
 
-SBOM_KIND = "sbom"
-"""`TargetKind.SBOM`'s value: a target that is one SBOM document."""
 FAMILIES = {"cyclonedx": "CycloneDX", "spdx": "SPDX 2", "spdx3": "SPDX 3", "syft": "syft JSON"}
 _SNIFF = 65536
 
@@ -60,7 +58,7 @@ class Refused:
 def sbom_target(scan: Scan) -> Target | None:
     """The scan's one target when it is an SBOM document, else None (several targets, or
     another kind: our own document is the normal output, nothing to say)."""
-    if len(scan.targets) != 1 or scan.targets[0].kind.value != SBOM_KIND:
+    if len(scan.targets) != 1 or scan.targets[0].kind is not TargetKind.SBOM:
         return None
     return scan.targets[0]
 
@@ -109,10 +107,10 @@ def writeback_notice(scan: Scan, family: str, syntaxes: tuple[str, ...]) -> str 
 def _path(target: Target) -> Path:
     """The absolute path the scan read (its identity), else the ref without its prefix."""
     kind, _, rest = target.identity.partition(":")
-    if kind == SBOM_KIND and rest.startswith("/"):
+    if kind == TargetKind.SBOM.value and rest.startswith("/"):
         return Path(rest)
     prefix, sep, after = target.ref.partition(":")
-    return Path(after if sep and prefix == SBOM_KIND else target.ref)
+    return Path(after if sep and prefix == TargetKind.SBOM.value else target.ref)
 
 
 def family_of(data: bytes) -> tuple[str, str] | None:
