@@ -118,7 +118,9 @@ class Index:
         repository = origin.repository.value if origin and origin.repository else None
         if repository is not None and not _is_web(repository):
             repository = None
-        facts = [*_component_facts(c, origin, ()), *_trace_facts(trace)]
+        facts = list(_component_facts(c, origin, ()))
+        if trace.derived or trace.organisations:  # a bare "itself, unknown" says nothing
+            facts.extend(_trace_facts(trace))
         facts.extend(
             ("finding", f"{f.rule} ({f.severity.value}, {f.action.value}): {f.message}")
             for f in self._findings.get(c.purl, ())
