@@ -135,7 +135,7 @@ def scan(
     container images: docker-save archives and OCI layouts; model caches).
 
     A target's kind is detected; force it with a prefix: lockfile:PATH, dir:PATH, env:PATH,
-    image:PATH, hf-cache:[PATH], modelscope:[PATH], ollama:[PATH], lmstudio:[PATH],
+    image:PATH, sbom:PATH, hf-cache:[PATH], modelscope:[PATH], ollama:[PATH], lmstudio:[PATH],
     llama-cpp:[PATH]. A cache prefix alone reads the cache the environment points at
     (HF_HUB_CACHE, HF_HOME…; MODELSCOPE_CACHE; OLLAMA_MODELS, else ~/.ollama/models;
     ~/.lmstudio/models; LLAMA_CACHE, else ~/.cache/llama.cpp).

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-SCHEMA_CHECKED = 1000
+SCHEMA_CHECKED = 500
 """Components (and as many services and dependency entries) schema-checked per document."""
 CHUNK = 100
 """Array items validated per piece: `uniqueItems` compares each pair within a piece."""

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from packageurl import PackageURL
+from packaging.utils import canonicalize_name
+
 from auditor import purls
 from auditor.model import ComponentKind, DependencyKind, Strength
-from auditor.sbom.collect import ANCESTOR_FIELD, REF_FIELD, SOURCE, kind_of, to_collected
+from auditor.sbom.collect import (
+    _PLAIN,
+    ANCESTOR_FIELD,
+    REF_FIELD,
+    SOURCE,
+    kind_of,
+    normalised_purl,
+    to_collected,
+)
 from auditor.sbom.document import Party, SbomDocument, SbomEntry, SbomService
 
 
@@ -110,3 +123,12 @@ def test_kind_words() -> None:
     assert kind_of("library", "pkg:deb/debian/openssl@3") is ComponentKind.OS_PACKAGE
     assert kind_of("", "pkg:huggingface/d/x?repository_type=dataset") is ComponentKind.DATASET
     assert kind_of("whatever", "pkg:cargo/x@1") is ComponentKind.LIBRARY
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.from_regex(_PLAIN, fullmatch=True))
+def test_the_fast_purl_path_agrees_with_packageurl(text: str) -> None:
+    parsed = PackageURL.from_string(text)
+    if parsed.type == "pypi":
+        parsed = parsed._replace(name=canonicalize_name(parsed.name))
+    assert normalised_purl(text) == parsed.to_string()

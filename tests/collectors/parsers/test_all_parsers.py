@@ -27,6 +27,9 @@ SEEDS = {
     "pipfile-lock": (REPO / "tests/data/python/pipenv/project/Pipfile.lock").read_bytes(),
     "pdm-lock": (REPO / "tests/data/python/pdm/sources/pdm.lock").read_bytes(),
     "pylock-toml": (REPO / "tests/data/python/pylock/uv/pylock.toml").read_bytes(),
+    "cyclonedx-json": (REPO / "tests/data/sbom/published/valid-service-1.7.json").read_bytes(),
+    "cyclonedx-xml": (REPO / "tests/data/sbom/published/valid-service-1.6.xml").read_bytes(),
+    "syft-json": (REPO / "tests/data/sbom/python-app.syft.json").read_bytes(),
 }
 FILE_NAMES = {
     "requirements-txt": "requirements.txt",
@@ -39,6 +42,9 @@ FILE_NAMES = {
     "pipfile-lock": "Pipfile.lock",
     "pdm-lock": "pdm.lock",
     "pylock-toml": "pylock.toml",
+    "cyclonedx-json": "bom.json",
+    "cyclonedx-xml": "bom.xml",
+    "syft-json": "app.syft.json",
 }
 
 
