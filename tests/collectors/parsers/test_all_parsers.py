@@ -30,6 +30,11 @@ SEEDS = {
     "cyclonedx-json": (REPO / "tests/data/sbom/published/valid-service-1.7.json").read_bytes(),
     "cyclonedx-xml": (REPO / "tests/data/sbom/published/valid-service-1.6.xml").read_bytes(),
     "syft-json": (REPO / "tests/data/sbom/python-app.syft.json").read_bytes(),
+    "spdx-json": (REPO / "tests/data/sbom/spdx/python-uv.trivy.spdx.json").read_bytes()[:9000],
+    "spdx-tag-value": (REPO / "tests/data/sbom/spdx/published/example6-lib.spdx").read_bytes(),
+    "spdx3-jsonld": (
+        REPO / "tests/data/sbom/spdx/published/owid-co2-dataset.spdx3.json"
+    ).read_bytes(),
 }
 FILE_NAMES = {
     "requirements-txt": "requirements.txt",
@@ -45,6 +50,9 @@ FILE_NAMES = {
     "cyclonedx-json": "bom.json",
     "cyclonedx-xml": "bom.xml",
     "syft-json": "app.syft.json",
+    "spdx-json": "vendor.spdx.json",
+    "spdx-tag-value": "vendor.spdx",
+    "spdx3-jsonld": "vendor.spdx3.json",
 }
 
 
