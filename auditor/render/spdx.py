@@ -263,7 +263,7 @@ def _checksum(value: str) -> dict[str, str] | None:
 def _licence(text: str | None, licences: dict[str, Any], link: str | None = None) -> str:
     """An SPDX expression when every symbol is a known SPDX id, else a LicenseRef- (with
     `link`, the card's licence address, as its `seeAlsos`)."""
-    from license_expression import (
+    from license_expression import (  # type: ignore[import-untyped]
         ExpressionError,
         ExpressionParseError,
     )
