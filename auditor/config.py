@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # not at run time: a lockfile scan never makes a request (iss
     from auditor.http import HttpSettings
 
 DB_ENV = "AUDITOR_DB"
+SCREENING_ENV = "AUDITOR_SCREENING_LISTS"
+"""A folder of screening lists to use instead of the shipped ones (Config.screening_lists)."""
 
 
 class RunPolicy(Protocol):
@@ -99,6 +101,9 @@ class Config:
     max_image_entries: int = 500_000
     """`--max-image-entries`: how many files and folders an image's layers may list in all;
     a layer listing past it is a diagnostic, not read (the scan's memory stays bounded)."""
+    screening_lists: Path | None = None
+    """`rescreen --lists` / AUDITOR_SCREENING_LISTS: a folder of screening lists used
+    instead of the shipped rules/screening/ (a list update tried before it ships)."""
 
 
 def db_url(flag: str | None, environ: Mapping[str, str]) -> str | None:
@@ -198,3 +203,11 @@ def discover_policy_file(targets: tuple[str, ...], cwd: Path) -> Path | None:
             if project.is_file() and has_tool_auditor(project):
                 return project
     return None
+
+
+def screening_lists(flag: Path | None, environ: Mapping[str, str]) -> Path | None:
+    """`--lists` wins over AUDITOR_SCREENING_LISTS; None means the shipped lists."""
+    if flag is not None:
+        return flag
+    named = environ.get(SCREENING_ENV, "").strip()
+    return Path(named) if named else None

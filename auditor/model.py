@@ -266,6 +266,12 @@ PARENT_FIELD = "parent["
 """How the evidence field of one step of an organisation's `parent` chain starts
 (`parent[volcengine]`: the organisation volcengine belongs to)."""
 
+SCREENING_SOURCE = "screening"
+"""`Evidence.source` of a screening-list match (`origin.listed-entity`)."""
+LIST_FIELD = "list:"
+"""How a screening-list match's `Evidence.field` starts: `list:<list id>`; its value is the
+entry's name as published, `where` the list's official source."""
+
 DECLARED_DISAGREEMENT = "declared repositories disagree: "
 """How an `Origin.conflicts` entry among the uploader's own declared links starts (no registry
 fact takes part): rules tell it apart from a declared claim a registry or attestation
@@ -350,6 +356,42 @@ class Changes:
 
 
 @dataclass(frozen=True, slots=True)
+class ListVersion:
+    """One screening list at the version an evaluation used."""
+
+    id: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A re-evaluation of a stored scan (`auditor rescreen`): the same components and
+    registry answers judged again against the knowledge base, rules and screening lists of
+    `evaluated_at`. Evaluation 1 is the scan's own; re-evaluations are numbered from 2."""
+
+    number: int
+    evaluated_at: str
+    """ISO 8601 UTC, like Scan.started_at."""
+    knowledge_base: str
+    """`sha256:<16 hex>` of rules/publishers.yaml as it was read."""
+    lists: tuple[ListVersion, ...] = ()
+    """The screening lists in force, each at its version."""
+    policy_version: str | None = None
+    new: int = 0
+    """Findings this evaluation has that the one before it had not."""
+    cleared: int = 0
+    """Findings of the one before that this evaluation no longer has."""
+
+    def describe(self, scan_id: str) -> str:
+        """One line saying which evaluation a report shows."""
+        lists = ", ".join(f"{v.id} {v.version}" for v in self.lists) or "no screening lists"
+        return (
+            f"evaluation {self.number} of scan {scan_id}, re-screened {self.evaluated_at[:10]} "
+            f"against lists {lists}; knowledge base {self.knowledge_base}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Scan:
     """One run, as stored and rendered."""
 
@@ -369,6 +411,9 @@ class Scan:
     changes: Changes | None = None
     """Since the previous scan of the same targets; None when no history was consulted
     (`--no-store` without a cache, or a scan made before this was kept)."""
+    evaluation: Evaluation | None = None
+    """Which re-evaluation of the stored scan `findings` (and origins) are (`auditor
+    rescreen`); None: the evaluation made when the scan ran (number 1)."""
 
     def origins_by_purl(self) -> dict[str, Origin]:
         """Origins keyed by component purl, for O(1) lookups while rendering."""

@@ -17,7 +17,14 @@ from auditor.collectors import CollectContext, Collected, collectors_for
 from auditor.collectors.parsers import FileParser, parser_for, sbom_parser_for
 from auditor.config import Config
 from auditor.declared import local_origin
-from auditor.errors import AuditorError, Diagnostic, ParseError, TargetError, UsageError
+from auditor.errors import (
+    AuditorError,
+    ConfigError,
+    Diagnostic,
+    ParseError,
+    TargetError,
+    UsageError,
+)
 from auditor.hashing import DigestMemo, Hasher, KnownFile
 from auditor.model import (
     SELF_ROOT,
@@ -281,8 +288,35 @@ def judge(
             diagnostics=scan.diagnostics + problems,
             status=status,
         )
-    scan = _signatures_required(scan, policy)
+    scan = _signatures_required(_screened(scan, policy, config.screening_lists), policy)
     return evaluate(scan, policy, previous, config.today)
+
+
+LISTED = "origin.listed-entity"
+
+
+def _screened(scan: Scan, policy: Policy, lists: Path | None = None) -> Scan:
+    """`origin.listed-entity`: the scan screened against the shipped lists, or those in the
+    folder `lists` (`Config.screening_lists`) (read, with the knowledge base, only when some
+    origin names an organisation or a lineage root, or the policy blocks a list: its ids are
+    checked)."""
+    block = policy.settings.screening_block
+    if block:
+        from auditor.screening.lists import load_lists
+
+        known = {s.id for s in load_lists(lists)}
+        if unknown := [b for b in block if b not in known]:
+            raise ConfigError(
+                f"[screening] block: no screening list {', '.join(map(repr, unknown))}",
+                hint=f"known lists: {', '.join(sorted(known))} (auditor screening list)",
+            )
+    if not any(o.organisation is not None or o.roots for o in scan.origins):
+        return replace(scan, findings=tuple(f for f in scan.findings if f.rule != LISTED))
+    from auditor.resolvers.publishers import load
+    from auditor.screening.check import rescreened
+    from auditor.screening.lists import load_lists
+
+    return rescreened(scan, load_lists(lists), load())
 
 
 def _signatures_required(scan: Scan, policy: Policy) -> Scan:

@@ -14,6 +14,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _visible(text: str) -> str:
     """Lone surrogates (a JSON `\\ud800` escape, a byte of a non-UTF-8 file name) as text:
     a purl is percent-encoded UTF-8, which cannot hold them."""
+    if text.isascii():  # nearly every name and version: no regex pass over it
+        return text
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -29,6 +29,14 @@ T = TypeVar("T")
 _INVALID = re.compile("[\x00\ud800-\udfff]")
 
 
+def _invalid(text: str) -> bool:
+    # ASCII text holds no surrogate, and `in` finds a NUL at C speed; the regex, a character
+    # class tried at every position, was a tenth of a 1,000-package inventory's instructions.
+    if text.isascii():
+        return "\x00" in text
+    return _INVALID.search(text) is not None
+
+
 def valid_text(found: Collected) -> Collected:
     """`found` with every NUL and lone surrogate escaped, plus a diagnostic naming each place
     that held any; `found` itself when none did."""
@@ -37,7 +45,7 @@ def valid_text(found: Collected) -> Collected:
     def checked(
         items: tuple[T, ...], text: Callable[[T], str], where: Callable[[T], str]
     ) -> tuple[T, ...]:
-        if not _INVALID.search("\n".join(map(text, items))):  # the common case: one search
+        if not _invalid("\n".join(map(text, items))):  # the common case: one check
             return items
         kept = []
         for item in items:

@@ -429,3 +429,17 @@ def test_inputs_page_names_every_reader() -> None:
     readers = {p.name for p in PARSERS} | {c.name for c in COLLECTORS} - {"lockfiles"}
     missing = sorted(r for r in readers if f"| `{r}` |" not in text)
     assert not missing, f"docs/inputs.md has no row for {missing}"
+
+
+def test_the_readme_documents_every_shipped_screening_list() -> None:
+    """Each list's id, version and date in the README's Screening table, and its source."""
+    from auditor.screening.lists import load_lists
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## Screening\n") :]
+    section = section[: section.index("\n## ", 1)]
+    for s in load_lists():
+        row = next((x for x in section.splitlines() if x.startswith(f"| `{s.id}` |")), None)
+        assert row is not None, f"README's Screening table lacks {s.id}"
+        for value in (s.version, s.published, s.source):
+            assert value in row, (s.id, value)

@@ -235,3 +235,50 @@ def test_held_out_set() -> None:
     assert result.precision >= 0.98
     assert result.coverage >= 0.90
     assert result.email_alone == 0
+
+
+def test_attribution_again_from_stored_evidence_is_the_same(scanned: tuple[Scan, Score]) -> None:
+    # `auditor rescreen` re-attributes stored origins: with the same knowledge base it must
+    # reach exactly what the scan did, on every one of the set's real origins.
+    from auditor.rescreen import reattribute
+    from auditor.resolvers.publishers import load
+
+    result, _ = scanned
+    again, inherited = reattribute(result, load())
+    assert again.origins == result.origins
+    assert set(inherited) == {f for f in result.findings if f.rule == "origin.inherited-metadata"}
+
+
+def test_attribution_again_follows_a_new_parent_in_the_knowledge_base(
+    scanned: tuple[Scan, Score],
+) -> None:
+    # A knowledge-base update that gives an organisation a parent reaches stored origins
+    # through a rescreen, with the page that says so, and no other origin changes.
+    from dataclasses import replace
+
+    from auditor.model import PARENT_FIELD
+    from auditor.rescreen import reattribute
+    from auditor.resolvers.publishers import KnowledgeBase, Parent, load
+
+    result, _ = scanned
+    kb = load()
+    named = {o.organisation.value for o in result.origins if o.organisation and not o.parents}
+    child = next(o for o in kb.organisations if o.name in named and o.parent is None)
+    parent = next(o for o in kb.organisations if o.key != child.key and o.parent is None)
+    page = "https://www.example.invalid/annual-report"
+    adopted = replace(child, parent=Parent(parent.key, page, "2026-12-08"))
+    updated = KnowledgeBase(
+        tuple(adopted if o is child else o for o in kb.organisations),
+        {k: adopted if v is child else v for k, v in kb.index.items()},
+    )
+    again, _ = reattribute(result, updated)
+    changed = [(a, b) for a, b in zip(result.origins, again.origins, strict=True) if a != b]
+    assert changed
+    for before, after in changed:
+        assert after.organisation == before.organisation
+        [step] = [e for e in after.evidence if e.field.startswith(PARENT_FIELD)]
+        assert (step.field, step.value, step.where) == (
+            f"{PARENT_FIELD}{child.key}]",
+            parent.name,
+            page,
+        )

@@ -95,6 +95,7 @@ def test_a_lockfile_inventory_imports_nothing_heavy(tmp_path: Path) -> None:
     assert "auditor.collectors.python_env" not in modules
     assert "auditor.collectors.model_signatures" not in modules
     assert "yaml" not in modules  # the default pack is read from its cached parse
+    assert "packaging.markers" not in modules  # uv.lock needs no marker parser
     assert len(modules) <= MODULE_BUDGET, len(modules)
     assert cpu <= CPU_BUDGET, cpu
 

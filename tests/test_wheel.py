@@ -25,6 +25,7 @@ def test_wheel_ships_rules_templates_and_schema(wheelhouse: Path) -> None:
     [wheel] = wheelhouse.glob("origin_auditor-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "auditor/_data/rules/builtin.toml" in names
+    assert "auditor/_data/rules/screening/fcc-covered.yaml" in names  # the screening lists
     assert "auditor/_data/templates/report.md.j2" in names
     assert "auditor/schema/scan-v1.json" in names
     assert "auditor/store/migrations/env.py" in names

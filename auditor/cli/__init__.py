@@ -6,9 +6,10 @@ The only package that prints or exits. One module per command family:
 - `views`: questions on a stored scan (`report`, `show`, `why`, `origins`, `graph`);
 - `history`: many scans of one target (`history`, `diff`, `prune`);
 - `admin`: the machinery (`db`, `cache`, `doctor`);
-- `knowledge`: what findings are judged by (`rules`, `publishers`);
+- `knowledge`: what findings are judged by (`rules`, `publishers`, `screening`);
 - `fleet`: many targets on Celery workers (`fleet submit`, `status`, `requeue`; `worker`);
 - `portfolio`: questions across every target's latest scan;
+- `rescreen`: stored scans judged again against today's knowledge base and lists;
 - `options` and `common`: what the families share.
 
 Heavy modules (SQLAlchemy, jinja2, the pipeline) are imported inside the commands that need
@@ -28,7 +29,17 @@ from typing import NoReturn
 import click
 
 from auditor import __version__
-from auditor.cli import admin, fleet, history, knowledge, portfolio, scan, terminal, views
+from auditor.cli import (
+    admin,
+    fleet,
+    history,
+    knowledge,
+    portfolio,
+    rescreen,
+    scan,
+    terminal,
+    views,
+)
 from auditor.cli.options import EXIT_INTERRUPTED
 
 
@@ -68,11 +79,13 @@ COMMANDS: tuple[click.Command, ...] = (
     history.history,
     history.diff,
     history.prune,
+    rescreen.rescreen,
     admin.db,
     admin.cache,
     admin.doctor,
     knowledge.rules,
     knowledge.publishers,
+    knowledge.screening,
     fleet.fleet,
     fleet.worker,
     portfolio.portfolio,

@@ -164,15 +164,39 @@ def _coloured_lines(text: str) -> str:
     )
 
 
+PDF_FORMATS = ("attestation", "html")
+"""The formats `--pdf` prints (HTML laid out for paper)."""
+
+
+def pdf_ready(fmt: str, pdf: Path | None) -> None:
+    """Before any work: UsageError (exit 2) when `--pdf` cannot be honoured, because the
+    format is not HTML or no Chromium is installed."""
+    if pdf is None:
+        return
+    from auditor.errors import UsageError
+    from auditor.render.pdf import find_chromium
+
+    if fmt not in PDF_FORMATS:
+        raise UsageError(
+            f"--pdf: prints HTML, not --format {fmt}",
+            hint="use --format attestation (or html) with --pdf",
+        )
+    find_chromium()
+
+
 def emit(
     result: Scan,
     fmt: str,
     output: Path | None,
     min_severity: str = "low",
     verdict: str | None = None,
+    pdf: Path | None = None,
+    paper: str | None = None,
 ) -> None:
     """`result` in `fmt` to stdout or `output`; the table laid out for the screen (width,
-    colour: `auditor.cli.terminal`) and closed by `verdict`, what the exit status means."""
+    colour: `auditor.cli.terminal`) and closed by `verdict`, what the exit status means.
+    With `pdf`, the HTML is printed there too (and reaches stdout only when `output` is
+    not given and no PDF is asked for)."""
     from auditor.model import Severity
     from auditor.render import renderer
 
@@ -184,9 +208,28 @@ def emit(
         table = TableRenderer(Severity(min_severity), shown.width, shown.colour, verdict)
         put(table.render(result), output, coloured=shown.colour)
     else:
-        chosen = renderer(fmt, Severity(min_severity))
-        put(chosen.render(result), output)
-        for note in chosen.notices(result):  # e.g. why an SBOM was not written back
+        if fmt == "attestation":
+            from auditor.config import screening_lists
+            from auditor.render.attestation import AttestationRenderer
+
+            # a PDF has a page size of its own: A4 unless --paper says otherwise
+            paper = paper or ("a4" if pdf is not None else None)
+            # the lists the scan and `rescreen` screen against (AUDITOR_SCREENING_LISTS)
+            lists = screening_lists(None, os.environ)
+            text = AttestationRenderer(paper=paper, lists=lists).render(result)
+            notes: tuple[str, ...] = ()
+        else:
+            chosen = renderer(fmt, Severity(min_severity))
+            text = chosen.render(result)
+            notes = chosen.notices(result)  # e.g. why an SBOM was not written back
+        if output is not None or pdf is None:
+            put(text, output)
+        if pdf is not None:
+            from auditor.render.pdf import print_pdf
+
+            print_pdf(text, pdf)
+            click.echo(f"{fmt} printed to {pdf}", err=True)
+        for note in notes:
             from auditor.escape import terminal
 
             click.echo(f"note: {terminal(note)}", err=True)

@@ -82,9 +82,27 @@ def diff(
     except AuditorError as exc:
         fail(exc, debug)
     try:
-        write_text(render_diff(diff_scans(old, new), fmt), output, f"{fmt} diff")
+        write_text(render_diff(diff_scans(old, new), fmt) + _evaluations(old, new, fmt), output,
+                   f"{fmt} diff")  # fmt: skip
     except AuditorError as exc:
         fail(exc, debug)
+
+
+def _evaluations(old: Scan, new: Scan, fmt: str) -> str:
+    """Which evaluation each side is when one was re-screened (`auditor rescreen`): the
+    table and Markdown say it below the diff (the JSON diff compares findings only)."""
+    from auditor.escape import markdown
+
+    said = [f"{side}: {s.evaluation.describe(s.id)}" for side, s in (("from", old), ("to", new))
+            if s.evaluation is not None]  # fmt: skip
+    if not said or fmt == "json":
+        return ""
+    if fmt == "markdown":
+        return "\n" + "".join(f"_{markdown(line)}_\n" for line in said)
+    from auditor.cli.terminal import fit_lines, screen
+
+    width = screen(to_file=True).width
+    return "\n" + "".join(f"{fit_lines(terminal(line), width)}\n" for line in said)
 
 
 def _last_two(store: Store, identity: str) -> tuple[Scan, Scan]:

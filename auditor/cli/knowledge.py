@@ -1,5 +1,6 @@
 """What findings and attributions are judged by: `rules list|validate` (the rule packs and
-policy files) and `publishers validate` (the publisher knowledge base)."""
+policy files), `publishers validate` (the publisher knowledge base) and `screening
+list|validate` (the restricted-party screening lists)."""
 
 from __future__ import annotations
 
@@ -133,4 +134,58 @@ def publishers_validate(debug: bool, path: Path | None) -> None:
         err=bool(problems),
     )
     if problems:
+        sys.exit(1)
+
+
+@click.group()
+def screening() -> None:
+    """The restricted-party screening lists (rules/screening/*.yaml)."""
+
+
+@screening.command("list")
+@click.pass_obj
+def screening_list(debug: bool) -> None:
+    """Each shipped list: id, version, date, entries (matched to the knowledge base) and its
+    official source."""
+    from auditor.screening.lists import load_lists
+
+    try:
+        lists = load_lists()
+    except AuditorError as exc:
+        fail(exc, debug)
+    for s in lists:
+        matched = sum(bool(e.organisations) for e in s.entries)
+        echo(
+            f"{s.id:18} {s.published:10} {len(s.entries):3} entries ({matched} matched)"
+            f"  {s.version}  {s.source}"
+        )
+
+
+@screening.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.pass_obj
+def screening_validate(debug: bool, path: Path | None) -> None:
+    """Check the lists in PATH (a folder or one file; default: the shipped rules/screening/):
+    required fields, unique ids and entries, official (.gov) sources, ISO dates, and every
+    organisation a known knowledge-base id. Exit 1 on problems."""
+    from auditor.errors import UsageError
+    from auditor.resolvers.publishers import load
+    from auditor.screening.lists import default_dir
+    from auditor.screening.validate import validate
+
+    try:
+        path = path or default_dir()
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+        found = validate(path, load())
+    except AuditorError as exc:
+        fail(exc, debug)
+    for problem in found.problems:
+        echo(problem)
+    echo(
+        f"{path}: {found.lists} lists, {found.entries} entries ({found.matched} matched to the"
+        f" knowledge base); {len(found.problems)} problem(s)",
+        err=bool(found.problems),
+    )
+    if found.problems:
         sys.exit(1)

@@ -64,6 +64,16 @@ def output_options(func: F) -> F:
         "counted). Gating, JSON, SARIF and SBOMs are never filtered.",
     )(func)  # fmt: skip
     func = click.option(
+        "--paper", type=click.Choice(("a4", "letter")), default=None,
+        help="With --format attestation: the page size it prints on (default: the printer's; "
+        "A4 with --pdf).",
+    )(func)  # fmt: skip
+    func = click.option(
+        "--pdf", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="With --format attestation or html: print it to a PDF FILE through a headless "
+        "Chromium (AUDITOR_CHROMIUM, else chromium on PATH; exit 2 when none is found).",
+    )(func)  # fmt: skip
+    func = click.option(
         "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
     )(func)
     return click.option(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.common import echo, effective_policy, emit, history_scan
+from auditor.cli.common import echo, effective_policy, emit, history_scan, pdf_ready
 from auditor.cli.options import (
     EXIT_PARTIAL,
     EXIT_POLICY,
@@ -24,7 +24,7 @@ from auditor.cli.options import (
     signature_options,
 )
 from auditor.cli.terminal import for_stderr, progress_display
-from auditor.config import Config, db_url, target_folder
+from auditor.config import Config, db_url, screening_lists, target_folder
 from auditor.errors import AuditorError, OutputError
 from auditor.escape import terminal
 from auditor.model import Action, Scan, ScanStatus, Severity
@@ -109,6 +109,8 @@ def scan(
     targets: tuple[str, ...],
     fmt: str,
     output: Path | None,
+    pdf: Path | None,
+    paper: str | None,
     min_severity: str,
     offline: bool,
     no_resolve: bool,
@@ -162,7 +164,12 @@ def scan(
         platform=platform,
         max_inflated_bytes=max_inflated_bytes,
         max_image_entries=max_image_entries,
+        screening_lists=screening_lists(None, os.environ),
     )
+    try:
+        pdf_ready(fmt, pdf)  # before the scan: a missing Chromium is found out at once
+    except AuditorError as exc:
+        fail(exc, debug)
     opening = _start_store(config, needed=notify is not None)
     try:
         judged_by = effective_policy(targets, policy)
@@ -197,7 +204,7 @@ def scan(
             store.close()
     code = exit_code(result, config)
     try:
-        emit(result, fmt, output, min_severity, verdict=verdict(result, config, code))
+        emit(result, fmt, output, min_severity, verdict(result, config, code), pdf, paper)
     except OutputError as exc:
         fail(_unwritten(exc, result, fmt, stored=config.store and store_error is None), debug)
     for ref in _empty_targets(result):

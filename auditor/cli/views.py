@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import echo, emit, load_scan, write_text
+from auditor.cli.common import echo, emit, load_scan, pdf_ready, write_text
 from auditor.cli.options import db_option, fail, output_options
 from auditor.errors import AuditorError
 from auditor.escape import terminal_safe
@@ -20,11 +20,19 @@ ORIGIN_FACETS = ("country", "organisation", "publisher", "repository")
 @db_option
 @click.pass_obj
 def report(
-    debug: bool, scan_id: str, fmt: str, output: Path | None, min_severity: str, db: str | None
+    debug: bool,
+    scan_id: str,
+    fmt: str,
+    output: Path | None,
+    pdf: Path | None,
+    paper: str | None,
+    min_severity: str,
+    db: str | None,
 ) -> None:
     """Render a stored scan (SCAN_ID or a unique prefix of it)."""
     try:
-        emit(load_scan(scan_id, db), fmt, output, min_severity)
+        pdf_ready(fmt, pdf)
+        emit(load_scan(scan_id, db), fmt, output, min_severity, pdf=pdf, paper=paper)
     except AuditorError as exc:
         fail(exc, debug)
 

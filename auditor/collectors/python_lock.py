@@ -8,12 +8,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from urllib.parse import unquote
 
 import tomli
-from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from auditor import purls
@@ -22,6 +20,11 @@ from auditor.errors import ParseError
 from auditor.model import Component, ComponentFile, ComponentKind, Evidence, Finding, Location
 from auditor.policy.builtin import finding
 from auditor.sources import Tree
+
+if TYPE_CHECKING:  # the marker and requirement parsers (~8 ms) load only for the lockfiles
+    # that match requirements to locked entries (pdm, pylock), never for uv.lock or poetry.lock
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
 
 _HASH = re.compile(r"[a-z0-9]+:[0-9a-f]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -173,6 +176,8 @@ def _requirement(item: object) -> Requirement | str | None:
     if item.startswith("-e "):
         target = re.sub(r"^file://+(\$\{PROJECT_ROOT\}/)?", "", item[3:].strip())
         return posixpath.normpath(target.split("#", 1)[0])
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         return Requirement(item)
     except InvalidRequirement:

@@ -16,7 +16,16 @@ from pathlib import Path
 
 from auditor.bulk import no_cyclic_gc
 from auditor.config import data_path
-from auditor.model import Action, Component, Finding, Origin, Scan, Severity
+from auditor.model import (
+    LIST_FIELD,
+    SCREENING_SOURCE,
+    Action,
+    Component,
+    Finding,
+    Origin,
+    Scan,
+    Severity,
+)
 from auditor.policy.builtin import finding as builtin_finding
 from auditor.policy.builtin import rule as builtin_rule
 from auditor.policy.rules import Override, Pack, Rule, read_pack, walk
@@ -167,6 +176,8 @@ def load_policy(settings: PolicySettings | None = None) -> Policy:
             )
         ).encode()
     )
+    if settings.screening_block:  # only then: the versions of policies without it stay put
+        digest.update(repr(("screening.block", settings.screening_block)).encode())
     return Policy(
         settings=settings,
         packs=tuple(packs),
@@ -196,7 +207,7 @@ def evaluate(
     scan of a team with no vetting configured does not fail; `vetting_required` (the
     pre-commit hook) lets such rules act all the same: no list, nothing is vetted."""
     today = today or today_utc()
-    stamped = tuple(_restamp(scan.findings, policy))
+    stamped = tuple(_blocked(_restamp(scan.findings, policy), policy.settings.screening_block))
     context = Context(
         names=policy.names,
         today=today,
@@ -266,6 +277,20 @@ def _restamp(findings: Iterable[Finding], policy: Policy) -> Iterable[Finding]:
             if judged == (f.severity, f.action)
             else replace(f, severity=judged[0], action=judged[1])
         )
+
+
+def _blocked(findings: Iterable[Finding], block: tuple[str, ...]) -> Iterable[Finding]:
+    """`[screening] block`: a screening match on one of those lists takes the action block
+    (after the configured action: the list's block is what the configuration asked for)."""
+    for f in findings:
+        if block and any(
+            e.source == SCREENING_SOURCE and e.field.removeprefix(LIST_FIELD) in block
+            for e in f.evidence
+            if e.field.startswith(LIST_FIELD)
+        ):
+            yield replace(f, action=Action.BLOCK)
+        else:
+            yield f
 
 
 def _data_findings(

@@ -84,6 +84,7 @@ def tighten(base: PolicySettings, table: Mapping[str, Any], where: str) -> Polic
     raise_action = dict(base.raise_action)
     waivers = list(base.waivers)
     vulnerabilities = base.vulnerabilities
+    block = list(base.screening_block)
     for key, value in table.items():
         if key in ("severity", "action") and not isinstance(value, dict):
             raise PolicyError(where, None, f"{key}: must be a table")
@@ -114,6 +115,11 @@ def tighten(base: PolicySettings, table: Mapping[str, Any], where: str) -> Polic
                 vulnerabilities = True
             elif vulnerabilities:
                 refuse(key, "only an explicit policy turns vulnerability lookups off")
+        elif key == "screening":  # blocking more lists only tightens
+            wanted = value.get("block", []) if isinstance(value, dict) else None
+            if not isinstance(wanted, list) or not all(isinstance(v, str) for v in wanted):
+                raise PolicyError(where, None, "screening.block: must be a list of list ids")
+            block += [v for v in wanted if v not in block]
         elif key == "waivers" and base.allow_target_waivers:
             if not isinstance(value, list):
                 raise PolicyError(where, None, "waivers: must be a list")
@@ -128,6 +134,7 @@ def tighten(base: PolicySettings, table: Mapping[str, Any], where: str) -> Polic
         raise_action=raise_action,
         waivers=tuple(waivers),
         vulnerabilities=vulnerabilities,
+        screening_block=tuple(block),
         sources=(*base.sources, where),
         refused=tuple(refused),
     )

@@ -33,8 +33,10 @@ LIST_KEYS = (
 INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1, "typosquat_min_score": 50}
 KEYS = {
     "packs", "disable", "severity", "action", "lists", "waivers", "vulnerabilities",
-    "allow_target_waivers", *LIST_KEYS, *INT_KEYS,
+    "allow_target_waivers", "screening", *LIST_KEYS, *INT_KEYS,
 }  # fmt: skip
+SCREENING_KEYS = {"block"}
+"""`[screening]`: `block`, the screening-list ids whose matches block."""
 WAIVER_KEYS = {"rule", "purl", "reason", "approver", "expires"}
 PACK_SUFFIXES = (".yaml", ".yml")
 NOT_PACKS = frozenset({"publishers.yaml"})
@@ -101,6 +103,9 @@ class PolicySettings:
     """At-least actions from a target's own file under an explicit policy (tighten only)."""
     refused: tuple[str, ...] = ()
     """What a target's own file asked for and an explicit policy did not let it do."""
+    screening_block: tuple[str, ...] = ()
+    """`[screening] block`: list ids (`fcc-covered` …) whose `origin.listed-entity` matches
+    take the action `block`."""
 
 
 def default_names() -> dict[str, object]:
@@ -237,6 +242,16 @@ def _lay_key(
         if not isinstance(value, list):
             raise PolicyError(where, None, f"{key}: must be a list")
         raw.setdefault(key, []).extend((item, where) for item in value)
+    elif key == "screening":
+        if not isinstance(value, dict):
+            raise PolicyError(where, None, "screening: must be a table")
+        unknown = sorted(set(value) - SCREENING_KEYS)
+        if unknown:
+            raise PolicyError(where, None, f"screening: unknown key {unknown[0]!r} (known: block)")
+        block = value.get("block", [])
+        if not isinstance(block, list) or not all(isinstance(v, str) for v in block):
+            raise PolicyError(where, None, "screening.block: must be a list of list ids")
+        raw["screening"] = (block, where)
     elif key in ("severity", "action", "lists"):
         if not isinstance(value, dict):
             raise PolicyError(where, None, f"{key}: must be a table")
@@ -309,6 +324,7 @@ def _settings(
         vulnerabilities=vulns,
         sources=sources,
         allow_target_waivers=allow,
+        screening_block=tuple(raw["screening"][0]) if "screening" in raw else (),
     )
 
 

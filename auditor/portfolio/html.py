@@ -33,6 +33,8 @@ class TargetRow:
     countries: tuple[tuple[str, int], ...]
     findings: int
     high: int
+    evaluation: int = 1
+    """Which evaluation of the scan answers (`auditor rescreen`)."""
 
 
 def gather(conn: Connection, as_of: datetime | None) -> dict[str, Any]:
@@ -56,6 +58,7 @@ def gather(conn: Connection, as_of: datetime | None) -> dict[str, Any]:
                 counts.get(TOTAL, 0),
                 tuple(countries),
                 *found.get(r.scan_id, (0, 0)),
+                r.evaluation,
             )
         )
     rollups = {facet: queries.origins(conn, facet, as_of) for facet in FACETS}

@@ -31,6 +31,8 @@ class Latest:
     ref: str
     scan_id: str
     started_at: str
+    evaluation: int = 1
+    """The scan's newest evaluation, which answers (`auditor rescreen`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,8 @@ class FindingHit:
     purl: str
     message: str
     waived: bool
+    evaluation: int = 1
+    """Which evaluation of the scan (`auditor rescreen`): always its newest."""
 
 
 def latest_subquery(as_of: datetime | None) -> Subquery:
@@ -109,7 +113,7 @@ def latest(conn: Connection, as_of: datetime | None) -> list[Latest]:
 
     lt = latest_subquery(as_of)
     query = (
-        select(targets.c.identity, lt.c.ref, lt.c.scan_id, scans.c.started_at)
+        select(targets.c.identity, lt.c.ref, lt.c.scan_id, scans.c.started_at, scans.c.evaluation)
         .join(lt, lt.c.target_id == targets.c.id)
         .join(scans, scans.c.id == lt.c.scan_id)
         .order_by(targets.c.identity)
@@ -213,26 +217,33 @@ def findings(conn: Connection, rule: str, as_of: datetime | None) -> list[Findin
     from sqlalchemy import select
 
     from auditor.store.models import findings as f
+    from auditor.store.models import scans
 
     lt = latest_subquery(as_of)
-    query = select(
-        lt.c.ref,
-        f.c.scan_id,
-        f.c.rule,
-        f.c.severity,
-        f.c.action,
-        f.c.purl,
-        f.c.message,
-        f.c.waiver,
-    ).join(lt, lt.c.scan_id == f.c.scan_id)
+    query = (
+        select(
+            lt.c.ref,
+            f.c.scan_id,
+            f.c.rule,
+            f.c.severity,
+            f.c.action,
+            f.c.purl,
+            f.c.message,
+            f.c.waiver,
+            f.c.evaluation,
+        )
+        .join(lt, lt.c.scan_id == f.c.scan_id)
+        .join(scans, scans.c.id == f.c.scan_id)
+        .where(f.c.evaluation == scans.c.evaluation)  # the newest evaluation's findings
+    )
     if "*" in rule:
         query = query.where(f.c.rule.like(_escape_like(rule.split("*", 1)[0]) + "%", escape="\\"))
     else:
         query = query.where(f.c.rule == rule)
     matches = _matcher(rule)
     hits = [
-        FindingHit(ref, scan_id, got, severity, action, purl, message, waiver is not None)
-        for ref, scan_id, got, severity, action, purl, message, waiver in conn.execute(query)
+        FindingHit(ref, scan_id, got, severity, action, purl, message, waiver is not None, n)
+        for ref, scan_id, got, severity, action, purl, message, waiver, n in conn.execute(query)
         if matches(got)
     ]
     hits.sort(key=lambda h: (h.target, h.rule, h.purl))
@@ -244,12 +255,15 @@ def finding_counts(conn: Connection, as_of: datetime | None) -> dict[str, tuple[
     from sqlalchemy import case, func, select
 
     from auditor.store.models import findings as f
+    from auditor.store.models import scans
 
     lt = latest_subquery(as_of)
     high = func.sum(case((f.c.severity.in_(("high", "critical")), 1), else_=0))
     query = (
         select(f.c.scan_id, func.count(), high)
+        .join(scans, scans.c.id == f.c.scan_id)
         .where(f.c.scan_id.in_(select(lt.c.scan_id).scalar_subquery()), f.c.waiver.is_(None))
+        .where(f.c.evaluation == scans.c.evaluation)  # the newest evaluation's findings
         .group_by(f.c.scan_id)
     )
     return {scan_id: (int(n), int(h or 0)) for scan_id, n, h in conn.execute(query)}

@@ -114,6 +114,7 @@ def findings(
                 "purl": h.purl,
                 "message": h.message,
                 "waived": h.waived,
+                "evaluation": h.evaluation,
             }
             for h in hits
         ]
@@ -123,12 +124,18 @@ def findings(
     title = f"{rule}: {len(hits)} {noun} in {found_in} of {targets} targets" + _when(as_of)
     lines = [f"## {markdown(title)}" if fmt == "markdown" else terminal(title), ""]
     rows = [
-        (h.target, h.severity + (" (waived)" if h.waived else ""), h.purl, h.message) for h in hits
+        (_evaluated(h), h.severity + (" (waived)" if h.waived else ""), h.purl, h.message)
+        for h in hits
     ]
     lines += (
         _table(("TARGET", "SEVERITY", "COMPONENT", "MESSAGE"), rows, fmt) if hits else ["(none)"]
     )
     return "\n".join(lines) + "\n"
+
+
+def _evaluated(hit: FindingHit) -> str:
+    """The target, and which evaluation of its scan answers when it was re-screened."""
+    return hit.target if hit.evaluation == 1 else f"{hit.target} (evaluation {hit.evaluation})"
 
 
 Point = tuple[datetime, int, Sequence[Group]]

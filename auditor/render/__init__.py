@@ -74,7 +74,9 @@ RENDERERS: tuple[Registered, ...] = (
     Registered("markdown", "markdown:MarkdownRenderer"),
     Registered("sarif", "sarif:SarifRenderer"),
     Registered("spdx", "spdx:SpdxRenderer"),
+    Registered("spdx3", "spdx3:Spdx3Renderer"),
     Registered("html", "template:TemplateRenderer", "report.html.j2"),
+    Registered("attestation", "attestation:AttestationRenderer", "attestation.html.j2"),
 )
 """Every output format; the first is the default."""
 

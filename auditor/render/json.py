@@ -55,6 +55,25 @@ def _component(c: Component, origins: dict[str, Origin], tracer: Tracer) -> dict
     return doc
 
 
+def _evaluation(scan: Scan) -> dict[str, Any]:
+    """`scan.evaluation` when the findings are a re-evaluation's (`auditor rescreen`); absent
+    for the scan's own, so documents of scans never re-screened are unchanged."""
+    e = scan.evaluation
+    if e is None:
+        return {}
+    return {
+        "evaluation": {
+            "number": e.number,
+            "evaluated_at": e.evaluated_at,
+            "knowledge_base": e.knowledge_base,
+            "lists": [{"id": v.id, "version": v.version} for v in e.lists],
+            "new_findings": e.new,
+            "cleared_findings": e.cleared,
+            "summary": e.describe(scan.id),
+        }
+    }
+
+
 def scan_document(scan: Scan) -> dict[str, Any]:
     """The contract's document for a scan."""
     origins = scan.origins_by_purl()
@@ -69,6 +88,7 @@ def scan_document(scan: Scan) -> dict[str, Any]:
             "tool_version": scan.tool_version,
             "policy_version": scan.policy_version,
             "host": scan.host,
+            **_evaluation(scan),
             "targets": [
                 {"ref": t.ref, "kind": t.kind.value, "identity": t.identity, "digest": t.digest}
                 for t in scan.targets

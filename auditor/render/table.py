@@ -96,6 +96,8 @@ class TableRenderer(Renderer):
         out = [
             self._bold(f"scan {scan.id}  {scan.status.value}  {scan.started_at}"),
             *(f"target {t.ref} ({t.kind.value}) {t.digest}" for t in scan.targets),
+            # a re-evaluation (`auditor rescreen`): say which, and against what
+            *([scan.evaluation.describe(scan.id)] if scan.evaluation else []),
             "",
         ]
         out += self._inventory(scan)

@@ -114,7 +114,6 @@ class TemplateRenderer(Renderer):
         import jinja2  # imported on use: ~70 ms that table and json output never pay
 
         from auditor.config import data_path
-        from auditor.render.json import scan_document
 
         env = jinja2.Environment(
             loader=jinja2.FunctionLoader(
@@ -131,13 +130,23 @@ class TemplateRenderer(Renderer):
         env.filters["script_json"] = script_json
         env.filters["safe_url"] = safe_url
         env.filters["link"] = link
-        extra: dict[str, Any] = {}
         if self.template.endswith(".html.j2"):
-            from auditor.render.html_view import abbreviate, hop_name, html_view, short_purl
+            from auditor.render.html_view import abbreviate, hop_name, short_purl
 
             env.filters["hop_name"] = hop_name
             env.filters["short_purl"] = short_purl
             env.filters["abbreviate"] = abbreviate
             env.filters["link_short"] = link_short
+        return env.get_template(self.template).render(scan=scan, **self.context(scan))
+
+    def context(self, scan: Scan) -> dict[str, Any]:
+        """What the template reads besides the scan: the JSON document, and for the HTML
+        audit its view. A format with a view of its own overrides this (the attestation)."""
+        from auditor.render.json import scan_document
+
+        extra: dict[str, Any] = {"doc": scan_document(scan)}
+        if self.template.endswith(".html.j2"):
+            from auditor.render.html_view import html_view
+
             extra["view"] = html_view(scan)
-        return env.get_template(self.template).render(scan=scan, doc=scan_document(scan), **extra)
+        return extra

@@ -65,6 +65,9 @@ class HubRepo:
     """(path, level) from `securityRepoStatus.filesWithIssues`."""
     where: str
     retrieved_at: str
+    pipeline_tag: str | None = None
+    """The Hub's task for a model (`text-generation` …): the SPDX 3 AI profile's domain and
+    the CycloneDX model card's task."""
 
     @property
     def hashed_files(self) -> bool:
@@ -168,7 +171,12 @@ def _repo(info: ModelInfo | DatasetInfo, reply: Response) -> HubRepo:
         flagged=_flagged(getattr(info, "security_repo_status", None)),
         where=reply.key,
         retrieved_at=reply.fetched_at.isoformat(timespec="seconds"),
+        pipeline_tag=_text(getattr(info, "pipeline_tag", None)),
     )
+
+
+def _text(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _card(card_data: object) -> dict[str, Any]:

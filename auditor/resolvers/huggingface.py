@@ -257,6 +257,8 @@ def _evidence(repo: HubRepo) -> Iterator[Evidence]:
         yield _ev(repo, "lastModified", repo.last_modified, Strength.REGISTRY)
     if repo.gated:
         yield _ev(repo, "gated", repo.gated, Strength.REGISTRY)
+    if repo.pipeline_tag:
+        yield _ev(repo, "pipeline_tag", repo.pipeline_tag, Strength.REGISTRY)
     for key in ("license", "license_name", "license_link"):
         value = repo.card.get(key)
         if isinstance(value, str) and value.strip():

@@ -8,10 +8,18 @@ by a guess at name similarity.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+from auditor.model import LIST_FIELD, SCREENING_SOURCE
+
+__all__ = ["LIST_FIELD", "SOURCE", "ListEntry", "ScreeningList", "load_lists"]
 
 SCREENING_DIR = "screening"
 """Folder under the shipped `rules/` holding one YAML file per list."""
+
+SOURCE = SCREENING_SOURCE
+"""`Evidence.source` of a list match."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,11 @@ class ListEntry:
     aliases: tuple[str, ...] = ()
     """Other names the list gives (a.k.a., formerly), as published."""
     note: str | None = None
+    source: str | None = None
+    """The official page naming this entry when it is not the list's own (the Federal
+    Register rule that added it …)."""
+    listed: str | None = None
+    """ISO date the entry took effect, when the source states it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +60,10 @@ class ScreeningList:
     entries: tuple[ListEntry, ...] = ()
     file: str = ""
     """The file it was read from (for messages)."""
+    checked: str = ""
+    """ISO date the entries were last compared with the official source."""
+    notes: str = ""
+    """What could not be confirmed on an official page and was left out, and similar."""
 
 
 def default_dir() -> Path:
@@ -57,17 +74,28 @@ def default_dir() -> Path:
 
 
 def load_lists(directory: Path | None = None) -> tuple[ScreeningList, ...]:
-    """Every list in `directory` (the shipped lists by default), sorted by id.
+    """Every list in `directory` (the shipped lists by default), sorted by id; the shipped
+    lists are read once per process.
 
     ConfigError names the file when one cannot be read or is not a list; the full checks
     (official source, known organisations, dates) are `auditor screening validate`'s.
     """
+    if directory is None:
+        return _shipped()
+    return _read(directory)
+
+
+@cache
+def _shipped() -> tuple[ScreeningList, ...]:
+    return _read(default_dir())
+
+
+def _read(folder: Path) -> tuple[ScreeningList, ...]:
     import yaml
 
     from auditor.bounded import load_yaml
     from auditor.errors import ConfigError
 
-    folder = directory or default_dir()
     found: list[ScreeningList] = []
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
@@ -92,6 +120,8 @@ def _parse(data: object, path: Path) -> ScreeningList:
                 organisations=tuple(str(o) for o in e.get("organisations", ())),
                 aliases=tuple(str(a) for a in e.get("aliases", ())),
                 note=str(e["note"]) if e.get("note") is not None else None,
+                source=str(e["source"]) if e.get("source") is not None else None,
+                listed=str(e["listed"]) if e.get("listed") is not None else None,
             )
             for e in data.get("entries", ())
         )
@@ -105,6 +135,8 @@ def _parse(data: object, path: Path) -> ScreeningList:
             scope=str(data["scope"]),
             entries=entries,
             file=path.name,
+            checked=str(data.get("checked", "")),
+            notes=str(data.get("notes", "")),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"{path}: missing or malformed field {exc}") from None

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_HEAD", "ScanSummary", "Store", "open_store", "upgrade"]
 
-SCHEMA_HEAD = "0008"
+SCHEMA_HEAD = "0009"
 """The newest migration this version ships; a test keeps it equal to alembic's head."""
 
 SUMMARY_SKIPS = frozenset({"hashes", "locations", "evidence", "files"})
@@ -180,8 +180,26 @@ class Store:
                 hint="scan ids must be unique; was this scan saved before?",
             ) from exc
 
-    def load_scan(self, scan_id: str, detail: bool = True) -> Scan:
-        """The stored scan with this id or unique id prefix (at least 4 characters).
+    def save_evaluation(self, scan: Scan) -> None:
+        """Store a re-evaluation of a stored scan (`scan` loaded, judged again, with
+        `scan.evaluation` numbered one past the newest): its findings, the origins it
+        changed and what it was judged against, in one transaction. StoreError when the
+        scan is gone or another re-evaluation took that number first."""
+        from auditor.store import codec, queries
+
+        if scan.evaluation is None or scan.evaluation.number < 2:
+            raise ValueError("save_evaluation needs an Evaluation numbered 2 or more")
+        for part, value in (("findings", [codec.finding_row(i, f, 0) for i, f in
+                                           enumerate(scan.findings)]),
+                            ("origins", [codec.origin_row(i, o) for i, o in
+                                         enumerate(scan.origins)])):  # fmt: skip
+            codec.reject_nul(scan.id, part, value)
+        with self._begin(write=True) as conn:
+            queries.insert_evaluation(conn, scan, scan.tool_version)
+
+    def load_scan(self, scan_id: str, detail: bool = True, evaluation: int | None = None) -> Scan:
+        """The stored scan with this id or unique id prefix (at least 4 characters), as its
+        newest evaluation judged it (`evaluation`: that one; 1 is the scan's own).
 
         `detail=False` leaves out what grouping by origin never reads (hashes, locations,
         evidence, and every edge but `derived_from`): `auditor origins` on a 100,000-
@@ -190,7 +208,7 @@ class Store:
         from auditor.store import queries
 
         with self._begin() as conn:
-            return queries.load(conn, scan_id, detail)
+            return queries.load(conn, scan_id, detail, evaluation)
 
     def list_scans(
         self, target_identity: str | None = None, limit: int | None = None

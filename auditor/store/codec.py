@@ -26,8 +26,10 @@ from auditor.model import (
     ComponentKind,
     Dependency,
     DependencyKind,
+    Evaluation,
     Evidence,
     Finding,
+    ListVersion,
     Location,
     Origin,
     OriginStatus,
@@ -138,6 +140,11 @@ def _decode_changes(doc: Mapping[str, Any] | None, scan_id: str) -> Changes | No
             f"scan {scan_id}: unreadable change summary ({type(exc).__name__}: {exc})",
             hint="the scan was written by another origin-auditor version; upgrade this one",
         ) from exc
+
+
+def reject_nul(scan_id: str, table: str, value: object) -> None:
+    """StoreError when a text in `value` holds NUL (see `_reject_nul`)."""
+    _reject_nul(scan_id, table, value)
 
 
 def _reject_nul(scan_id: str, table: str, value: object) -> None:
@@ -289,6 +296,71 @@ def _root(r: dict[str, Any], scan_id: str) -> Root:
     )
 
 
+def decode_origin(o: Any, sid: str) -> Origin:
+    """One origin row (or an `evaluation_origins` document read as attributes)."""
+    return Origin(
+        purl=o.purl,
+        status=decode_enum(OriginStatus, o.status, sid),
+        reason=o.reason,
+        publisher=_claim(o.publisher_value, o.publisher_strength, sid),
+        repository=_claim(o.repository_value, o.repository_strength, sid),
+        organisation=_claim(o.organisation_value, o.organisation_strength, sid),
+        country=_claim(o.country_value, o.country_strength, sid),
+        roots=tuple(_root(r, sid) for r in o.roots),
+        conflicts=tuple(o.conflicts),
+        evidence=_decode_evidence(o.evidence or (), sid),
+        publisher_kind=(
+            decode_enum(PublisherKind, o.publisher_kind, sid) if o.publisher_kind else None
+        ),
+    )
+
+
+def origin_row(position: int, origin: Origin) -> Row:
+    """The row (as in `origins`) that stores `origin`: also the document of an
+    `evaluation_origins` row."""
+    return _origin(position, origin)
+
+
+def finding_row(position: int, finding: Finding, evaluation: int) -> Row:
+    """The `findings` row of one finding of evaluation `evaluation`."""
+    return _finding(position, finding) | {"evaluation": evaluation}
+
+
+def evaluation_row(scan_id: str, evaluation: Evaluation, tool_version: str) -> Row:
+    """The `evaluations` row describing one re-evaluation."""
+    return {
+        "scan_id": scan_id,
+        "number": evaluation.number,
+        "evaluated_at": evaluation.evaluated_at,
+        "tool_version": tool_version,
+        "policy_version": evaluation.policy_version,
+        "knowledge_base": evaluation.knowledge_base,
+        "lists": [{"id": v.id, "version": v.version} for v in evaluation.lists],
+        "new": evaluation.new,
+        "cleared": evaluation.cleared,
+    }
+
+
+def decode_evaluation(row: Any) -> Evaluation:
+    """An `evaluations` row."""
+    try:
+        lists = tuple(ListVersion(str(v["id"]), str(v["version"])) for v in row.lists)
+    except (KeyError, TypeError) as exc:
+        raise StoreError(
+            f"scan {row.scan_id}: unreadable evaluation {row.number} ({exc})",
+            hint="the scan was re-evaluated by another origin-auditor version; upgrade this one",
+        ) from exc
+    return Evaluation(
+        number=row.number,
+        evaluated_at=row.evaluated_at,
+        knowledge_base=row.knowledge_base,
+        lists=lists,
+        policy_version=row.policy_version,
+        new=row.new,
+        cleared=row.cleared,
+    )
+
+
 def decode(
     scan: Any,
     targets: Iterable[Any],
@@ -297,8 +369,10 @@ def decode(
     dependencies: Iterable[Any],
     findings: Iterable[Any],
     diagnostics: Iterable[Any],
+    evaluation: Evaluation | None = None,
 ) -> Scan:
-    """The Scan that `encode` turned into these rows (each iterable in position order).
+    """The Scan that `encode` turned into these rows (each iterable in position order);
+    `findings` and `origins` those of `evaluation` when it is a re-evaluation.
 
     A NULL list column (a summary load leaves them out) decodes as empty."""
     sid: str = scan.id
@@ -308,9 +382,10 @@ def decode(
         finished_at=scan.finished_at,
         status=decode_enum(ScanStatus, scan.status, sid),
         tool_version=scan.tool_version,
-        policy_version=scan.policy_version,
+        policy_version=scan.policy_version if evaluation is None else evaluation.policy_version,
         host=scan.host,
         changes=_decode_changes(scan.changes, sid),
+        evaluation=evaluation,
         targets=tuple(
             Target(t.ref, decode_enum(TargetKind, t.kind, sid), t.identity, t.digest)
             for t in targets
@@ -337,24 +412,7 @@ def decode(
             )
             for c in components
         ),
-        origins=tuple(
-            Origin(
-                purl=o.purl,
-                status=decode_enum(OriginStatus, o.status, sid),
-                reason=o.reason,
-                publisher=_claim(o.publisher_value, o.publisher_strength, sid),
-                repository=_claim(o.repository_value, o.repository_strength, sid),
-                organisation=_claim(o.organisation_value, o.organisation_strength, sid),
-                country=_claim(o.country_value, o.country_strength, sid),
-                roots=tuple(_root(r, sid) for r in o.roots),
-                conflicts=tuple(o.conflicts),
-                evidence=_decode_evidence(o.evidence or (), sid),
-                publisher_kind=(
-                    decode_enum(PublisherKind, o.publisher_kind, sid) if o.publisher_kind else None
-                ),
-            )
-            for o in origins
-        ),
+        origins=tuple(decode_origin(o, sid) for o in origins),
         dependencies=tuple(
             Dependency(
                 d.source, d.target, decode_enum(DependencyKind, d.kind, sid), d.scope, d.marker

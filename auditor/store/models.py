@@ -110,6 +110,9 @@ scans = Table(
     # What changed since the previous scan of the same targets, as counted when this scan
     # was made (0006); NULL when no history was consulted and in scans stored before 0006.
     Column("changes", Document(), nullable=True),
+    # The newest evaluation (0009): 1 is the scan's own, `auditor rescreen` adds 2, 3 …;
+    # its findings are the rows of `findings` with this `evaluation`.
+    Column("evaluation", Integer(), nullable=False, server_default="1"),
 )
 
 scan_targets = _scan_child(
@@ -175,6 +178,8 @@ findings = _scan_child(
     _text("message"),
     Column("evidence", Document(), nullable=False),
     _text("waiver", nullable=True),
+    # Which evaluation of the scan made the row (0009); positions run on across evaluations.
+    Column("evaluation", Integer(), nullable=False, server_default="1"),
 )
 
 diagnostics = _scan_child(
@@ -273,3 +278,33 @@ portfolio_rollups = _scan_child(
 # a store, SQLite ones too), and the schema comparison does not look at operator classes.
 Index("ix_components_purl_pattern", components.c.purl)
 Index("ix_components_name", components.c.name)
+
+# --- Re-evaluations of stored scans (issue 34) --------------------------------------------
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    # One row per re-evaluation (number 2 onwards; 1 is the scan itself): what it was judged
+    # against, so a report can say "evaluation 2, re-screened on … against lists …".
+    Column("scan_id", String(), ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer(), primary_key=True, autoincrement=False),
+    _text("evaluated_at"),
+    _text("tool_version"),
+    _text("policy_version", nullable=True),
+    _text("knowledge_base"),
+    Column("lists", Document(), nullable=False),  # [{"id", "version"}]
+    Column("new", Integer(), nullable=False),
+    Column("cleared", Integer(), nullable=False),
+)
+
+evaluation_origins = Table(
+    "evaluation_origins",
+    metadata,
+    # Only the origins a re-evaluation changed (a parent chain, a new organisation), keyed by
+    # their position in `origins`, each the codec's origin row as one document: the rest of
+    # the evaluation's origins are the scan's own.
+    Column("scan_id", String(), ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("evaluation", Integer(), primary_key=True, autoincrement=False),
+    Column("position", Integer(), primary_key=True, autoincrement=False),
+    Column("origin", Document(), nullable=False),
+)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, insert, null, select
+from sqlalchemy import delete, func, insert, null, select, update
 from sqlalchemy.engine import Connection
 
 from auditor.bulk import no_cyclic_gc
 from auditor.errors import ScanNotFoundError, StoreError
-from auditor.model import DependencyKind, Scan, ScanStatus
+from auditor.model import DependencyKind, Evaluation, Scan, ScanStatus
 from auditor.store import MIN_PREFIX, SUMMARY_SKIPS, ScanSummary, codec, models
 
 BATCH = 500
@@ -44,8 +45,9 @@ def insert_scan(conn: Connection, scan: Scan, rows: codec.ScanRows) -> None:
             conn.execute(insert(tables[name]), [{"scan_id": scan.id} | r for r in items])
 
 
-def load(conn: Connection, scan_id: str, detail: bool) -> Scan:
-    """The scan with this id or unique prefix; `detail=False` as in `Store.load_scan`."""
+def load(conn: Connection, scan_id: str, detail: bool, evaluation: int | None = None) -> Scan:
+    """The scan with this id or unique prefix at `evaluation` (None: its newest);
+    `detail=False` as in `Store.load_scan`."""
     t = models.metadata.tables
     sid = _resolve_id(conn, scan_id)
     st, tg = t["scan_targets"], t["targets"]
@@ -56,6 +58,14 @@ def load(conn: Connection, scan_id: str, detail: bool) -> Scan:
         .order_by(st.c.position)
     )
 
+    scan_row = conn.execute(select(t["scans"]).where(t["scans"].c.id == sid)).one()
+    number = scan_row.evaluation if evaluation is None else evaluation
+    if not 1 <= number <= scan_row.evaluation:
+        raise StoreError(
+            f"scan {sid}: no evaluation {number}",
+            hint=f"it has evaluations 1 to {scan_row.evaluation} (`auditor rescreen` adds one)",
+        )
+
     def children(name: str) -> Any:
         table = t[name]
         columns = [
@@ -64,19 +74,86 @@ def load(conn: Connection, scan_id: str, detail: bool) -> Scan:
         query = select(*columns).where(table.c.scan_id == sid)
         if not detail and name == "dependencies":
             query = query.where(table.c.kind == DependencyKind.DERIVED_FROM.value)
+        if name == "findings":
+            query = query.where(table.c.evaluation == number)
         return conn.execute(query.order_by(table.c.position))
 
-    scan_row = conn.execute(select(t["scans"]).where(t["scans"].c.id == sid)).one()
+    described = None
+    origins: Any = children("origins")
+    if number > 1:
+        described, origins = _evaluated(conn, sid, number, origins)
     with no_cyclic_gc():
         return codec.decode(
             scan_row,
             targets,
             children("components"),
-            children("origins"),
+            origins,
             children("dependencies"),
             children("findings"),
             children("diagnostics"),
+            described,
         )
+
+
+def _evaluated(
+    conn: Connection, sid: str, number: int, origins: Iterable[Any]
+) -> tuple[Evaluation, list[Any]]:
+    """Evaluation `number`'s description, and the scan's origin rows with those it changed
+    put in their place (each a document read through attributes, as rows are)."""
+    t = models.metadata.tables
+    ev, eo = t["evaluations"], t["evaluation_origins"]
+    row = conn.execute(select(ev).where(ev.c.scan_id == sid, ev.c.number == number)).one()
+    changed = {
+        r.position: SimpleNamespace(**r.origin)
+        for r in conn.execute(
+            select(eo.c.position, eo.c.origin).where(eo.c.scan_id == sid, eo.c.evaluation == number)
+        )
+    }
+    return codec.decode_evaluation(row), [changed.get(r.position, r) for r in origins]
+
+
+def insert_evaluation(conn: Connection, scan: Scan, tool_version: str) -> None:
+    """Store `scan` (loaded, then judged again) as its evaluation `scan.evaluation.number`:
+    StoreError when another re-evaluation was stored in between (numbers are taken in order)."""
+    assert scan.evaluation is not None
+    t = models.metadata.tables
+    scans, findings = t["scans"], t["findings"]
+    number = scan.evaluation.number
+    moved = conn.execute(
+        update(scans)
+        .where(scans.c.id == scan.id, scans.c.evaluation == number - 1)
+        .values(evaluation=number)
+    )
+    if moved.rowcount != 1:
+        raise StoreError(
+            f"scan {scan.id}: evaluation {number} cannot be stored: the scan is gone or was "
+            "re-evaluated meanwhile",
+            hint="run `auditor rescreen` again",
+        )
+    conn.execute(insert(t["evaluations"]), [codec.evaluation_row(scan.id, scan.evaluation,
+                                                                  tool_version)])  # fmt: skip
+    first = conn.execute(
+        select(func.coalesce(func.max(findings.c.position), -1) + 1).where(
+            findings.c.scan_id == scan.id
+        )
+    ).scalar_one()
+    rows = [
+        {"scan_id": scan.id} | codec.finding_row(first + i, f, number)
+        for i, f in enumerate(scan.findings)
+    ]
+    if rows:
+        conn.execute(insert(findings), rows)
+    own = t["origins"]
+    base = conn.execute(select(own).where(own.c.scan_id == scan.id).order_by(own.c.position))
+    changed = [
+        {"scan_id": scan.id, "evaluation": number, "position": r.position}
+        | {"origin": codec.origin_row(r.position, scan.origins[r.position])}
+        for r in base
+        if r.position < len(scan.origins)
+        and codec.decode_origin(r, scan.id) != scan.origins[r.position]
+    ]
+    if changed:
+        conn.execute(insert(t["evaluation_origins"]), changed)
 
 
 def list_summaries(
@@ -160,7 +237,13 @@ def _summary_columns() -> Any:
         scans.c.started_at,
         scans.c.status,
         count("components").label("components"),
-        count("findings").label("findings"),
+        # the newest evaluation's findings only
+        select(func.count())
+        .where(
+            t["findings"].c.scan_id == scans.c.id, t["findings"].c.evaluation == scans.c.evaluation
+        )
+        .scalar_subquery()
+        .label("findings"),
     )
 
 

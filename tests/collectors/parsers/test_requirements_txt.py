@@ -597,3 +597,27 @@ def test_a_plain_pin_reads_as_packaging_reads_it(name: str, op: str, version: st
     expected = (req.name, _pinned(req), str(req.specifier), None)
     assert (got.name, got.version, got.spec, got.marker) == expected
     assert got.hashes == ("sha256:" + "a" * 64,) and (got.path, got.line) == ("r.txt", 1)
+
+
+_PIP_COMMENT = re.compile(r"(?:^|(?<=\s))#.*")
+"""pip's comment rule as a regular expression: the reference `comment_start` must agree with."""
+
+
+@given(
+    st.lists(
+        st.sampled_from(["#", " ", "\t", "\u2003", "\x1c", "a", "=", "-", "\\", "\n", "é"]),
+        max_size=40,
+    ).map("".join)
+    | st.text(max_size=80)
+)
+def test_comment_start_agrees_with_pips_comment_rule(line: str) -> None:
+    from auditor.collectors.requirement_lines import _split_comment, comment_start
+
+    match = _PIP_COMMENT.search(line)
+    assert comment_start(line) == (match.start() if match else -1)
+    expected = (
+        (7, line.strip(), None)
+        if match is None
+        else (7, line[: match.start()].strip(), match.group(0)[1:])
+    )
+    assert _split_comment(7, line) == expected
