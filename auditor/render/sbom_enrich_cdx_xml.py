@@ -11,6 +11,7 @@ indented); a foreign namespace's prefix may be renamed.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import PurePosixPath
 
@@ -47,6 +48,14 @@ _AFTER_BOM_REFERENCES = (
     "declarations",
     "definitions",
 )
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot hold at all (JSON can: a registry's text may carry them)."""
+
+
+def _xml(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def has_dtd(data: bytes) -> bool:
@@ -125,8 +134,8 @@ class _Bom:
     def element(
         self, tag: str, text: str | None = None, attributes: dict[str, str] | None = None
     ) -> ET.Element:
-        made = ET.Element(self.q(tag), attributes or {})
-        made.text = text
+        made = ET.Element(self.q(tag), {k: _xml(v) for k, v in (attributes or {}).items()})
+        made.text = None if text is None else _xml(text)
         return made
 
     def place(self, parent: ET.Element, child: ET.Element, before: tuple[str, ...]) -> None:

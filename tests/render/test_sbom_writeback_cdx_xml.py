@@ -4,14 +4,18 @@ and bom-ref of the input, and adds our origins in the places the schema orders t
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.xml import XmlValidator
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from auditor.model import Claim, Strength
 from auditor.render.sbom_enrich_cdx import writeback_serial
-from auditor.render.sbom_enrich_cdx_xml import has_dtd, render_enriched_xml
+from auditor.render.sbom_enrich_cdx_xml import _NOT_XML, has_dtd, render_enriched_xml
 from tests.render.sbom_scans import BASE, SCAN_ID, TUNED, WRITEBACK, original, scan_of
 
 DOCUMENTS = sorted(p.name for p in WRITEBACK.glob("*.cdx.xml"))
@@ -120,3 +124,24 @@ def test_a_dtd_is_not_written_back() -> None:
     evil = b'<?xml version="1.0"?><!DOCTYPE bom [<!ENTITY a "aaaa">]><bom/>'
     assert has_dtd(evil)
     assert not has_dtd((WRITEBACK / "syft-npm-1.5.cdx.xml").read_bytes())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=30))
+def test_any_registry_text_stays_well_formed_xml(text: str) -> None:
+    """Our facts come from registries: whatever text they hold (control characters XML
+    cannot carry included), the write-back is well-formed and says the rest as it was."""
+    path = WRITEBACK / "syft-npm-1.5.cdx.xml"
+    scan = scan_of(path, "cyclonedx")
+    origins = tuple(
+        dataclasses.replace(o, organisation=Claim(text or "x", Strength.DECLARED))
+        for o in scan.origins
+    )
+    out = render_enriched_xml(
+        dataclasses.replace(scan, origins=origins), original(path, "cyclonedx", "xml")
+    )
+    root = ET.fromstring(out)
+    names = {e.text for e in root.iter() if e.tag.endswith("}name")}
+    # What XML cannot hold is U+FFFD; a parser reads a carriage return as a line feed.
+    said = _NOT_XML.sub("\ufffd", text or "x").replace("\r\n", "\n").replace("\r", "\n")
+    assert said in names
