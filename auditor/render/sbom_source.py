@@ -85,10 +85,15 @@ def original_for(scan: Scan, family: str, syntaxes: tuple[str, ...]) -> Original
         )
     found = family_of(data)
     if found is None or found[0] != family:
-        what = FAMILIES.get(found[0], found[0]) if found else "not a document we write back"
+        what = FAMILIES.get(found[0], found[0]) if found else "of no format we write back"
+        if found is not None and found[0] in ("cyclonedx", "spdx"):
+            return Refused(
+                f"{target.ref}: the SBOM is {what}; wrote origin-auditor's own {wanted} "
+                f"document (--format {found[0]} writes the vendor's document back, enriched)"
+            )
         return Refused(
-            f"{target.ref}: the SBOM is {what}; wrote origin-auditor's own {wanted} document "
-            f"(the enriched write-back keeps the input's format: ask for its family)"
+            f"{target.ref}: the SBOM is {what}, which is not written back; wrote "
+            f"origin-auditor's own {wanted} document"
         )
     if found[1] not in syntaxes:
         return Refused(
