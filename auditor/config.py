@@ -59,6 +59,10 @@ class SignatureTrust:
         return bool(self.keys or self.certificate_chains or self.identities)
 
 
+SBOM_PROFILES = ("bsi-tr-03183-2", "ntia-2021")
+"""The minimum-elements profiles an SBOM can be checked against (auditor/sbom/profiles.py)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything a scan needs to know that is not a target."""
@@ -67,6 +71,9 @@ class Config:
     """SQLAlchemy URL; None means SQLite in the user data dir."""
     offline: bool = False
     no_resolve: bool = False
+    sbom_profiles: tuple[str, ...] = ()
+    """`--sbom-profile`: minimum-elements profiles SBOMs are checked against (`sbom_profiles`
+    of the policy configuration adds its own)."""
     verify: bool = True
     """False with `--no-verify`: file contents are not hashed against their names/records."""
     excludes: tuple[str, ...] = ()

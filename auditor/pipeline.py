@@ -288,6 +288,7 @@ def judge(
             diagnostics=scan.diagnostics + problems,
             status=status,
         )
+    scan = _vendor_claims(_sbom_profiles(scan, config, policy))
     scan = _signatures_required(_screened(scan, policy, config.screening_lists), policy)
     return evaluate(scan, policy, previous, config.today)
 
@@ -317,6 +318,35 @@ def _screened(scan: Scan, policy: Policy, lists: Path | None = None) -> Scan:
     from auditor.screening.lists import load_lists
 
     return rescreened(scan, load_lists(lists), load())
+
+
+def _sbom_profiles(scan: Scan, config: Config, policy: Policy) -> Scan:
+    """The `sbom.missing-field` findings of the minimum-elements profiles asked for (by
+    `--sbom-profile` or the configuration's `sbom_profiles`); the SBOM readers make every
+    profile's (auditor/sbom/profiles.py)."""
+    if not any(f.rule == "sbom.missing-field" for f in scan.findings):
+        return scan
+    from auditor.sbom.profiles import asked_for
+
+    listed = policy.names.get("sbom_profiles")
+    configured = [str(p) for p in listed] if isinstance(listed, list) else []
+    kept = asked_for(scan.findings, (*config.sbom_profiles, *configured))
+    return scan if len(kept) == len(scan.findings) else replace(scan, findings=kept)
+
+
+def _vendor_claims(scan: Scan) -> Scan:
+    """`sbom.supplier-conflict`: what a vendor's SBOM says of a component against what the
+    registry or an attestation says (auditor/attribution/vendor_claims.py). Made anew each
+    time a scan is judged, so re-judging a stored scan answers with the current knowledge
+    base; nothing is imported for a scan no SBOM contributed to."""
+    if not any(e.source == "sbom" for c in scan.components for e in c.evidence):
+        return scan
+    from auditor.attribution.vendor_claims import RULE, supplier_conflicts
+    from auditor.resolvers.publishers import load
+
+    kept = tuple(f for f in scan.findings if f.rule != RULE)
+    found = supplier_conflicts(scan.components, scan.origins, load())
+    return replace(scan, findings=kept + found)
 
 
 def _signatures_required(scan: Scan, policy: Policy) -> Scan:

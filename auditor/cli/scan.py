@@ -24,7 +24,7 @@ from auditor.cli.options import (
     signature_options,
 )
 from auditor.cli.terminal import for_stderr, progress_display
-from auditor.config import Config, db_url, screening_lists, target_folder
+from auditor.config import SBOM_PROFILES, Config, db_url, screening_lists, target_folder
 from auditor.errors import AuditorError, OutputError
 from auditor.escape import terminal
 from auditor.model import Action, Scan, ScanStatus, Severity
@@ -101,6 +101,14 @@ MAX_CONCURRENCY = 16
     help="How many files and folders an image's layers may list in all (memory: ~300 "
     "bytes each); a layer past it is a diagnostic and is not inventoried.",
 )  # fmt: skip
+@click.option(
+    "--sbom-profile",
+    "sbom_profile",
+    multiple=True,
+    type=click.Choice(SBOM_PROFILES),
+    help="Check SBOM targets against a minimum-elements profile (repeatable): each field it "
+    "requires and a document lacks is a sbom.missing-field finding.",
+)
 @db_option
 @signature_options
 @click.pass_obj
@@ -132,6 +140,7 @@ def scan(
     platform: str | None = None,
     max_inflated_bytes: int = 64 << 30,
     max_image_entries: int = 500_000,
+    sbom_profile: tuple[str, ...] = (),
 ) -> None:
     """Collect, resolve, evaluate and store TARGETS (lockfiles, directories, environments,
     container images: docker-save archives and OCI layouts; model caches).
@@ -150,6 +159,7 @@ def scan(
         db_url=db_url(db, os.environ),
         offline=offline,
         no_resolve=no_resolve,
+        sbom_profiles=sbom_profile,
         verify=not no_verify,
         excludes=exclude,
         fail_on=Severity(fail_on) if fail_on else None,

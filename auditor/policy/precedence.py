@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from auditor.policy.engine import Policy
 
 POLICY_ENV = "AUDITOR_POLICY"
-ADDITIVE_LISTS = ("review_countries", "require_signatures")
+ADDITIVE_LISTS = ("review_countries", "require_signatures", "sbom_profiles")
 """Lists where more entries mean more findings; `vetted_*` lists mean fewer."""
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from auditor.bounded import load_toml
-from auditor.config import POLICY_FILE, PYPROJECT
+from auditor.config import POLICY_FILE, PYPROJECT, SBOM_PROFILES
 from auditor.model import Action, Finding, Severity
 from auditor.policy.yamlnodes import PolicyError
 
@@ -29,6 +29,7 @@ LIST_KEYS = (
     "vetted_services",
     "review_countries",
     "require_signatures",
+    "sbom_profiles",
 )
 INT_KEYS = {"young_release_days": 7, "typosquat_distance": 1, "typosquat_min_score": 50}
 KEYS = {
@@ -341,6 +342,13 @@ def _text_list(key: str, value: object, where: str) -> list[str]:
                 where, None, f"review_countries: {', '.join(map(repr, wrong))} "
                 "not ISO 3166-1 alpha-2 codes (two capital letters, such as \"DE\" or \"CN\")",
             )  # fmt: skip
+    if key == "sbom_profiles" and (wrong := [v for v in value if v not in SBOM_PROFILES]):
+        raise PolicyError(
+            where,
+            None,
+            f"sbom_profiles: {', '.join(map(repr, wrong))} not a profile"
+            f" ({', '.join(SBOM_PROFILES)})",
+        )
     return list(value)
 
 

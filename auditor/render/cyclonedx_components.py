@@ -16,7 +16,9 @@ root's organisation the `manufacturer`, each with `address.country` when known; 
 a URL is an `attestation` external reference; every piece of origin evidence is an
 `auditor:evidence` property; the task, architecture and training datasets, when known, form
 a `modelCard` (`model_cards`; the document adds it to the serialised JSON because
-cyclonedx-python-lib has no model for it).
+cyclonedx-python-lib has no model for it). Every other component whose publisher the
+registry named has that account as its `supplier` (no country: a registry account says
+nothing of where it is), with the project's repository as its `url`.
 
 The library is slow to import (~0.2 s), so it is imported only when this format is used.
 """
@@ -111,10 +113,21 @@ def bom_components(scan: Scan) -> list[CdxComponent]:
         if c.kind is ComponentKind.SERVICE:
             continue  # called, not shipped: the BOM's `services` (cyclonedx_services)
         trace = tracer.trace(c.purl)
-        component = _component(c, origins.get(c.purl))
+        origin = origins.get(c.purl)
+        component = _component(c, origin)
         component.properties.update(properties(_trace_facts(trace)))
         if c.kind in ML_KINDS:
-            _add_ml_facts(component, c, origins.get(c.purl), trace, listed)
+            _add_ml_facts(component, c, origin, trace, listed)
+        elif origin is not None and origin.publisher is not None:
+            # The account the registry says published it: the supplier NTIA's minimum
+            # elements ask for (auditor/sbom/profiles.py), never a guess; the project's own
+            # repository is where its maintainers are reached (BSI TR-03183-2's contact).
+            component.supplier = _entity(origin.publisher.value, None)
+            repository = origin.repository.value if origin.repository else ""
+            if _is_web(repository):
+                from cyclonedx.model import XsUri
+
+                component.supplier.urls.add(XsUri(repository))
         out.append(component)
     return out
 

@@ -34,7 +34,7 @@ from auditor.http import (
 )
 from auditor.model import Claim, Component, Evidence, Finding, Origin, OriginStatus, Strength
 from auditor.policy.builtin import finding
-from auditor.resolvers import Resolution, Resolver
+from auditor.resolvers import Resolution, Resolver, sbom_digests
 from auditor.resolvers.local import local_origin
 from auditor.resolvers.npm_provenance import Provenance, verify_answer
 from auditor.urls import normalise_repository
@@ -308,7 +308,10 @@ def _findings(component: Component, entry: _Version) -> Iterator[Finding]:
         )
     published = _integrity(entry.manifest)
     algorithms = {h.partition(":")[0] for h in published}
-    locked = [h for h in component.hashes if h.partition(":")[0] in algorithms]
+    stated = set(sbom_digests.stated_hashes(component))
+    if stated:  # a vendor's SBOM is judged as such (sbom.hash-mismatch), not as a lock
+        yield from _sbom_findings(component, entry, published)
+    locked = [h for h in component.hashes if h.partition(":")[0] in algorithms and h not in stated]
     wrong = [h for h in locked if h not in published]
     if wrong:
         where = component.locations[0].path if component.locations else "the input"
@@ -320,6 +323,22 @@ def _findings(component: Component, entry: _Version) -> Iterator[Finding]:
             (Evidence("npm", "dist.integrity", ", ".join(published), entry.where,
                       Strength.REGISTRY, entry.retrieved_at),),
         )  # fmt: skip
+
+
+def _sbom_findings(
+    component: Component, entry: _Version, published: tuple[str, ...]
+) -> tuple[Finding, ...]:
+    """The SBOM's hashes against `dist.integrity` and the tarball's sha1 `dist.shasum`."""
+    dist = entry.manifest.get("dist")
+    shasum = dist.get("shasum") if isinstance(dist, dict) else None
+    pairs = [(h.partition(":")[0], h.partition(":")[2]) for h in published]
+    if isinstance(shasum, str):
+        pairs.append(("sha1", shasum))
+    served = sbom_digests.served_digests(pairs)
+    shown = ", ".join(f"{a}:{v}" for a, values in sorted(served.items()) for v in sorted(values))
+    evidence = Evidence("npm", "dist.integrity+shasum", shown, entry.where, Strength.REGISTRY,
+                        entry.retrieved_at)  # fmt: skip
+    return sbom_digests.mismatches(component, served, f"{entry.name} {entry.version}", evidence)
 
 
 def _with_provenance(

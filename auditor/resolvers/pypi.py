@@ -20,7 +20,7 @@ from packageurl import PackageURL
 from auditor.http import MISSING_STATUSES, NotCached, Projection, Response, json_projection
 from auditor.model import Claim, Component, Evidence, Finding, OriginStatus, Strength
 from auditor.policy.builtin import finding
-from auditor.resolvers import Resolution, Resolver
+from auditor.resolvers import Resolution, Resolver, sbom_digests
 from auditor.resolvers.local import local_origin
 from auditor.resolvers.pypi_index import PROJECTION as INDEX_PROJECTION
 from auditor.resolvers.pypi_index import index_facts, simple_path
@@ -277,9 +277,12 @@ def _digest_findings(
         and isinstance(f.get("digests"), dict)
         and isinstance(f["digests"].get("sha256"), str)
     }
+    subject = f"{component.name} {version}"
+    stated = set(sbom_digests.stated_hashes(component))
+    if stated:  # a vendor's SBOM is judged as such (sbom.hash-mismatch), not as a lock
+        yield from _sbom_findings(component, subject, release)
     if not served:
         return
-    subject = f"{component.name} {version}"
     evidence = (Evidence("pypi", "files.digests.sha256",
                          ", ".join(f"{n}={d}" for n, d in sorted(served.items())),
                          release.where, Strength.REGISTRY, release.retrieved_at),)  # fmt: skip
@@ -305,7 +308,8 @@ def _digest_findings(
             evidence,
         )
     pinned_by_name = {f"sha256:{f.sha256}" for f in named}
-    nameless = [h for h in component.hashes if h.startswith("sha256:") and h not in pinned_by_name]
+    unnamed = set(component.hashes) - pinned_by_name - stated
+    nameless = sorted(h for h in unnamed if h.startswith("sha256:"))
     if nameless and not {h.removeprefix("sha256:") for h in nameless} & set(served.values()):
         pinning = {f.location for f in named}
         where = [
@@ -321,3 +325,22 @@ def _digest_findings(
             " will refuse it; relock to pin what it serves",
             evidence,
         )
+
+
+def _sbom_findings(component: Component, subject: str, release: _Release) -> tuple[Finding, ...]:
+    """The SBOM's hashes against every digest (sha256, md5, blake2b_256) of every file of
+    the release: a hash of the sdist or of any wheel matches."""
+    pairs = [
+        (str(name), str(value))
+        for f in release.files
+        if isinstance(f.get("digests"), dict)
+        for name, value in f["digests"].items()
+        if isinstance(value, str)
+    ]
+    served = sbom_digests.served_digests(pairs)
+    if not served:
+        return ()
+    names = ", ".join(sorted(str(f.get("filename")) for f in release.files))
+    evidence = Evidence("pypi", "files.digests", f"{len(release.files)} file(s): {names}",
+                        release.where, Strength.REGISTRY, release.retrieved_at)  # fmt: skip
+    return sbom_digests.mismatches(component, served, subject, evidence)

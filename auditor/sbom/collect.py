@@ -43,6 +43,13 @@ SOURCE = "sbom"
 REF_FIELD = "sbom.ref"
 """`Evidence.field` holding the document's own id of a component (bom-ref, SPDXID, syft id)."""
 ANCESTOR_FIELD = "pedigree.ancestors"
+VENDOR_FIELD = "sbom.vendor-supplied"
+"""`Evidence.field` of a `supplier` that is the organisation that made the document
+(`metadata.manufacturer`/`supplier`, an SPDX `Organization:` creator): the vendor says it
+distributes the component, not that it made it."""
+SUBJECT_FIELD = "sbom.subject"
+"""`Evidence.field` marking the entry the document describes (CycloneDX `metadata.component`,
+SPDX DESCRIBES): the vendor's own product."""
 ROLES = ("supplier", "manufacturer", "authors", "publisher", "originator")
 """`Party.role` values, kept as the evidence field."""
 
@@ -135,9 +142,13 @@ def to_collected(doc: SbomDocument, found_by: str, target: str | None = None) ->
             for ancestor in _ancestor_purls(entry)
             if ancestor != by_ref[entry.ref]
         )
+    from auditor.sbom.profiles import missing_fields
+
     return Collected(
         components=tuple(components),
         dependencies=tuple(dict.fromkeys(edges)),
+        # every profile's; the policy stage keeps those of the profiles asked for
+        findings=missing_fields(doc),
         diagnostics=tuple(diagnostics),
     )
 
@@ -208,6 +219,11 @@ def _component(
 ) -> Component:
     where = _where(doc, entry.ref)
     evidence = [Evidence(SOURCE, REF_FIELD, entry.ref, where, Strength.DECLARED)]
+    if entry.ref == doc.subject:  # the vendor's own product (auditor/attribution/vendor_claims)
+        evidence.append(Evidence(SOURCE, SUBJECT_FIELD, entry.ref, where, Strength.DECLARED))
+    vendor = _vendor_supplied(doc, entry)
+    if vendor is not None:  # the document's own organisation supplies it: a distributor
+        evidence.append(Evidence(SOURCE, VENDOR_FIELD, vendor, where, Strength.DECLARED))
     evidence.extend(
         Evidence(SOURCE, party.role, party.name, where, Strength.DECLARED)
         for party in entry.parties
@@ -230,6 +246,19 @@ def _component(
         evidence=tuple(evidence),
         found_by=found_by,
     )
+
+
+def _vendor_supplied(doc: SbomDocument, entry: SbomEntry) -> str | None:
+    """The entry's supplier when an `Organization:` creator of the document names it."""
+    suppliers = [p.name.strip() for p in entry.parties if p.role == "supplier"]
+    if not suppliers or not doc.creators:
+        return None
+    makers = {
+        c.removeprefix("Organization:").partition(" (")[0].strip().lower()
+        for c in doc.creators
+        if c.startswith("Organization:")
+    }
+    return next((s for s in suppliers if s.lower() in makers), None)
 
 
 def _ancestor_purls(entry: SbomEntry) -> tuple[str, ...]:

@@ -76,7 +76,33 @@ def _party(obj: Any, role: str) -> Party | None:
     if name is None:
         return None
     urls = _strs(obj, "url")
-    return Party(name, role, urls[0] if urls else None, _str(obj, "email"))
+    return Party(name, role, urls[0] if urls else None, _email(obj))
+
+
+def _email(obj: Any) -> str | None:
+    """A contact's `email`, else an organisation's first `contact[].email`."""
+    return _str(obj, "email") or next(
+        (e for c in _dicts(obj, "contact") if (e := _str(c, "email"))), None
+    )
+
+
+def _actor(kind: str, obj: Any) -> str | None:
+    """`Kind: name (contact)` as SPDX writes creators: the contact an e-mail or URL, so the
+    minimum-elements profiles see it (auditor/sbom/profiles.py)."""
+    name = _str(obj, "name")
+    if name is None:
+        return None
+    urls = _strs(obj, "url")
+    contact = _email(obj) or (urls[0] if urls else None)
+    return f"{kind}: {name} ({contact})" if contact else f"{kind}: {name}"
+
+
+def _properties(component: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, value)
+        for p in _dicts(component, "properties")
+        if (name := _str(p, "name")) is not None and (value := _str(p, "value")) is not None
+    )
 
 
 def _parties(component: dict[str, Any]) -> tuple[Party, ...]:
@@ -128,6 +154,7 @@ def _entries(components: Any, parent: str | None, at: str, depth: int = 0) -> It
             parties=_parties(component),
             ancestors=_ancestors(component),
             parent_ref=parent,
+            properties=_properties(component),
         )
         yield from _entries(component.get("components"), ref, f"{where}.components", depth + 1)
 
@@ -164,10 +191,12 @@ def _creators(metadata: Any) -> tuple[str, ...]:
         if isinstance(tool, dict) and (name := _str(tool, "name")):
             version = _str(tool, "version")
             found.append(f"Tool: {name}-{version}" if version else f"Tool: {name}")
-    found.extend(f"Person: {a}" for x in _dicts(metadata, "authors") if (a := _str(x, "name")))
+    found.extend(a for x in _dicts(metadata, "authors") if (a := _actor("Person", x)))
     named = metadata if isinstance(metadata, dict) else {}
-    orgs = (_str(named.get(r), "name") for r in ("manufacturer", "manufacture", "supplier"))
-    found.extend(f"Organization: {org}" for org in orgs if org)
+    orgs = (
+        _actor("Organization", named.get(r)) for r in ("manufacturer", "manufacture", "supplier")
+    )
+    found.extend(org for org in orgs if org)
     return tuple(dict.fromkeys(found))
 
 

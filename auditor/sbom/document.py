@@ -44,6 +44,10 @@ class SbomEntry:
     """The enclosing component's ref for a nested CycloneDX component."""
     line: int | None = None
     """Where in the file it starts, when the reader can tell (for messages)."""
+    properties: tuple[tuple[str, str], ...] = ()
+    """(name, value) pairs as written: CycloneDX `properties` (BSI TR-03183-2's
+    `bsi:component:filename`, `…:executable`, `…:archive`, `…:structured`), SPDX 2
+    `packageFileName` as `spdx:packageFileName`; read by the minimum-elements profiles."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -303,6 +303,7 @@ def _entry(
         _text(package, "licenseConcluded", path, where)
     )
     purpose = _text(package, "primaryPackagePurpose", path, where) or ""
+    file_name = _text(package, "packageFileName", path, where)
     return SbomEntry(
         ref=ref,
         name=_text(package, "name", path, where) or ref,
@@ -320,6 +321,8 @@ def _entry(
         ancestors=tuple(dict.fromkeys(ancestors.get(ref, []))),
         parent_ref=parents.get(ref),
         line=lines.get(ref),
+        # the file name BSI TR-03183-2 §5.2.2 asks for (auditor/sbom/profiles.py)
+        properties=(("spdx:packageFileName", file_name),) if file_name else (),
     )
 
 

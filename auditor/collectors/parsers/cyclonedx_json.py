@@ -2,11 +2,12 @@
 targets: `*.cdx.json` and `bom.json` when a folder is walked, any file whose first bytes say
 `"bomFormat": "CycloneDX"` when named (or with the `sbom:` prefix).
 
-The document is schema-checked with cyclonedx-python-lib (auditor.sbom.cyclonedx_check) and
-read by auditor.sbom.cyclonedx; components, services, edges and the vendor's claims come from
-auditor.sbom.collect. A document the schema rejects is a ParseError naming the first
-violations (a named target: exit 2; a discovered one: a diagnostic); one rejected only for
-properties the schema does not define is read, with a diagnostic naming them.
+The document is schema-checked, whole, against cyclonedx-python-lib's schema
+(auditor.sbom.cyclonedx_check) and read by auditor.sbom.cyclonedx; components, services,
+edges and the vendor's claims come from auditor.sbom.collect. A document the schema rejects
+is a ParseError naming the first violations (a named target: exit 2; a discovered one: a
+diagnostic); one rejected only for properties the schema does not define is read, with a
+diagnostic naming them.
 """
 
 from __future__ import annotations
@@ -73,8 +74,6 @@ def collected(data: Any, tree: Tree, path: str, found_by: str) -> Collected:
         notes.append(
             Diagnostic(path, f"CycloneDX {spec} defines no property {shown}; read the rest")
         )
-    if checked.partial:
-        notes.append(Diagnostic(path, checked.partial))
     return Collected(
         found.components, found.dependencies, found.findings, (*found.diagnostics, *notes)
     )
