@@ -217,8 +217,11 @@ def emit(
             # the lists the scan and `rescreen` screen against (AUDITOR_SCREENING_LISTS)
             lists = screening_lists(None, os.environ)
             text = AttestationRenderer(paper=paper, lists=lists).render(result)
+            notes: tuple[str, ...] = ()
         else:
-            text = renderer(fmt, Severity(min_severity)).render(result)
+            chosen = renderer(fmt, Severity(min_severity))
+            text = chosen.render(result)
+            notes = chosen.notices(result)  # e.g. why an SBOM was not written back
         if output is not None or pdf is None:
             put(text, output)
         if pdf is not None:
@@ -226,6 +229,10 @@ def emit(
 
             print_pdf(text, pdf)
             click.echo(f"{fmt} printed to {pdf}", err=True)
+        for note in notes:
+            from auditor.escape import terminal
+
+            click.echo(f"note: {terminal(note)}", err=True)
     if output is not None:
         click.echo(
             f"scan {result.id}: {result.status.value}, {len(result.components)} components, "

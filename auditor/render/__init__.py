@@ -20,6 +20,11 @@ class Renderer(ABC):
     def render(self, scan: Scan) -> str:
         """The whole document as text."""
 
+    def notices(self, scan: Scan) -> tuple[str, ...]:
+        """What the user should hear (on stderr) about this rendering of `scan`: an SBOM
+        format asked of a scan of one SBOM it could not write back says why."""
+        return ()
+
     def listing(self, min_severity: Severity) -> Renderer:
         """This renderer listing only findings at or above `min_severity` (the rest counted).
         Only formats a person reads (table, Markdown) filter: the machine formats (JSON,

@@ -76,8 +76,14 @@ class CycloneDxRenderer(Renderer):
     name: ClassVar[str] = "cyclonedx"
 
     def render(self, scan: Scan) -> str:
-        """The BOM as indented JSON; identical scans give identical text."""
+        """The BOM as indented JSON; identical scans give identical text. A scan of one
+        CycloneDX JSON SBOM gets that document back, enriched (auditor.render.sbom_enrich_cdx)."""
         import warnings
+
+        from auditor.render.sbom_enrich_cdx import write_back
+
+        if (enriched := write_back(scan)) is not None:
+            return enriched
 
         from cyclonedx.output.json import JsonV1Dot6
 
@@ -91,6 +97,12 @@ class CycloneDxRenderer(Renderer):
         if cards:
             text = _add_model_cards(text, cards)
         return text + "\n"
+
+    def notices(self, scan: Scan) -> tuple[str, ...]:
+        """Why a scan of one SBOM was not written back, if it was not."""
+        from auditor.render.sbom_enrich_cdx import notice
+
+        return tuple(n for n in (notice(scan),) if n)
 
 
 def _add_model_cards(text: str, cards: dict[str, dict[str, object]]) -> str:

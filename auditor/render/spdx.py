@@ -56,8 +56,19 @@ class SpdxRenderer(Renderer):
     name: ClassVar[str] = "spdx"
 
     def render(self, scan: Scan) -> str:
-        """The document as indented JSON; identical scans give identical text."""
+        """The document as indented JSON; identical scans give identical text. A scan of one
+        SPDX 2 SBOM gets that document back, enriched (auditor.render.sbom_enrich_spdx)."""
+        from auditor.render.sbom_enrich_spdx import write_back
+
+        if (enriched := write_back(scan)) is not None:
+            return enriched
         return json.dumps(spdx_document(scan), indent=2, ensure_ascii=False) + "\n"
+
+    def notices(self, scan: Scan) -> tuple[str, ...]:
+        """Why a scan of one SBOM was not written back, if it was not."""
+        from auditor.render.sbom_enrich_spdx import notice
+
+        return tuple(n for n in (notice(scan),) if n)
 
 
 SPDX_RELATIONSHIPS = {
