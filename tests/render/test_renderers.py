@@ -101,7 +101,7 @@ def test_every_renderer_handles_hostile_metadata() -> None:
         # Terminal escapes could rewrite a reader's screen; markup matters where it renders.
         assert "\x1b" not in text or r.name == "json", r.name
         # JSON formats (json, cyclonedx, sarif, spdx) keep values exactly; consumers escape.
-        data_formats = ("json", "table", "cyclonedx", "sarif", "spdx")
+        data_formats = ("json", "table", "cyclonedx", "sarif", "spdx", "spdx3")
         assert "<script>" not in text or r.name in data_formats, r.name
     # JSON keeps the value exactly (escaping is the consumer's job) but as valid JSON.
     doc = json.loads(renderer("json").render(_scan()))
