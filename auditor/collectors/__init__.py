@@ -13,32 +13,11 @@ from functools import cache
 from importlib import import_module
 from typing import ClassVar
 
-from auditor.errors import Diagnostic
+# Re-exported: every collector and parser returns it (defined below both packages).
+from auditor.collected import Collected as Collected
 from auditor.hashing import Hasher
-from auditor.model import Component, Dependency, Finding
 from auditor.signatures import SignatureTrust
 from auditor.sources import Tree
-
-
-@dataclass(frozen=True, slots=True)
-class Collected:
-    """What one parser or collector found."""
-
-    components: tuple[Component, ...] = ()
-    dependencies: tuple[Dependency, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    diagnostics: tuple[Diagnostic, ...] = ()
-
-    @staticmethod
-    def merge(parts: Iterable[Collected]) -> Collected:
-        """Concatenate results (duplicates are folded later, by the pipeline)."""
-        parts = tuple(parts)
-        return Collected(
-            components=tuple(c for p in parts for c in p.components),
-            dependencies=tuple(d for p in parts for d in p.dependencies),
-            findings=tuple(f for p in parts for f in p.findings),
-            diagnostics=tuple(d for p in parts for d in p.diagnostics),
-        )
 
 
 @dataclass(frozen=True, slots=True)

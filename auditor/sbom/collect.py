@@ -25,7 +25,7 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from auditor import purls
-from auditor.collectors import Collected
+from auditor.collected import Collected
 from auditor.errors import Diagnostic
 from auditor.model import (
     Component,
