@@ -102,9 +102,9 @@ def map_strings(value: T, fn: Callable[[str], str], visit: Callable[[Any], Any] 
     the ~17,000 evidence items of a 680-package scan)."""
     seen: dict[str, str] = {}
     mapped: dict[int, tuple[Any, Any]] = {}  # id -> (the object, kept alive; its mapping)
-    # Types kept as they are (numbers, booleans, enums, None), learnt per type rather than
-    # asked of each value with isinstance: a scan holds tens of thousands of them.
-    atoms: set[type] = {*_ATOMS, type(None)}
+    # Whether a type is kept as it is (numbers, booleans, enums, None), learnt per type
+    # rather than asked of each value with isinstance: a scan holds tens of thousands of them.
+    atomic: dict[type, bool] = dict.fromkeys((*_ATOMS, type(None)), True)
     plans: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
     def text(item: str) -> str:
@@ -114,28 +114,26 @@ def map_strings(value: T, fn: Callable[[str], str], visit: Callable[[Any], Any] 
         return item if done == item else done  # unchanged: this very object
 
     def is_atom(kind: type) -> bool:
-        if kind in atoms:
-            return True
-        if issubclass(kind, Enum):
-            atoms.add(kind)
-            return True
-        return False
+        found = atomic.get(kind)
+        if found is None:
+            found = atomic[kind] = issubclass(kind, Enum)
+        return found
 
     def walk(item: Any) -> Any:
-        # Strings and atoms are handled inline, not by a call each: a scan holds hundreds
-        # of thousands of them, and the walk runs on every scan.
+        # Strings, empty tuples and atoms are handled inline, not by a call each: a scan holds
+        # hundreds of thousands of them, and the walk runs on every scan.
         kind: Any = type(item)
         if kind is str:
             return text(item)
-        if kind in atoms or is_atom(kind):
-            return item
         if kind is tuple:
             if not item:  # most of a scan's tuples (no roots, no conflicts, no files)
                 return item
             items = tuple(
-                text(v) if type(v) is str else v if type(v) in atoms else walk(v) for v in item
+                text(v) if type(v) is str else v if atomic.get(type(v)) else walk(v) for v in item
             )
             return item if all(a is b for a, b in zip(items, item, strict=True)) else items
+        if is_atom(kind):
+            return item
         if kind is list:
             return [walk(v) for v in item]
         if kind is dict:
@@ -161,7 +159,11 @@ def map_strings(value: T, fn: Callable[[str], str], visit: Callable[[Any], Any] 
                     new = text(old)
                 elif new == old:
                     continue
-            elif vkind in atoms or is_atom(vkind):
+            elif vkind is tuple:
+                if not old:
+                    continue
+                new = walk(old)
+            elif is_atom(vkind):
                 continue
             else:
                 new = walk(old)
