@@ -50,6 +50,13 @@ PARSER_SEEDS = {  # parser: (file name, format, a real file)
     "pipfile-lock": ("Pipfile.lock", "json", DATA / "python/pipenv/project/Pipfile.lock"),
     "pdm-lock": ("pdm.lock", "toml", DATA / "python/pdm/sources/pdm.lock"),
     "pylock-toml": ("pylock.toml", "toml", DATA / "python/pylock/uv/pylock.toml"),
+    # SBOMs (issue 31): documents the real tools made, and a published SPDX 3 example
+    "cyclonedx-json": ("bom.cdx.json", "json", DATA / "sbom/python-app.syft.cdx.json"),
+    "cyclonedx-xml": ("bom.cdx.xml", "lines", DATA / "sbom/python-app.syft.cdx.xml"),
+    "syft-json": ("sbom.syft.json", "json", DATA / "sbom/python-app.syft.json"),
+    "spdx-json": ("sbom.spdx.json", "json", DATA / "sbom/spdx/python-uv.trivy.spdx.json"),
+    "spdx-tag-value": ("sbom.spdx", "lines", DATA / "sbom/spdx/python-uv.trivy.spdx"),
+    "spdx3-jsonld": ("sbom.spdx3.json", "json", DATA / "sbom/spdx/published/example13.spdx3.json"),
 }  # fmt: skip
 YARN_BERRY = DATA / "js/yarn-berry/yarn.lock"
 SITE = "lib/python3.11/site-packages"
