@@ -19,6 +19,7 @@ from auditor.sbom.collect import (
     to_collected,
 )
 from auditor.sbom.document import Party, SbomDocument, SbomEntry, SbomService
+from tests.services import host
 
 
 def _doc() -> SbomDocument:
@@ -53,7 +54,7 @@ def _doc() -> SbomDocument:
             SbomEntry("bad", "weird", None, "not a purl", "library"),
         ),
         services=(
-            SbomService("svc", "chat", None, ("https://api.openai.com/v1",), "OpenAI"),
+            SbomService("svc", "chat", None, (f"https://{host('openai')}/v1",), "OpenAI"),
             SbomService("svc2", "billing", "2", ("https://billing.example.invalid",), "ACME Corp"),
         ),
         dependencies=(("app", "req"), ("req", "gguf"), ("app", "svc"), ("app", "missing")),
@@ -112,7 +113,8 @@ def test_services_use_the_ai_service_purl() -> None:
         "pkg:generic/ai-service/acme-corp/billing",
     }
     chat = next(s for s in services if s.name == "openai/chat")
-    assert ("endpoint", "https://api.openai.com/v1") in {(e.field, e.value) for e in chat.evidence}
+    endpoint = f"https://{host('openai')}/v1"
+    assert ("endpoint", endpoint) in {(e.field, e.value) for e in chat.evidence}
 
 
 def test_kind_words() -> None:
