@@ -313,7 +313,14 @@ def test_the_database_away_is_retried_with_back_off_and_a_bad_target_is_not(
         assert failed.attempts == 1 and failed.error is not None
         assert failed.error.startswith("uv.lock:5: not valid TOML"), failed.error
         assert hit.attempts >= 2  # the scan cut off by the outage ran again
-        assert "terminating connection due to administrator command" in logs, logs
+        # How it was cut off depends on the moment: a connection checked out when the backends
+        # were terminated says "terminating connection due to administrator command"; one
+        # taken from the pool after says the database "is not currently accepting
+        # connections". Either way the scan in progress failed and was retried (above).
+        assert (
+            "terminating connection due to administrator command" in logs
+            or "is not currently accepting connections" in logs
+        ), logs
         for target in map(str, folders):  # every target was hit by the outage
             assert f"{target}: could not record the retry" in logs, logs
         assert logs.count("retry: Retry in 2.0s") >= 3 and "retry: Retry in 4.0s" in logs, logs
