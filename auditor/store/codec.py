@@ -390,7 +390,8 @@ def decode(
     evaluation: Evaluation | None = None,
 ) -> Scan:
     """The Scan that `encode` turned into these rows (each iterable in position order);
-    `findings` and `origins` those of `evaluation` when it is a re-evaluation.
+    `findings` and `origins` those of `evaluation` when it is a re-evaluation (`evaluation`
+    number 1: the scan's own, as its row recorded it).
 
     A NULL list column (a summary load leaves them out) decodes as empty."""
     sid: str = scan.id
@@ -400,7 +401,10 @@ def decode(
         finished_at=scan.finished_at,
         status=decode_enum(ScanStatus, scan.status, sid),
         tool_version=scan.tool_version,
-        policy_version=scan.policy_version if evaluation is None else evaluation.policy_version,
+        # a re-evaluation's policy; the scan's own is the scan row's
+        policy_version=evaluation.policy_version
+        if evaluation is not None and evaluation.rescreened
+        else scan.policy_version,
         host=scan.host,
         changes=_decode_changes(scan.changes, sid),
         evaluation=evaluation,
