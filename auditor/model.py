@@ -389,7 +389,8 @@ class Evaluation:
 
     def describe(self, scan_id: str) -> str:
         """One line saying which evaluation a report shows."""
-        lists = ", ".join(f"{v.id} {v.version}" for v in self.lists) or "no screening lists"
+        # quoted: a version is free text and may hold commas ("Updated September 3, 2024")
+        lists = ", ".join(f"{v.id} “{v.version}”" for v in self.lists) or "no screening lists"
         when = "re-screened" if self.rescreened else "screened when it ran on"
         return (
             f"evaluation {self.number} of scan {scan_id}, {when} {self.evaluated_at[:10]} "

@@ -53,7 +53,7 @@ def _statement(page: str) -> str:
 
 
 def _named(lists: Any) -> str:
-    return ", ".join(f"{v.id} {v.version}" for v in lists)
+    return ", ".join(f"{v.id} “{v.version}”" for v in lists)
 
 
 def test_a_scan_screened_once_is_attested_against_named_list_versions(
@@ -111,7 +111,7 @@ def test_a_rescreen_after_still_numbers_evaluation_2(
         env.setenv("AUDITOR_SCREENING_LISTS", str(lists))
         page = auditor("report", scan_id, "--format", "attestation").stdout
     assert _statement(page).startswith(f"These are the findings of evaluation 2 of scan {scan_id}")
-    assert "test-ai-bans 2026-12-08" in _statement(page)
+    assert "test-ai-bans “2026-12-08”" in _statement(page)
     report = auditor("report", scan_id, "--format", "json")
     assert validate(report.stdout)["scan"]["evaluation"]["number"] == 2
 
