@@ -98,7 +98,7 @@ def _read(folder: Path, shipped: bool = False) -> tuple[ScreeningList, ...]:
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the screening list: {exc}") from None
         found.append(_parse(_shipped_data(text, path) if shipped else _data(text, path), path))
     return tuple(sorted(found, key=lambda s: s.id))

@@ -181,3 +181,20 @@ def test_json_of_a_scan_round_trips_its_evaluation(
     assert json.dumps(again["findings"], sort_keys=True) == json.dumps(
         doc["findings"], sort_keys=True
     )
+
+
+@pytest.mark.parametrize("content", [b"id: [unclosed\n", b"id: caf\xe9\n"])
+def test_an_unusable_lists_folder_is_named_not_a_traceback(
+    auditor: Auditor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes
+) -> None:
+    """Every scan reads the lists' versions: a broken file in the folder the environment
+    names stops it with exit 2 and the file's name (as when the check itself reads it)."""
+    folder = tmp_path / "lists"
+    folder.mkdir()
+    (folder / "broken.yaml").write_bytes(content)
+    monkeypatch.setenv("AUDITOR_SCREENING_LISTS", str(folder))
+    target = tmp_path / "project"
+    shutil.copytree(LOCK, target)
+    ran = auditor("scan", target, "--no-resolve", "--no-store", "--format", "json")
+    assert ran.code == 2
+    assert str(folder / "broken.yaml") in ran.stderr and "Traceback" not in ran.stderr
