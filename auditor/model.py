@@ -365,9 +365,10 @@ class ListVersion:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """A re-evaluation of a stored scan (`auditor rescreen`): the same components and
-    registry answers judged again against the knowledge base, rules and screening lists of
-    `evaluated_at`. Evaluation 1 is the scan's own; re-evaluations are numbered from 2."""
+    """One judging of a scan's components and registry answers against the knowledge base,
+    rules and screening lists of `evaluated_at`. Evaluation 1 is the scan's own, made when
+    it ran (recorded since issue 34's follow-up: older stored scans have none); a
+    re-evaluation of the stored scan (`auditor rescreen`) is numbered from 2."""
 
     number: int
     evaluated_at: str
@@ -380,13 +381,21 @@ class Evaluation:
     new: int = 0
     """Findings this evaluation has that the one before it had not."""
     cleared: int = 0
-    """Findings of the one before that this evaluation no longer has."""
+    """Findings of the one before that this evaluation no longer has (0 for evaluation 1)."""
+
+    @property
+    def rescreened(self) -> bool:
+        """A re-evaluation of the stored scan, not the scan's own (which views mention only
+        when asked what it was screened against: the attestation, JSON)."""
+        return self.number > 1
 
     def describe(self, scan_id: str) -> str:
         """One line saying which evaluation a report shows."""
-        lists = ", ".join(f"{v.id} {v.version}" for v in self.lists) or "no screening lists"
+        # quoted: a version is free text and may hold commas ("Updated September 3, 2024")
+        lists = ", ".join(f"{v.id} “{v.version}”" for v in self.lists) or "no screening lists"
+        when = "re-screened" if self.rescreened else "screened when it ran on"
         return (
-            f"evaluation {self.number} of scan {scan_id}, re-screened {self.evaluated_at[:10]} "
+            f"evaluation {self.number} of scan {scan_id}, {when} {self.evaluated_at[:10]} "
             f"against lists {lists}; knowledge base {self.knowledge_base}"
         )
 
@@ -412,8 +421,11 @@ class Scan:
     """Since the previous scan of the same targets; None when no history was consulted
     (`--no-store` without a cache, or a scan made before this was kept)."""
     evaluation: Evaluation | None = None
-    """Which re-evaluation of the stored scan `findings` (and origins) are (`auditor
-    rescreen`); None: the evaluation made when the scan ran (number 1)."""
+    """Which evaluation `findings` (and origins) are, and what it was judged against: 1,
+    made when the scan ran (`pipeline.run_scan` records it), or a re-evaluation of the
+    stored scan (`auditor rescreen`, 2 onwards). None: not recorded (a scan stored by an
+    older version, or a Scan not made by the pipeline); its findings are then the scan's
+    own."""
 
     def origins_by_purl(self) -> dict[str, Origin]:
         """Origins keyed by component purl, for O(1) lookups while rendering."""

@@ -32,6 +32,7 @@ from auditor.model import (
     ComponentFile,
     Dependency,
     DependencyKind,
+    Evaluation,
     Evidence,
     Finding,
     Origin,
@@ -158,6 +159,7 @@ def run_scan(
     # With --no-resolve no root is named at all (as the Hub resolver names none).
     named = scan if config.no_resolve else declared_roots(scan)
     judged = redact_scan(judge(traced_roots(named), config, cache, previous=previous))
+    judged = replace(judged, evaluation=first_evaluation(judged, config))
     if memo is not None:  # what this scan teaches the hash index
         from auditor.known_files import sightings
 
@@ -291,6 +293,18 @@ def judge(
     scan = _vendor_claims(_sbom_profiles(scan, config, policy))
     scan = _signatures_required(_screened(scan, policy, config.screening_lists), policy)
     return evaluate(scan, policy, previous, config.today)
+
+
+def first_evaluation(scan: Scan, config: Config) -> Evaluation:
+    """Evaluation 1, the scan's own: what `judge` screened it against (the knowledge base
+    and the lists of `config.screening_lists`, else the shipped ones) and when, recorded so
+    that a release scanned once can be attested against named list versions. The lists'
+    versions are recorded even when no origin named an organisation and the check compared
+    nothing (every component is then one the attestation counts as not screenable)."""
+    from auditor.screening.basis import current_basis
+
+    basis = current_basis(config.screening_lists)
+    return Evaluation(1, _now(), basis.knowledge_base, basis.lists, scan.policy_version)
 
 
 LISTED = "origin.listed-entity"

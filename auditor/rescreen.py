@@ -24,22 +24,14 @@ knowledge base and the policy can be decided again from it, offline:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from auditor.config import Config, data_path
-from auditor.model import (
-    PARENT_FIELD,
-    Evaluation,
-    Finding,
-    ListVersion,
-    Origin,
-    Scan,
-)
+from auditor.config import Config
+from auditor.model import PARENT_FIELD, Evaluation, Finding, Origin, Scan
+from auditor.screening.basis import Basis, current_basis
 
 if TYPE_CHECKING:
     from auditor.portfolio.db import StoreAccess
@@ -53,14 +45,6 @@ ATTRIBUTION_SOURCES = frozenset({"knowledge-base"})
 ATTRIBUTION_FIELDS = frozenset({"publisher_kind", "sibling-package"})
 """Fields of `attribution` evidence it writes itself."""
 INHERITED = "origin.inherited-metadata"
-
-
-@dataclass(frozen=True, slots=True)
-class Basis:
-    """What an evaluation is judged against: the knowledge base's version and the lists."""
-
-    knowledge_base: str
-    lists: tuple[ListVersion, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,20 +70,6 @@ class Outcome:
             == (a.evaluation.knowledge_base, a.evaluation.lists, a.evaluation.policy_version)
         )
         return same_basis and set(b.findings) == set(a.findings) and b.origins == a.origins
-
-
-def knowledge_base_version(path: Path | None = None) -> str:
-    """`sha256:<16 hex>` of the knowledge base file (rules/publishers.yaml by default)."""
-    source = path or Path(str(data_path("rules") / "publishers.yaml"))
-    return "sha256:" + hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-
-
-def current_basis(lists_dir: Path | None = None) -> Basis:
-    """The knowledge base and screening lists in force now (the shipped lists by default)."""
-    from auditor.screening.lists import load_lists
-
-    lists = tuple(ListVersion(s.id, s.version) for s in load_lists(lists_dir))
-    return Basis(knowledge_base_version(), lists)
 
 
 def reevaluate(

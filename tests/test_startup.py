@@ -88,6 +88,8 @@ def test_a_lockfile_inventory_imports_nothing_heavy(tmp_path: Path) -> None:
         "scan", str(target), "--no-resolve", "--no-store", "--format", "json"
     )
     assert len(json.loads(out)["components"]) > 5  # the test measures a real scan
+    # the lists it was screened against are recorded, from their cached parse (no PyYAML)
+    assert json.loads(out)["scan"]["evaluation"]["lists"]
     assert not _heavy(modules)
     # Only the parser of the file found, and only the lockfile collector.
     parsers = {m for m in modules if m.startswith("auditor.collectors.parsers.")}

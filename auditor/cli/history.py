@@ -94,7 +94,7 @@ def _evaluations(old: Scan, new: Scan, fmt: str) -> str:
     from auditor.escape import markdown
 
     said = [f"{side}: {s.evaluation.describe(s.id)}" for side, s in (("from", old), ("to", new))
-            if s.evaluation is not None]  # fmt: skip
+            if s.evaluation is not None and s.evaluation.rescreened]  # fmt: skip
     if not said or fmt == "json":
         return ""
     if fmt == "markdown":

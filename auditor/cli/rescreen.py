@@ -147,7 +147,7 @@ def _table(outcomes: list[Outcome]) -> str:
     ]
     first = next((o.after.evaluation for o in outcomes if o.after.evaluation), None)
     if first is not None:
-        named = ", ".join(f"{v.id} {v.version}" for v in first.lists) or "none"
+        named = ", ".join(f"{v.id} “{v.version}”" for v in first.lists) or "none"
         lines.append(f"lists: {terminal(named)}; knowledge base {first.knowledge_base}")
     return "\n".join(lines) + "\n"
 

@@ -64,7 +64,7 @@ class ListRow:
     matches: int
     screened_version: str | None
     """The version the evaluation recorded screening against; None when it recorded none
-    (the scan's own evaluation) or did not hold this list."""
+    (a scan stored before its own evaluation was recorded) or did not hold this list."""
     not_screened: str | None
     """Why this version cannot be what the findings were screened against, or None: the
     evaluation recorded another version or no such list, or (nothing recorded) the version
@@ -136,8 +136,9 @@ class Screened:
     date: str
     """ISO date of the screening: the scan's, or its re-evaluation's."""
     evaluation: str | None = None
-    """Which evaluation of the scan the findings are (`Evaluation.describe`); None: the
-    scan's own, made when it ran."""
+    """Which evaluation of the scan the findings are (`Evaluation.describe`: the scan's own,
+    or a re-evaluation); None: the scan's own, stored before what it was screened against
+    was recorded."""
     versions: dict[str, str] | None = None
     """List id -> the version that evaluation screened against; None: not recorded."""
 
@@ -192,9 +193,9 @@ class Attestation:
 
 
 def screened(scan: Scan) -> Screened:
-    """When, and against which list versions, the scan's findings were judged: its
-    re-evaluation's (`auditor rescreen`, `Scan.evaluation`) when it has one, else the scan's
-    own start (list versions not recorded)."""
+    """When, and against which list versions, the scan's findings were judged: as its
+    evaluation recorded it (`Scan.evaluation`: the scan's own, or `auditor rescreen`'s), else
+    (a scan stored before evaluation 1 was recorded) the scan's start, versions unknown."""
     e = scan.evaluation
     if e is None:
         return Screened(scan.started_at[:10])

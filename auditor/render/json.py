@@ -56,8 +56,9 @@ def _component(c: Component, origins: dict[str, Origin], tracer: Tracer) -> dict
 
 
 def _evaluation(scan: Scan) -> dict[str, Any]:
-    """`scan.evaluation` when the findings are a re-evaluation's (`auditor rescreen`); absent
-    for the scan's own, so documents of scans never re-screened are unchanged."""
+    """`scan.evaluation`: which evaluation the findings are and what it was judged against
+    (1, the scan's own; 2 onwards, `auditor rescreen`'s); absent when none was recorded (a
+    scan stored by an older version)."""
     e = scan.evaluation
     if e is None:
         return {}

@@ -97,7 +97,11 @@ class TableRenderer(Renderer):
             self._bold(f"scan {scan.id}  {scan.status.value}  {scan.started_at}"),
             *(f"target {t.ref} ({t.kind.value}) {t.digest}" for t in scan.targets),
             # a re-evaluation (`auditor rescreen`): say which, and against what
-            *([scan.evaluation.describe(scan.id)] if scan.evaluation else []),
+            *(
+                [scan.evaluation.describe(scan.id)]
+                if scan.evaluation and scan.evaluation.rescreened
+                else []
+            ),
             "",
         ]
         out += self._inventory(scan)

@@ -75,7 +75,8 @@ def default_dir() -> Path:
 
 def load_lists(directory: Path | None = None) -> tuple[ScreeningList, ...]:
     """Every list in `directory` (the shipped lists by default), sorted by id; the shipped
-    lists are read once per process.
+    lists are read once per process, from their cached parse (every scan records their
+    versions, `auditor.screening.basis`: a lockfile-only scan must not import PyYAML).
 
     ConfigError names the file when one cannot be read or is not a list; the full checks
     (official source, known organisations, dates) are `auditor screening validate`'s.
@@ -87,25 +88,42 @@ def load_lists(directory: Path | None = None) -> tuple[ScreeningList, ...]:
 
 @cache
 def _shipped() -> tuple[ScreeningList, ...]:
-    return _read(default_dir())
+    return _read(default_dir(), shipped=True)
 
 
-def _read(folder: Path) -> tuple[ScreeningList, ...]:
-    import yaml
-
-    from auditor.bounded import load_yaml
+def _read(folder: Path, shipped: bool = False) -> tuple[ScreeningList, ...]:
     from auditor.errors import ConfigError
 
     found: list[ScreeningList] = []
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
         try:
-            data = load_yaml(path.read_text(encoding="utf-8"))
-        except OSError as exc:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read the screening list: {exc}") from None
-        except (yaml.YAMLError, ValueError) as exc:  # ValueError: hostile (too deep/large)
-            raise ConfigError(f"{path}: not a usable YAML document: {exc}") from None
-        found.append(_parse(data, path))
+        found.append(_parse(_shipped_data(text, path) if shipped else _data(text, path), path))
     return tuple(sorted(found, key=lambda s: s.id))
+
+
+def _data(text: str, path: Path) -> object:
+    """A user's list file, parsed."""
+    import yaml
+
+    from auditor.bounded import load_yaml
+    from auditor.errors import ConfigError
+
+    try:
+        return load_yaml(text)
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: hostile (too deep/large)
+        raise ConfigError(f"{path}: not a usable YAML document: {exc}") from None
+
+
+def _shipped_data(text: str, path: Path) -> object:
+    """A shipped list file from its parse cached by text digest (no PyYAML once cached).
+    Dates come back as ISO text, as `str()` of a parsed date gives them."""
+    from auditor.policy.yamlnodes import load_shipped_yaml
+
+    doc = load_shipped_yaml(text, str(path))
+    return doc.plain() if doc is not None else None
 
 
 def _parse(data: object, path: Path) -> ScreeningList:

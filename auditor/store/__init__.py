@@ -147,6 +147,8 @@ class Store:
 
     def save_scan(self, scan: Scan) -> None:
         """Store `scan` in one transaction; StoreError if its id is taken or a text holds NUL.
+        `scan.evaluation` (number 1, what `run_scan` judged it against) is stored with it;
+        a re-evaluation is `save_evaluation`'s (ValueError here).
 
         Many scanners may save at once: a transaction that loses a deadlock or serialization
         conflict (PostgreSQL) or outwaits SQLite's busy timeout is run again, up to

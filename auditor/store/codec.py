@@ -59,6 +59,8 @@ class ScanRows:
     dependencies: list[Row] = field(default_factory=list)
     findings: list[Row] = field(default_factory=list)
     diagnostics: list[Row] = field(default_factory=list)
+    evaluations: list[Row] = field(default_factory=list)
+    """The scan's own evaluation (number 1) when it recorded what it was judged against."""
 
 
 def parse_time(text: str) -> datetime | None:
@@ -73,7 +75,13 @@ def parse_time(text: str) -> datetime | None:
 
 
 def encode(scan: Scan) -> ScanRows:
-    """The rows that store `scan`; StoreError if a string holds NUL (see `_reject_nul`)."""
+    """The rows that store `scan`; StoreError if a string holds NUL (see `_reject_nul`).
+    ValueError when `scan.evaluation` is a re-evaluation (`Store.save_evaluation` stores
+    those): a new scan's findings are its evaluation 1."""
+    if scan.evaluation is not None and scan.evaluation.number != 1:
+        raise ValueError(
+            f"scan {scan.id}: a new scan is evaluation 1, not {scan.evaluation.number}"
+        )
     rows = ScanRows(
         scan={
             "id": scan.id,
@@ -104,6 +112,7 @@ def encode(scan: Scan) -> ScanRows:
             {"position": i, "location": d.location, "message": d.message}
             for i, d in enumerate(scan.diagnostics)
         ],
+        evaluations=[_own_evaluation(scan)] if scan.evaluation is not None else [],
     )
     for part in fields(rows):
         _reject_nul(scan.id, part.name, getattr(rows, part.name))
@@ -326,8 +335,17 @@ def finding_row(position: int, finding: Finding, evaluation: int) -> Row:
     return _finding(position, finding) | {"evaluation": evaluation}
 
 
+def _own_evaluation(scan: Scan) -> Row:
+    """The `evaluations` row of the scan's own evaluation, without `scan_id` (as every child
+    row of `ScanRows`)."""
+    assert scan.evaluation is not None
+    row = evaluation_row(scan.id, scan.evaluation, scan.tool_version)
+    del row["scan_id"]
+    return row
+
+
 def evaluation_row(scan_id: str, evaluation: Evaluation, tool_version: str) -> Row:
-    """The `evaluations` row describing one re-evaluation."""
+    """The `evaluations` row describing one evaluation (the scan's own, or a re-evaluation)."""
     return {
         "scan_id": scan_id,
         "number": evaluation.number,
@@ -372,7 +390,8 @@ def decode(
     evaluation: Evaluation | None = None,
 ) -> Scan:
     """The Scan that `encode` turned into these rows (each iterable in position order);
-    `findings` and `origins` those of `evaluation` when it is a re-evaluation.
+    `findings` and `origins` those of `evaluation` when it is a re-evaluation (`evaluation`
+    number 1: the scan's own, as its row recorded it).
 
     A NULL list column (a summary load leaves them out) decodes as empty."""
     sid: str = scan.id
@@ -382,7 +401,10 @@ def decode(
         finished_at=scan.finished_at,
         status=decode_enum(ScanStatus, scan.status, sid),
         tool_version=scan.tool_version,
-        policy_version=scan.policy_version if evaluation is None else evaluation.policy_version,
+        # a re-evaluation's policy; the scan's own is the scan row's
+        policy_version=evaluation.policy_version
+        if evaluation is not None and evaluation.rescreened
+        else scan.policy_version,
         host=scan.host,
         changes=_decode_changes(scan.changes, sid),
         evaluation=evaluation,

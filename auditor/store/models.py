@@ -284,8 +284,9 @@ Index("ix_components_name", components.c.name)
 evaluations = Table(
     "evaluations",
     metadata,
-    # One row per re-evaluation (number 2 onwards; 1 is the scan itself): what it was judged
-    # against, so a report can say "evaluation 2, re-screened on … against lists …".
+    # One row per evaluation: what it was judged against, so a report can say "evaluation 2,
+    # re-screened on … against lists …". Number 1 is the scan's own, written with the scan
+    # (absent for scans saved before it was recorded); re-evaluations are 2 onwards.
     Column("scan_id", String(), ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
     Column("number", Integer(), primary_key=True, autoincrement=False),
     _text("evaluated_at"),

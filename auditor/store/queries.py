@@ -40,6 +40,7 @@ def insert_scan(conn: Connection, scan: Scan, rows: codec.ScanRows) -> None:
         ("dependencies", rows.dependencies),
         ("findings", rows.findings),
         ("diagnostics", rows.diagnostics),
+        ("evaluations", rows.evaluations),
     ):
         if items:
             conn.execute(insert(tables[name]), [{"scan_id": scan.id} | r for r in items])
@@ -82,6 +83,8 @@ def load(conn: Connection, scan_id: str, detail: bool, evaluation: int | None = 
     origins: Any = children("origins")
     if number > 1:
         described, origins = _evaluated(conn, sid, number, origins)
+    else:  # the scan's own: what it was judged against, when it recorded that
+        described = _own_evaluation(conn, sid)
     with no_cyclic_gc():
         return codec.decode(
             scan_row,
@@ -110,6 +113,13 @@ def _evaluated(
         )
     }
     return codec.decode_evaluation(row), [changed.get(r.position, r) for r in origins]
+
+
+def _own_evaluation(conn: Connection, sid: str) -> Evaluation | None:
+    """Evaluation 1's description, or None for a scan stored before it was recorded."""
+    ev = models.metadata.tables["evaluations"]
+    row = conn.execute(select(ev).where(ev.c.scan_id == sid, ev.c.number == 1)).one_or_none()
+    return codec.decode_evaluation(row) if row is not None else None
 
 
 def insert_evaluation(conn: Connection, scan: Scan, tool_version: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,9 @@ def test_a_list_update_finds_a_new_match_without_rescanning(db_url: str, tmp_pat
     scan_id = stored_scan(db_url, tmp_path)
     with open_store(db_url) as store:
         original = store.load_scan(scan_id)
-    assert original.evaluation is None
+    # The scan recorded its own evaluation: the shipped lists, without the new one.
+    assert original.evaluation is not None and original.evaluation.number == 1
+    assert "test-ai-bans" not in {v.id for v in original.evaluation.lists}
     assert not [f for f in original.findings if "test-ai-bans" in f.message]
 
     config = Config(no_resolve=True, screening_lists=updated_lists(tmp_path))
@@ -104,12 +107,18 @@ def test_a_list_update_finds_a_new_match_without_rescanning(db_url: str, tmp_pat
 
 
 def test_an_unchanged_rescreen_adds_no_evaluation(db_url: str, tmp_path: Path) -> None:
+    """The scan recorded what it was screened against (evaluation 1): judged again on the
+    same knowledge base, lists and policy, nothing differs and nothing is added; a list
+    update then adds evaluation 2, and the same update again adds nothing."""
     scan_id = stored_scan(db_url, tmp_path)
     config = Config(no_resolve=True)
     with StoreAccess.open(db_url) as access:
         [first] = rescreen_stored(access, config)
-        [again] = rescreen_stored(access, config)
-    assert first.stored  # the first records what the scan was screened against
+        updated = replace(config, screening_lists=updated_lists(tmp_path))
+        [second] = rescreen_stored(access, updated)
+        [again] = rescreen_stored(access, updated)
+    assert not first.stored and not first.new and not first.cleared
+    assert second.stored and second.new
     assert not again.stored and not again.new and not again.cleared
     with open_store(db_url) as store:
         evaluation = store.load_scan(scan_id).evaluation
@@ -223,7 +232,8 @@ def test_pruning_a_scan_deletes_its_evaluations(db_url: str, tmp_path: Path) -> 
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM evaluations")).scalar() == 1
+            # the scan's own evaluation (1) and the rescreen's (2)
+            assert conn.execute(text("SELECT count(*) FROM evaluations")).scalar() == 2
             assert conn.execute(text("SELECT count(*) FROM evaluation_origins")).scalar() == 0
         with open_store(db_url) as store:
             assert len(store.prune(keep_last=0)) == 1

@@ -36,8 +36,10 @@ from auditor.model import (
     ComponentKind,
     Dependency,
     DependencyKind,
+    Evaluation,
     Evidence,
     Finding,
+    ListVersion,
     Location,
     Origin,
     OriginStatus,
@@ -253,6 +255,18 @@ SCANS = st.builds(
         MAYBE,
         *[st.builds(Changed, st.integers(0, 2**31 - 1), tuples(TEXT))] * 7,
     ),
+    # the scan's own evaluation, as run_scan records it (None: a scan of an older version)
+    evaluation=st.none()
+    | st.builds(
+        Evaluation,
+        number=st.just(1),
+        evaluated_at=TIMES,
+        knowledge_base=TEXT,
+        lists=tuples(st.builds(ListVersion, TEXT, TEXT)),
+        policy_version=MAYBE,
+        new=st.integers(0, 2**31 - 1),
+        cleared=st.integers(0, 2**31 - 1),
+    ),
 )
 
 
@@ -278,6 +292,14 @@ def test_round_trip_keeps_each_scans_view_of_a_shared_target(store: Store) -> No
     store.save_scan(second)
     assert store.load_scan(first.id) == first
     assert store.load_scan(second.id) == second
+
+
+def test_a_new_scan_cannot_be_saved_as_a_re_evaluation(store: Store) -> None:
+    scan = replace(make_scan(), evaluation=Evaluation(2, "2026-12-08T00:00:00Z", "sha256:00"))
+    with pytest.raises(ValueError, match="evaluation 1, not 2"):
+        store.save_scan(scan)
+    with pytest.raises(ScanNotFoundError):
+        store.load_scan(scan.id)
 
 
 def test_nul_is_rejected_everywhere(store: Store) -> None:
