@@ -86,6 +86,20 @@ def check_depth(data: str | bytes, limit: int = MAX_DEPTH) -> None:
         raise TooDeep(limit)
 
 
+def json_document(data: str | bytes, path: str) -> Any:
+    """`load_json` for a file a parser reads: ParseError naming `path` (and the line, when
+    the decoder gives one) instead of ValueError."""
+    from auditor.errors import ParseError
+
+    try:
+        return load_json(data)
+    except TooDeep as exc:
+        raise ParseError(path, f"JSON {exc}") from None
+    except ValueError as exc:  # json.JSONDecodeError carries msg and lineno
+        line = getattr(exc, "lineno", None)
+        raise ParseError(path, f"not valid JSON: {getattr(exc, 'msg', exc)}", line) from None
+
+
 def load_json(data: str | bytes, limit: int = MAX_DEPTH) -> Any:
     """`json.loads` after `check_depth`: ValueError (JSONDecodeError or TooDeep) on bad input.
 

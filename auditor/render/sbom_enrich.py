@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
@@ -168,3 +169,24 @@ def strip_ours(items: object, key: str = "name") -> Iterator[object]:
         name = item.get(key) if isinstance(item, dict) else None
         if not (isinstance(name, str) and name.startswith(f"{PREFIX}:")):
             yield item
+
+
+def writeback_facts(
+    scan: Scan, source: Path, sha256: str, serial: object, version: object, timestamp: object
+) -> tuple[tuple[str, str], ...]:
+    """The written-back document's own `auditor:*` metadata properties: where it came from
+    (the vendor's serial, version, timestamp, file and its sha256) and the scan that enriched
+    it; the same for CycloneDX JSON and XML."""
+    facts: list[tuple[str, object]] = [
+        ("source-serial-number", serial),
+        ("source-version", version),
+        ("source-timestamp", timestamp),
+        ("source-sha256", sha256),
+        ("source-file", PurePosixPath(source.as_posix()).name),
+        ("scan:id", scan.id),
+        ("scan:status", scan.status.value),
+        ("scan:finished-at", scan.finished_at),
+        ("scan:policy-version", scan.policy_version),
+        ("scan:diagnostics", len(scan.diagnostics)),
+    ]
+    return tuple((f"{PREFIX}:{n}", str(v)) for n, v in facts if v is not None)

@@ -34,7 +34,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from auditor.model import ComponentKind, Scan
-from auditor.render.sbom_enrich import Ancestor, Facts, Index, Party, strip_ours
+from auditor.render.sbom_enrich import Ancestor, Facts, Index, Party, strip_ours, writeback_facts
 from auditor.render.sbom_source import Original, original_for, writeback_notice
 
 TOOL_NAME = "origin-auditor"
@@ -210,19 +210,10 @@ def _rewrite_header(
     source_timestamp = metadata.get("timestamp")
     metadata["timestamp"] = scan.started_at
     _add_tool(metadata, scan.tool_version, version)
-    facts: list[tuple[str, object]] = [
-        ("source-serial-number", source_serial),
-        ("source-version", source_version),
-        ("source-timestamp", source_timestamp),
-        ("source-sha256", original.sha256),
-        ("source-file", PurePosixPath(original.path.as_posix()).name),
-        ("scan:id", scan.id),
-        ("scan:status", scan.status.value),
-        ("scan:finished-at", scan.finished_at),
-        ("scan:policy-version", scan.policy_version),
-        ("scan:diagnostics", len(scan.diagnostics)),
-    ]
-    _set_properties(metadata, tuple((f"{PREFIX}:{n}", str(v)) for n, v in facts if v is not None))
+    facts = writeback_facts(
+        scan, original.path, original.sha256, source_serial, source_version, source_timestamp
+    )
+    _set_properties(metadata, facts)
     link = _bom_link(source_serial, source_version)
     references = document.setdefault("externalReferences", [])
     if isinstance(references, list):

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import PurePosixPath
 
 from auditor.model import ComponentKind, Scan
-from auditor.render.sbom_enrich import Facts, Index, Party
+from auditor.render.sbom_enrich import Facts, Index, Party, writeback_facts
 from auditor.render.sbom_enrich_cdx import PREFIX, TOOL_NAME, _bom_link, writeback_serial
 from auditor.render.sbom_source import Original
 
@@ -239,19 +239,9 @@ class _Bom:
             metadata.insert(0, timestamp)
         timestamp.text = scan.started_at
         self._add_tool(metadata, scan.tool_version)
-        facts = [
-            ("source-serial-number", source_serial),
-            ("source-version", source_version),
-            ("source-timestamp", source_timestamp),
-            ("source-sha256", original.sha256),
-            ("source-file", PurePosixPath(original.path.as_posix()).name),
-            ("scan:id", scan.id),
-            ("scan:status", scan.status.value),
-            ("scan:finished-at", scan.finished_at),
-            ("scan:policy-version", scan.policy_version),
-            ("scan:diagnostics", str(len(scan.diagnostics))),
-        ]
-        ours = tuple((f"{PREFIX}:{n}", v) for n, v in facts if v is not None)
+        ours = writeback_facts(
+            scan, original.path, original.sha256, source_serial, source_version, source_timestamp
+        )
         self.set_properties(metadata, ours, _AFTER_METADATA_PROPERTIES)
         try:
             number = int(source_version)

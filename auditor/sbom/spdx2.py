@@ -69,15 +69,9 @@ _DERIVED = frozenset({"DESCENDANT_OF", "VARIANT_OF", "GENERATED_FROM"})
 
 def read_json(text: str, path: str) -> tuple[SbomDocument, tuple[Diagnostic, ...]]:
     """An SPDX 2 JSON document; ParseError when it is not one spdx-tools can read."""
-    from auditor.bounded import TooDeep, load_json
+    from auditor.bounded import json_document
 
-    try:
-        data = load_json(text)
-    except TooDeep as exc:
-        raise ParseError(path, f"JSON {exc}") from None
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        raise ParseError(path, f"not valid JSON: {getattr(exc, 'msg', exc)}", line) from None
+    data = json_document(text, path)
     if not isinstance(data, dict) or not str(data.get("spdxVersion", "")).startswith("SPDX-2"):
         raise ParseError(path, "not an SPDX 2 JSON document (no `spdxVersion: SPDX-2.x`)")
     size = sum(len(v) for k in _COUNTED if isinstance(v := data.get(k), list))

@@ -65,15 +65,9 @@ def sniff(head: bytes) -> bool:
 def read(text: str, path: str) -> SbomDocument:
     """The document's packages, agents and relationships; ParseError for a document that is
     not SPDX 3 JSON-LD or breaks the model's shapes for what is read."""
-    from auditor.bounded import TooDeep, load_json
+    from auditor.bounded import json_document
 
-    try:
-        data = load_json(text)
-    except TooDeep as exc:
-        raise ParseError(path, f"JSON {exc}") from None
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        raise ParseError(path, f"not valid JSON: {getattr(exc, 'msg', exc)}", line) from None
+    data = json_document(text, path)
     if not isinstance(data, dict) or not _spdx3_context(data.get("@context")):
         raise ParseError(path, "not SPDX 3 JSON-LD (no `@context` of spdx.org/rdf/3.x)")
     graph = data.get("@graph")

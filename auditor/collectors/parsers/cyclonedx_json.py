@@ -12,10 +12,9 @@ diagnostic naming them.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from auditor.bounded import TooDeep, load_json
+from auditor.bounded import json_document
 from auditor.collectors import Collected
 from auditor.collectors.parsers import FileParser
 from auditor.errors import Diagnostic, ParseError
@@ -33,15 +32,7 @@ def sniff(head: bytes) -> bool:
 def parse(tree: Tree, path: str) -> Collected:
     """The BOM's components and services, checked against its spec version's schema."""
     text = tree.read_bytes(path)
-    try:
-        data = load_json(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
-    except TooDeep as exc:
-        raise ParseError(path, f"JSON {exc}") from None
-    except ValueError as exc:
-        raise ParseError(path, f"not valid JSON: {exc}") from None
-    return collected(data, tree, path, NAME)
+    return collected(json_document(text, path), tree, path, NAME)
 
 
 def collected(data: Any, tree: Tree, path: str, found_by: str) -> Collected:
