@@ -88,7 +88,8 @@ def _tag_value_json(data: bytes) -> str | None:
         return None
 
     try:
-        document = Parser().parse(data.decode("utf-8-sig"))
+        # No parser tables or debug file written beside the installed library (ply's default).
+        document = Parser(debug=False, write_tables=False).parse(data.decode("utf-8-sig"))
         converter = DocumentConverter()
         return json.dumps(converter.convert(document))
     except (SPDXParsingError, UnicodeDecodeError, ValueError, TypeError):

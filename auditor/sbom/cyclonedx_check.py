@@ -82,7 +82,13 @@ def check_json(data: dict[str, Any], version: Any) -> Checked:
 
     errors: list[str] = []
     extra: list[str] = []
-    for error in _validator(version).iter_errors(data):
+    try:
+        found = list(_validator(version).iter_errors(data))
+    except UnicodeEncodeError:
+        # A lone surrogate (a JSON `\\ud800` escape) is no Unicode jsonschema-rs can take:
+        # the rest of the document is still checked, that text as the escape it was written as.
+        found = list(_validator(version).iter_errors(_escaped(data)))
+    for error in found:
         where = _where(error.instance_path)
         if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
             extra.extend(f"{where}/{name}" for name in error.kind.unexpected)
@@ -131,3 +137,14 @@ def check_xml(text: str, version: Any) -> Checked:
         f"line {e.data.line}: {_short(e.data.message)}" for e in (found or ())
     ]  # lxml _LogEntry
     return Checked(tuple(errors[:SHOWN]))
+
+
+def _escaped(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings (keys too) written as `\\udXXX`."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    return value
