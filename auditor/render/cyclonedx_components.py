@@ -115,7 +115,7 @@ def bom_components(scan: Scan) -> list[CdxComponent]:
         trace = tracer.trace(c.purl)
         origin = origins.get(c.purl)
         component = _component(c, origin)
-        component.properties.update(properties(_trace_facts(trace)))
+        component.properties.update(properties(trace_facts(trace)))
         if c.kind in ML_KINDS:
             _add_ml_facts(component, c, origin, trace, listed)
         elif origin is not None and origin.publisher is not None:
@@ -132,7 +132,7 @@ def bom_components(scan: Scan) -> list[CdxComponent]:
     return out
 
 
-def _trace_facts(trace: Trace) -> Iterator[tuple[str, str | None]]:
+def trace_facts(trace: Trace) -> Iterator[tuple[str, str | None]]:
     """What the component traces to (auditor.graph.trace), one root at a time."""
     for source in trace.sources:
         yield "trace:root", source.root
@@ -239,11 +239,11 @@ def _component(c: Component, origin: Origin | None) -> CdxComponent:
         licenses=_licenses(c.license, link_of(c, origin)),
         external_references=references,
         evidence=ComponentEvidence(occurrences=occurrences) if occurrences else None,
-        properties=properties(_component_facts(c, origin, odd_hashes)),
+        properties=properties(component_facts(c, origin, odd_hashes)),
     )
 
 
-def _component_facts(
+def component_facts(
     c: Component, origin: Origin | None, odd_hashes: Sequence[str]
 ) -> Iterator[tuple[str, str | None]]:
     yield "found-by", c.found_by or None

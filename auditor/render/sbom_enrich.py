@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from auditor.graph.trace import Tracer
 from auditor.model import Component, Finding, Origin, Scan
-from auditor.render.cyclonedx_components import PREFIX, _component_facts, _trace_facts
+from auditor.render.cyclonedx_components import PREFIX, component_facts, trace_facts
 
 REF_FIELD = "sbom.ref"
 """`Evidence.field` the SBOM readers keep an entry's bom-ref / SPDXID in
@@ -119,9 +119,9 @@ class Index:
         repository = origin.repository.value if origin and origin.repository else None
         if repository is not None and not _is_web(repository):
             repository = None
-        facts = list(_component_facts(c, origin, ()))
+        facts = list(component_facts(c, origin, ()))
         if trace.derived or trace.organisations:  # a bare "itself, unknown" says nothing
-            facts.extend(_trace_facts(trace))
+            facts.extend(trace_facts(trace))
         facts.extend(
             ("finding", f"{f.rule} ({f.severity.value}, {f.action.value}): {f.message}")
             for f in self._findings.get(c.purl, ())

@@ -214,7 +214,7 @@ def _rewrite_header(
         scan, original.path, original.sha256, source_serial, source_version, source_timestamp
     )
     _set_properties(metadata, facts)
-    link = _bom_link(source_serial, source_version)
+    link = bom_link(source_serial, source_version)
     references = document.setdefault("externalReferences", [])
     if isinstance(references, list):
         references.append(
@@ -227,7 +227,7 @@ def _rewrite_header(
         )
 
 
-def _bom_link(serial: object, version: object) -> str | None:
+def bom_link(serial: object, version: object) -> str | None:
     """`urn:cdx:<uuid>/<version>`: CycloneDX's BOM-Link to a whole BOM."""
     if not isinstance(serial, str) or not serial.startswith("urn:uuid:"):
         return None

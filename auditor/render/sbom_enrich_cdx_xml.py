@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 
 from auditor.model import ComponentKind, Scan
 from auditor.render.sbom_enrich import Facts, Index, Party, writeback_facts
-from auditor.render.sbom_enrich_cdx import PREFIX, TOOL_NAME, _bom_link, writeback_serial
+from auditor.render.sbom_enrich_cdx import PREFIX, TOOL_NAME, bom_link, writeback_serial
 from auditor.render.sbom_source import Original
 
 _ML_TYPES = {ComponentKind.MODEL: "machine-learning-model", ComponentKind.DATASET: "data"}
@@ -252,7 +252,7 @@ class _Bom:
             references = self.element("externalReferences")
             self.place(root, references, _AFTER_BOM_REFERENCES)
         reference = self.element("reference", None, {"type": "bom"})
-        link = _bom_link(source_serial, number)
+        link = bom_link(source_serial, number)
         reference.append(self.element("url", link or PurePosixPath(original.path.name).name))
         reference.append(
             self.element(

@@ -35,7 +35,7 @@ from auditor.model import Scan
 from auditor.render.sbom_enrich import Index
 from auditor.render.sbom_enrich_cdx import dump
 from auditor.render.sbom_source import Original, original_for, writeback_notice
-from auditor.render.spdx import NAMESPACE_BASE, NOASSERTION, _actor, _timestamp
+from auditor.render.spdx import NAMESPACE_BASE, NOASSERTION, _timestamp, actor
 
 SYNTAXES = ("json", "tag-value")
 SOURCE_REF = "DocumentRef-origin-auditor-source"
@@ -110,9 +110,9 @@ def enrich(document: dict[str, Any], scan: Scan, original: Original) -> dict[str
         if facts is None:
             continue
         if _unstated(package.get("supplier")) and facts.supplier is not None:
-            package["supplier"] = "Organization: " + _actor(facts.supplier.name)
+            package["supplier"] = "Organization: " + actor(facts.supplier.name)
         if _unstated(package.get("originator")) and facts.manufacturer is not None:
-            package["originator"] = "Organization: " + _actor(facts.manufacturer.name)
+            package["originator"] = "Organization: " + actor(facts.manufacturer.name)
         comment = "\n".join(f"{n}={v}" for n, v in facts.properties)
         if comment:
             _annotate(package, creator, when, comment)

@@ -190,15 +190,15 @@ def _package(
     package = _bare(_package_id(c.purl), c.name or c.purl)
     if c.version:
         package["versionInfo"] = c.version
-    package["downloadLocation"] = _download(c.purl)
+    package["downloadLocation"] = download_location(c.purl)
     if origin and origin.publisher:
-        package["supplier"] = "Organization: " + _actor(origin.publisher.value)
+        package["supplier"] = "Organization: " + actor(origin.publisher.value)
     else:
         package["supplier"] = NOASSERTION
     # The originator is whose work it is: the lineage root's organisation (its own, with no
     # lineage), the answer auditor.graph.trace gives every view.
     if trace.organisations:
-        package["originator"] = "Organization: " + _actor(trace.organisations[0])
+        package["originator"] = "Organization: " + actor(trace.organisations[0])
     package["licenseDeclared"] = _licence(c.license, licences, link_of(c, origin))
     checksums = [_checksum(h) for h in c.hashes]
     if any(checksums):
@@ -237,7 +237,7 @@ def _parse(purl: str) -> PackageURL | None:
         return None
 
 
-def _download(purl: str) -> str:
+def download_location(purl: str) -> str:
     """A direct reference's URL when it has one SPDX accepts; registries are not named."""
     parsed = _parse(purl)
     qualifiers = parsed.qualifiers if parsed and isinstance(parsed.qualifiers, dict) else {}
@@ -248,7 +248,7 @@ def _download(purl: str) -> str:
     return NOASSERTION
 
 
-def _actor(name: str) -> str:
+def actor(name: str) -> str:
     return _ACTOR_UNSAFE.sub(" ", name).strip() or "unknown"
 
 

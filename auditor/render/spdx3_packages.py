@@ -25,9 +25,9 @@ from auditor.model import (
     PublisherKind,
     Strength,
 )
-from auditor.render.cyclonedx_components import PREFIX, _component_facts, _trace_facts
+from auditor.render.cyclonedx_components import PREFIX, component_facts, trace_facts
 from auditor.render.services_view import ServiceRow
-from auditor.render.spdx import CHECKSUMS, NOASSERTION, _download, _parse
+from auditor.render.spdx import CHECKSUMS, NOASSERTION, _parse, download_location
 
 CREATION = "_:creationinfo"
 """The one CreationInfo every element points at."""
@@ -137,7 +137,7 @@ def _base(iri: str, cls: str, name: str, purl: str, version: str | None) -> dict
         found["software_packageVersion"] = version
     if _parse(purl) is not None:
         found["software_packageUrl"] = purl
-    download = _download(purl)
+    download = download_location(purl)
     if download != NOASSERTION:
         found["software_downloadLocation"] = download
     if cls == "dataset_DatasetPackage":
@@ -229,7 +229,7 @@ def package(
         found |= _ai_facts(c, origin)
     found["comment"] = _comment(c, origin, trace)
     odd = [h for h in c.hashes if not hashes([h])]
-    found["extension"] = extension([*_component_facts(c, origin, odd), *_trace_facts(trace)])
+    found["extension"] = extension([*component_facts(c, origin, odd), *trace_facts(trace)])
     return {k: v for k, v in found.items() if v != []}
 
 
